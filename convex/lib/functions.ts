@@ -1,0 +1,177 @@
+// Function builders for client-scoped functions (DESIGN.md decision 3).
+//
+// Every client-scoped function takes an explicit `actor` argument. Before the
+// handler runs, the builder verifies the actor against the data (a membership
+// with that role, an active API key with that role, or a platform admin) and
+// checks the capability the function declares against the capabilities matrix.
+// The handler then gets `ctx.actor` (verified, with the member profile and
+// sponsor it acts for) and helpers that scope every read and write to the
+// actor's client.
+import { customMutation, customQuery } from "convex-helpers/server/customFunctions";
+import { v, type Infer } from "convex/values";
+import type { DataModel, Doc, Id, TableNames } from "../_generated/dataModel";
+import {
+  internalMutation,
+  internalQuery,
+  type MutationCtx,
+  type QueryCtx,
+} from "../_generated/server";
+import { role } from "../schema";
+import { type Action, type Role, roleCan } from "./capabilities";
+import { fail } from "./errors";
+
+export const actorArg = v.object({
+  clientId: v.id("clients"),
+  role,
+  userId: v.optional(v.id("users")),
+  apiKeyId: v.optional(v.id("apiKeys")),
+});
+export type ActorArg = Infer<typeof actorArg>;
+
+export type Actor = ActorArg & {
+  role: Role;
+  /** The member profile linked to the acting user in this client, if any. */
+  memberId?: Id<"memberProfiles">;
+  /** The sponsor a sponsor_admin / sponsor_user acts for. */
+  sponsorId?: Id<"sponsors">;
+};
+
+type ClientOwnedTable = {
+  [T in TableNames]: Doc<T> extends { clientId: Id<"clients"> } ? T : never;
+}[TableNames];
+
+/** Verify the actor against the data; refuse a forged or stale one. */
+export async function verifyActor(ctx: QueryCtx, actor: ActorArg): Promise<Actor> {
+  const refuse = (why: string): never => fail("invalid_actor", `Actor refused: ${why}`);
+  if ((actor.userId === undefined) === (actor.apiKeyId === undefined)) {
+    refuse("exactly one of userId and apiKeyId is required");
+  }
+  const client = await ctx.db.get(actor.clientId);
+  if (client === null) refuse("unknown client");
+  let sponsorId: Id<"sponsors"> | undefined;
+  let memberId: Id<"memberProfiles"> | undefined;
+  if (actor.userId !== undefined) {
+    const user = await ctx.db.get(actor.userId);
+    if (user === null) refuse("unknown user");
+    if (actor.role === "platform_admin") {
+      if (!user!.isPlatformAdmin) refuse("not a platform admin");
+    } else {
+      const membership = await ctx.db
+        .query("clientMemberships")
+        .withIndex("by_clientId_userId", (q) =>
+          q.eq("clientId", actor.clientId).eq("userId", actor.userId!),
+        )
+        .unique();
+      if (membership === null || membership.role !== actor.role) {
+        refuse("no membership with that role in this client");
+      }
+      sponsorId = membership!.sponsorId;
+    }
+    const profile = await ctx.db
+      .query("memberProfiles")
+      .withIndex("by_clientId_userId", (q) =>
+        q.eq("clientId", actor.clientId).eq("userId", actor.userId),
+      )
+      .unique();
+    memberId = profile?._id;
+  } else {
+    const key = await ctx.db.get(actor.apiKeyId!);
+    if (key === null || key.clientId !== actor.clientId) refuse("unknown API key");
+    if (key!.revokedAt !== undefined) refuse("API key revoked");
+    if (key!.role !== actor.role) refuse("API key has another role");
+    sponsorId = key!.sponsorId;
+  }
+  return { ...actor, memberId, sponsorId };
+}
+
+function requireCapability(actor: Actor, capability: Action | readonly Action[]) {
+  const wanted = typeof capability === "string" ? [capability] : capability;
+  if (!wanted.some((action) => roleCan(actor.role, action))) {
+    fail("forbidden", `Role ${actor.role} lacks capability ${wanted.join(" or ")}`, {
+      capability: wanted.join(" or "),
+    });
+  }
+}
+
+function scopedReader(ctx: QueryCtx, actor: Actor) {
+  return {
+    actor,
+    can: (action: Action) => roleCan(actor.role, action),
+    /**
+     * Fetch a document of the actor's client by an id string from outside.
+     * A malformed id, an id of another table, a missing document and a
+     * document of another client all give the same not_found.
+     */
+    async getOwned<T extends ClientOwnedTable>(
+      table: T,
+      id: string,
+      entity: string = table,
+    ): Promise<Doc<T>> {
+      const normalized = ctx.db.normalizeId(table, id);
+      const doc = normalized === null ? null : await ctx.db.get(normalized);
+      if (doc === null || (doc as unknown as { clientId: Id<"clients"> }).clientId !== actor.clientId) {
+        fail("not_found", `${entity} not found`, { entity, id });
+      }
+      return doc as Doc<T>;
+    },
+  };
+}
+
+type CapabilityExtra = { capability: Action | readonly Action[] };
+
+export const clientQuery = customQuery(internalQuery, {
+  args: { actor: actorArg },
+  input: async (ctx, { actor: claimed }, { capability }: CapabilityExtra) => {
+    const actor = await verifyActor(ctx, claimed);
+    requireCapability(actor, capability);
+    return { ctx: scopedReader(ctx, actor), args: {} };
+  },
+});
+
+export type AuditEntry = {
+  action: string;
+  entityType: string;
+  entityId: string;
+  before?: unknown;
+  after?: unknown;
+};
+
+export const clientMutation = customMutation(internalMutation, {
+  args: { actor: actorArg },
+  input: async (ctx, { actor: claimed }, { capability }: CapabilityExtra) => {
+    const actor = await verifyActor(ctx, claimed);
+    requireCapability(actor, capability);
+    return {
+      ctx: {
+        ...scopedReader(ctx, actor),
+        /** Write the audit record of this change, in the same transaction. */
+        audit: (entry: AuditEntry) => writeAudit(ctx, actor, entry),
+      },
+      args: {},
+    };
+  },
+});
+
+export async function writeAudit(
+  ctx: MutationCtx,
+  actor: Pick<Actor, "clientId" | "role" | "userId" | "apiKeyId">,
+  entry: AuditEntry,
+) {
+  await ctx.db.insert("auditLogs", {
+    clientId: actor.clientId,
+    actorUserId: actor.userId,
+    actorApiKeyId: actor.apiKeyId,
+    actorRole: actor.role,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    before: entry.before,
+    after: entry.after,
+    at: Date.now(),
+  });
+}
+
+export type ClientQueryCtx = QueryCtx & ReturnType<typeof scopedReader>;
+export type ClientMutationCtx = MutationCtx &
+  ReturnType<typeof scopedReader> & { audit: (entry: AuditEntry) => Promise<void> };
+export type { DataModel };

@@ -1,0 +1,316 @@
+// The blueprint of the data (DESIGN.md, "Data model rules"). Every client-owned
+// table carries `clientId` and every index a client-scoped query uses leads with it
+// (or with a parent id already checked against the client). Many-to-many goes
+// through join tables; the only embedded list is an event's speakers (bounded).
+// docs/data-model.md explains each table and index.
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export const MAX_SPEAKERS = 20;
+
+export const role = v.union(
+  v.literal("platform_admin"),
+  v.literal("client_admin"),
+  v.literal("client_user"),
+  v.literal("member"),
+  v.literal("sponsor_admin"),
+  v.literal("sponsor_user"),
+);
+
+/** A role a membership or API key can hold inside one client. */
+export const clientRole = v.union(
+  v.literal("client_admin"),
+  v.literal("client_user"),
+  v.literal("member"),
+  v.literal("sponsor_admin"),
+  v.literal("sponsor_user"),
+);
+
+export const publicationStatus = v.union(
+  v.literal("draft"),
+  v.literal("published"),
+  v.literal("archived"),
+);
+export const eventStatus = v.union(
+  v.literal("draft"),
+  v.literal("published"),
+  v.literal("cancelled"),
+  v.literal("archived"),
+);
+export const memberStatus = v.union(
+  v.literal("active"),
+  v.literal("inactive"),
+  v.literal("suspended"),
+);
+export const registrationStatus = v.union(
+  v.literal("pending"),
+  v.literal("confirmed"),
+  v.literal("paid"),
+  v.literal("checked_in"),
+  v.literal("cancelled"),
+  v.literal("refunded"),
+);
+export const enrollmentStatus = v.union(
+  v.literal("active"),
+  v.literal("completed"),
+  v.literal("withdrawn"),
+  v.literal("removed"),
+);
+export const ticketStatus = v.union(
+  v.literal("open"),
+  v.literal("pending"),
+  v.literal("resolved"),
+  v.literal("closed"),
+);
+export const ticketPriority = v.union(
+  v.literal("low"),
+  v.literal("normal"),
+  v.literal("high"),
+  v.literal("urgent"),
+);
+
+export const speaker = v.object({
+  name: v.string(),
+  title: v.optional(v.string()),
+  bio: v.optional(v.string()),
+});
+
+export default defineSchema({
+  clients: defineTable({
+    slug: v.string(),
+    name: v.string(),
+    status: v.union(v.literal("active"), v.literal("suspended")),
+    createdAt: v.number(),
+  }).index("by_slug", ["slug"]),
+
+  // The auth identity. Not the member record (that is memberProfiles).
+  users: defineTable({
+    email: v.string(),
+    name: v.string(),
+    // The JWT `sub` of the identity provider.
+    authSubject: v.string(),
+    isPlatformAdmin: v.boolean(),
+    createdAt: v.number(),
+  })
+    .index("by_authSubject", ["authSubject"])
+    .index("by_email", ["email"]),
+
+  clientMemberships: defineTable({
+    clientId: v.id("clients"),
+    userId: v.id("users"),
+    role: clientRole,
+    // Set for sponsor_admin / sponsor_user: the sponsor this user acts for.
+    sponsorId: v.optional(v.id("sponsors")),
+    createdAt: v.number(),
+  })
+    .index("by_clientId_userId", ["clientId", "userId"])
+    .index("by_userId", ["userId"]),
+
+  apiKeys: defineTable({
+    clientId: v.id("clients"),
+    name: v.string(),
+    // SHA-256 hex of the secret; the secret itself is never stored.
+    hash: v.string(),
+    // First characters of the secret, to recognise a key in a list.
+    prefix: v.string(),
+    role: clientRole,
+    sponsorId: v.optional(v.id("sponsors")),
+    createdByUserId: v.optional(v.id("users")),
+    createdAt: v.number(),
+    revokedAt: v.optional(v.number()),
+    lastUsedAt: v.optional(v.number()),
+  })
+    .index("by_hash", ["hash"])
+    .index("by_clientId_createdAt", ["clientId", "createdAt"]),
+
+  memberProfiles: defineTable({
+    clientId: v.id("clients"),
+    // Set when the member can sign in.
+    userId: v.optional(v.id("users")),
+    firstName: v.string(),
+    lastName: v.string(),
+    // Lower-cased; unique within a client.
+    email: v.string(),
+    phone: v.optional(v.string()),
+    status: memberStatus,
+    cpdPoints: v.number(),
+    // Lower-cased "first last" for prefix search by name.
+    searchName: v.string(),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  })
+    .index("by_clientId_email", ["clientId", "email"])
+    .index("by_clientId_userId", ["clientId", "userId"])
+    .index("by_clientId_status_searchName", ["clientId", "status", "searchName"])
+    .index("by_clientId_searchName", ["clientId", "searchName"]),
+
+  interestCategories: defineTable({
+    clientId: v.id("clients"),
+    name: v.string(),
+    createdAt: v.number(),
+  }).index("by_clientId_name", ["clientId", "name"]),
+
+  memberInterests: defineTable({
+    clientId: v.id("clients"),
+    memberId: v.id("memberProfiles"),
+    interestCategoryId: v.id("interestCategories"),
+    createdAt: v.number(),
+  })
+    .index("by_memberId_interestCategoryId", ["memberId", "interestCategoryId"])
+    .index("by_interestCategoryId_memberId", ["interestCategoryId", "memberId"]),
+
+  categories: defineTable({
+    clientId: v.id("clients"),
+    name: v.string(),
+    slug: v.string(),
+    description: v.optional(v.string()),
+    createdAt: v.number(),
+  })
+    .index("by_clientId_slug", ["clientId", "slug"])
+    .index("by_clientId_name", ["clientId", "name"]),
+
+  courses: defineTable({
+    clientId: v.id("clients"),
+    title: v.string(),
+    description: v.optional(v.string()),
+    status: publicationStatus,
+    cpdPoints: v.number(),
+    startAt: v.optional(v.number()),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  })
+    .index("by_clientId_status_createdAt", ["clientId", "status", "createdAt"])
+    .index("by_clientId_createdAt", ["clientId", "createdAt"]),
+
+  courseCategories: defineTable({
+    clientId: v.id("clients"),
+    courseId: v.id("courses"),
+    categoryId: v.id("categories"),
+  })
+    .index("by_courseId_categoryId", ["courseId", "categoryId"])
+    .index("by_categoryId_courseId", ["categoryId", "courseId"]),
+
+  courseEnrollments: defineTable({
+    clientId: v.id("clients"),
+    courseId: v.id("courses"),
+    memberId: v.id("memberProfiles"),
+    status: enrollmentStatus,
+    enrolledAt: v.number(),
+    completedAt: v.optional(v.number()),
+    // CPD points actually awarded on completion (awarded once).
+    cpdPointsAwarded: v.optional(v.number()),
+    updatedAt: v.number(),
+  })
+    .index("by_courseId_status", ["courseId", "status"])
+    .index("by_courseId_memberId", ["courseId", "memberId"])
+    .index("by_memberId_status", ["memberId", "status"]),
+
+  events: defineTable({
+    clientId: v.id("clients"),
+    title: v.string(),
+    description: v.optional(v.string()),
+    location: v.optional(v.string()),
+    status: eventStatus,
+    startAt: v.number(),
+    endAt: v.number(),
+    registrationOpensAt: v.optional(v.number()),
+    registrationClosesAt: v.optional(v.number()),
+    // Absent: unlimited.
+    capacity: v.optional(v.number()),
+    // Active (pending, confirmed, paid, checked_in) registrations; kept in the
+    // same transaction as every registration change so capacity checks read one doc.
+    registeredCount: v.number(),
+    // Bounded (MAX_SPEAKERS), always read with the event: embedded.
+    speakers: v.array(speaker),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  })
+    .index("by_clientId_status_startAt", ["clientId", "status", "startAt"])
+    .index("by_clientId_startAt", ["clientId", "startAt"]),
+
+  sponsors: defineTable({
+    clientId: v.id("clients"),
+    name: v.string(),
+    website: v.optional(v.string()),
+    description: v.optional(v.string()),
+    tier: v.optional(v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"))),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  }).index("by_clientId_name", ["clientId", "name"]),
+
+  eventSponsors: defineTable({
+    clientId: v.id("clients"),
+    eventId: v.id("events"),
+    sponsorId: v.id("sponsors"),
+    createdAt: v.number(),
+  })
+    .index("by_eventId_sponsorId", ["eventId", "sponsorId"])
+    .index("by_sponsorId_eventId", ["sponsorId", "eventId"]),
+
+  eventRegistrations: defineTable({
+    clientId: v.id("clients"),
+    eventId: v.id("events"),
+    memberId: v.id("memberProfiles"),
+    status: registrationStatus,
+    registeredAt: v.number(),
+    checkedInAt: v.optional(v.number()),
+    cancelledAt: v.optional(v.number()),
+    refundedAt: v.optional(v.number()),
+    // Who refunded (user or API key), as DOMAIN.md asks.
+    refundedBy: v.optional(v.string()),
+    updatedAt: v.number(),
+  })
+    .index("by_eventId_status", ["eventId", "status"])
+    .index("by_eventId_memberId", ["eventId", "memberId"])
+    .index("by_memberId_registeredAt", ["memberId", "registeredAt"]),
+
+  supportTickets: defineTable({
+    clientId: v.id("clients"),
+    // The member the ticket is about / opened by.
+    memberId: v.id("memberProfiles"),
+    subject: v.string(),
+    status: ticketStatus,
+    priority: ticketPriority,
+    assigneeUserId: v.optional(v.id("users")),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+    closedAt: v.optional(v.number()),
+  })
+    .index("by_clientId_status_updatedAt", ["clientId", "status", "updatedAt"])
+    .index("by_clientId_updatedAt", ["clientId", "updatedAt"])
+    .index("by_memberId_updatedAt", ["memberId", "updatedAt"])
+    .index("by_clientId_assigneeUserId_updatedAt", ["clientId", "assigneeUserId", "updatedAt"]),
+
+  supportTicketMessages: defineTable({
+    clientId: v.id("clients"),
+    ticketId: v.id("supportTickets"),
+    authorUserId: v.optional(v.id("users")),
+    authorApiKeyId: v.optional(v.id("apiKeys")),
+    body: v.string(),
+    // Internal notes are never shown to members.
+    internal: v.boolean(),
+    createdAt: v.number(),
+  })
+    .index("by_ticketId_createdAt", ["ticketId", "createdAt"])
+    .index("by_ticketId_internal_createdAt", ["ticketId", "internal", "createdAt"]),
+
+  auditLogs: defineTable({
+    clientId: v.id("clients"),
+    actorUserId: v.optional(v.id("users")),
+    actorApiKeyId: v.optional(v.id("apiKeys")),
+    actorRole: role,
+    // e.g. "course.create", "registration.refund"
+    action: v.string(),
+    entityType: v.string(),
+    entityId: v.string(),
+    // Small before/after summaries (changed fields only).
+    before: v.optional(v.any()),
+    after: v.optional(v.any()),
+    at: v.number(),
+  })
+    .index("by_clientId_at", ["clientId", "at"])
+    .index("by_clientId_entityType_at", ["clientId", "entityType", "at"])
+    .index("by_clientId_action_at", ["clientId", "action", "at"])
+    .index("by_clientId_actorUserId_at", ["clientId", "actorUserId", "at"])
+    .index("by_clientId_actorApiKeyId_at", ["clientId", "actorApiKeyId", "at"]),
+});

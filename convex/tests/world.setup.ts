@@ -1,0 +1,110 @@
+// Test world: realistic data for two clients, built with convex-test.
+// (Files with several dots are not deployed by Convex, so this stays test-only.)
+import { convexTest } from "convex-test";
+import type { Id } from "../_generated/dataModel";
+import type { ActorArg } from "../lib/functions";
+import schema from "../schema";
+
+export const modules = import.meta.glob("../**/!(*.*.*)*.*s");
+
+export type Backend = ReturnType<typeof newBackend>;
+
+export function newBackend() {
+  return convexTest(schema, modules);
+}
+
+export const CLIENT_ROLES = [
+  "client_admin",
+  "client_user",
+  "member",
+  "sponsor_admin",
+  "sponsor_user",
+] as const;
+export type ClientRole = (typeof CLIENT_ROLES)[number];
+
+/** One client of the world: its id, a sponsor, and an actor per role. */
+export type ClientWorld = {
+  clientId: Id<"clients">;
+  slug: string;
+  sponsorId: Id<"sponsors">;
+  /** Actors by role; `member2` is a second member (another person). */
+  actors: Record<ClientRole | "member2" | "platform_admin", ActorArg>;
+  /** Member profiles of `member` and `member2`. */
+  memberIds: { member: Id<"memberProfiles">; member2: Id<"memberProfiles"> };
+};
+
+export type World = { acme: ClientWorld; globex: ClientWorld };
+
+/**
+ * Two clients, `acme` and `globex`; in each one user per role (emails as in the
+ * demo data), member profiles for the two members, one sponsor that the sponsor
+ * users act for, and the platform admin support@platform.test.
+ */
+export async function seedWorld(t: Backend): Promise<World> {
+  return await t.run(async (ctx) => {
+    const now = Date.now();
+    const platformAdmin = await ctx.db.insert("users", {
+      email: "support@platform.test",
+      name: "Platform Support",
+      authSubject: "user|support@platform.test",
+      isPlatformAdmin: true,
+      createdAt: now,
+    });
+    const build = async (slug: string, name: string): Promise<ClientWorld> => {
+      const clientId = await ctx.db.insert("clients", { slug, name, status: "active", createdAt: now });
+      const sponsorId = await ctx.db.insert("sponsors", {
+        clientId,
+        name: `${name} Sponsor`,
+        createdAt: now,
+        updatedAt: now,
+      });
+      const people: Array<[string, ClientRole, string]> = [
+        ["admin", "client_admin", "Ada Admin"],
+        ["staff", "client_user", "Sam Staff"],
+        ["member", "member", "Mia Member"],
+        ["member2", "member", "Max Member"],
+        ["sponsor", "sponsor_admin", "Sol Sponsor"],
+        ["sponsor-staff", "sponsor_user", "Sid Sponsor"],
+      ];
+      const actors = {} as ClientWorld["actors"];
+      const memberIds = {} as ClientWorld["memberIds"];
+      for (const [local, role, fullName] of people) {
+        const email = `${local}@${slug}.test`;
+        const userId = await ctx.db.insert("users", {
+          email,
+          name: fullName,
+          authSubject: `user|${email}`,
+          isPlatformAdmin: false,
+          createdAt: now,
+        });
+        await ctx.db.insert("clientMemberships", {
+          clientId,
+          userId,
+          role,
+          sponsorId: role.startsWith("sponsor") ? sponsorId : undefined,
+          createdAt: now,
+        });
+        const key = local === "member2" ? "member2" : role;
+        actors[key] = { clientId, role, userId };
+        if (role === "member") {
+          const [firstName, lastName] = fullName.split(" ");
+          memberIds[key as "member" | "member2"] = await ctx.db.insert("memberProfiles", {
+            clientId,
+            userId,
+            firstName,
+            lastName,
+            email,
+            status: "active",
+            cpdPoints: 0,
+            searchName: fullName.toLowerCase(),
+            createdAt: now,
+            updatedAt: now,
+          });
+        }
+      }
+      actors.platform_admin = { clientId, role: "platform_admin", userId: platformAdmin };
+      return { clientId, slug, sponsorId, actors, memberIds };
+    };
+    return { acme: await build("acme", "Acme"), globex: await build("globex", "Globex") };
+  });
+}
