@@ -1,0 +1,92 @@
+"""How Convex failures become HTTP problems: one table, one place (DESIGN.md decision 5)."""
+
+from typing import Any
+
+from convex import ConvexError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from app.problems import Problem, problem_response
+
+# Every ConvexError code thrown by convex/ (convex/lib/errors.ts) -> one HTTP status.
+# A test fails when the two lists disagree.
+CONVEX_ERROR_STATUS: dict[str, int] = {
+    "not_found": 404,
+    "forbidden": 403,
+    "invalid_actor": 403,
+    "validation": 422,
+    "conflict": 409,
+    "invalid_transition": 409,
+    "capacity_full": 409,
+    "already_registered": 409,
+    "already_enrolled": 409,
+    "registration_closed": 409,
+}
+
+
+class UpstreamError(Exception):
+    """Convex could not give a usable answer; `status` and `code` say how."""
+
+    status = 502
+    code = "upstream_error"
+    detail = "The data service gave an unexpected answer."
+
+    def __init__(self, reason: str) -> None:
+        # `reason` is for logs only; clients see `detail`.
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UpstreamUnavailable(UpstreamError):
+    status = 503
+    code = "upstream_unavailable"
+    detail = "The data service is unavailable. Try again shortly."
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    code = "upstream_timeout"
+    detail = "The data service did not answer in time."
+
+
+class MutationOutcomeUnknown(UpstreamError):
+    """The mutation was sent but no answer came back: it may or may not have committed."""
+
+    status = 504
+    code = "outcome_unknown"
+    detail = (
+        "The change was sent but its outcome is unknown (the data service did not answer). "
+        "Read the resource before retrying."
+    )
+
+
+def problem_from_convex_error(error: ConvexError) -> Problem:
+    data: Any = error.data
+    code = data.get("code") if isinstance(data, dict) else None
+    status = CONVEX_ERROR_STATUS.get(code) if isinstance(code, str) else None
+    if status is None:
+        return Problem(502, UpstreamError.code, UpstreamError.detail)
+    message = data.get("message")
+    detail = message if isinstance(message, str) else str(code)
+    # Forward the rule's own extra fields (e.g. `field`, `capability`), never internals.
+    extra = {k: v for k, v in data.items() if k not in {"code", "message"} and _is_plain(v)}
+    if "field" in extra and code == "validation":
+        from app.problems import FieldError
+
+        return Problem(status, code, detail, errors=[FieldError(field=f"body.{extra.pop('field')}", message=detail)], extra=extra)
+    return Problem(status, code, detail, extra=extra)
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:
+    @app.exception_handler(ConvexError)
+    async def _convex_error(request: Request, exc: ConvexError) -> JSONResponse:
+        return problem_response(request, problem_from_convex_error(exc))
+
+    @app.exception_handler(UpstreamError)
+    async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
+        headers = {"Retry-After": str(retry_after_s)} if exc.status == 503 else None
+        return problem_response(request, Problem(exc.status, exc.code, exc.detail, headers=headers))

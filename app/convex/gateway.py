@@ -1,0 +1,136 @@
+"""The one way the BFF talks to Convex (DESIGN.md decision 2).
+
+Calls go over Convex's documented HTTP API (`POST /api/query|mutation|action`),
+with the deployment's admin key, so internal functions are callable. Values are
+encoded and decoded with the official `convex` package's codec, and a function's
+ConvexError comes back as the official `convex.ConvexError`. One pooled async
+client per process; explicit timeouts; queries are retried once when the
+connection could not be made, mutations never.
+"""
+
+import json
+import logging
+from typing import Any, Literal
+
+import httpx
+from convex import ConvexError, __version__ as convex_py_version
+from convex.values import convex_to_json, json_to_convex
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from app.convex.errors import (
+    MutationOutcomeUnknown,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+FunctionKind = Literal["query", "mutation", "action"]
+
+# Convex answers a function's own failure with this status (and a JSON body).
+FUNCTION_ERROR_STATUS = 560
+
+
+class _CannotConnect(UpstreamUnavailable):
+    """Nothing was sent: the only failure after which a retry is always safe."""
+
+
+class ConvexGateway:
+    def __init__(
+        self,
+        base_url: str,
+        admin_key: str,
+        *,
+        connect_timeout_s: float = 2.0,
+        read_timeout_s: float = 10.0,
+        max_connections: int = 100,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={
+                "Authorization": f"Convex {admin_key}",
+                "Convex-Client": f"python-{convex_py_version}",
+                "Content-Type": "application/json",
+            },
+            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        # A refused connection sent nothing, so one retry of a read is safe.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(_CannotConnect),
+            stop=stop_after_attempt(2),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._call("query", path, args)
+
+    async def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        return await self._call("mutation", path, args)
+
+    async def action(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        return await self._call("action", path, args)
+
+    async def version(self) -> str:
+        """`GET /version`: a cheap reachability probe."""
+        try:
+            response = await self._client.get("/version")
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"version probe failed: {exc!r}") from exc
+        if response.status_code != 200:
+            raise UpstreamError(f"version probe answered {response.status_code}")
+        return response.text.strip()
+
+    async def _call(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
+        body = {"path": path, "args": convex_to_json(args or {}), "format": "convex_encoded_json"}
+        try:
+            response = await self._client.post(f"/api/{kind}", json=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _CannotConnect(f"{kind} {path}: cannot connect: {exc!r}") from exc
+        except httpx.TimeoutException as exc:
+            if kind != "query":
+                raise MutationOutcomeUnknown(f"{kind} {path}: timed out: {exc!r}") from exc
+            raise UpstreamTimeout(f"{kind} {path}: timed out: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            # The request may have reached Convex (reset mid-response, ...).
+            if kind != "query":
+                raise MutationOutcomeUnknown(f"{kind} {path}: {exc!r}") from exc
+            raise UpstreamError(f"{kind} {path}: transport error: {exc!r}") from exc
+        return self._decode(kind, path, response)
+
+    @staticmethod
+    def _decode(kind: FunctionKind, path: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status in (429, 503):
+            raise UpstreamUnavailable(f"{kind} {path}: Convex answered {status}")
+        try:
+            # Convex JSON has no plain integers (int64 travels as {"$integer": ...});
+            # a number is a float64 even when written without a fraction.
+            payload = json.loads(response.content, parse_int=float)
+        except ValueError:
+            raise UpstreamError(
+                f"{kind} {path}: {status} with a body that is not JSON: {response.text[:200]!r}"
+            ) from None
+        if not isinstance(payload, dict):
+            raise UpstreamError(f"{kind} {path}: {status} with unexpected JSON")
+        if status == 200 and payload.get("status") == "success":
+            return json_to_convex(payload.get("value"))
+        if status == FUNCTION_ERROR_STATUS and payload.get("status") == "error":
+            if "errorData" in payload:
+                data = json_to_convex(payload["errorData"])
+                message = payload.get("errorMessage", "")
+                raise ConvexError(message, data)
+            raise UpstreamError(f"{kind} {path}: function failed: {payload.get('errorMessage')!r}")
+        # Request errors: {code, message} with a 4xx/5xx status.
+        raise UpstreamError(
+            f"{kind} {path}: Convex answered {status} {payload.get('code')!r}: {payload.get('message')!r}"
+        )

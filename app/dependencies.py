@@ -1,0 +1,16 @@
+"""Request dependencies shared by the routers (Annotated aliases)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.convex.gateway import ConvexGateway
+from app.settings import Settings, get_settings
+
+
+def get_gateway(request: Request) -> ConvexGateway:
+    return request.app.state.gateway
+
+
+Gateway = Annotated[ConvexGateway, Depends(get_gateway)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

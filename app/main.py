@@ -1,0 +1,59 @@
+"""The FastAPI application: middleware, error handlers, routers, lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+
+from app.convex.errors import install_convex_error_handlers
+from app.convex.gateway import ConvexGateway
+from app.logging_setup import configure_logging
+from app.problems import install_problem_handlers
+from app.routers import health
+from app.settings import Settings, get_settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    convex_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own settings and a respx transport."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gateway = ConvexGateway(
+            settings.convex_url,
+            settings.convex_admin_key.get_secret_value(),
+            connect_timeout_s=settings.convex_connect_timeout_s,
+            read_timeout_s=settings.convex_read_timeout_s,
+            max_connections=settings.convex_max_connections,
+            transport=convex_transport,
+        )
+        try:
+            yield
+        finally:
+            await app.state.gateway.aclose()
+
+    app = FastAPI(
+        title="Member Platform API",
+        version="1.0.0",
+        summary="Courses, events, memberships and member support for member organisations.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    install_problem_handlers(app)
+    install_convex_error_handlers(app, settings.convex_retry_after_s)
+    app.include_router(health.router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory app.main:app_factory`."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

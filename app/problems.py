@@ -1,0 +1,149 @@
+"""RFC 9457 problem details for every error the app produces (DESIGN.md decision 5).
+
+One exception type, `Problem`, carries a stable machine-readable `code`; the
+handlers below also turn FastAPI's own 404/405/422 and anything unexpected into
+problem+json, so a client only ever parses one error shape.
+"""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://errors.member-platform.dev/"
+
+
+class FieldError(BaseModel):
+    """One offending field of a request."""
+
+    field: str = Field(description="Dotted path of the field, e.g. `body.title`.", examples=["body.title"])
+    message: str
+    type: str | None = Field(default=None, description="Machine-readable kind of the failure.")
+
+
+class ProblemDetail(BaseModel):
+    """An RFC 9457 problem detail, extended with `code`, `requestId` and `errors`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="URI identifying the problem type.")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable machine-readable error code.", examples=["not_found"])
+    instance: str | None = Field(default=None, description="The request path.")
+    requestId: str | None = Field(default=None, description="Correlates with server logs (X-Request-ID).")
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    """An error answered as problem+json with a stable code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[FieldError] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+        self.errors = errors
+        self.extra = extra or {}
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    body = ProblemDetail(
+        type=PROBLEM_TYPE_BASE + problem.code,
+        title=HTTPStatus(problem.status).phrase,
+        status=problem.status,
+        detail=problem.detail,
+        code=problem.code,
+        instance=request.url.path,
+        requestId=correlation_id.get(),
+        errors=problem.errors,
+        **problem.extra,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=problem.status,
+        headers=problem.headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+# FastAPI/Starlette's own HTTP errors, by status, as stable codes.
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such resource."
+        return problem_response(
+            request, Problem(exc.status_code, code, detail, headers=dict(exc.headers or {}))
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(
+                field=".".join(str(part) for part in err.get("loc", ())),
+                message=err.get("msg", "invalid"),
+                type=err.get("type"),
+            )
+            for err in exc.errors()
+        ]
+        return problem_response(
+            request,
+            Problem(422, "validation", "The request is not valid.", errors=errors),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem_response(request, Problem(500, "internal", "An unexpected error occurred."))
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries: problem+json for each status."""
+    return {
+        status: {
+            "model": ProblemDetail,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,36 @@
+"""Settings from the environment (and `.env`), one object per process."""
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Convex deployment (DESIGN.md decision 7). The embedded development backend
+    # listens on http://127.0.0.1:3210 when `make run` starts it.
+    convex_url: str = "http://127.0.0.1:3210"
+    convex_admin_key: SecretStr = Field(default=SecretStr(""), repr=False)
+    convex_connect_timeout_s: float = 2.0
+    convex_read_timeout_s: float = 10.0
+    convex_max_connections: int = 100
+    convex_retry_after_s: int = 5
+
+    # Bearer JWTs for users. HS256 with a shared secret in development; a JWKS URL
+    # for an RS256/ES256 issuer (Clerk, Auth0, ...) in production.
+    jwt_issuer: str = "http://127.0.0.1:8000/dev-issuer"
+    jwt_audience: str = "member-platform"
+    jwt_algorithms: list[str] = ["HS256"]
+    jwt_hs256_secret: SecretStr = Field(default=SecretStr(""), repr=False)
+    jwt_jwks_url: str | None = None
+    jwt_leeway_s: int = 30
+
+    log_level: str = "INFO"
+    environment: str = "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

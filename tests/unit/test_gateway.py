@@ -1,0 +1,146 @@
+"""The Convex gateway: exact requests sent, and every answer Convex can give."""
+
+import json
+
+import httpx
+import pytest
+import respx
+from convex import ConvexError, ConvexInt64
+
+from app.convex.errors import (
+    MutationOutcomeUnknown,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from app.convex.gateway import ConvexGateway
+
+from .conftest import ADMIN_KEY, CONVEX_URL
+
+
+@pytest.fixture
+def convex() -> respx.MockRouter:
+    return respx.MockRouter(base_url=CONVEX_URL)
+
+
+@pytest.fixture
+async def gateway(convex: respx.MockRouter):
+    gw = ConvexGateway(CONVEX_URL, ADMIN_KEY, transport=httpx.MockTransport(convex.handler))
+    yield gw
+    await gw.aclose()
+
+
+def success(value) -> httpx.Response:
+    return httpx.Response(200, json={"status": "success", "value": value, "logLines": []})
+
+
+async def test_query_sends_path_args_in_convex_json_and_the_admin_key(convex, gateway):
+    route = convex.post("/api/query").mock(return_value=success({"n": {"$integer": "BwAAAAAAAAA="}}))
+    value = await gateway.query("courses:list", {"limit": ConvexInt64(3), "cursor": None})
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == f"Convex {ADMIN_KEY}"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Convex-Client"].startswith("python-")
+    assert json.loads(request.content) == {
+        "path": "courses:list",
+        "args": {"limit": {"$integer": "AwAAAAAAAAA="}, "cursor": None},
+        "format": "convex_encoded_json",
+    }
+    assert value == {"n": 7}
+
+
+async def test_mutation_and_action_use_their_own_endpoints(convex, gateway):
+    mutation = convex.post("/api/mutation").mock(return_value=success("m"))
+    action = convex.post("/api/action").mock(return_value=success("a"))
+    assert await gateway.mutation("x:y", {}) == "m"
+    assert await gateway.action("x:z") == "a"
+    assert mutation.called and action.called
+
+
+async def test_function_error_with_data_raises_the_official_convex_error(convex, gateway):
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(
+            560,
+            json={
+                "status": "error",
+                "errorMessage": "[Request ID: 1] Server Error\nUncaught ConvexError: ...",
+                "errorData": {"code": "not_found", "message": "course not found"},
+                "logLines": [],
+            },
+        )
+    )
+    with pytest.raises(ConvexError) as caught:
+        await gateway.query("courses:get", {})
+    assert caught.value.data == {"code": "not_found", "message": "course not found"}
+
+
+async def test_function_error_without_data_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(560, json={"status": "error", "errorMessage": "Server Error", "logLines": []})
+    )
+    with pytest.raises(UpstreamError) as caught:
+        await gateway.query("courses:get", {})
+    assert caught.value.status == 502
+
+
+async def test_request_error_code_message_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(404, json={"code": "FunctionNotFound", "message": "Could not find function"})
+    )
+    with pytest.raises(UpstreamError) as caught:
+        await gateway.query("nope:nope", {})
+    assert type(caught.value) is UpstreamError and caught.value.status == 502
+
+
+async def test_html_error_page_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(return_value=httpx.Response(502, html="<html>Bad Gateway</html>"))
+    with pytest.raises(UpstreamError) as caught:
+        await gateway.query("courses:list", {})
+    assert caught.value.status == 502
+
+
+async def test_truncated_json_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(return_value=httpx.Response(200, text='{"status": "succ'))
+    with pytest.raises(UpstreamError):
+        await gateway.query("courses:list", {})
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_overload_answers_are_unavailable(convex, gateway, status):
+    convex.post("/api/query").mock(return_value=httpx.Response(status, text="busy"))
+    with pytest.raises(UpstreamUnavailable):
+        await gateway.query("courses:list", {})
+
+
+async def test_query_is_retried_once_when_the_connection_is_refused(convex, gateway):
+    route = convex.post("/api/query").mock(side_effect=[httpx.ConnectError("refused"), success(1)])
+    assert await gateway.query("courses:list", {}) == 1
+    assert route.call_count == 2
+
+
+async def test_query_gives_up_after_the_second_refusal(convex, gateway):
+    route = convex.post("/api/query").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamUnavailable):
+        await gateway.query("courses:list", {})
+    assert route.call_count == 2
+
+
+async def test_mutation_is_never_retried(convex, gateway):
+    route = convex.post("/api/mutation").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamUnavailable):
+        await gateway.mutation("courses:create", {})
+    assert route.call_count == 1
+
+
+async def test_query_timeout_is_an_upstream_timeout(convex, gateway):
+    convex.post("/api/query").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(UpstreamTimeout):
+        await gateway.query("courses:list", {})
+
+
+@pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")])
+async def test_mutation_without_an_answer_has_an_unknown_outcome(convex, gateway, failure):
+    route = convex.post("/api/mutation").mock(side_effect=failure)
+    with pytest.raises(MutationOutcomeUnknown):
+        await gateway.mutation("registrations:registerSelf", {})
+    assert route.call_count == 1

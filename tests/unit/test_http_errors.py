@@ -1,0 +1,97 @@
+"""Every failure reaches the client as problem+json with a stable code and status."""
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.convex.errors import CONVEX_ERROR_STATUS
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status and body["code"] == code
+    assert body["type"].endswith(code) and body["detail"] and body["requestId"]
+    assert body["requestId"] == response.headers["X-Request-ID"]
+    return body
+
+
+def test_every_convex_error_code_maps_to_one_status():
+    source = (Path(__file__).parents[2] / "convex/lib/errors.ts").read_text()
+    block = source.split("ERROR_CODES = {", 1)[1].split("} as const", 1)[0]
+    codes = set(re.findall(r"^\s+(\w+):", block, flags=re.M))
+    assert codes == set(CONVEX_ERROR_STATUS)
+
+
+async def test_health_is_ok_without_convex(client):
+    response = await client.get("/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_ready_when_convex_answers(client, convex):
+    convex.get("/version").mock(return_value=httpx.Response(200, text="1.0.0-embedded"))
+    convex.post("/api/query").mock(return_value=httpx.Response(200, json={"status": "success", "value": None, "logLines": []}))
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "convexVersion": "1.0.0-embedded"}
+
+
+async def test_ready_when_convex_is_down_is_503_with_retry_after(client, convex):
+    convex.get("/version").mock(side_effect=httpx.ConnectError("refused"))
+    response = await client.get("/ready")
+    assert_problem(response, 503, "upstream_unavailable")
+    assert response.headers["Retry-After"] == "5"
+
+
+async def test_ready_when_functions_are_missing_is_502_without_internals(client, convex):
+    convex.get("/version").mock(return_value=httpx.Response(200, text="1"))
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(404, json={"code": "FunctionNotFound", "message": "secret internals"})
+    )
+    body = assert_problem(await client.get("/ready"), 502, "upstream_error")
+    assert "internals" not in str(body)
+
+
+async def test_ready_when_convex_is_slow_is_504(client, convex):
+    convex.get("/version").mock(return_value=httpx.Response(200, text="1"))
+    convex.post("/api/query").mock(side_effect=httpx.ReadTimeout("slow"))
+    assert_problem(await client.get("/ready"), 504, "upstream_timeout")
+
+
+async def test_unknown_route_is_a_404_problem(client):
+    assert_problem(await client.get("/no/such/thing"), 404, "not_found")
+
+
+async def test_wrong_method_is_a_405_problem(client):
+    assert_problem(await client.delete("/health"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("error_data", "status", "code"),
+    [
+        ({"code": "not_found", "message": "course not found"}, 404, "not_found"),
+        ({"code": "capacity_full", "message": "full"}, 409, "capacity_full"),
+        ({"code": "forbidden", "message": "no", "capability": "courses.publish"}, 403, "forbidden"),
+        ({"code": "validation", "message": "endAt must be after startAt", "field": "endAt"}, 422, "validation"),
+        ({"code": "something_new", "message": "?"}, 502, "upstream_error"),
+        ("a plain string", 502, "upstream_error"),
+    ],
+)
+async def test_convex_error_codes_become_their_documented_status(client, convex, error_data, status, code):
+    convex.get("/version").mock(return_value=httpx.Response(200, text="1"))
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(
+            560,
+            json={"status": "error", "errorMessage": "Uncaught ConvexError", "errorData": error_data, "logLines": []},
+        )
+    )
+    body = assert_problem(await client.get("/ready"), status, code)
+    if code == "validation":
+        assert body["errors"] == [{"field": "body.endAt", "message": "endAt must be after startAt"}]
+    if code == "forbidden":
+        assert body["capability"] == "courses.publish"
