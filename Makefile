@@ -1,0 +1,42 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: install run test test-convex test-python typecheck token clean
+
+install: $(PY_STAMP) $(NODE_STAMP) .env
+
+$(PY_STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.env:
+	cp .env.example .env
+
+run: install
+	$(PY) -m devtools.run
+
+test: install test-convex test-python
+
+test-convex: $(NODE_STAMP)
+	npx vitest run
+
+test-python: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m pytest
+
+typecheck: $(NODE_STAMP)
+	npx tsc --noEmit -p convex
+	npx tsc --noEmit -p devbackend
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,1 @@
+"""Development tooling: start the embedded backend, run the stack, mint dev tokens."""

@@ -1,0 +1,90 @@
+"""Start and stop the embedded development backend (devbackend/, DESIGN.md decision 7).
+
+Used by `make run` and by the end-to-end tests, which start it on a free port.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+READY_LINE = "devbackend ready on "
+
+
+@dataclass
+class EmbeddedBackend:
+    url: str
+    admin_key: str
+    process: subprocess.Popen[str]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tsx() -> str:
+    return str(ROOT / "node_modules" / ".bin" / "tsx")
+
+
+@contextmanager
+def embedded_backend(
+    admin_key: str,
+    *,
+    port: int | None = None,
+    seed: bool = True,
+    echo: bool = False,
+    startup_timeout_s: float = 90.0,
+) -> Iterator[EmbeddedBackend]:
+    """Run the embedded backend until the block exits; yields once it is ready."""
+    port = port or free_port()
+    args = [_tsx(), "devbackend/src/main.ts", "--port", str(port)]
+    if not seed:
+        args.append("--no-seed")
+    process = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env={**os.environ, "CONVEX_ADMIN_KEY": admin_key},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop it in order.
+    )
+    ready = threading.Event()
+    tail: list[str] = []
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if echo:
+                print(line, end="", flush=True)
+            tail.append(line)
+            del tail[:-50]
+            if line.startswith(READY_LINE):
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        deadline = time.monotonic() + startup_timeout_s
+        while not ready.wait(0.1):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "embedded backend did not start:\n" + "".join(tail[-30:])
+                )
+        yield EmbeddedBackend(f"http://127.0.0.1:{port}", admin_key, process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
