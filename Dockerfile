@@ -6,7 +6,6 @@ COPY requirements.lock pyproject.toml ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY app ./app
 COPY convex/capabilities.json ./convex/capabilities.json
-RUN pip install --no-cache-dir --no-deps .
 USER nobody
 EXPOSE 8000
 CMD ["uvicorn", "--factory", "app.main:app_factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -7,6 +7,8 @@ import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
+from app.auth.actor import ActorResolver
+from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import ConvexGateway
 from app.logging_setup import configure_logging
@@ -33,6 +35,8 @@ def create_app(
             max_connections=settings.convex_max_connections,
             transport=convex_transport,
         )
+        app.state.token_verifier = TokenVerifier(settings)
+        app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)
         try:
             yield
         finally:

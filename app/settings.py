@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_leeway_s: int = 30
 
+    # How long a resolved actor (principal x client -> role) is reused by one process:
+    # the longest a revoked key or removed membership keeps passing the BFF's own check
+    # (Convex re-verifies the actor on every call regardless).
+    actor_cache_ttl_s: float = 30.0
+    # Signs pagination cursors; derived from the admin key when empty, so every
+    # replica of one deployment agrees without extra configuration.
+    cursor_secret: SecretStr = Field(default=SecretStr(""), repr=False)
+
     log_level: str = "INFO"
     environment: str = "development"
 

@@ -1,0 +1,108 @@
+"""The actor: principal + the client in the path -> {clientId, role, user or key}.
+
+Resolved through Convex (`identity:resolveActor`) and kept in a small, short-lived
+in-process cache (DESIGN.md decision 8): a revoked key or removed membership
+stops working here within `actor_cache_ttl_s`, and Convex re-checks every call.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from cachetools import TTLCache
+from fastapi import Depends, Path, Request
+
+from app.auth.capabilities import role_can
+from app.auth.principal import CurrentPrincipal, Principal
+from app.convex.gateway import ConvexGateway
+from app.problems import Problem
+
+CLIENT_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+@dataclass(frozen=True)
+class Actor:
+    clientId: str
+    clientSlug: str
+    role: str
+    userId: str | None = None
+    apiKeyId: str | None = None
+    sponsorId: str | None = None
+    memberId: str | None = None
+
+    def arg(self) -> dict[str, Any]:
+        """The `actor` argument every client-scoped Convex function takes."""
+        actor: dict[str, Any] = {"clientId": self.clientId, "role": self.role}
+        if self.userId is not None:
+            actor["userId"] = self.userId
+        if self.apiKeyId is not None:
+            actor["apiKeyId"] = self.apiKeyId
+        return actor
+
+
+class ActorResolver:
+    def __init__(self, gateway: ConvexGateway, ttl_s: float, max_entries: int = 10_000) -> None:
+        self._gateway = gateway
+        self._cache: TTLCache[tuple[str, str], Actor | None] = TTLCache(max_entries, ttl_s)
+
+    async def resolve(self, principal: Principal, client_slug: str) -> Actor | None:
+        key = (principal.cache_key, client_slug)
+        if key in self._cache:
+            return self._cache[key]
+        args: dict[str, Any] = {"clientSlug": client_slug}
+        if principal.kind == "user":
+            args["authSubject"] = principal.subject
+        else:
+            args["apiKeyHash"] = principal.api_key_hash
+        found = await self._gateway.query("identity:resolveActor", args)
+        actor = None if found is None else Actor(**{k: found.get(k) for k in Actor.__dataclass_fields__})
+        self._cache[key] = actor
+        return actor
+
+    def forget(self, principal: Principal | None = None) -> None:
+        if principal is None:
+            self._cache.clear()
+            return
+        for key in [k for k in self._cache if k[0] == principal.cache_key]:
+            self._cache.pop(key, None)
+
+
+def client_not_found(slug: str) -> Problem:
+    # A client the principal does not belong to reads exactly like one that does not exist.
+    return Problem(404, "not_found", f"client {slug} not found")
+
+
+async def get_actor(
+    request: Request,
+    client: Annotated[str, Path(description="The client's slug.", examples=["acme"])],
+    principal: CurrentPrincipal,
+) -> Actor:
+    if not re.fullmatch(CLIENT_SLUG, client):
+        raise client_not_found(client)
+    resolver: ActorResolver = request.app.state.actor_resolver
+    actor = await resolver.resolve(principal, client)
+    if actor is None:
+        raise client_not_found(client)
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def requires(*capabilities: str) -> Any:
+    """A dependency: the actor's role holds at least one of `capabilities` (checked before any data call)."""
+    for name in capabilities:
+        role_can("member", name)  # unknown names fail at import time, not per request
+
+    async def check(actor: CurrentActor) -> Actor:
+        if not any(role_can(actor.role, name) for name in capabilities):
+            wanted = " or ".join(capabilities)
+            raise Problem(
+                403,
+                "forbidden",
+                f"Your role ({actor.role}) lacks the capability {wanted}.",
+                extra={"capability": wanted},
+            )
+        return actor
+
+    return Depends(check)

@@ -1,0 +1,32 @@
+"""The capabilities matrix (DESIGN.md decision 4): one file, read here and by Convex."""
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+MATRIX_PATH = Path(__file__).resolve().parents[2] / "convex" / "capabilities.json"
+
+
+@cache
+def matrix() -> dict[str, Any]:
+    return json.loads(MATRIX_PATH.read_text())
+
+
+def roles() -> list[str]:
+    return list(matrix()["roles"])
+
+
+def actions() -> dict[str, dict[str, Any]]:
+    return matrix()["actions"]
+
+
+def role_can(role: str, action: str) -> bool:
+    spec = actions().get(action)
+    if spec is None:
+        raise KeyError(f"unknown capability {action!r}")
+    return role in spec["roles"]
+
+
+def capabilities_of(role: str) -> list[str]:
+    return [name for name, spec in actions().items() if role in spec["roles"]]

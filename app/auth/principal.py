@@ -1,0 +1,70 @@
+"""Who is calling: a user (bearer JWT) or an integrator (API key) -> Principal."""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth.tokens import InvalidToken, TokenVerifier
+from app.problems import Problem
+
+API_KEY_PREFIX = "mp_"
+REALM = 'Bearer realm="member-platform"'
+
+# Both schemes appear in the OpenAPI document, so Swagger UI's Authorize works with either.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A user's JWT from the identity provider (`make token EMAIL=...` in development).",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An integrator's API key (`mp_...`), created by a client_admin.",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "api_key"]
+    # The JWT subject (users) or the SHA-256 of the key (integrators); never the secret.
+    subject: str | None = None
+    api_key_hash: str | None = None
+
+    @property
+    def cache_key(self) -> str:
+        return f"user:{self.subject}" if self.kind == "user" else f"key:{self.api_key_hash}"
+
+
+def hash_api_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
+    challenge = f'{REALM}, error="invalid_token"' if invalid_token else REALM
+    return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": challenge})
+
+
+async def get_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    if api_key is not None:
+        return Principal(kind="api_key", api_key_hash=hash_api_key(api_key))
+    if bearer is None:
+        raise unauthenticated("Authentication required: a bearer token or an X-API-Key header.")
+    token = bearer.credentials
+    if token.startswith(API_KEY_PREFIX):
+        return Principal(kind="api_key", api_key_hash=hash_api_key(token))
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        verified = await verifier.verify(token)
+    except InvalidToken:
+        raise unauthenticated("The bearer token is not valid.", invalid_token=True) from None
+    return Principal(kind="user", subject=verified.subject)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
