@@ -34,6 +34,10 @@ test-convex: $(NODE_STAMP)
 test-python: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
+token: $(PY_STAMP)
+	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=member@acme.test" >&2; exit 2; }
+	@$(PY) -m devtools.token "$(EMAIL)"
+
 typecheck: $(NODE_STAMP)
 	npx tsc --noEmit -p convex
 	npx tsc --noEmit -p devbackend

@@ -1,0 +1,99 @@
+"""The caller: who it is, where it belongs, and what it may do there."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from app.auth.actor import ActorResolver, client_not_found
+from app.auth.capabilities import actions, capabilities_of
+from app.auth.principal import CurrentPrincipal
+from app.dependencies import Gateway
+from app.problems import problem_responses
+
+router = APIRouter(prefix="/v1/me", tags=["me"])
+
+
+class Membership(BaseModel):
+    client: str = Field(description="The client's slug, used in `/v1/clients/{client}/...`.")
+    clientName: str
+    role: str
+
+
+class Me(BaseModel):
+    kind: Literal["user", "api_key"]
+    email: str | None = None
+    name: str | None = None
+    isPlatformAdmin: bool = False
+    memberships: list[Membership]
+
+
+class CapabilityDecision(BaseModel):
+    action: str
+    description: str
+    allowed: bool
+    reason: str
+
+
+class MyCapabilities(BaseModel):
+    client: str
+    role: str
+    capabilities: list[CapabilityDecision]
+
+
+@router.get(
+    "",
+    operation_id="getMe",
+    summary="The authenticated principal, its clients and roles",
+    response_model=Me,
+    responses=problem_responses(401, 502, 503, 504),
+)
+async def get_me(principal: CurrentPrincipal, gateway: Gateway) -> Me:
+    if principal.kind == "api_key":
+        found = await gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
+        memberships = [] if found is None else [Membership(**found)]
+        return Me(kind="api_key", memberships=memberships)
+    found = await gateway.query("identity:me", {"authSubject": principal.subject})
+    if found is None:
+        return Me(kind="user", memberships=[])
+    return Me(
+        kind="user",
+        email=found["email"],
+        name=found["name"],
+        isPlatformAdmin=found["isPlatformAdmin"],
+        memberships=[
+            Membership(client=m["clientSlug"], clientName=m["clientName"], role=m["role"])
+            for m in found["memberships"]
+        ],
+    )
+
+
+@router.get(
+    "/capabilities",
+    operation_id="getMyCapabilities",
+    summary="What the principal may do in one client, and why",
+    response_model=MyCapabilities,
+    responses=problem_responses(401, 404, 422, 502, 503, 504),
+)
+async def get_my_capabilities(
+    request: Request,
+    principal: CurrentPrincipal,
+    client: Annotated[str, Query(description="The client's slug.", examples=["acme"])],
+) -> MyCapabilities:
+    resolver: ActorResolver = request.app.state.actor_resolver
+    actor = await resolver.resolve(principal, client)
+    if actor is None:
+        raise client_not_found(client)
+    held = set(capabilities_of(actor.role))
+    decisions = []
+    for name, spec in actions().items():
+        allowed = name in held
+        reason = (
+            f"role {actor.role} holds {name}"
+            if allowed
+            else f"{name} needs one of: {', '.join(spec['roles'])}; your role is {actor.role}"
+        )
+        decisions.append(
+            CapabilityDecision(action=name, description=spec["description"], allowed=allowed, reason=reason)
+        )
+    return MyCapabilities(client=client, role=actor.role, capabilities=decisions)
