@@ -13,7 +13,7 @@ from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import ConvexGateway
 from app.logging_setup import configure_logging
 from app.problems import install_problem_handlers
-from app.routers import health, me
+from app.routers import categories, health, me
 from app.settings import Settings, get_settings
 
 
@@ -54,6 +54,7 @@ def create_app(
     install_convex_error_handlers(app, settings.convex_retry_after_s)
     app.include_router(health.router)
     app.include_router(me.router)
+    app.include_router(categories.router)
     return app
 
 
