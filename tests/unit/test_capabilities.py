@@ -1,0 +1,25 @@
+"""The one capabilities matrix: docs generated from it, routes declare from it."""
+
+from app.auth.capabilities import actions, roles
+from devtools.capabilities_doc import DOC_PATH, render
+
+
+def test_docs_table_matches_the_matrix_file():
+    assert DOC_PATH.read_text() == render(), "run: python -m devtools.capabilities_doc"
+
+
+def test_every_action_names_only_known_roles():
+    known = set(roles())
+    for name, spec in actions().items():
+        assert set(spec["roles"]) <= known, name
+        assert spec["description"], name
+
+
+def test_platform_admin_holds_every_action():
+    assert all("platform_admin" in spec["roles"] for spec in actions().values())
+
+
+def test_no_sponsor_role_can_read_registrants():
+    for role in ("sponsor_admin", "sponsor_user"):
+        assert role not in actions()["registrations.list"]["roles"]
+        assert role in actions()["registrations.count"]["roles"]
