@@ -40,7 +40,6 @@ class ProblemDetail(BaseModel):
     status: int
     detail: str
     code: str = Field(description="Stable machine-readable error code.", examples=["not_found"])
-    instance: str | None = Field(default=None, description="The request path.")
     requestId: str | None = Field(default=None, description="Correlates with server logs (X-Request-ID).")
     errors: list[FieldError] | None = None
 
@@ -74,7 +73,6 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
         status=problem.status,
         detail=problem.detail,
         code=problem.code,
-        instance=request.url.path,
         requestId=correlation_id.get(),
         errors=problem.errors,
         **problem.extra,

@@ -110,7 +110,7 @@ function scopedReader(ctx: QueryCtx, actor: Actor) {
       const normalized = ctx.db.normalizeId(table, id);
       const doc = normalized === null ? null : await ctx.db.get(normalized);
       if (doc === null || (doc as unknown as { clientId: Id<"clients"> }).clientId !== actor.clientId) {
-        fail("not_found", `${entity} not found`, { entity, id });
+        fail("not_found", `${entity} not found`, { entity });
       }
       return doc as Doc<T>;
     },

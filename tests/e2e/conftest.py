@@ -1,0 +1,63 @@
+"""End to end: the BFF against the embedded backend, started by the test session on a free port."""
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import jwt
+import pytest
+from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
+
+from app.main import create_app
+from app.settings import Settings
+from devtools.embedded import EmbeddedBackend, embedded_backend
+
+ADMIN_KEY = "e2e-admin-key"
+JWT_SECRET = "e2e-hs256-secret-e2e-hs256-secret-e2e-hs256-secret-0123456789ab"
+ISSUER = "http://127.0.0.1:8000/dev-issuer"
+AUDIENCE = "member-platform"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def backend() -> Iterator[EmbeddedBackend]:
+    with embedded_backend(ADMIN_KEY, seed=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(backend: EmbeddedBackend) -> Settings:
+    return Settings(
+        _env_file=None,
+        convex_url=backend.url,
+        convex_admin_key=SecretStr(ADMIN_KEY),
+        jwt_hs256_secret=SecretStr(JWT_SECRET),
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        actor_cache_ttl_s=0.0001,
+    )
+
+
+@pytest.fixture(scope="session")
+async def api(e2e_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(e2e_settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
+            yield client
+
+
+def token_for(email: str) -> str:
+    now = int(time.time())
+    claims = {"sub": f"user|{email}", "email": email, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600}
+    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+
+def as_user(email: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(email)}"}
