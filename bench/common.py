@@ -1,0 +1,79 @@
+"""Shared bench plumbing: a stub upstream process, a closed-loop load, figures."""
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from devtools.embedded import free_port
+
+FULL = os.environ.get("BENCH") == "full"
+
+
+@dataclass
+class Figures:
+    name: str
+    concurrency: int
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+    def row(self) -> str:
+        return (
+            f"{self.name:<28} c={self.concurrency:<3} {self.rps:>9.0f} rps  "
+            f"p50 {self.pct(0.5):>7.2f} ms  p99 {self.pct(0.99):>7.2f} ms  (n={self.requests})"
+        )
+
+
+@contextmanager
+def stub_upstream(cpu: int = 1) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.upstream_stub", str(port), str(cpu)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()  # "ready"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
+async def closed_loop(
+    name: str, call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
+) -> Figures:
+    """`concurrency` workers call back to back for `seconds` (after a short warm-up)."""
+    for _ in range(min(200, concurrency * 5)):
+        await call()
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            await call()
+            latencies.append((time.perf_counter() - start) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Figures(name, concurrency, len(latencies), time.perf_counter() - started, latencies)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
