@@ -1,0 +1,61 @@
+// `tsx devbackend/src/main.ts [--port 3210] [--no-seed] [--convex-dir convex]`
+// The embedded development backend. In memory, for development and tests only.
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startEmbeddedServer } from "./server.js";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: process.env.PORT ?? "3210" },
+    host: { type: "string", default: "127.0.0.1" },
+    "no-seed": { type: "boolean", default: false },
+    "convex-dir": { type: "string", default: "convex" },
+  },
+});
+
+const adminKey = process.env.CONVEX_ADMIN_KEY;
+if (!adminKey) {
+  console.error("devbackend: CONVEX_ADMIN_KEY is not set; it guards the internal functions (see .env.example).");
+  process.exit(2);
+}
+
+const embedded = await startEmbeddedServer({
+  convexDir: resolve(values["convex-dir"]!),
+  adminKey,
+  host: values.host,
+  port: Number(values.port),
+});
+
+if (!values["no-seed"]) {
+  const seeded = await embedded.run("mutation", "demo:seed", {});
+  if (seeded.status === "success") {
+    console.log(`devbackend: demo data seeded ${JSON.stringify(seeded.value)}`);
+  } else if (seeded.errorMessage.startsWith("Could not find public function")) {
+    console.log("devbackend: no demo:seed function; starting empty");
+  } else {
+    console.error(`devbackend: seeding failed: ${seeded.errorMessage}`);
+    await embedded.close();
+    process.exit(1);
+  }
+}
+
+console.log(
+  [
+    "",
+    "  IN-MEMORY DEVELOPMENT BACKEND: convex-test running this project's convex/ functions",
+    "  behind Convex's HTTP API. It is not Convex: data lives in this process and is lost on exit.",
+    "",
+  ].join("\n"),
+);
+console.log(`devbackend ready on ${embedded.url}`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`devbackend: ${signal}, shutting down`);
+    await embedded.close();
+    process.exit(0);
+  });
+}

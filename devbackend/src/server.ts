@@ -1,0 +1,251 @@
+// The embedded development backend: the project's convex/ modules, run by
+// convex-test, behind Convex's HTTP API (DESIGN.md decision 7).
+//
+// What it answers, and where the shapes come from (get-convex/convex-backend):
+//   POST /api/query|mutation|action {path, args, format}
+//     200 {status:"success", value, logLines}                      public_api.rs UdfResponse
+//     560 {status:"error", errorMessage, errorData?, logLines}      convex-js STATUS_CODE_UDF_FAILED
+//         - a ConvexError thrown by the function carries errorData
+//         - unknown function, or an internal one without the admin key:
+//           "Could not find public function for '<path>'."        udf/src/validation.rs
+//         - arguments that do not match the validator:
+//           "ArgumentValidationError: ..."                          udf/src/validation.rs
+//     400 {code:"BadJsonBody"|"BadFormat"|"BadRequest", message}  common/src/http/extract.rs, value/src/export.rs
+//     401 {code:"BadAdminKey", message}                            authentication/src/application_auth.rs
+//   GET /version -> 200 text
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { convexTest } from "convex-test";
+import { makeFunctionReference } from "convex/server";
+import { ConvexError, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { argumentProblem, type ValidatorJson } from "./args.js";
+import { discoverModules, moduleKeyFor, type ModuleMap } from "./convexModules.js";
+import {
+  exportValue,
+  parseFormat,
+  RequestError,
+  stringify,
+  UDF_FAILED,
+  type UdfResponse,
+  type ValueFormat,
+} from "./wire.js";
+
+export const VERSION = "embedded-convex-test";
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+type Kind = "query" | "mutation" | "action";
+type Backend = ReturnType<typeof convexTest>;
+
+export type EmbeddedOptions = { convexDir: string; adminKey: string; host?: string; port?: number };
+
+export type EmbeddedServer = {
+  url: string;
+  server: Server;
+  backend: Backend;
+  /** Run a function as an admin would (used for seeding). */
+  run(kind: Kind, path: string, args: Record<string, Value>): Promise<UdfResponse>;
+  close(): Promise<void>;
+};
+
+class FunctionFailure extends Error {}
+
+export async function startEmbeddedServer(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const modules = discoverModules(options.convexDir);
+  const schema = (await import(pathToFileURL(join(options.convexDir, "schema.ts")).href)).default;
+  const backend = convexTest(schema, modules);
+
+  const run = (kind: Kind, path: string, args: Record<string, Value>, admin = true) =>
+    runFunction(backend, modules, kind, path, args, admin, "convex_encoded_json");
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      console.error("devbackend: unexpected failure", error);
+      if (!res.headersSent) send(res, 500, { code: "InternalServerError", message: "Your request couldn't be completed. Try again later." });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (req.method === "GET" && url.pathname === "/version") {
+      res.writeHead(200, { "Content-Type": "text/plain" }).end(VERSION);
+      return;
+    }
+    const match = url.pathname.match(/^\/api\/(query|mutation|action)$/);
+    if (match === null) {
+      send(res, 404, { code: "NotFound", message: `No route for ${req.method} ${url.pathname}` });
+      return;
+    }
+    if (req.method !== "POST") {
+      send(res, 405, { code: "MethodNotAllowed", message: `Use POST for ${url.pathname}` });
+      return;
+    }
+    try {
+      const admin = checkAuthorization(req.headers.authorization, options.adminKey);
+      const body = parseBody(await readBody(req));
+      const format = parseFormat(body.format);
+      if (format === null) {
+        throw new RequestError(400, "BadFormat", `format param must be one of [\`json\`]. Got ${String(body.format)}`);
+      }
+      let args: Value;
+      try {
+        args = jsonToConvex(body.args as JSONValue);
+      } catch (e) {
+        throw new RequestError(400, "BadJsonBody", `Invalid Convex value in args: ${(e as Error).message}`);
+      }
+      const response = await runFunction(backend, modules, match[1] as Kind, body.path, args as Record<string, Value>, admin, format);
+      sendRaw(res, response.status === "success" ? 200 : UDF_FAILED, stringify(response as unknown as JSONValue));
+    } catch (error) {
+      if (error instanceof RequestError) {
+        send(res, error.httpStatus, { code: error.code, message: error.message });
+        return;
+      }
+      throw error;
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 3210, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : options.port;
+  return {
+    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    server,
+    backend,
+    run: (kind, path, args) => run(kind, path, args),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** `Convex <admin key>` -> admin; no header -> anonymous; anything else is refused as Convex does. */
+function checkAuthorization(header: string | undefined, adminKey: string): boolean {
+  if (header === undefined || header === "") return false;
+  if (header.startsWith("Convex ")) {
+    if (header.slice("Convex ".length) === adminKey) return true;
+    throw new RequestError(401, "BadAdminKey", "The provided admin key was invalid for this instance");
+  }
+  if (header.startsWith("Bearer ")) {
+    throw new RequestError(401, "NoAuthProvider", "No auth provider found matching the given token (the embedded backend has no auth config).");
+  }
+  throw new RequestError(401, "BadAuthHeader", "Authorization header must be `Convex <admin key>` or `Bearer <token>`.");
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new RequestError(413, "RequestTooLarge", "Request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(text: string): { path: string; args: unknown; format?: unknown } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    throw new RequestError(400, "BadJsonBody", `Failed to deserialize the JSON body: ${(e as Error).message}`);
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new RequestError(400, "BadJsonBody", "Failed to deserialize the JSON body: expected an object");
+  }
+  const { path, args, format } = body as Record<string, unknown>;
+  if (typeof path !== "string") {
+    throw new RequestError(400, "BadJsonBody", "Failed to deserialize the JSON body: missing field `path`");
+  }
+  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+    throw new RequestError(400, "BadJsonBody", "Failed to deserialize the JSON body: `args` must be an object");
+  }
+  return { path, args, format };
+}
+
+type RegisteredFunction = {
+  isQuery?: boolean;
+  isMutation?: boolean;
+  isAction?: boolean;
+  isInternal?: boolean;
+  isPublic?: boolean;
+  exportArgs(): string;
+};
+
+async function resolve(modules: ModuleMap, path: string, admin: boolean): Promise<RegisteredFunction> {
+  const notFound = () => new FunctionFailure(`Could not find public function for '${path.replace(/\.js(?=:|$)/, "")}'.`);
+  const location = moduleKeyFor(modules, path);
+  if (location === null) throw notFound();
+  const module = await modules[location.key]();
+  const fn = module[location.exportName] as RegisteredFunction | undefined;
+  if (fn === undefined || typeof fn.exportArgs !== "function") throw notFound();
+  if (fn.isInternal && !admin) throw notFound();
+  return fn;
+}
+
+function kindOf(fn: RegisteredFunction): Kind | null {
+  return fn.isQuery ? "query" : fn.isMutation ? "mutation" : fn.isAction ? "action" : null;
+}
+
+async function runFunction(
+  backend: Backend,
+  modules: ModuleMap,
+  kind: Kind,
+  path: string,
+  args: Record<string, Value>,
+  admin: boolean,
+  format: ValueFormat,
+): Promise<UdfResponse> {
+  const udfPath = path.replace(/\.js(?=:|$)/, "");
+  try {
+    const fn = await resolve(modules, udfPath, admin);
+    const actual = kindOf(fn);
+    if (actual !== kind) {
+      const title = (k: string | null) => (k === null ? "unknown" : k[0].toUpperCase() + k.slice(1));
+      throw new FunctionFailure(`Trying to execute ${udfPath} as ${title(kind)}, but it is defined as ${title(actual)}.`);
+    }
+    const problem = argumentProblem(JSON.parse(fn.exportArgs()) as ValidatorJson, args);
+    if (problem !== null) throw new FunctionFailure(`ArgumentValidationError: ${problem}`);
+    const reference = makeFunctionReference<any>(udfPath);
+    const value =
+      kind === "query"
+        ? await backend.query(reference, args)
+        : kind === "mutation"
+          ? await backend.mutation(reference, args)
+          : await backend.action(reference, args);
+    return { status: "success", value: exportValue(value as Value, format), logLines: [] };
+  } catch (error) {
+    return failure(error, format);
+  }
+}
+
+function failure(error: unknown, format: ValueFormat): UdfResponse {
+  const requestId = randomUUID().replace(/-/g, "").slice(0, 16);
+  if (error instanceof FunctionFailure) {
+    return { status: "error", errorMessage: error.message, logLines: [] };
+  }
+  if (error instanceof ConvexError || (error as { name?: string })?.name === "ConvexError") {
+    const data = (error as ConvexError<Value>).data;
+    return {
+      status: "error",
+      errorMessage: `[Request ID: ${requestId}] Server Error\nUncaught ConvexError: ${typeof data === "string" ? data : JSON.stringify(data)}`,
+      errorData: exportValue(data, format),
+      logLines: [],
+    };
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { status: "error", errorMessage: `[Request ID: ${requestId}] Server Error\nUncaught ${message}`, logLines: [] };
+}
+
+function send(res: ServerResponse, status: number, body: JSONValue) {
+  sendRaw(res, status, JSON.stringify(body));
+}
+
+function sendRaw(res: ServerResponse, status: number, text: string) {
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }).end(text);
+}
