@@ -2,7 +2,7 @@
 // The embedded backend answers Convex's HTTP API as Convex does.
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type EmbeddedServer, startEmbeddedServer } from "../src/server";
+import { type EmbeddedServer, startEmbeddedServer } from "../src/server.js";
 
 const ADMIN_KEY = "fixture-admin-key";
 let embedded: EmbeddedServer;
