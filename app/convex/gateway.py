@@ -124,7 +124,9 @@ class ConvexGateway:
             raise UpstreamError(f"{kind} {path}: {status} with unexpected JSON")
         if status == 200 and payload.get("status") == "success":
             return json_to_convex(payload.get("value"))
-        if status == FUNCTION_ERROR_STATUS and payload.get("status") == "error":
+        # Convex Cloud answers a function's failure with 560; the open-source backend
+        # with 200. Both carry {status: "error", errorMessage, errorData?}.
+        if status in (200, FUNCTION_ERROR_STATUS) and payload.get("status") == "error":
             if "errorData" in payload:
                 data = json_to_convex(payload["errorData"])
                 message = payload.get("errorMessage", "")

@@ -57,10 +57,11 @@ async def test_mutation_and_action_use_their_own_endpoints(convex, gateway):
     assert mutation.called and action.called
 
 
-async def test_function_error_with_data_raises_the_official_convex_error(convex, gateway):
+@pytest.mark.parametrize("status", [560, 200], ids=["cloud-560", "self-hosted-200"])
+async def test_function_error_with_data_raises_the_official_convex_error(convex, gateway, status):
     convex.post("/api/query").mock(
         return_value=httpx.Response(
-            560,
+            status,
             json={
                 "status": "error",
                 "errorMessage": "[Request ID: 1] Server Error\nUncaught ConvexError: ...",
