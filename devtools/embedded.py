@@ -41,6 +41,7 @@ def embedded_backend(
     *,
     port: int | None = None,
     seed: bool = True,
+    convex_dir: Path | None = None,
     echo: bool = False,
     startup_timeout_s: float = 90.0,
 ) -> Iterator[EmbeddedBackend]:
@@ -49,6 +50,8 @@ def embedded_backend(
     args = [_tsx(), "devbackend/src/main.ts", "--port", str(port)]
     if not seed:
         args.append("--no-seed")
+    if convex_dir is not None:
+        args += ["--convex-dir", str(convex_dir)]
     process = subprocess.Popen(
         args,
         cwd=ROOT,

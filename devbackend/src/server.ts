@@ -4,7 +4,9 @@
 // What it answers, and where the shapes come from (get-convex/convex-backend):
 //   POST /api/query|mutation|action {path, args, format}
 //     200 {status:"success", value, logLines}                      public_api.rs UdfResponse
-//     560 {status:"error", errorMessage, errorData?, logLines}      convex-js STATUS_CODE_UDF_FAILED
+//     200 {status:"error", errorMessage, errorData?, logLines}      public_api.rs returns Json(UdfResponse)
+//         (HTTP 200, as the open-source backend answers and as the official Python
+//         client requires; Convex Cloud may use 560, which the BFF's gateway also accepts)
 //         - a ConvexError thrown by the function carries errorData
 //         - unknown function, or an internal one without the admin key:
 //           "Could not find public function for '<path>'."        udf/src/validation.rs
@@ -27,7 +29,6 @@ import {
   parseFormat,
   RequestError,
   stringify,
-  UDF_FAILED,
   type UdfResponse,
   type ValueFormat,
 } from "./wire.js";
@@ -95,7 +96,7 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
         throw new RequestError(400, "BadJsonBody", `Invalid Convex value in args: ${(e as Error).message}`);
       }
       const response = await runFunction(backend, modules, match[1] as Kind, body.path, args as Record<string, Value>, admin, format);
-      sendRaw(res, response.status === "success" ? 200 : UDF_FAILED, stringify(response as unknown as JSONValue));
+      sendRaw(res, 200, stringify(response as unknown as JSONValue));
     } catch (error) {
       if (error instanceof RequestError) {
         send(res, error.httpStatus, { code: error.code, message: error.message });

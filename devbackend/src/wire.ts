@@ -72,6 +72,3 @@ export class RequestError extends Error {
     super(message);
   }
 }
-
-/** HTTP status of a function's own failure (what Convex's clients call STATUS_CODE_UDF_FAILED). */
-export const UDF_FAILED = 560;

@@ -63,10 +63,10 @@ describe("successful calls", () => {
   });
 });
 
-describe("function failures answer 560", () => {
+describe("function failures answer 200 with status error, as the open-source backend does", () => {
   test("a ConvexError carries its data", async () => {
     const { status, json } = await call("query", { path: "notes:missing", args: {} });
-    expect(status).toBe(560);
+    expect(status).toBe(200);
     expect(json.status).toBe("error");
     expect(json.errorData).toEqual({ code: "not_found", message: "note not found" });
     expect(json.errorMessage).toContain("ConvexError");
@@ -74,7 +74,7 @@ describe("function failures answer 560", () => {
 
   test("any other error has a message and no errorData", async () => {
     const { status, json } = await call("query", { path: "notes:broken", args: {} });
-    expect(status).toBe(560);
+    expect(status).toBe(200);
     expect(json).not.toHaveProperty("errorData");
     expect(json.errorMessage).toContain("something internal broke");
   });
@@ -82,20 +82,20 @@ describe("function failures answer 560", () => {
   test("an internal function without the admin key reads as a missing one", async () => {
     const internal = await call("query", { path: "notes:list", args: {} }, null);
     const missing = await call("query", { path: "notes:nothing", args: {} }, null);
-    expect(internal.status).toBe(560);
+    expect(internal.status).toBe(200);
     expect(internal.json.errorMessage).toBe("Could not find public function for 'notes:list'.");
     expect(missing.json.errorMessage).toBe("Could not find public function for 'notes:nothing'.");
   });
 
   test("calling a query as a mutation is refused", async () => {
     const { status, json } = await call("mutation", { path: "notes:list", args: {} });
-    expect(status).toBe(560);
+    expect(status).toBe(200);
     expect(json.errorMessage).toMatch(/defined as Query/);
   });
 
   test("arguments that break the validator are refused before the handler runs", async () => {
     const { status, json } = await call("mutation", { path: "notes:add", args: { text: 5 } });
-    expect(status).toBe(560);
+    expect(status).toBe(200);
     expect(json.errorMessage).toMatch(/^ArgumentValidationError: /);
     const extra = await call("mutation", { path: "notes:add", args: { text: "x", clientId: "y" } });
     expect(extra.json.errorMessage).toMatch(/extra field `clientId`/);
