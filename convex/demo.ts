@@ -1,0 +1,252 @@
+// Demo data for development (`make run`) and end-to-end tests: two clients,
+// `acme` and `globex`, one user per role in each, and enough content that every
+// screen has something to show and pagination is real (thousands of acme members).
+// Idempotent: a second run finds `acme` and changes nothing.
+import { v } from "convex/values";
+import type { Id } from "./_generated/dataModel";
+import { internalMutation, type MutationCtx } from "./_generated/server";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+const PEOPLE = [
+  { local: "admin", role: "client_admin", name: "Ada Admin" },
+  { local: "staff", role: "client_user", name: "Sam Staff" },
+  { local: "member", role: "member", name: "Mia Member" },
+  { local: "member2", role: "member", name: "Max Member" },
+  { local: "sponsor", role: "sponsor_admin", name: "Sol Sponsor" },
+  { local: "sponsor-staff", role: "sponsor_user", name: "Sid Sponsor" },
+] as const;
+
+const FIRST = ["Alex", "Blake", "Casey", "Dana", "Eli", "Flynn", "Gray", "Harper", "Indy", "Jules", "Kai", "Lee", "Morgan", "Noor", "Ola", "Pat", "Quinn", "Ray", "Sky", "Tam"];
+const LAST = ["Adams", "Brown", "Clark", "Diaz", "Evans", "Fox", "Garcia", "Hill", "Ito", "Jones", "King", "Lopez", "Moore", "Nash", "Owens", "Park", "Reed", "Smith", "Tran", "Young"];
+
+export const seed = internalMutation({
+  args: { acmeMembers: v.optional(v.number()), globexMembers: v.optional(v.number()) },
+  returns: v.object({ seeded: v.boolean(), clients: v.array(v.string()), members: v.number() }),
+  handler: async (ctx, { acmeMembers = 3000, globexMembers = 40 }) => {
+    const existing = await ctx.db
+      .query("clients")
+      .withIndex("by_slug", (q) => q.eq("slug", "acme"))
+      .unique();
+    if (existing !== null) return { seeded: false, clients: ["acme", "globex"], members: 0 };
+
+    const now = Date.now();
+    await ctx.db.insert("users", {
+      email: "support@platform.test",
+      name: "Platform Support",
+      authSubject: "user|support@platform.test",
+      isPlatformAdmin: true,
+      createdAt: now,
+    });
+    const acme = await seedClient(ctx, "acme", "Acme Professional Society", acmeMembers, now);
+    const globex = await seedClient(ctx, "globex", "Globex Institute", globexMembers, now);
+    return { seeded: true, clients: ["acme", "globex"], members: acme + globex };
+  },
+});
+
+async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMembers: number, now: number) {
+  const clientId = await ctx.db.insert("clients", { slug, name, status: "active", createdAt: now });
+  const stamp = { createdAt: now, updatedAt: now };
+
+  const sponsors = await Promise.all(
+    [
+      { name: `${name} Partner Bank`, tier: "gold" as const, website: `https://bank.${slug}.test` },
+      { name: `${name} Tools Ltd`, tier: "silver" as const, website: `https://tools.${slug}.test` },
+    ].map((s) => ctx.db.insert("sponsors", { clientId, ...s, description: `Supports ${name}.`, ...stamp })),
+  );
+
+  const userIds: Record<string, Id<"users">> = {};
+  const profileIds: Record<string, Id<"memberProfiles">> = {};
+  for (const person of PEOPLE) {
+    const email = `${person.local}@${slug}.test`;
+    const userId = await ctx.db.insert("users", {
+      email,
+      name: person.name,
+      authSubject: `user|${email}`,
+      isPlatformAdmin: false,
+      createdAt: now,
+    });
+    userIds[person.local] = userId;
+    await ctx.db.insert("clientMemberships", {
+      clientId,
+      userId,
+      role: person.role,
+      sponsorId: person.role.startsWith("sponsor") ? sponsors[0] : undefined,
+      createdAt: now,
+    });
+    if (person.role === "member") {
+      const [firstName, lastName] = person.name.split(" ");
+      profileIds[person.local] = await ctx.db.insert("memberProfiles", {
+        clientId,
+        userId,
+        firstName,
+        lastName,
+        email,
+        phone: "+44 20 7946 0000",
+        status: "active",
+        cpdPoints: 0,
+        searchName: person.name.toLowerCase(),
+        ...stamp,
+      });
+    }
+  }
+
+  // Members who cannot sign in: deterministic names, unique emails.
+  const bulk: Id<"memberProfiles">[] = [];
+  for (let i = 0; i < bulkMembers; i++) {
+    const firstName = FIRST[i % FIRST.length];
+    const lastName = LAST[Math.floor(i / FIRST.length) % LAST.length];
+    bulk.push(
+      await ctx.db.insert("memberProfiles", {
+        clientId,
+        firstName,
+        lastName,
+        email: `${firstName}.${lastName}.${i}@members.${slug}.test`.toLowerCase(),
+        status: i % 17 === 0 ? "inactive" : "active",
+        cpdPoints: i % 40,
+        searchName: `${firstName} ${lastName}`.toLowerCase(),
+        ...stamp,
+      }),
+    );
+  }
+
+  const interests = await Promise.all(
+    ["Leadership", "Digital skills", "Compliance"].map((n) => ctx.db.insert("interestCategories", { clientId, name: n, createdAt: now })),
+  );
+  await ctx.db.insert("memberInterests", { clientId, memberId: profileIds.member, interestCategoryId: interests[0], createdAt: now });
+  await ctx.db.insert("memberInterests", { clientId, memberId: profileIds.member, interestCategoryId: interests[1], createdAt: now });
+
+  const categories = await Promise.all(
+    [
+      ["Health & Safety", "health-safety"],
+      ["Leadership", "leadership"],
+      ["Technology", "technology"],
+    ].map(([n, s]) => ctx.db.insert("categories", { clientId, name: n, slug: s, description: `${n} courses.`, createdAt: now })),
+  );
+
+  const courseSpecs = [
+    { title: "Fire Safety Essentials", status: "published" as const, cpdPoints: 5, category: 0 },
+    { title: "Leading Remote Teams", status: "published" as const, cpdPoints: 8, category: 1 },
+    { title: "Data Protection in Practice", status: "published" as const, cpdPoints: 6, category: 2 },
+    { title: "Advanced Negotiation (draft)", status: "draft" as const, cpdPoints: 10, category: 1 },
+    { title: "Legacy Systems 101", status: "archived" as const, cpdPoints: 2, category: 2 },
+  ];
+  const courses: Id<"courses">[] = [];
+  for (const [i, spec] of courseSpecs.entries()) {
+    const courseId = await ctx.db.insert("courses", {
+      clientId,
+      title: spec.title,
+      description: `${spec.title} for ${name} members.`,
+      status: spec.status,
+      cpdPoints: spec.cpdPoints,
+      startAt: now + (i + 1) * 7 * DAY,
+      createdAt: now + i,
+      updatedAt: now + i,
+    });
+    courses.push(courseId);
+    await ctx.db.insert("courseCategories", { clientId, courseId, categoryId: categories[spec.category] });
+  }
+  await ctx.db.insert("courseEnrollments", {
+    clientId,
+    courseId: courses[0],
+    memberId: profileIds.member,
+    status: "active",
+    enrolledAt: now,
+    updatedAt: now,
+  });
+  await ctx.db.insert("courseEnrollments", {
+    clientId,
+    courseId: courses[1],
+    memberId: profileIds.member2,
+    status: "completed",
+    enrolledAt: now - 30 * DAY,
+    completedAt: now - DAY,
+    cpdPointsAwarded: courseSpecs[1].cpdPoints,
+    updatedAt: now - DAY,
+  });
+
+  const speakers = [
+    { name: "Dr Rosa Field", title: "Chief Scientist", bio: "Twenty years in applied research." },
+    { name: "Tom Okafor", title: "Head of Operations" },
+  ];
+  const eventSpecs = [
+    { title: "Annual Conference", status: "published" as const, inDays: 30, capacity: 200 },
+    { title: "Members' Breakfast", status: "published" as const, inDays: 14, capacity: 10 }, // nearly full
+    { title: "Autumn Gala (draft)", status: "draft" as const, inDays: 60, capacity: undefined },
+  ];
+  const events: Id<"events">[] = [];
+  for (const spec of eventSpecs) {
+    const startAt = now + spec.inDays * DAY;
+    events.push(
+      await ctx.db.insert("events", {
+        clientId,
+        title: spec.title,
+        description: `${spec.title} of ${name}.`,
+        location: "London",
+        status: spec.status,
+        startAt,
+        endAt: startAt + 3 * 60 * 60 * 1000,
+        registrationOpensAt: now - DAY,
+        registrationClosesAt: startAt - DAY,
+        capacity: spec.capacity,
+        registeredCount: 0,
+        speakers,
+        ...stamp,
+      }),
+    );
+  }
+  await ctx.db.insert("eventSponsors", { clientId, eventId: events[0], sponsorId: sponsors[0], createdAt: now });
+  await ctx.db.insert("eventSponsors", { clientId, eventId: events[2], sponsorId: sponsors[0], createdAt: now });
+  await ctx.db.insert("eventSponsors", { clientId, eventId: events[0], sponsorId: sponsors[1], createdAt: now });
+
+  // The breakfast: 9 of 10 places taken (member2 plus 8 others); `member` can take the last one.
+  const registrants = [profileIds.member2, ...bulk.slice(0, 8)];
+  for (const memberId of registrants) {
+    await ctx.db.insert("eventRegistrations", {
+      clientId,
+      eventId: events[1],
+      memberId,
+      status: "confirmed",
+      registeredAt: now,
+      updatedAt: now,
+    });
+  }
+  await ctx.db.patch(events[1], { registeredCount: registrants.length });
+  await ctx.db.insert("eventRegistrations", {
+    clientId,
+    eventId: events[0],
+    memberId: profileIds.member,
+    status: "confirmed",
+    registeredAt: now,
+    updatedAt: now,
+  });
+  await ctx.db.patch(events[0], { registeredCount: 1 });
+
+  const ticketId = await ctx.db.insert("supportTickets", {
+    clientId,
+    memberId: profileIds.member,
+    subject: "Cannot download my CPD certificate",
+    status: "open",
+    priority: "normal",
+    assigneeUserId: userIds.staff,
+    ...stamp,
+  });
+  const thread = [
+    { authorUserId: userIds.member, body: "The download link on my certificate page gives an error.", internal: false },
+    { authorUserId: userIds.staff, body: "Sorry about that. We are looking into it.", internal: false },
+    { authorUserId: userIds.staff, body: "Internal: certificate service returns 500 for this member; escalated.", internal: true },
+  ];
+  for (const [i, message] of thread.entries()) {
+    await ctx.db.insert("supportTicketMessages", { clientId, ticketId, ...message, createdAt: now + i });
+  }
+  await ctx.db.insert("supportTickets", {
+    clientId,
+    memberId: profileIds.member2,
+    subject: "Change of address",
+    status: "resolved",
+    priority: "low",
+    ...stamp,
+  });
+
+  return bulkMembers + 2;
+}
