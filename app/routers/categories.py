@@ -19,7 +19,7 @@ class Category(ResponseBody):
     name: str
     slug: str
     description: str | None = None
-    createdAt: float = Field(description="Milliseconds since the epoch.")
+    createdAt: int = Field(description="Milliseconds since the epoch.")
 
 
 class CategoryCreate(RequestBody):
