@@ -1,0 +1,213 @@
+// Courses and their categories (courseCategories join table).
+// Everyone in the client reads published courses; drafts and archived ones only staff.
+import { v } from "convex/values";
+import type { Doc, Id } from "./_generated/dataModel";
+import { fail } from "./lib/errors";
+import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/functions";
+import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { PUBLICATION, requireTransition } from "./lib/transitions";
+import { optionalText, text, wholeNumber } from "./lib/validate";
+import { publicationStatus } from "./schema";
+
+export const courseView = v.object({
+  id: v.string(),
+  title: v.string(),
+  description: v.optional(v.string()),
+  status: publicationStatus,
+  cpdPoints: v.number(),
+  startAt: v.optional(v.number()),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+});
+
+export function toCourseView(doc: Doc<"courses">) {
+  return {
+    id: doc._id,
+    title: doc.title,
+    description: doc.description,
+    status: doc.status,
+    cpdPoints: doc.cpdPoints,
+    startAt: doc.startAt,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+/** A course the actor may see: unpublished ones read as missing to non-staff. */
+export async function visibleCourse(ctx: ClientQueryCtx, courseId: string): Promise<Doc<"courses">> {
+  const course = await ctx.getOwned("courses", courseId, "course");
+  if (course.status !== "published" && !ctx.can("courses.readUnpublished")) fail("not_found", "course not found", { entity: "course" });
+  return course;
+}
+
+export const list = clientQuery({
+  capability: "courses.read",
+  args: { page: pageArgs, status: v.optional(publicationStatus) },
+  returns: pageOf(courseView),
+  handler: async (ctx, { page, status }) => {
+    const wanted = status ?? (ctx.can("courses.readUnpublished") ? undefined : "published");
+    if (wanted !== undefined && wanted !== "published" && !ctx.can("courses.readUnpublished")) {
+      fail("forbidden", "Only staff see unpublished courses", { capability: "courses.readUnpublished" });
+    }
+    const query =
+      wanted === undefined
+        ? ctx.db.query("courses").withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId))
+        : ctx.db
+            .query("courses")
+            .withIndex("by_clientId_status_createdAt", (q) => q.eq("clientId", ctx.actor.clientId).eq("status", wanted));
+    return toPage(await query.order("desc").paginate(pageOptions(page)), toCourseView);
+  },
+});
+
+export const get = clientQuery({
+  capability: "courses.read",
+  args: { courseId: v.string() },
+  returns: courseView,
+  handler: async (ctx, { courseId }) => toCourseView(await visibleCourse(ctx, courseId)),
+});
+
+const courseFields = {
+  title: v.string(),
+  description: v.optional(v.string()),
+  cpdPoints: v.optional(v.number()),
+  startAt: v.optional(v.number()),
+};
+
+function checkedFields(args: { title?: string; description?: string; cpdPoints?: number; startAt?: number }) {
+  return {
+    ...(args.title !== undefined && { title: text("title", args.title, 200) }),
+    ...(args.description !== undefined && { description: optionalText("description", args.description, 5000) }),
+    ...(args.cpdPoints !== undefined && { cpdPoints: wholeNumber("cpdPoints", args.cpdPoints, 0, 1000) }),
+    ...(args.startAt !== undefined && { startAt: wholeNumber("startAt", args.startAt, 0, 8.64e15) }),
+  };
+}
+
+export const create = clientMutation({
+  capability: "courses.create",
+  args: { ...courseFields, categoryIds: v.optional(v.array(v.string())) },
+  returns: courseView,
+  handler: async (ctx, args) => {
+    const now = Date.now();
+    const fields = checkedFields(args);
+    const categoryIds = await ownedCategories(ctx, args.categoryIds ?? []);
+    const id = await ctx.db.insert("courses", {
+      clientId: ctx.actor.clientId,
+      title: fields.title!,
+      description: fields.description,
+      cpdPoints: fields.cpdPoints ?? 0,
+      startAt: fields.startAt,
+      status: "draft",
+      createdAt: now,
+      updatedAt: now,
+    });
+    for (const categoryId of categoryIds) {
+      await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: id, categoryId });
+    }
+    await ctx.audit({ action: "course.create", entityType: "course", entityId: id, after: { ...fields, categoryIds } });
+    return toCourseView((await ctx.db.get(id))!);
+  },
+});
+
+export const update = clientMutation({
+  capability: "courses.update",
+  args: {
+    courseId: v.string(),
+    title: v.optional(v.string()),
+    description: v.optional(v.string()),
+    cpdPoints: v.optional(v.number()),
+    startAt: v.optional(v.number()),
+  },
+  returns: courseView,
+  handler: async (ctx, { courseId, ...changes }) => {
+    const course = await ctx.getOwned("courses", courseId, "course");
+    const fields = checkedFields(changes);
+    const before = Object.fromEntries(Object.keys(fields).map((k) => [k, course[k as keyof typeof course]]));
+    await ctx.db.patch(course._id, { ...fields, updatedAt: Date.now() });
+    await ctx.audit({ action: "course.update", entityType: "course", entityId: course._id, before, after: fields });
+    return toCourseView((await ctx.db.get(course._id))!);
+  },
+});
+
+export const setStatus = clientMutation({
+  capability: "courses.publish",
+  args: { courseId: v.string(), status: publicationStatus },
+  returns: courseView,
+  handler: async (ctx, { courseId, status }) => {
+    const course = await ctx.getOwned("courses", courseId, "course");
+    requireTransition(PUBLICATION, "course", course.status, status);
+    await ctx.db.patch(course._id, { status, updatedAt: Date.now() });
+    await ctx.audit({ action: `course.${status === "published" ? "publish" : "archive"}`, entityType: "course", entityId: course._id, before: { status: course.status }, after: { status } });
+    return toCourseView((await ctx.db.get(course._id))!);
+  },
+});
+
+export const remove = clientMutation({
+  capability: "courses.delete",
+  args: { courseId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { courseId }) => {
+    const course = await ctx.getOwned("courses", courseId, "course");
+    const enrolled = await ctx.db.query("courseEnrollments").withIndex("by_courseId_status", (q) => q.eq("courseId", course._id)).first();
+    if (enrolled !== null) fail("conflict", "A course with enrollments cannot be deleted; archive it instead");
+    const links = await ctx.db.query("courseCategories").withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id)).take(200);
+    for (const link of links) await ctx.db.delete(link._id);
+    await ctx.db.delete(course._id);
+    await ctx.audit({ action: "course.delete", entityType: "course", entityId: course._id, before: { title: course.title, status: course.status } });
+    return null;
+  },
+});
+
+/** Categories of a course (a course has a handful: bounded read). */
+export const listCategories = clientQuery({
+  capability: "courses.read",
+  args: { courseId: v.string() },
+  returns: v.array(v.object({ id: v.string(), name: v.string(), slug: v.string() })),
+  handler: async (ctx, { courseId }) => {
+    const course = await visibleCourse(ctx, courseId);
+    const links = await ctx.db.query("courseCategories").withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id)).take(50);
+    const categories = await Promise.all(links.map((l) => ctx.db.get(l.categoryId)));
+    return categories.flatMap((c) => (c === null ? [] : [{ id: c._id, name: c.name, slug: c.slug }]));
+  },
+});
+
+export const addCategory = clientMutation({
+  capability: "courses.update",
+  args: { courseId: v.string(), categoryId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { courseId, categoryId }) => {
+    const course = await ctx.getOwned("courses", courseId, "course");
+    const category = await ctx.getOwned("categories", categoryId, "category");
+    const existing = await ctx.db
+      .query("courseCategories")
+      .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id).eq("categoryId", category._id))
+      .unique();
+    if (existing !== null) fail("conflict", "The course already has this category");
+    await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: course._id, categoryId: category._id });
+    await ctx.audit({ action: "course.addCategory", entityType: "course", entityId: course._id, after: { categoryId: category._id } });
+    return null;
+  },
+});
+
+export const removeCategory = clientMutation({
+  capability: "courses.update",
+  args: { courseId: v.string(), categoryId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { courseId, categoryId }) => {
+    const course = await ctx.getOwned("courses", courseId, "course");
+    const category = await ctx.getOwned("categories", categoryId, "category");
+    const link = await ctx.db
+      .query("courseCategories")
+      .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id).eq("categoryId", category._id))
+      .unique();
+    if (link === null) fail("not_found", "The course does not have this category", { entity: "courseCategory" });
+    await ctx.db.delete(link._id);
+    await ctx.audit({ action: "course.removeCategory", entityType: "course", entityId: course._id, before: { categoryId: category._id } });
+    return null;
+  },
+});
+
+async function ownedCategories(ctx: ClientQueryCtx, ids: string[]): Promise<Id<"categories">[]> {
+  if (ids.length > 20) fail("validation", "A course has at most 20 categories", { field: "categoryIds" });
+  const unique = [...new Set(ids)];
+  return Promise.all(unique.map(async (id) => (await ctx.getOwned("categories", id, "category"))._id));
+}
