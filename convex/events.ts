@@ -1,0 +1,271 @@
+// Events, with their speakers embedded (a small bounded list always read with the event).
+// Everyone reads published events; staff see drafts, cancelled and archived ones;
+// sponsor roles also see the events their sponsor backs.
+import { v } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import { fail } from "./lib/errors";
+import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/functions";
+import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { EVENT, requireTransition } from "./lib/transitions";
+import { optionalText, text, wholeNumber } from "./lib/validate";
+import { eventStatus, MAX_SPEAKERS, speaker } from "./schema";
+
+export const eventView = v.object({
+  id: v.string(),
+  title: v.string(),
+  description: v.optional(v.string()),
+  location: v.optional(v.string()),
+  status: eventStatus,
+  startAt: v.number(),
+  endAt: v.number(),
+  registrationOpensAt: v.optional(v.number()),
+  registrationClosesAt: v.optional(v.number()),
+  capacity: v.optional(v.number()),
+  registeredCount: v.number(),
+  speakers: v.array(speaker),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+});
+
+export function toEventView(doc: Doc<"events">) {
+  const { _id, _creationTime, clientId, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+/** Whether the actor's sponsor backs this event. */
+async function backedBySponsor(ctx: ClientQueryCtx, event: Doc<"events">): Promise<boolean> {
+  const sponsorId = ctx.actor.sponsorId;
+  if (sponsorId === undefined) return false;
+  const link = await ctx.db
+    .query("eventSponsors")
+    .withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id).eq("sponsorId", sponsorId))
+    .unique();
+  return link !== null;
+}
+
+/** An event the actor may see; any other reads exactly like a missing one. */
+export async function visibleEvent(ctx: ClientQueryCtx, eventId: string): Promise<Doc<"events">> {
+  const event = await ctx.getOwned("events", eventId, "event");
+  if (event.status === "published" || ctx.can("events.readUnpublished") || (await backedBySponsor(ctx, event))) {
+    return event;
+  }
+  fail("not_found", "event not found", { entity: "event" });
+}
+
+export const list = clientQuery({
+  capability: "events.read",
+  args: {
+    page: pageArgs,
+    status: v.optional(eventStatus),
+    startsAfter: v.optional(v.number()),
+    startsBefore: v.optional(v.number()),
+  },
+  returns: pageOf(eventView),
+  handler: async (ctx, { page, status, startsAfter, startsBefore }) => {
+    const staff = ctx.can("events.readUnpublished");
+    const wanted = status ?? (staff ? undefined : "published");
+    if (wanted !== undefined && wanted !== "published" && !staff) {
+      fail("forbidden", "Only staff list unpublished events", { capability: "events.readUnpublished" });
+    }
+    const clientId = ctx.actor.clientId;
+    const query =
+      wanted === undefined
+        ? ctx.db.query("events").withIndex("by_clientId_startAt", (q) => {
+            const base = q.eq("clientId", clientId);
+            const lower = startsAfter === undefined ? base : base.gte("startAt", startsAfter);
+            return startsBefore === undefined ? lower : lower.lt("startAt", startsBefore);
+          })
+        : ctx.db.query("events").withIndex("by_clientId_status_startAt", (q) => {
+            const base = q.eq("clientId", clientId).eq("status", wanted);
+            const lower = startsAfter === undefined ? base : base.gte("startAt", startsAfter);
+            return startsBefore === undefined ? lower : lower.lt("startAt", startsBefore);
+          });
+    return toPage(await query.paginate(pageOptions(page)), toEventView);
+  },
+});
+
+/** The events the actor's sponsor backs, whatever their status (sponsor roles and staff). */
+export const listSponsored = clientQuery({
+  capability: "events.read",
+  args: { page: pageArgs, sponsorId: v.optional(v.string()) },
+  returns: pageOf(eventView),
+  handler: async (ctx, { page, sponsorId }) => {
+    const sponsor =
+      sponsorId !== undefined && ctx.can("events.readUnpublished")
+        ? await ctx.getOwned("sponsors", sponsorId, "sponsor")
+        : ctx.actor.sponsorId !== undefined
+          ? (await ctx.db.get(ctx.actor.sponsorId))!
+          : fail("validation", "Name a sponsor (staff) or act for one (sponsor roles)", { field: "sponsorId" });
+    const result = await ctx.db
+      .query("eventSponsors")
+      .withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id))
+      .paginate(pageOptions(page));
+    const events = await Promise.all(result.page.map((link) => ctx.db.get(link.eventId)));
+    return { ...toPage(result, () => null), page: events.flatMap((e) => (e === null ? [] : [toEventView(e)])) };
+  },
+});
+
+export const get = clientQuery({
+  capability: "events.read",
+  args: { eventId: v.string() },
+  returns: eventView,
+  handler: async (ctx, { eventId }) => toEventView(await visibleEvent(ctx, eventId)),
+});
+
+type Schedule = {
+  startAt: number;
+  endAt: number;
+  registrationOpensAt?: number;
+  registrationClosesAt?: number;
+  capacity?: number;
+  speakers: Doc<"events">["speakers"];
+};
+
+/** The event rules of DOMAIN.md that hold for any write. */
+function checkSchedule(s: Schedule) {
+  if (!(s.endAt > s.startAt)) fail("validation", "endAt must be after startAt", { field: "endAt" });
+  if (s.registrationClosesAt !== undefined && s.registrationClosesAt > s.startAt) {
+    fail("validation", "Registration must close no later than the event starts", { field: "registrationClosesAt" });
+  }
+  if (s.registrationOpensAt !== undefined && s.registrationClosesAt !== undefined && s.registrationOpensAt >= s.registrationClosesAt) {
+    fail("validation", "Registration must open before it closes", { field: "registrationOpensAt" });
+  }
+  if (s.capacity !== undefined) wholeNumber("capacity", s.capacity, 1, 1_000_000);
+  if (s.speakers.length > MAX_SPEAKERS) fail("validation", `An event has at most ${MAX_SPEAKERS} speakers`, { field: "speakers" });
+  s.speakers.forEach((sp, i) => text(`speakers[${i}].name`, sp.name, 200));
+}
+
+const scheduleArgs = {
+  startAt: v.number(),
+  endAt: v.number(),
+  registrationOpensAt: v.optional(v.number()),
+  registrationClosesAt: v.optional(v.number()),
+  capacity: v.optional(v.number()),
+};
+
+export const create = clientMutation({
+  capability: "events.create",
+  args: {
+    title: v.string(),
+    description: v.optional(v.string()),
+    location: v.optional(v.string()),
+    ...scheduleArgs,
+    speakers: v.optional(v.array(speaker)),
+  },
+  returns: eventView,
+  handler: async (ctx, args) => {
+    const speakers = args.speakers ?? [];
+    checkSchedule({ ...args, speakers });
+    const now = Date.now();
+    const id = await ctx.db.insert("events", {
+      clientId: ctx.actor.clientId,
+      title: text("title", args.title, 200),
+      description: optionalText("description", args.description, 5000),
+      location: optionalText("location", args.location, 300),
+      status: "draft",
+      startAt: args.startAt,
+      endAt: args.endAt,
+      registrationOpensAt: args.registrationOpensAt,
+      registrationClosesAt: args.registrationClosesAt,
+      capacity: args.capacity,
+      registeredCount: 0,
+      speakers,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await ctx.audit({ action: "event.create", entityType: "event", entityId: id, after: { title: args.title, startAt: args.startAt, capacity: args.capacity } });
+    return toEventView((await ctx.db.get(id))!);
+  },
+});
+
+export const update = clientMutation({
+  capability: "events.update",
+  args: {
+    eventId: v.string(),
+    title: v.optional(v.string()),
+    description: v.optional(v.string()),
+    location: v.optional(v.string()),
+    startAt: v.optional(v.number()),
+    endAt: v.optional(v.number()),
+    registrationOpensAt: v.optional(v.number()),
+    registrationClosesAt: v.optional(v.number()),
+    capacity: v.optional(v.number()),
+    speakers: v.optional(v.array(speaker)),
+  },
+  returns: eventView,
+  handler: async (ctx, { eventId, ...changes }) => {
+    const event = await ctx.getOwned("events", eventId, "event");
+    if (event.status === "cancelled" || event.status === "archived") fail("conflict", `A ${event.status} event cannot be edited`);
+    const next = { ...event, ...Object.fromEntries(Object.entries(changes).filter(([, val]) => val !== undefined)) } as Doc<"events">;
+    checkSchedule(next);
+    if (next.capacity !== undefined && next.capacity < event.registeredCount) {
+      fail("conflict", `Capacity cannot go below the ${event.registeredCount} active registrations`, { field: "capacity" });
+    }
+    const patch = {
+      ...changes,
+      ...(changes.title !== undefined && { title: text("title", changes.title, 200) }),
+      updatedAt: Date.now(),
+    };
+    await ctx.db.patch(event._id, patch);
+    const before = Object.fromEntries(Object.keys(changes).map((k) => [k, event[k as keyof Doc<"events">]]));
+    await ctx.audit({ action: "event.update", entityType: "event", entityId: event._id, before, after: changes });
+    return toEventView((await ctx.db.get(event._id))!);
+  },
+});
+
+/** Registrations one cancellation may touch in one transaction (Convex limits writes per mutation). */
+export const MAX_CANCELLED_REGISTRATIONS = 4000;
+
+export const setStatus = clientMutation({
+  capability: "events.publish",
+  args: { eventId: v.string(), status: eventStatus },
+  returns: eventView,
+  handler: async (ctx, { eventId, status }) => {
+    const event = await ctx.getOwned("events", eventId, "event");
+    requireTransition(EVENT, "event", event.status, status);
+    const now = Date.now();
+    let cancelledRegistrations = 0;
+    if (status === "cancelled") {
+      // Cancelling an event cancels its open registrations, in the same transaction.
+      for (const open of ["pending", "confirmed", "paid"] as const) {
+        const regs = await ctx.db
+          .query("eventRegistrations")
+          .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id).eq("status", open))
+          .take(MAX_CANCELLED_REGISTRATIONS + 1 - cancelledRegistrations);
+        if (cancelledRegistrations + regs.length > MAX_CANCELLED_REGISTRATIONS) {
+          fail("conflict", `Too many open registrations to cancel at once (max ${MAX_CANCELLED_REGISTRATIONS})`);
+        }
+        for (const reg of regs) {
+          await ctx.db.patch(reg._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
+        }
+        cancelledRegistrations += regs.length;
+      }
+    }
+    // registeredCount keeps counting the registrations still active (checked-in ones stay).
+    await ctx.db.patch(event._id, { status, updatedAt: now, registeredCount: event.registeredCount - cancelledRegistrations });
+    await ctx.audit({
+      action: `event.${status === "published" ? "publish" : status === "cancelled" ? "cancel" : "archive"}`,
+      entityType: "event",
+      entityId: event._id,
+      before: { status: event.status },
+      after: { status, cancelledRegistrations },
+    });
+    return toEventView((await ctx.db.get(event._id))!);
+  },
+});
+
+export const remove = clientMutation({
+  capability: "events.delete",
+  args: { eventId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { eventId }) => {
+    const event = await ctx.getOwned("events", eventId, "event");
+    const registration = await ctx.db.query("eventRegistrations").withIndex("by_eventId_status", (q) => q.eq("eventId", event._id)).first();
+    if (registration !== null) fail("conflict", "An event with registrations cannot be deleted; cancel it instead");
+    const links = await ctx.db.query("eventSponsors").withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id)).take(200);
+    for (const link of links) await ctx.db.delete(link._id);
+    await ctx.db.delete(event._id);
+    await ctx.audit({ action: "event.delete", entityType: "event", entityId: event._id, before: { title: event.title, status: event.status } });
+    return null;
+  },
+});

@@ -1,0 +1,206 @@
+// Event registrations (a first-class table).
+//
+// Capacity is never exceeded, even under concurrent registrations: the check
+// (`registeredCount < capacity`) and the insert happen in one mutation, and Convex
+// mutations are serializable transactions (optimistic concurrency control: a
+// mutation whose reads changed before it committed is retried), so two mutations
+// can never both take the last place.
+import { v } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import { visibleEvent } from "./events";
+import { fail } from "./lib/errors";
+import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx } from "./lib/functions";
+import { memberSummary, ownProfile } from "./lib/members";
+import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { registrationStatus } from "./schema";
+
+/** Registrations that hold a place. */
+export const ACTIVE = ["pending", "confirmed", "paid", "checked_in"] as const;
+const isActive = (status: Doc<"eventRegistrations">["status"]) => (ACTIVE as readonly string[]).includes(status);
+
+const registrationView = v.object({
+  id: v.string(),
+  eventId: v.string(),
+  memberId: v.string(),
+  status: registrationStatus,
+  registeredAt: v.number(),
+  checkedInAt: v.optional(v.number()),
+  cancelledAt: v.optional(v.number()),
+  refundedAt: v.optional(v.number()),
+  refundedBy: v.optional(v.string()),
+});
+
+function toView(doc: Doc<"eventRegistrations">) {
+  const { _id, _creationTime, clientId, updatedAt, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+function who(ctx: ClientQueryCtx): string {
+  return ctx.actor.userId !== undefined ? `user:${ctx.actor.userId}` : `apiKey:${ctx.actor.apiKeyId}`;
+}
+
+async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Doc<"memberProfiles">) {
+  const now = Date.now();
+  if (event.status !== "published") fail("registration_closed", "Registration is only open for published events");
+  if (event.registrationOpensAt !== undefined && now < event.registrationOpensAt) fail("registration_closed", "Registration has not opened yet");
+  const closesAt = event.registrationClosesAt ?? event.startAt;
+  if (now > closesAt) fail("registration_closed", "Registration has closed");
+  if (member.status !== "active") fail("conflict", "Only an active member can register");
+  const previous = await ctx.db
+    .query("eventRegistrations")
+    .withIndex("by_eventId_memberId", (q) => q.eq("eventId", event._id).eq("memberId", member._id))
+    .collect();
+  if (previous.some((r) => isActive(r.status))) fail("already_registered", "The member is already registered for this event");
+  if (event.capacity !== undefined && event.registeredCount >= event.capacity) {
+    fail("capacity_full", "The event is full", { capacity: event.capacity });
+  }
+  const id = await ctx.db.insert("eventRegistrations", {
+    clientId: ctx.actor.clientId,
+    eventId: event._id,
+    memberId: member._id,
+    status: "confirmed",
+    registeredAt: now,
+    updatedAt: now,
+  });
+  await ctx.db.patch(event._id, { registeredCount: event.registeredCount + 1 });
+  await ctx.audit({ action: "registration.create", entityType: "registration", entityId: id, after: { eventId: event._id, memberId: member._id, status: "confirmed" } });
+  return toView((await ctx.db.get(id))!);
+}
+
+export const registerSelf = clientMutation({
+  capability: "registrations.registerSelf",
+  args: { eventId: v.string() },
+  returns: registrationView,
+  handler: async (ctx, { eventId }) => register(ctx, await visibleEvent(ctx, eventId), await ownProfile(ctx)),
+});
+
+export const registerMember = clientMutation({
+  capability: "registrations.registerMember",
+  args: { eventId: v.string(), memberId: v.string() },
+  returns: registrationView,
+  handler: async (ctx, { eventId, memberId }) =>
+    register(ctx, await ctx.getOwned("events", eventId, "event"), await ctx.getOwned("memberProfiles", memberId, "member")),
+});
+
+/** A registration the actor may see: staff any; a member its own; others read as missing. */
+async function visibleRegistration(ctx: ClientQueryCtx, registrationId: string) {
+  const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
+  if (!ctx.can("registrations.list") && registration.memberId !== ctx.actor.memberId) {
+    fail("not_found", "registration not found", { entity: "registration" });
+  }
+  return registration;
+}
+
+export const get = clientQuery({
+  capability: ["registrations.list", "registrations.readOwn"],
+  args: { registrationId: v.string() },
+  returns: registrationView,
+  handler: async (ctx, { registrationId }) => toView(await visibleRegistration(ctx, registrationId)),
+});
+
+async function release(ctx: ClientMutationCtx, registration: Doc<"eventRegistrations">) {
+  const event = (await ctx.db.get(registration.eventId))!;
+  await ctx.db.patch(event._id, { registeredCount: Math.max(0, event.registeredCount - 1) });
+}
+
+/** Cancel: a member its own registration; client_admin any. */
+export const cancel = clientMutation({
+  capability: ["registrations.cancelOwn", "registrations.cancelAny"],
+  args: { registrationId: v.string() },
+  returns: registrationView,
+  handler: async (ctx, { registrationId }) => {
+    const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
+    const own = registration.memberId === ctx.actor.memberId;
+    if (!own && !ctx.can("registrations.cancelAny")) fail("not_found", "registration not found", { entity: "registration" });
+    if (!["pending", "confirmed", "paid"].includes(registration.status)) {
+      fail("invalid_transition", `A registration cannot go from ${registration.status} to cancelled`, { from: registration.status, to: "cancelled" });
+    }
+    const now = Date.now();
+    await ctx.db.patch(registration._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
+    await release(ctx, registration);
+    await ctx.audit({ action: "registration.cancel", entityType: "registration", entityId: registration._id, before: { status: registration.status }, after: { status: "cancelled" } });
+    return toView((await ctx.db.get(registration._id))!);
+  },
+});
+
+export const checkIn = clientMutation({
+  capability: "registrations.checkIn",
+  args: { registrationId: v.string() },
+  returns: registrationView,
+  handler: async (ctx, { registrationId }) => {
+    const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
+    if (registration.status !== "confirmed" && registration.status !== "paid") {
+      fail("invalid_transition", `A registration cannot go from ${registration.status} to checked_in`, { from: registration.status, to: "checked_in" });
+    }
+    const now = Date.now();
+    await ctx.db.patch(registration._id, { status: "checked_in", checkedInAt: now, updatedAt: now });
+    await ctx.audit({ action: "registration.checkIn", entityType: "registration", entityId: registration._id, before: { status: registration.status }, after: { status: "checked_in" } });
+    return toView((await ctx.db.get(registration._id))!);
+  },
+});
+
+/** Refund a paid (or cancelled after paying) registration; records who refunded. */
+export const refund = clientMutation({
+  capability: "registrations.refund",
+  args: { registrationId: v.string() },
+  returns: registrationView,
+  handler: async (ctx, { registrationId }) => {
+    const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
+    if (registration.status !== "paid") {
+      fail("invalid_transition", `A registration cannot go from ${registration.status} to refunded`, { from: registration.status, to: "refunded" });
+    }
+    const now = Date.now();
+    await ctx.db.patch(registration._id, { status: "refunded", refundedAt: now, refundedBy: who(ctx), updatedAt: now });
+    await release(ctx, registration);
+    await ctx.audit({ action: "registration.refund", entityType: "registration", entityId: registration._id, before: { status: "paid" }, after: { status: "refunded", refundedBy: who(ctx) } });
+    return toView((await ctx.db.get(registration._id))!);
+  },
+});
+
+/** An event's registration count: no personal data, for anyone who can see the event. */
+export const count = clientQuery({
+  capability: "registrations.count",
+  args: { eventId: v.string() },
+  returns: v.object({ eventId: v.string(), registered: v.number(), capacity: v.optional(v.number()), placesLeft: v.optional(v.number()) }),
+  handler: async (ctx, { eventId }) => {
+    const event = await visibleEvent(ctx, eventId);
+    return {
+      eventId: event._id,
+      registered: event.registeredCount,
+      capacity: event.capacity,
+      placesLeft: event.capacity === undefined ? undefined : Math.max(0, event.capacity - event.registeredCount),
+    };
+  },
+});
+
+const member = v.object({ id: v.string(), firstName: v.string(), lastName: v.string(), email: v.string() });
+
+export const listForEvent = clientQuery({
+  capability: "registrations.list",
+  args: { eventId: v.string(), page: pageArgs, status: v.optional(registrationStatus) },
+  returns: pageOf(v.object({ ...registrationView.fields, member })),
+  handler: async (ctx, { eventId, page, status }) => {
+    const event = await ctx.getOwned("events", eventId, "event");
+    const result = await ctx.db
+      .query("eventRegistrations")
+      .withIndex("by_eventId_status", (q) => (status === undefined ? q.eq("eventId", event._id) : q.eq("eventId", event._id).eq("status", status)))
+      .paginate(pageOptions(page));
+    const members = await Promise.all(result.page.map((r) => ctx.db.get(r.memberId)));
+    return { ...toPage(result, toView), page: result.page.map((r, i) => ({ ...toView(r), member: memberSummary(members[i]!) })) };
+  },
+});
+
+export const listMine = clientQuery({
+  capability: "registrations.readOwn",
+  args: { page: pageArgs },
+  returns: pageOf(registrationView),
+  handler: async (ctx, { page }) => {
+    const profile = await ownProfile(ctx);
+    const result = await ctx.db
+      .query("eventRegistrations")
+      .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", profile._id))
+      .order("desc")
+      .paginate(pageOptions(page));
+    return toPage(result, toView);
+  },
+});

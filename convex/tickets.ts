@@ -1,0 +1,231 @@
+// Support tickets and their conversation (supportTicketMessages).
+// A member opens tickets, reads and replies to its own, and may close them; staff
+// read all, reply, write internal notes, assign and move tickets through their
+// states. Internal notes are never shown to members. Tickets are never deleted.
+import { v } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import { fail } from "./lib/errors";
+import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx } from "./lib/functions";
+import { ownProfile } from "./lib/members";
+import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { requireTransition, TICKET } from "./lib/transitions";
+import { text } from "./lib/validate";
+import { ticketPriority, ticketStatus } from "./schema";
+
+const ticketView = v.object({
+  id: v.string(),
+  memberId: v.string(),
+  subject: v.string(),
+  status: ticketStatus,
+  priority: ticketPriority,
+  assigneeUserId: v.optional(v.string()),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+  closedAt: v.optional(v.number()),
+});
+
+const messageView = v.object({
+  id: v.string(),
+  ticketId: v.string(),
+  authorUserId: v.optional(v.string()),
+  authorApiKeyId: v.optional(v.string()),
+  body: v.string(),
+  internal: v.boolean(),
+  createdAt: v.number(),
+});
+
+function toTicketView(doc: Doc<"supportTickets">) {
+  const { _id, _creationTime, clientId, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+export function toMessageView(doc: Doc<"supportTicketMessages">) {
+  const { _id, _creationTime, clientId, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+const isStaff = (ctx: ClientQueryCtx) => ctx.can("tickets.readAll");
+
+/** A ticket the actor may see: staff any of the client's; a member its own; others read as missing. */
+export async function visibleTicket(ctx: ClientQueryCtx, ticketId: string): Promise<Doc<"supportTickets">> {
+  const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
+  if (!isStaff(ctx) && ticket.memberId !== ctx.actor.memberId) fail("not_found", "ticket not found", { entity: "ticket" });
+  return ticket;
+}
+
+async function addMessage(ctx: ClientMutationCtx, ticket: Doc<"supportTickets">, body: string, internal: boolean) {
+  const now = Date.now();
+  const id = await ctx.db.insert("supportTicketMessages", {
+    clientId: ctx.actor.clientId,
+    ticketId: ticket._id,
+    authorUserId: ctx.actor.userId,
+    authorApiKeyId: ctx.actor.apiKeyId,
+    body: text("body", body, 10_000),
+    internal,
+    createdAt: now,
+  });
+  return id;
+}
+
+export const open = clientMutation({
+  capability: "tickets.open",
+  args: { subject: v.string(), body: v.string(), priority: v.optional(ticketPriority), memberId: v.optional(v.string()) },
+  returns: ticketView,
+  handler: async (ctx, { subject, body, priority, memberId }) => {
+    // A member opens for itself; staff may open on a member's behalf.
+    const member =
+      memberId !== undefined && isStaff(ctx) ? await ctx.getOwned("memberProfiles", memberId, "member") : await ownProfile(ctx);
+    const now = Date.now();
+    const id = await ctx.db.insert("supportTickets", {
+      clientId: ctx.actor.clientId,
+      memberId: member._id,
+      subject: text("subject", subject, 200),
+      status: "open",
+      priority: priority ?? "normal",
+      createdAt: now,
+      updatedAt: now,
+    });
+    const ticket = (await ctx.db.get(id))!;
+    await addMessage(ctx, ticket, body, false);
+    await ctx.audit({ action: "ticket.open", entityType: "ticket", entityId: id, after: { subject, memberId: member._id } });
+    return toTicketView(ticket);
+  },
+});
+
+export const list = clientQuery({
+  capability: "tickets.readAll",
+  args: { page: pageArgs, status: v.optional(ticketStatus), assigneeUserId: v.optional(v.string()) },
+  returns: pageOf(ticketView),
+  handler: async (ctx, { page, status, assigneeUserId }) => {
+    const clientId = ctx.actor.clientId;
+    if (assigneeUserId !== undefined) {
+      const assignee = ctx.db.normalizeId("users", assigneeUserId);
+      if (assignee === null) return { page: [], isDone: true, continueCursor: "" };
+      const result = await ctx.db
+        .query("supportTickets")
+        .withIndex("by_clientId_assigneeUserId_updatedAt", (q) => q.eq("clientId", clientId).eq("assigneeUserId", assignee))
+        .order("desc")
+        .paginate(pageOptions(page));
+      return toPage(result, toTicketView);
+    }
+    const query =
+      status === undefined
+        ? ctx.db.query("supportTickets").withIndex("by_clientId_updatedAt", (q) => q.eq("clientId", clientId))
+        : ctx.db.query("supportTickets").withIndex("by_clientId_status_updatedAt", (q) => q.eq("clientId", clientId).eq("status", status));
+    return toPage(await query.order("desc").paginate(pageOptions(page)), toTicketView);
+  },
+});
+
+export const listMine = clientQuery({
+  capability: "tickets.readOwn",
+  args: { page: pageArgs },
+  returns: pageOf(ticketView),
+  handler: async (ctx, { page }) => {
+    const member = await ownProfile(ctx);
+    const result = await ctx.db
+      .query("supportTickets")
+      .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", member._id))
+      .order("desc")
+      .paginate(pageOptions(page));
+    return toPage(result, toTicketView);
+  },
+});
+
+export const get = clientQuery({
+  capability: ["tickets.readAll", "tickets.readOwn"],
+  args: { ticketId: v.string() },
+  returns: ticketView,
+  handler: async (ctx, { ticketId }) => toTicketView(await visibleTicket(ctx, ticketId)),
+});
+
+/** The thread, oldest first. Members get the public messages only (an index range, not a filter). */
+export const messages = clientQuery({
+  capability: ["tickets.readAll", "tickets.readOwn"],
+  args: { ticketId: v.string(), page: pageArgs },
+  returns: pageOf(messageView),
+  handler: async (ctx, { ticketId, page }) => {
+    const ticket = await visibleTicket(ctx, ticketId);
+    const query = isStaff(ctx)
+      ? ctx.db.query("supportTicketMessages").withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id))
+      : ctx.db.query("supportTicketMessages").withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false));
+    return toPage(await query.paginate(pageOptions(page)), toMessageView);
+  },
+});
+
+/**
+ * Reply on a ticket: a member on its own (a reply reopens a pending or resolved
+ * ticket), staff on any. A closed ticket takes no replies.
+ */
+export const reply = clientMutation({
+  capability: ["tickets.reply", "tickets.replyOwn"],
+  args: { ticketId: v.string(), body: v.string() },
+  returns: messageView,
+  handler: async (ctx, { ticketId, body }) => {
+    const ticket = await visibleTicket(ctx, ticketId);
+    if (ticket.status === "closed") fail("invalid_transition", "A closed ticket takes no replies", { from: "closed", to: "closed" });
+    const id = await addMessage(ctx, ticket, body, false);
+    const reopen = !isStaff(ctx) && (ticket.status === "pending" || ticket.status === "resolved");
+    await ctx.db.patch(ticket._id, { updatedAt: Date.now(), ...(reopen && { status: "open" as const }) });
+    await ctx.audit({ action: "ticket.reply", entityType: "ticket", entityId: ticket._id, after: { messageId: id, ...(reopen && { status: "open" }) } });
+    return toMessageView((await ctx.db.get(id))!);
+  },
+});
+
+export const addInternalNote = clientMutation({
+  capability: "tickets.internalNote",
+  args: { ticketId: v.string(), body: v.string() },
+  returns: messageView,
+  handler: async (ctx, { ticketId, body }) => {
+    const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
+    const id = await addMessage(ctx, ticket, body, true);
+    await ctx.db.patch(ticket._id, { updatedAt: Date.now() });
+    await ctx.audit({ action: "ticket.internalNote", entityType: "ticket", entityId: ticket._id, after: { messageId: id } });
+    return toMessageView((await ctx.db.get(id))!);
+  },
+});
+
+export const assign = clientMutation({
+  capability: "tickets.assign",
+  args: { ticketId: v.string(), assigneeUserId: v.union(v.string(), v.null()) },
+  returns: ticketView,
+  handler: async (ctx, { ticketId, assigneeUserId }) => {
+    const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
+    let assignee: Doc<"users">["_id"] | undefined;
+    if (assigneeUserId !== null) {
+      const userId = ctx.db.normalizeId("users", assigneeUserId);
+      const membership =
+        userId === null
+          ? null
+          : await ctx.db
+              .query("clientMemberships")
+              .withIndex("by_clientId_userId", (q) => q.eq("clientId", ctx.actor.clientId).eq("userId", userId))
+              .unique();
+      // Only the client's staff take tickets; anyone else reads as a missing user.
+      if (membership === null || (membership.role !== "client_admin" && membership.role !== "client_user")) {
+        fail("not_found", "user not found", { entity: "user" });
+      }
+      assignee = userId!;
+    }
+    await ctx.db.patch(ticket._id, { assigneeUserId: assignee, updatedAt: Date.now() });
+    await ctx.audit({ action: "ticket.assign", entityType: "ticket", entityId: ticket._id, before: { assigneeUserId: ticket.assigneeUserId ?? null }, after: { assigneeUserId: assignee ?? null } });
+    return toTicketView((await ctx.db.get(ticket._id))!);
+  },
+});
+
+/** Move a ticket through open -> pending -> resolved -> closed (reopen allowed until closed). */
+export const setStatus = clientMutation({
+  capability: ["tickets.changeStatus", "tickets.closeOwn"],
+  args: { ticketId: v.string(), status: ticketStatus },
+  returns: ticketView,
+  handler: async (ctx, { ticketId, status }) => {
+    const ticket = await visibleTicket(ctx, ticketId);
+    if (!ctx.can("tickets.changeStatus") && status !== "closed") {
+      fail("forbidden", "A member may only close its own ticket", { capability: "tickets.changeStatus" });
+    }
+    requireTransition(TICKET, "ticket", ticket.status, status);
+    const now = Date.now();
+    await ctx.db.patch(ticket._id, { status, updatedAt: now, ...(status === "closed" && { closedAt: now }) });
+    await ctx.audit({ action: `ticket.${status === "closed" ? "close" : "setStatus"}`, entityType: "ticket", entityId: ticket._id, before: { status: ticket.status }, after: { status } });
+    return toTicketView((await ctx.db.get(ticket._id))!);
+  },
+});
