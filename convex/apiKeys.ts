@@ -1,0 +1,87 @@
+// API keys for integrators: scoped to one client and a role (never above
+// client_admin). Only a SHA-256 hash is stored; the secret is returned once.
+import { v } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import { fail } from "./lib/errors";
+import { clientMutation, clientQuery } from "./lib/functions";
+import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { text } from "./lib/validate";
+import { clientRole } from "./schema";
+
+export const SECRET_PREFIX = "mp_";
+
+const keyView = v.object({
+  id: v.string(),
+  name: v.string(),
+  prefix: v.string(),
+  role: clientRole,
+  sponsorId: v.optional(v.string()),
+  createdAt: v.number(),
+  revokedAt: v.optional(v.number()),
+});
+
+function toView(doc: Doc<"apiKeys">) {
+  return { id: doc._id, name: doc.name, prefix: doc.prefix, role: doc.role, sponsorId: doc.sponsorId, createdAt: doc.createdAt, revokedAt: doc.revokedAt };
+}
+
+export async function sha256Hex(secret: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return SECRET_PREFIX + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export const create = clientMutation({
+  capability: "apiKeys.manage",
+  args: { name: v.string(), role: clientRole, sponsorId: v.optional(v.string()) },
+  returns: v.object({ key: keyView, secret: v.string() }),
+  handler: async (ctx, args) => {
+    const name = text("name", args.name, 100);
+    const sponsorRole = args.role === "sponsor_admin" || args.role === "sponsor_user";
+    if (sponsorRole !== (args.sponsorId !== undefined)) {
+      fail("validation", "A sponsor role needs a sponsorId, and only a sponsor role takes one", { field: "sponsorId" });
+    }
+    const sponsor = args.sponsorId === undefined ? undefined : await ctx.getOwned("sponsors", args.sponsorId, "sponsor");
+    const secret = newSecret();
+    const id = await ctx.db.insert("apiKeys", {
+      clientId: ctx.actor.clientId,
+      name,
+      hash: await sha256Hex(secret),
+      prefix: secret.slice(0, SECRET_PREFIX.length + 6),
+      role: args.role,
+      sponsorId: sponsor?._id,
+      createdByUserId: ctx.actor.userId,
+      createdAt: Date.now(),
+    });
+    await ctx.audit({ action: "apiKey.create", entityType: "apiKey", entityId: id, after: { name, role: args.role, sponsorId: sponsor?._id } });
+    return { key: toView((await ctx.db.get(id))!), secret };
+  },
+});
+
+export const list = clientQuery({
+  capability: "apiKeys.manage",
+  args: { page: pageArgs },
+  returns: pageOf(keyView),
+  handler: async (ctx, { page }) =>
+    toPage(
+      await ctx.db.query("apiKeys").withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId)).order("desc").paginate(pageOptions(page)),
+      toView,
+    ),
+});
+
+/** Revoke a key; revoking a revoked key is a conflict (the first revocation stands). */
+export const revoke = clientMutation({
+  capability: "apiKeys.manage",
+  args: { apiKeyId: v.string() },
+  returns: keyView,
+  handler: async (ctx, { apiKeyId }) => {
+    const key = await ctx.getOwned("apiKeys", apiKeyId, "API key");
+    if (key.revokedAt !== undefined) fail("conflict", "The key is already revoked");
+    await ctx.db.patch(key._id, { revokedAt: Date.now() });
+    await ctx.audit({ action: "apiKey.revoke", entityType: "apiKey", entityId: key._id, before: { revokedAt: null }, after: { revoked: true } });
+    return toView((await ctx.db.get(key._id))!);
+  },
+});

@@ -1,0 +1,70 @@
+// The audit log: every write to client data leaves a record (written by the
+// builders' ctx.audit in the writing transaction). client_admin reads its client's log.
+import { v } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import { fail } from "./lib/errors";
+import { clientQuery } from "./lib/functions";
+import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { role } from "./schema";
+
+const entryView = v.object({
+  id: v.string(),
+  actorUserId: v.optional(v.string()),
+  actorApiKeyId: v.optional(v.string()),
+  actorRole: role,
+  action: v.string(),
+  entityType: v.string(),
+  entityId: v.string(),
+  before: v.optional(v.any()),
+  after: v.optional(v.any()),
+  at: v.number(),
+});
+
+function toView(doc: Doc<"auditLogs">) {
+  const { _id, _creationTime, clientId, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+/**
+ * Newest first. One filter at a time is an index range (entityType, action, actor
+ * user or actor key), combined with an optional time range on `at`.
+ */
+export const list = clientQuery({
+  capability: "audit.read",
+  args: {
+    page: pageArgs,
+    entityType: v.optional(v.string()),
+    action: v.optional(v.string()),
+    actorUserId: v.optional(v.string()),
+    actorApiKeyId: v.optional(v.string()),
+    from: v.optional(v.number()),
+    to: v.optional(v.number()),
+  },
+  returns: pageOf(entryView),
+  handler: async (ctx, { page, entityType, action, actorUserId, actorApiKeyId, from, to }) => {
+    const clientId = ctx.actor.clientId;
+    const filters = [entityType, action, actorUserId, actorApiKeyId].filter((f) => f !== undefined);
+    if (filters.length > 1) {
+      fail("validation", "Filter by one of entityType, action, actorUserId, actorApiKeyId at a time", { field: "entityType" });
+    }
+    const time = <Q extends { gte: Function; lt: Function }>(q: Q) => {
+      const lower = from === undefined ? q : (q.gte("at", from) as Q);
+      return to === undefined ? lower : (lower.lt("at", to) as Q);
+    };
+    const userId = actorUserId === undefined ? undefined : ctx.db.normalizeId("users", actorUserId);
+    const keyId = actorApiKeyId === undefined ? undefined : ctx.db.normalizeId("apiKeys", actorApiKeyId);
+    if (userId === null || keyId === null) return { page: [], isDone: true, continueCursor: "" };
+    const logs = ctx.db.query("auditLogs");
+    const query =
+      entityType !== undefined
+        ? logs.withIndex("by_clientId_entityType_at", (q) => time(q.eq("clientId", clientId).eq("entityType", entityType)))
+        : action !== undefined
+          ? logs.withIndex("by_clientId_action_at", (q) => time(q.eq("clientId", clientId).eq("action", action)))
+          : userId !== undefined
+            ? logs.withIndex("by_clientId_actorUserId_at", (q) => time(q.eq("clientId", clientId).eq("actorUserId", userId)))
+            : keyId !== undefined
+              ? logs.withIndex("by_clientId_actorApiKeyId_at", (q) => time(q.eq("clientId", clientId).eq("actorApiKeyId", keyId)))
+              : logs.withIndex("by_clientId_at", (q) => time(q.eq("clientId", clientId)));
+    return toPage(await query.order("desc").paginate(pageOptions(page)), toView);
+  },
+});
