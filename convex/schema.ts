@@ -8,6 +8,14 @@ import { v } from "convex/values";
 
 export const MAX_SPEAKERS = 20;
 
+/**
+ * The only embedded lists, each with the bound its mutations enforce. The
+ * normalisation test fails on any array field that is not listed here.
+ */
+export const BOUNDED_EMBEDS: Record<string, Record<string, number>> = {
+  events: { speakers: MAX_SPEAKERS },
+};
+
 export const role = v.union(
   v.literal("platform_admin"),
   v.literal("client_admin"),
