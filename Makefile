@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test test-convex test-python typecheck token clean
+.PHONY: install run test test-convex test-python typecheck codegen token clean
 
 install: $(PY_STAMP) $(NODE_STAMP) .env
 
@@ -37,6 +37,9 @@ test-python: $(PY_STAMP) $(NODE_STAMP)
 token: $(PY_STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=member@acme.test" >&2; exit 2; }
 	@$(PY) -m devtools.token "$(EMAIL)"
+
+codegen: $(NODE_STAMP)
+	node devtools/convex-codegen.cjs
 
 typecheck: $(NODE_STAMP)
 	npx tsc --noEmit -p convex

@@ -8,8 +8,65 @@
  * @module
  */
 
-import type { AnyApi, AnyComponents } from "convex/server";
+import type {
+  ApiFromModules,
+  FilterApi,
+  FunctionReference,
+} from "convex/server";
+import type * as apiKeys from "../apiKeys.js";
+import type * as audit from "../audit.js";
+import type * as categories from "../categories.js";
+import type * as courses from "../courses.js";
+import type * as demo from "../demo.js";
+import type * as enrollments from "../enrollments.js";
+import type * as events from "../events.js";
+import type * as identity from "../identity.js";
+import type * as lib_capabilities from "../lib/capabilities.js";
+import type * as lib_errors from "../lib/errors.js";
+import type * as lib_functions from "../lib/functions.js";
+import type * as lib_members from "../lib/members.js";
+import type * as lib_pagination from "../lib/pagination.js";
+import type * as lib_transitions from "../lib/transitions.js";
+import type * as lib_validate from "../lib/validate.js";
+import type * as members from "../members.js";
+import type * as registrations from "../registrations.js";
+import type * as sponsors from "../sponsors.js";
+import type * as tickets from "../tickets.js";
 
-export declare const api: AnyApi;
-export declare const internal: AnyApi;
-export declare const components: AnyComponents;
+/**
+ * A utility for referencing Convex functions in your app's API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = api.myModule.myFunction;
+ * ```
+ */
+declare const fullApi: ApiFromModules<{
+  apiKeys: typeof apiKeys;
+  audit: typeof audit;
+  categories: typeof categories;
+  courses: typeof courses;
+  demo: typeof demo;
+  enrollments: typeof enrollments;
+  events: typeof events;
+  identity: typeof identity;
+  "lib/capabilities": typeof lib_capabilities;
+  "lib/errors": typeof lib_errors;
+  "lib/functions": typeof lib_functions;
+  "lib/members": typeof lib_members;
+  "lib/pagination": typeof lib_pagination;
+  "lib/transitions": typeof lib_transitions;
+  "lib/validate": typeof lib_validate;
+  members: typeof members;
+  registrations: typeof registrations;
+  sponsors: typeof sponsors;
+  tickets: typeof tickets;
+}>;
+export declare const api: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "public">
+>;
+export declare const internal: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "internal">
+>;
