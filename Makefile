@@ -26,7 +26,7 @@ $(NODE_STAMP): package.json package-lock.json
 run: install
 	$(PY) -m devtools.run
 
-test: install test-convex test-python
+test: install typecheck test-convex test-python
 
 test-convex: $(NODE_STAMP)
 	npx vitest run
