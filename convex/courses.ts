@@ -170,18 +170,24 @@ export const listCategories = clientQuery({
   },
 });
 
+/** The course, the category (both of the actor's client) and the link between them, if any. */
+async function courseCategoryLink(ctx: ClientQueryCtx, courseId: string, categoryId: string) {
+  const course = await ctx.getOwned("courses", courseId, "course");
+  const category = await ctx.getOwned("categories", categoryId, "category");
+  const link = await ctx.db
+    .query("courseCategories")
+    .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id).eq("categoryId", category._id))
+    .unique();
+  return { course, category, link };
+}
+
 export const addCategory = clientMutation({
   capability: "courses.update",
   args: { courseId: v.string(), categoryId: v.string() },
   returns: v.null(),
   handler: async (ctx, { courseId, categoryId }) => {
-    const course = await ctx.getOwned("courses", courseId, "course");
-    const category = await ctx.getOwned("categories", categoryId, "category");
-    const existing = await ctx.db
-      .query("courseCategories")
-      .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id).eq("categoryId", category._id))
-      .unique();
-    if (existing !== null) fail("conflict", "The course already has this category");
+    const { course, category, link } = await courseCategoryLink(ctx, courseId, categoryId);
+    if (link !== null) fail("conflict", "The course already has this category");
     await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: course._id, categoryId: category._id });
     await ctx.audit({ action: "course.addCategory", entityType: "course", entityId: course._id, after: { categoryId: category._id } });
     return null;
@@ -193,12 +199,7 @@ export const removeCategory = clientMutation({
   args: { courseId: v.string(), categoryId: v.string() },
   returns: v.null(),
   handler: async (ctx, { courseId, categoryId }) => {
-    const course = await ctx.getOwned("courses", courseId, "course");
-    const category = await ctx.getOwned("categories", categoryId, "category");
-    const link = await ctx.db
-      .query("courseCategories")
-      .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id).eq("categoryId", category._id))
-      .unique();
+    const { course, category, link } = await courseCategoryLink(ctx, courseId, categoryId);
     if (link === null) fail("not_found", "The course does not have this category", { entity: "courseCategory" });
     await ctx.db.delete(link._id);
     await ctx.audit({ action: "course.removeCategory", entityType: "course", entityId: course._id, before: { categoryId: category._id } });

@@ -4,7 +4,7 @@ import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { visibleEvent } from "./events";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery } from "./lib/functions";
+import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { optionalText, text } from "./lib/validate";
 
@@ -104,18 +104,24 @@ export const remove = clientMutation({
   },
 });
 
+/** The event, the sponsor (both of the actor's client) and the link between them, if any. */
+async function eventSponsorLink(ctx: ClientQueryCtx, eventId: string, sponsorId: string) {
+  const event = await ctx.getOwned("events", eventId, "event");
+  const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
+  const link = await ctx.db
+    .query("eventSponsors")
+    .withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id).eq("sponsorId", sponsor._id))
+    .unique();
+  return { event, sponsor, link };
+}
+
 export const attachToEvent = clientMutation({
   capability: "sponsors.manage",
   args: { eventId: v.string(), sponsorId: v.string() },
   returns: v.null(),
   handler: async (ctx, { eventId, sponsorId }) => {
-    const event = await ctx.getOwned("events", eventId, "event");
-    const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
-    const existing = await ctx.db
-      .query("eventSponsors")
-      .withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id).eq("sponsorId", sponsor._id))
-      .unique();
-    if (existing !== null) fail("conflict", "The sponsor already backs this event");
+    const { event, sponsor, link } = await eventSponsorLink(ctx, eventId, sponsorId);
+    if (link !== null) fail("conflict", "The sponsor already backs this event");
     await ctx.db.insert("eventSponsors", { clientId: ctx.actor.clientId, eventId: event._id, sponsorId: sponsor._id, createdAt: Date.now() });
     await ctx.audit({ action: "event.attachSponsor", entityType: "event", entityId: event._id, after: { sponsorId: sponsor._id } });
     return null;
@@ -127,12 +133,7 @@ export const detachFromEvent = clientMutation({
   args: { eventId: v.string(), sponsorId: v.string() },
   returns: v.null(),
   handler: async (ctx, { eventId, sponsorId }) => {
-    const event = await ctx.getOwned("events", eventId, "event");
-    const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
-    const link = await ctx.db
-      .query("eventSponsors")
-      .withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id).eq("sponsorId", sponsor._id))
-      .unique();
+    const { event, sponsor, link } = await eventSponsorLink(ctx, eventId, sponsorId);
     if (link === null) fail("not_found", "The sponsor does not back this event", { entity: "eventSponsor" });
     await ctx.db.delete(link._id);
     await ctx.audit({ action: "event.detachSponsor", entityType: "event", entityId: event._id, before: { sponsorId: sponsor._id } });
