@@ -5,25 +5,12 @@ import type { Doc } from "./_generated/dataModel";
 import { fail } from "./lib/errors";
 import { clientQuery } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { role } from "./schema";
+import { auditLogsFields } from "./schema";
+import { toViewOf, viewOf } from "./lib/views";
 
-const entryView = v.object({
-  id: v.string(),
-  actorUserId: v.optional(v.string()),
-  actorApiKeyId: v.optional(v.string()),
-  actorRole: role,
-  action: v.string(),
-  entityType: v.string(),
-  entityId: v.string(),
-  before: v.optional(v.any()),
-  after: v.optional(v.any()),
-  at: v.number(),
-});
+const entryView = viewOf(auditLogsFields, ["clientId"] as const);
 
-function toView(doc: Doc<"auditLogs">) {
-  const { _id, _creationTime, clientId, ...rest } = doc;
-  return { id: _id, ...rest };
-}
+const toView = toViewOf(["clientId"] as const);
 
 /**
  * Newest first. One filter at a time is an index range (entityType, action, actor

@@ -8,29 +8,12 @@ import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/function
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { EVENT, requireTransition } from "./lib/transitions";
 import { optionalText, text, wholeNumber } from "./lib/validate";
-import { eventStatus, MAX_SPEAKERS, speaker } from "./schema";
+import { eventStatus, eventsFields, MAX_SPEAKERS, speaker } from "./schema";
+import { toViewOf, viewOf } from "./lib/views";
 
-export const eventView = v.object({
-  id: v.string(),
-  title: v.string(),
-  description: v.optional(v.string()),
-  location: v.optional(v.string()),
-  status: eventStatus,
-  startAt: v.number(),
-  endAt: v.number(),
-  registrationOpensAt: v.optional(v.number()),
-  registrationClosesAt: v.optional(v.number()),
-  capacity: v.optional(v.number()),
-  registeredCount: v.number(),
-  speakers: v.array(speaker),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-});
+export const eventView = viewOf(eventsFields, ["clientId"] as const);
 
-export function toEventView(doc: Doc<"events">) {
-  const { _id, _creationTime, clientId, ...rest } = doc;
-  return { id: _id, ...rest };
-}
+export const toEventView = toViewOf(["clientId"] as const);
 
 /** Whether the actor's sponsor backs this event. */
 async function backedBySponsor(ctx: ClientQueryCtx, event: Doc<"events">): Promise<boolean> {

@@ -12,28 +12,16 @@ import { fail } from "./lib/errors";
 import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx } from "./lib/functions";
 import { memberSummary, ownProfile } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { registrationStatus } from "./schema";
+import { eventRegistrationsFields, registrationStatus } from "./schema";
+import { toViewOf, viewOf } from "./lib/views";
 
 /** Registrations that hold a place. */
 export const ACTIVE = ["pending", "confirmed", "paid", "checked_in"] as const;
 const isActive = (status: Doc<"eventRegistrations">["status"]) => (ACTIVE as readonly string[]).includes(status);
 
-const registrationView = v.object({
-  id: v.string(),
-  eventId: v.string(),
-  memberId: v.string(),
-  status: registrationStatus,
-  registeredAt: v.number(),
-  checkedInAt: v.optional(v.number()),
-  cancelledAt: v.optional(v.number()),
-  refundedAt: v.optional(v.number()),
-  refundedBy: v.optional(v.string()),
-});
+const registrationView = viewOf(eventRegistrationsFields, ["clientId", "updatedAt"] as const);
 
-function toView(doc: Doc<"eventRegistrations">) {
-  const { _id, _creationTime, clientId, updatedAt, ...rest } = doc;
-  return { id: _id, ...rest };
-}
+const toView = toViewOf(["clientId", "updatedAt"] as const);
 
 function who(ctx: ClientQueryCtx): string {
   return ctx.actor.userId !== undefined ? `user:${ctx.actor.userId}` : `apiKey:${ctx.actor.apiKeyId}`;

@@ -83,6 +83,92 @@ export const speaker = v.object({
   bio: v.optional(v.string()),
 });
 
+// Field sets of the tables whose documents leave Convex as they are: the views the
+// functions return are derived from them (convex/lib/views.ts), so the two cannot drift.
+export const eventsFields = {
+  clientId: v.id("clients"),
+  title: v.string(),
+  description: v.optional(v.string()),
+  location: v.optional(v.string()),
+  status: eventStatus,
+  startAt: v.number(),
+  endAt: v.number(),
+  registrationOpensAt: v.optional(v.number()),
+  registrationClosesAt: v.optional(v.number()),
+  // Absent: unlimited.
+  capacity: v.optional(v.number()),
+  // Active (pending, confirmed, paid, checked_in) registrations; kept in the
+  // same transaction as every registration change so capacity checks read one doc.
+  registeredCount: v.number(),
+  // Bounded (MAX_SPEAKERS), always read with the event: embedded.
+  speakers: v.array(speaker),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+};
+
+export const auditLogsFields = {
+  clientId: v.id("clients"),
+  actorUserId: v.optional(v.id("users")),
+  actorApiKeyId: v.optional(v.id("apiKeys")),
+  actorRole: role,
+  // e.g. "course.create", "registration.refund"
+  action: v.string(),
+  entityType: v.string(),
+  entityId: v.string(),
+  // Small before/after summaries (changed fields only).
+  before: v.optional(v.any()),
+  after: v.optional(v.any()),
+  at: v.number(),
+};
+
+export const sponsorsFields = {
+  clientId: v.id("clients"),
+  name: v.string(),
+  website: v.optional(v.string()),
+  description: v.optional(v.string()),
+  tier: v.optional(v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"))),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+};
+
+export const supportTicketsFields = {
+  clientId: v.id("clients"),
+  // The member the ticket is about / opened by.
+  memberId: v.id("memberProfiles"),
+  subject: v.string(),
+  status: ticketStatus,
+  priority: ticketPriority,
+  assigneeUserId: v.optional(v.id("users")),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+  closedAt: v.optional(v.number()),
+};
+
+export const supportTicketMessagesFields = {
+  clientId: v.id("clients"),
+  ticketId: v.id("supportTickets"),
+  authorUserId: v.optional(v.id("users")),
+  authorApiKeyId: v.optional(v.id("apiKeys")),
+  body: v.string(),
+  // Internal notes are never shown to members.
+  internal: v.boolean(),
+  createdAt: v.number(),
+};
+
+export const eventRegistrationsFields = {
+  clientId: v.id("clients"),
+  eventId: v.id("events"),
+  memberId: v.id("memberProfiles"),
+  status: registrationStatus,
+  registeredAt: v.number(),
+  checkedInAt: v.optional(v.number()),
+  cancelledAt: v.optional(v.number()),
+  refundedAt: v.optional(v.number()),
+  // Who refunded (user or API key), as DOMAIN.md asks.
+  refundedBy: v.optional(v.string()),
+  updatedAt: v.number(),
+};
+
 export default defineSchema({
   clients: defineTable({
     slug: v.string(),
@@ -213,38 +299,11 @@ export default defineSchema({
     .index("by_courseId_memberId", ["courseId", "memberId"])
     .index("by_memberId_status", ["memberId", "status"]),
 
-  events: defineTable({
-    clientId: v.id("clients"),
-    title: v.string(),
-    description: v.optional(v.string()),
-    location: v.optional(v.string()),
-    status: eventStatus,
-    startAt: v.number(),
-    endAt: v.number(),
-    registrationOpensAt: v.optional(v.number()),
-    registrationClosesAt: v.optional(v.number()),
-    // Absent: unlimited.
-    capacity: v.optional(v.number()),
-    // Active (pending, confirmed, paid, checked_in) registrations; kept in the
-    // same transaction as every registration change so capacity checks read one doc.
-    registeredCount: v.number(),
-    // Bounded (MAX_SPEAKERS), always read with the event: embedded.
-    speakers: v.array(speaker),
-    createdAt: v.number(),
-    updatedAt: v.number(),
-  })
+  events: defineTable(eventsFields)
     .index("by_clientId_status_startAt", ["clientId", "status", "startAt"])
     .index("by_clientId_startAt", ["clientId", "startAt"]),
 
-  sponsors: defineTable({
-    clientId: v.id("clients"),
-    name: v.string(),
-    website: v.optional(v.string()),
-    description: v.optional(v.string()),
-    tier: v.optional(v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"))),
-    createdAt: v.number(),
-    updatedAt: v.number(),
-  }).index("by_clientId_name", ["clientId", "name"]),
+  sponsors: defineTable(sponsorsFields).index("by_clientId_name", ["clientId", "name"]),
 
   eventSponsors: defineTable({
     clientId: v.id("clients"),
@@ -255,67 +314,22 @@ export default defineSchema({
     .index("by_eventId_sponsorId", ["eventId", "sponsorId"])
     .index("by_sponsorId_eventId", ["sponsorId", "eventId"]),
 
-  eventRegistrations: defineTable({
-    clientId: v.id("clients"),
-    eventId: v.id("events"),
-    memberId: v.id("memberProfiles"),
-    status: registrationStatus,
-    registeredAt: v.number(),
-    checkedInAt: v.optional(v.number()),
-    cancelledAt: v.optional(v.number()),
-    refundedAt: v.optional(v.number()),
-    // Who refunded (user or API key), as DOMAIN.md asks.
-    refundedBy: v.optional(v.string()),
-    updatedAt: v.number(),
-  })
+  eventRegistrations: defineTable(eventRegistrationsFields)
     .index("by_eventId_status", ["eventId", "status"])
     .index("by_eventId_memberId", ["eventId", "memberId"])
     .index("by_memberId_registeredAt", ["memberId", "registeredAt"]),
 
-  supportTickets: defineTable({
-    clientId: v.id("clients"),
-    // The member the ticket is about / opened by.
-    memberId: v.id("memberProfiles"),
-    subject: v.string(),
-    status: ticketStatus,
-    priority: ticketPriority,
-    assigneeUserId: v.optional(v.id("users")),
-    createdAt: v.number(),
-    updatedAt: v.number(),
-    closedAt: v.optional(v.number()),
-  })
+  supportTickets: defineTable(supportTicketsFields)
     .index("by_clientId_status_updatedAt", ["clientId", "status", "updatedAt"])
     .index("by_clientId_updatedAt", ["clientId", "updatedAt"])
     .index("by_memberId_updatedAt", ["memberId", "updatedAt"])
     .index("by_clientId_assigneeUserId_updatedAt", ["clientId", "assigneeUserId", "updatedAt"]),
 
-  supportTicketMessages: defineTable({
-    clientId: v.id("clients"),
-    ticketId: v.id("supportTickets"),
-    authorUserId: v.optional(v.id("users")),
-    authorApiKeyId: v.optional(v.id("apiKeys")),
-    body: v.string(),
-    // Internal notes are never shown to members.
-    internal: v.boolean(),
-    createdAt: v.number(),
-  })
+  supportTicketMessages: defineTable(supportTicketMessagesFields)
     .index("by_ticketId_createdAt", ["ticketId", "createdAt"])
     .index("by_ticketId_internal_createdAt", ["ticketId", "internal", "createdAt"]),
 
-  auditLogs: defineTable({
-    clientId: v.id("clients"),
-    actorUserId: v.optional(v.id("users")),
-    actorApiKeyId: v.optional(v.id("apiKeys")),
-    actorRole: role,
-    // e.g. "course.create", "registration.refund"
-    action: v.string(),
-    entityType: v.string(),
-    entityId: v.string(),
-    // Small before/after summaries (changed fields only).
-    before: v.optional(v.any()),
-    after: v.optional(v.any()),
-    at: v.number(),
-  })
+  auditLogs: defineTable(auditLogsFields)
     .index("by_clientId_at", ["clientId", "at"])
     .index("by_clientId_entityType_at", ["clientId", "entityType", "at"])
     .index("by_clientId_action_at", ["clientId", "action", "at"])

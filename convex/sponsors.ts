@@ -7,23 +7,14 @@ import { fail } from "./lib/errors";
 import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { optionalText, text } from "./lib/validate";
+import { toViewOf, viewOf } from "./lib/views";
+import { sponsorsFields } from "./schema";
 
 const tier = v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"));
 
-const sponsorView = v.object({
-  id: v.string(),
-  name: v.string(),
-  website: v.optional(v.string()),
-  description: v.optional(v.string()),
-  tier: v.optional(tier),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-});
+const sponsorView = viewOf(sponsorsFields, ["clientId"] as const);
 
-function toView(doc: Doc<"sponsors">) {
-  const { _id, _creationTime, clientId, ...rest } = doc;
-  return { id: _id, ...rest };
-}
+const toView = toViewOf(["clientId"] as const);
 
 function checked(args: { name?: string; website?: string; description?: string }) {
   if (args.website !== undefined && !/^https?:\/\/\S+$/.test(args.website)) {

@@ -10,39 +10,16 @@ import { ownProfile } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { requireTransition, TICKET } from "./lib/transitions";
 import { text } from "./lib/validate";
-import { ticketPriority, ticketStatus } from "./schema";
+import { supportTicketMessagesFields, supportTicketsFields, ticketPriority, ticketStatus } from "./schema";
+import { toViewOf, viewOf } from "./lib/views";
 
-const ticketView = v.object({
-  id: v.string(),
-  memberId: v.string(),
-  subject: v.string(),
-  status: ticketStatus,
-  priority: ticketPriority,
-  assigneeUserId: v.optional(v.string()),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-  closedAt: v.optional(v.number()),
-});
+const ticketView = viewOf(supportTicketsFields, ["clientId"] as const);
 
-const messageView = v.object({
-  id: v.string(),
-  ticketId: v.string(),
-  authorUserId: v.optional(v.string()),
-  authorApiKeyId: v.optional(v.string()),
-  body: v.string(),
-  internal: v.boolean(),
-  createdAt: v.number(),
-});
+const messageView = viewOf(supportTicketMessagesFields, ["clientId"] as const);
 
-function toTicketView(doc: Doc<"supportTickets">) {
-  const { _id, _creationTime, clientId, ...rest } = doc;
-  return { id: _id, ...rest };
-}
+const toTicketView = toViewOf(["clientId"] as const);
 
-export function toMessageView(doc: Doc<"supportTicketMessages">) {
-  const { _id, _creationTime, clientId, ...rest } = doc;
-  return { id: _id, ...rest };
-}
+export const toMessageView = toViewOf(["clientId"] as const);
 
 const isStaff = (ctx: ClientQueryCtx) => ctx.can("tickets.readAll");
 

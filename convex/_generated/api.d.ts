@@ -28,6 +28,7 @@ import type * as lib_members from "../lib/members.js";
 import type * as lib_pagination from "../lib/pagination.js";
 import type * as lib_transitions from "../lib/transitions.js";
 import type * as lib_validate from "../lib/validate.js";
+import type * as lib_views from "../lib/views.js";
 import type * as members from "../members.js";
 import type * as registrations from "../registrations.js";
 import type * as sponsors from "../sponsors.js";
@@ -57,6 +58,7 @@ declare const fullApi: ApiFromModules<{
   "lib/pagination": typeof lib_pagination;
   "lib/transitions": typeof lib_transitions;
   "lib/validate": typeof lib_validate;
+  "lib/views": typeof lib_views;
   members: typeof members;
   registrations: typeof registrations;
   sponsors: typeof sponsors;
