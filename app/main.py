@@ -13,7 +13,7 @@ from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import ConvexGateway
 from app.logging_setup import configure_logging
 from app.problems import install_problem_handlers
-from app.routers import categories, health, me
+from app.routers import categories, events, health, me, registrations
 from app.settings import Settings, get_settings
 
 
@@ -55,6 +55,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(categories.router)
+    app.include_router(events.router)
+    app.include_router(registrations.router)
     return app
 
 

@@ -1,0 +1,135 @@
+"""Event registrations: members register themselves; staff register, list and check in."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+
+from app.auth.actor import Actor, requires
+from app.auth.capabilities import role_can
+from app.dependencies import Gateway
+from app.models import RequestBody, ResponseBody
+from app.pagination import Page, Pagination
+from app.problems import Problem
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
+
+router = APIRouter(prefix="/v1/clients/{client}", tags=["registrations"])
+
+RegistrationStatus = Literal["pending", "confirmed", "paid", "checked_in", "cancelled", "refunded"]
+
+
+class Registration(ResponseBody):
+    id: str
+    eventId: str
+    memberId: str
+    status: RegistrationStatus
+    registeredAt: int
+    checkedInAt: int | None = None
+    cancelledAt: int | None = None
+    refundedAt: int | None = None
+    refundedBy: str | None = None
+
+
+class Registrant(ResponseBody):
+    id: str
+    firstName: str
+    lastName: str
+    email: str
+
+
+class RegistrationWithMember(Registration):
+    member: Registrant
+
+
+class RegistrationCreate(RequestBody):
+    memberId: str | None = None
+    """Staff: the member to register. Members leave it out to register themselves."""
+
+
+@router.post(
+    "/events/{eventId}/registrations",
+    operation_id="registerForEvent",
+    summary="Register for an event (yourself, or a member on its behalf)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Registration,
+    responses=WRITE_ERRORS,
+)
+async def register(
+    eventId: str,
+    body: RegistrationCreate,
+    actor: Annotated[Actor, requires("registrations.registerSelf", "registrations.registerMember")],
+    gateway: Gateway,
+) -> dict:
+    if body.memberId is None:
+        if not role_can(actor.role, "registrations.registerSelf"):
+            raise Problem(403, "forbidden", "Name the member to register (memberId).", extra={"capability": "registrations.registerSelf"})
+        return await gateway.mutation("registrations:registerSelf", {"actor": actor.arg(), "eventId": eventId})
+    if not role_can(actor.role, "registrations.registerMember"):
+        raise Problem(
+            403, "forbidden", f"Your role ({actor.role}) lacks the capability registrations.registerMember.",
+            extra={"capability": "registrations.registerMember"},
+        )
+    return await gateway.mutation(
+        "registrations:registerMember", {"actor": actor.arg(), "eventId": eventId, "memberId": body.memberId}
+    )
+
+
+@router.get(
+    "/events/{eventId}/registrations",
+    operation_id="listEventRegistrations",
+    summary="List an event's registrations, with registrants (staff)",
+    response_model=Page[RegistrationWithMember],
+    responses=LIST_ERRORS,
+)
+async def list_event_registrations(
+    eventId: str,
+    actor: Annotated[Actor, requires("registrations.list")],
+    gateway: Gateway,
+    page: Pagination,
+    status_: Annotated[RegistrationStatus | None, Query(alias="status")] = None,
+) -> dict:
+    return await list_page(gateway, "registrations:listForEvent", actor, page, eventId=eventId, status=status_)
+
+
+@router.get(
+    "/registrations/mine",
+    operation_id="listMyRegistrations",
+    summary="Your own registrations",
+    response_model=Page[Registration],
+    responses=LIST_ERRORS,
+)
+async def list_my_registrations(actor: Annotated[Actor, requires("registrations.readOwn")], gateway: Gateway, page: Pagination) -> dict:
+    return await list_page(gateway, "registrations:listMine", actor, page)
+
+
+@router.get(
+    "/registrations/{registrationId}",
+    operation_id="getRegistration",
+    summary="Read one registration (your own, or any as staff)",
+    response_model=Registration,
+    responses=READ_ERRORS,
+)
+async def get_registration(
+    registrationId: str,
+    actor: Annotated[Actor, requires("registrations.list", "registrations.readOwn")],
+    gateway: Gateway,
+) -> dict:
+    return await gateway.query("registrations:get", {"actor": actor.arg(), "registrationId": registrationId})
+
+
+def _action_route(verb: str, function: str, operation_id: str, summary: str, *capabilities: str) -> None:
+    @router.post(
+        f"/registrations/{{registrationId}}/{verb}",
+        operation_id=operation_id,
+        summary=summary,
+        response_model=Registration,
+        responses=WRITE_ERRORS,
+    )
+    async def act(registrationId: str, actor: Annotated[Actor, requires(*capabilities)], gateway: Gateway) -> dict:
+        return await gateway.mutation(function, {"actor": actor.arg(), "registrationId": registrationId})
+
+
+_action_route("cancel", "registrations:cancel", "cancelRegistration", "Cancel a registration (your own; any as client_admin)",
+              "registrations.cancelOwn", "registrations.cancelAny")
+_action_route("check-in", "registrations:checkIn", "checkInRegistration", "Check in a confirmed or paid registration",
+              "registrations.checkIn")
+_action_route("refund", "registrations:refund", "refundRegistration", "Refund a paid registration", "registrations.refund")
