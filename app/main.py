@@ -13,7 +13,7 @@ from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import ConvexGateway
 from app.logging_setup import configure_logging
 from app.problems import install_problem_handlers
-from app.routers import categories, events, health, me, members, registrations, tickets
+from app.routers import admin, categories, events, health, me, members, registrations, sponsors, tickets
 from app.settings import Settings, get_settings
 
 
@@ -59,6 +59,8 @@ def create_app(
     app.include_router(registrations.router)
     app.include_router(tickets.router)
     app.include_router(members.router)
+    app.include_router(sponsors.router)
+    app.include_router(admin.router)
     return app
 
 
