@@ -12,6 +12,7 @@ from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import ConvexGateway
 from app.logging_setup import configure_logging
+from app.openapi import install_openapi
 from app.problems import install_problem_handlers
 from app.routers import admin, categories, events, health, me, members, registrations, sponsors, tickets
 from app.settings import Settings, get_settings
@@ -61,6 +62,7 @@ def create_app(
     app.include_router(members.router)
     app.include_router(sponsors.router)
     app.include_router(admin.router)
+    install_openapi(app)
     return app
 
 
