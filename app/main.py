@@ -14,7 +14,7 @@ from app.convex.gateway import ConvexGateway
 from app.logging_setup import configure_logging
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
-from app.routers import admin, categories, events, health, me, members, registrations, sponsors, tickets
+from app.routers import admin, categories, courses, events, health, me, members, registrations, sponsors, tickets
 from app.settings import Settings, get_settings
 
 
@@ -56,6 +56,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(me.router)
     app.include_router(categories.router)
+    app.include_router(courses.router)
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tickets.router)

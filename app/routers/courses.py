@@ -1,0 +1,225 @@
+"""Courses, their categories, and course enrollments."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field, model_validator
+
+from app.auth.actor import Actor, requires
+from app.auth.capabilities import role_can
+from app.dependencies import Gateway
+from app.models import RequestBody, ResponseBody
+from app.pagination import Page, Pagination
+from app.problems import Problem
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
+
+router = APIRouter(prefix="/v1/clients/{client}")
+
+CourseStatus = Literal["draft", "published", "archived"]
+EnrollmentStatus = Literal["active", "completed", "withdrawn", "removed"]
+
+
+class Course(ResponseBody):
+    id: str
+    title: str
+    description: str | None = None
+    status: CourseStatus
+    cpdPoints: int
+    startAt: int | None = None
+    createdAt: int
+    updatedAt: int
+
+
+class CourseCategory(ResponseBody):
+    id: str
+    name: str
+    slug: str
+
+
+class CourseCreate(RequestBody):
+    title: str = Field(min_length=1, max_length=200, examples=["Fire Safety Essentials"])
+    description: str | None = Field(default=None, max_length=5000)
+    cpdPoints: int | None = Field(default=None, ge=0, le=1000)
+    startAt: int | None = Field(default=None, ge=0)
+    categoryIds: list[str] | None = Field(default=None, max_length=20)
+
+
+class CourseUpdate(RequestBody):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    cpdPoints: int | None = Field(default=None, ge=0, le=1000)
+    startAt: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "CourseUpdate":
+        if not self.model_fields_set:
+            raise ValueError("name at least one field to change")
+        return self
+
+
+class Enrollment(ResponseBody):
+    id: str
+    courseId: str
+    memberId: str
+    status: EnrollmentStatus
+    enrolledAt: int
+    completedAt: int | None = None
+    cpdPointsAwarded: int | None = None
+
+
+class EnrolledMember(ResponseBody):
+    id: str
+    firstName: str
+    lastName: str
+    email: str
+
+
+class EnrollmentWithMember(Enrollment):
+    member: EnrolledMember
+
+
+class EnrollmentCreate(RequestBody):
+    memberId: str | None = Field(default=None, description="Staff: the member to enrol. Members leave it out.")
+
+
+# ---- courses ---------------------------------------------------------------
+
+
+@router.get("/courses", tags=["courses"], operation_id="listCourses", summary="List courses",
+            response_model=Page[Course], responses=LIST_ERRORS)
+async def list_courses(
+    actor: Annotated[Actor, requires("courses.read")],
+    gateway: Gateway,
+    page: Pagination,
+    status_: Annotated[CourseStatus | None, Query(alias="status", description="Staff only for other than published.")] = None,
+) -> dict:
+    return await list_page(gateway, "courses:list", actor, page, status=status_)
+
+
+@router.get("/courses/{courseId}", tags=["courses"], operation_id="getCourse", summary="Read one course",
+            response_model=Course, responses=READ_ERRORS)
+async def get_course(courseId: str, actor: Annotated[Actor, requires("courses.read")], gateway: Gateway) -> dict:
+    return await gateway.query("courses:get", {"actor": actor.arg(), "courseId": courseId})
+
+
+@router.post("/courses", tags=["courses"], operation_id="createCourse", summary="Create a draft course",
+             status_code=status.HTTP_201_CREATED, response_model=Course, responses=WRITE_ERRORS)
+async def create_course(body: CourseCreate, actor: Annotated[Actor, requires("courses.create")], gateway: Gateway) -> dict:
+    return await gateway.mutation("courses:create", {"actor": actor.arg(), **body.model_dump(exclude_none=True)})
+
+
+@router.patch("/courses/{courseId}", tags=["courses"], operation_id="updateCourse", summary="Edit a course",
+              response_model=Course, responses=WRITE_ERRORS)
+async def update_course(courseId: str, body: CourseUpdate, actor: Annotated[Actor, requires("courses.update")],
+                        gateway: Gateway) -> dict:
+    return await gateway.mutation(
+        "courses:update", {"actor": actor.arg(), "courseId": courseId, **body.model_dump(exclude_none=True)}
+    )
+
+
+def _status_route(verb: str, target: CourseStatus, operation_id: str, summary: str) -> None:
+    @router.post(f"/courses/{{courseId}}/{verb}", tags=["courses"], operation_id=operation_id, summary=summary,
+                 response_model=Course, responses=WRITE_ERRORS)
+    async def change_status(courseId: str, actor: Annotated[Actor, requires("courses.publish")], gateway: Gateway) -> dict:
+        return await gateway.mutation("courses:setStatus", {"actor": actor.arg(), "courseId": courseId, "status": target})
+
+
+_status_route("publish", "published", "publishCourse", "Publish a draft course")
+_status_route("archive", "archived", "archiveCourse", "Archive a published course")
+
+
+@router.delete("/courses/{courseId}", tags=["courses"], operation_id="deleteCourse",
+               summary="Delete a course with no enrollments", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response, responses=WRITE_ERRORS)
+async def delete_course(courseId: str, actor: Annotated[Actor, requires("courses.delete")], gateway: Gateway) -> Response:
+    await gateway.mutation("courses:remove", {"actor": actor.arg(), "courseId": courseId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/courses/{courseId}/categories", tags=["courses"], operation_id="listCourseCategories",
+            summary="A course's categories", response_model=list[CourseCategory], responses=READ_ERRORS)
+async def list_course_categories(courseId: str, actor: Annotated[Actor, requires("courses.read")],
+                                 gateway: Gateway) -> list:
+    return await gateway.query("courses:listCategories", {"actor": actor.arg(), "courseId": courseId})
+
+
+@router.put("/courses/{courseId}/categories/{categoryId}", tags=["courses"], operation_id="addCourseCategory",
+            summary="Put a category on a course", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+            responses=WRITE_ERRORS)
+async def add_course_category(courseId: str, categoryId: str, actor: Annotated[Actor, requires("courses.update")],
+                              gateway: Gateway) -> Response:
+    await gateway.mutation("courses:addCategory", {"actor": actor.arg(), "courseId": courseId, "categoryId": categoryId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/courses/{courseId}/categories/{categoryId}", tags=["courses"], operation_id="removeCourseCategory",
+               summary="Take a category off a course", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response, responses=WRITE_ERRORS)
+async def remove_course_category(courseId: str, categoryId: str, actor: Annotated[Actor, requires("courses.update")],
+                                 gateway: Gateway) -> Response:
+    await gateway.mutation("courses:removeCategory", {"actor": actor.arg(), "courseId": courseId, "categoryId": categoryId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---- enrollments -----------------------------------------------------------
+
+
+@router.post("/courses/{courseId}/enrollments", tags=["enrollments"], operation_id="enrolInCourse",
+             summary="Enrol in a course (yourself, or a member on its behalf)", status_code=status.HTTP_201_CREATED,
+             response_model=Enrollment, responses=WRITE_ERRORS)
+async def enrol(courseId: str, body: EnrollmentCreate,
+                actor: Annotated[Actor, requires("enrollments.enrolSelf", "enrollments.enrolMember")],
+                gateway: Gateway) -> dict:
+    wanted = "enrollments.enrolSelf" if body.memberId is None else "enrollments.enrolMember"
+    if not role_can(actor.role, wanted):
+        raise Problem(403, "forbidden", f"Your role ({actor.role}) lacks the capability {wanted}.", extra={"capability": wanted})
+    if body.memberId is None:
+        return await gateway.mutation("enrollments:enrolSelf", {"actor": actor.arg(), "courseId": courseId})
+    return await gateway.mutation(
+        "enrollments:enrolMember", {"actor": actor.arg(), "courseId": courseId, "memberId": body.memberId}
+    )
+
+
+@router.get("/courses/{courseId}/enrollments", tags=["enrollments"], operation_id="listCourseEnrollments",
+            summary="A course's enrollments, with members (staff)", response_model=Page[EnrollmentWithMember],
+            responses=LIST_ERRORS)
+async def list_course_enrollments(
+    courseId: str,
+    actor: Annotated[Actor, requires("enrollments.list")],
+    gateway: Gateway,
+    page: Pagination,
+    status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
+) -> dict:
+    return await list_page(gateway, "enrollments:listForCourse", actor, page, courseId=courseId, status=status_)
+
+
+@router.get("/enrollments/mine", tags=["enrollments"], operation_id="listMyEnrollments", summary="Your own enrollments",
+            response_model=Page[Enrollment], responses=LIST_ERRORS)
+async def list_my_enrollments(
+    actor: Annotated[Actor, requires("enrollments.readOwn")],
+    gateway: Gateway,
+    page: Pagination,
+    status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
+) -> dict:
+    return await list_page(gateway, "enrollments:listMine", actor, page, status=status_)
+
+
+@router.get("/enrollments/{enrollmentId}", tags=["enrollments"], operation_id="getEnrollment",
+            summary="Read one enrollment (your own, or any as staff)", response_model=Enrollment, responses=READ_ERRORS)
+async def get_enrollment(enrollmentId: str, actor: Annotated[Actor, requires("enrollments.list", "enrollments.readOwn")],
+                         gateway: Gateway) -> dict:
+    return await gateway.query("enrollments:get", {"actor": actor.arg(), "enrollmentId": enrollmentId})
+
+
+@router.post("/enrollments/{enrollmentId}/withdraw", tags=["enrollments"], operation_id="withdrawEnrollment",
+             summary="Withdraw (your own; any as client_admin)", response_model=Enrollment, responses=WRITE_ERRORS)
+async def withdraw(enrollmentId: str, actor: Annotated[Actor, requires("enrollments.withdrawOwn", "enrollments.remove")],
+                   gateway: Gateway) -> dict:
+    return await gateway.mutation("enrollments:withdraw", {"actor": actor.arg(), "enrollmentId": enrollmentId})
+
+
+@router.post("/enrollments/{enrollmentId}/complete", tags=["enrollments"], operation_id="completeEnrollment",
+             summary="Mark completed; awards the course's CPD points once", response_model=Enrollment,
+             responses=WRITE_ERRORS)
+async def complete(enrollmentId: str, actor: Annotated[Actor, requires("enrollments.complete")], gateway: Gateway) -> dict:
+    return await gateway.mutation("enrollments:complete", {"actor": actor.arg(), "enrollmentId": enrollmentId})
