@@ -3,11 +3,26 @@
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetail"}
+
+
+def route_capabilities(route: APIRoute) -> tuple[str, ...]:
+    """The capabilities a route's `requires(...)` dependency checks (any of them suffices)."""
+
+    def walk(dependant: Dependant) -> tuple[str, ...]:
+        for sub in dependant.dependencies:
+            found = getattr(sub.call, "capabilities", None) or walk(sub)
+            if found:
+                return found
+        return ()
+
+    return walk(route.dependant)
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -21,6 +36,17 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
+            for context in iter_route_contexts(app.routes):
+                route = context.route
+                capabilities = route_capabilities(route) if isinstance(route, APIRoute) else ()
+                if not capabilities:
+                    continue
+                for method in context.methods or ():
+                    operation = schema["paths"][context.path_format][method.lower()]
+                    operation["x-capabilities"] = list(capabilities)
+                    needs = " or ".join(f"`{c}`" for c in capabilities)
+                    note = f"**Requires capability** {needs} (see docs/capabilities.md)."
+                    operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     for code, response in operation.get("responses", {}).items():

@@ -105,4 +105,6 @@ def requires(*capabilities: str) -> Any:
             )
         return actor
 
+    # Read back by app/openapi.py, which shows each operation's capability.
+    check.capabilities = capabilities  # type: ignore[attr-defined]
     return Depends(check)
