@@ -89,20 +89,25 @@ async def get_actor(
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
+def require_capability(actor: Actor, *capabilities: str) -> None:
+    """403 naming the capability unless the actor's role holds one of `capabilities`."""
+    if not any(role_can(actor.role, name) for name in capabilities):
+        wanted = " or ".join(capabilities)
+        raise Problem(
+            403,
+            "forbidden",
+            f"Your role ({actor.role}) lacks the capability {wanted}.",
+            extra={"capability": wanted},
+        )
+
+
 def requires(*capabilities: str) -> Any:
     """A dependency: the actor's role holds at least one of `capabilities` (checked before any data call)."""
     for name in capabilities:
         role_can("member", name)  # unknown names fail at import time, not per request
 
     async def check(actor: CurrentActor) -> Actor:
-        if not any(role_can(actor.role, name) for name in capabilities):
-            wanted = " or ".join(capabilities)
-            raise Problem(
-                403,
-                "forbidden",
-                f"Your role ({actor.role}) lacks the capability {wanted}.",
-                extra={"capability": wanted},
-            )
+        require_capability(actor, *capabilities)
         return actor
 
     # Read back by app/openapi.py, which shows each operation's capability.

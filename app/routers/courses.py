@@ -3,14 +3,12 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from app.auth.actor import Actor, requires
-from app.auth.capabilities import role_can
+from app.auth.actor import Actor, require_capability, requires
 from app.dependencies import Gateway
-from app.models import RequestBody, ResponseBody
+from app.models import PatchBody, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.problems import Problem
 from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}")
@@ -44,17 +42,12 @@ class CourseCreate(RequestBody):
     categoryIds: list[str] | None = Field(default=None, max_length=20)
 
 
-class CourseUpdate(RequestBody):
+class CourseUpdate(PatchBody):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     cpdPoints: int | None = Field(default=None, ge=0, le=1000)
     startAt: int | None = Field(default=None, ge=0)
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> "CourseUpdate":
-        if not self.model_fields_set:
-            raise ValueError("name at least one field to change")
-        return self
 
 
 class Enrollment(ResponseBody):
@@ -170,9 +163,7 @@ async def remove_course_category(courseId: str, categoryId: str, actor: Annotate
 async def enrol(courseId: str, body: EnrollmentCreate,
                 actor: Annotated[Actor, requires("enrollments.enrolSelf", "enrollments.enrolMember")],
                 gateway: Gateway) -> dict:
-    wanted = "enrollments.enrolSelf" if body.memberId is None else "enrollments.enrolMember"
-    if not role_can(actor.role, wanted):
-        raise Problem(403, "forbidden", f"Your role ({actor.role}) lacks the capability {wanted}.", extra={"capability": wanted})
+    require_capability(actor, "enrollments.enrolSelf" if body.memberId is None else "enrollments.enrolMember")
     if body.memberId is None:
         return await gateway.mutation("enrollments:enrolSelf", {"actor": actor.arg(), "courseId": courseId})
     return await gateway.mutation(

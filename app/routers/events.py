@@ -3,11 +3,11 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import RequestBody, ResponseBody
+from app.models import PatchBody, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
 from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
@@ -61,18 +61,13 @@ class EventCreate(EventSchedule):
     endAt: int = Field(ge=0, examples=[1798772400000])
 
 
-class EventUpdate(EventSchedule):
+class EventUpdate(EventSchedule, PatchBody):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     location: str | None = Field(default=None, max_length=300)
     startAt: int | None = Field(default=None, ge=0)
     endAt: int | None = Field(default=None, ge=0)
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> "EventUpdate":
-        if not self.model_fields_set:
-            raise ValueError("name at least one field to change")
-        return self
 
 
 class RegistrationCount(ResponseBody):

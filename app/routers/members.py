@@ -3,11 +3,11 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import EmailStr, Field, model_validator
+from pydantic import EmailStr, Field
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import RequestBody, ResponseBody
+from app.models import PatchBody, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
 from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
@@ -35,14 +35,6 @@ class Interest(ResponseBody):
     name: str
 
 
-class _AtLeastOne(RequestBody):
-    @model_validator(mode="after")
-    def _not_empty(self):
-        if not self.model_fields_set:
-            raise ValueError("name at least one field to change")
-        return self
-
-
 class MemberCreate(RequestBody):
     firstName: str = Field(min_length=1, max_length=100, examples=["Mia"])
     lastName: str = Field(min_length=1, max_length=100, examples=["Member"])
@@ -52,7 +44,7 @@ class MemberCreate(RequestBody):
     cpdPoints: int | None = Field(default=None, ge=0, le=100_000)
 
 
-class MemberUpdate(_AtLeastOne):
+class MemberUpdate(PatchBody):
     firstName: str | None = Field(default=None, min_length=1, max_length=100)
     lastName: str | None = Field(default=None, min_length=1, max_length=100)
     email: EmailStr | None = None
@@ -61,7 +53,7 @@ class MemberUpdate(_AtLeastOne):
     cpdPoints: int | None = Field(default=None, ge=0, le=100_000)
 
 
-class MyProfileUpdate(_AtLeastOne):
+class MyProfileUpdate(PatchBody):
     """A member's own edit: names and phone only (status and CPD points are the client's)."""
 
     firstName: str | None = Field(default=None, min_length=1, max_length=100)

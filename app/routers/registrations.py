@@ -4,12 +4,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.actor import Actor, requires
-from app.auth.capabilities import role_can
+from app.auth.actor import Actor, require_capability, requires
 from app.dependencies import Gateway
 from app.models import RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.problems import Problem
 from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["registrations"])
@@ -60,14 +58,9 @@ async def register(
     gateway: Gateway,
 ) -> dict:
     if body.memberId is None:
-        if not role_can(actor.role, "registrations.registerSelf"):
-            raise Problem(403, "forbidden", "Name the member to register (memberId).", extra={"capability": "registrations.registerSelf"})
+        require_capability(actor, "registrations.registerSelf")
         return await gateway.mutation("registrations:registerSelf", {"actor": actor.arg(), "eventId": eventId})
-    if not role_can(actor.role, "registrations.registerMember"):
-        raise Problem(
-            403, "forbidden", f"Your role ({actor.role}) lacks the capability registrations.registerMember.",
-            extra={"capability": "registrations.registerMember"},
-        )
+    require_capability(actor, "registrations.registerMember")
     return await gateway.mutation(
         "registrations:registerMember", {"actor": actor.arg(), "eventId": eventId, "memberId": body.memberId}
     )
