@@ -11,7 +11,7 @@ from typing import Any
 
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -127,6 +127,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             request,
             Problem(422, "validation", "The request is not valid.", errors=errors),
+        )
+
+    @app.exception_handler(ResponseValidationError)
+    async def _bad_answer(request: Request, exc: ResponseValidationError) -> JSONResponse:
+        # Response bodies come from Convex: one that breaks the response model is an
+        # unexpected upstream answer, not a bug to show the client.
+        log.error("response failed its model: %s", exc.errors()[:5])
+        return problem_response(
+            request, Problem(502, "upstream_error", "The data service gave an unexpected answer.")
         )
 
     @app.exception_handler(Exception)
