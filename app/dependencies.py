@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.convex.gateway import ConvexGateway
-from app.settings import Settings, get_settings
 
 
 def get_gateway(request: Request) -> ConvexGateway:
@@ -13,4 +12,3 @@ def get_gateway(request: Request) -> ConvexGateway:
 
 
 Gateway = Annotated[ConvexGateway, Depends(get_gateway)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -73,7 +72,3 @@ async def closed_loop(
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Figures(name, concurrency, len(latencies), time.perf_counter() - started, latencies)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
