@@ -15,7 +15,7 @@ from fastapi import Depends, Path, Request
 from app.auth.capabilities import role_can
 from app.auth.principal import CurrentPrincipal, Principal
 from app.convex.gateway import ConvexGateway
-from app.problems import Problem
+from app.problems import FieldError, Problem
 
 CLIENT_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -99,6 +99,26 @@ def require_capability(actor: Actor, *capabilities: str) -> None:
             f"Your role ({actor.role}) lacks the capability {wanted}.",
             extra={"capability": wanted},
         )
+
+
+def acting_for(actor: Actor, member_id: str | None, self_capability: str, member_capability: str) -> bool:
+    """Routes that act for the caller itself or, given a memberId, for a member.
+
+    Returns True to act for the named member. Staff who leave memberId out get a 422 naming
+    the field (they hold the on-behalf capability, not the self one); others a 403.
+    """
+    if member_id is not None:
+        require_capability(actor, member_capability)
+        return True
+    if not role_can(actor.role, self_capability) and role_can(actor.role, member_capability):
+        raise Problem(
+            422,
+            "validation",
+            "Name the member to act for: your role acts on members' behalf.",
+            errors=[FieldError(field="body.memberId", message="required for your role")],
+        )
+    require_capability(actor, self_capability)
+    return False
 
 
 def requires(*capabilities: str) -> Any:

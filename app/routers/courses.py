@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
-from app.auth.actor import Actor, require_capability, requires
+from app.auth.actor import Actor, acting_for, requires
 from app.dependencies import Gateway
 from app.models import PatchBody, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
@@ -163,8 +163,7 @@ async def remove_course_category(courseId: str, categoryId: str, actor: Annotate
 async def enrol(courseId: str, body: EnrollmentCreate,
                 actor: Annotated[Actor, requires("enrollments.enrolSelf", "enrollments.enrolMember")],
                 gateway: Gateway) -> dict:
-    require_capability(actor, "enrollments.enrolSelf" if body.memberId is None else "enrollments.enrolMember")
-    if body.memberId is None:
+    if not acting_for(actor, body.memberId, "enrollments.enrolSelf", "enrollments.enrolMember"):
         return await gateway.mutation("enrollments:enrolSelf", {"actor": actor.arg(), "courseId": courseId})
     return await gateway.mutation(
         "enrollments:enrolMember", {"actor": actor.arg(), "courseId": courseId, "memberId": body.memberId}

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.actor import Actor, require_capability, requires
+from app.auth.actor import Actor, acting_for, requires
 from app.dependencies import Gateway
 from app.models import RequestBody, ResponseBody
 from app.pagination import Page, Pagination
@@ -57,10 +57,8 @@ async def register(
     actor: Annotated[Actor, requires("registrations.registerSelf", "registrations.registerMember")],
     gateway: Gateway,
 ) -> dict:
-    if body.memberId is None:
-        require_capability(actor, "registrations.registerSelf")
+    if not acting_for(actor, body.memberId, "registrations.registerSelf", "registrations.registerMember"):
         return await gateway.mutation("registrations:registerSelf", {"actor": actor.arg(), "eventId": eventId})
-    require_capability(actor, "registrations.registerMember")
     return await gateway.mutation(
         "registrations:registerMember", {"actor": actor.arg(), "eventId": eventId, "memberId": body.memberId}
     )

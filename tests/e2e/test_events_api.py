@@ -122,3 +122,10 @@ async def test_another_clients_event_reads_like_a_missing_one(api, path):
         return {k: v for k, v in body.items() if k != "requestId"}
 
     assert strip(foreign.json()) == strip(missing.json())
+
+
+async def test_staff_registering_without_naming_a_member_get_422_naming_the_field(api):
+    event = await new_published_event(api)
+    response = await api.post(f"/v1/clients/acme/events/{event['id']}/registrations", json={}, headers=STAFF)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "body.memberId", "message": "required for your role"}]
