@@ -48,6 +48,8 @@ def create_app(
         version="1.0.0",
         summary="Courses, events, memberships and member support for member organisations.",
         lifespan=lifespan,
+        # Admins authorise once in Swagger UI; the key survives a reload.
+        swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True, "displayRequestDuration": True},
     )
     app.state.settings = settings
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
