@@ -35,6 +35,22 @@ class Settings(BaseSettings):
     # replica of one deployment agrees without extra configuration.
     cursor_secret: SecretStr = Field(default=SecretStr(""), repr=False)
 
+    # Protection (docs/security.md). Rate limits are fixed windows counted in Convex,
+    # so every BFF process shares them (DESIGN.md decision 8).
+    rate_limit_enabled: bool = True
+    rate_limit_per_principal: int = 600
+    rate_limit_per_client: int = 6000
+    rate_limit_window_s: int = 60
+    max_body_bytes: int = 1_000_000
+    idempotency_ttl_s: int = 24 * 3600
+    # Circuit breaker on the gateway: after this many consecutive "Convex unreachable"
+    # failures, answer 503 at once for `circuit_breaker_reset_s`, then let one probe through.
+    circuit_breaker_enabled: bool = True
+    circuit_breaker_threshold: int = 5
+    circuit_breaker_reset_s: float = 10.0
+    # Browsers allowed to call the API (the SPA's origins). No wildcard: credentials are sent.
+    cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
+
     log_level: str = "INFO"
     environment: str = "development"
 
