@@ -335,4 +335,33 @@ export default defineSchema({
     .index("by_clientId_action_at", ["clientId", "action", "at"])
     .index("by_clientId_actorUserId_at", ["clientId", "actorUserId", "at"])
     .index("by_clientId_actorApiKeyId_at", ["clientId", "actorApiKeyId", "at"]),
+
+  // Idempotency-Key records (docs/security.md): one per client, principal and key, so a
+  // replay survives a BFF restart and is shared by every BFF process (DESIGN.md decision 8).
+  idempotencyKeys: defineTable({
+    clientId: v.id("clients"),
+    // "user:<id>" or "apiKey:<id>": the verified principal, never a claim from the request.
+    principal: v.string(),
+    key: v.string(),
+    // SHA-256 of method, path and body: the same key with another request is refused.
+    requestHash: v.string(),
+    state: v.union(v.literal("in_flight"), v.literal("done")),
+    // While in flight: after this, a BFF that crashed mid-request no longer holds the key.
+    lockedUntil: v.number(),
+    response: v.optional(
+      v.object({ status: v.number(), contentType: v.string(), body: v.string(), location: v.optional(v.string()) }),
+    ),
+    createdAt: v.number(),
+    expiresAt: v.number(),
+  })
+    .index("by_clientId_principal_key", ["clientId", "principal", "key"])
+    .index("by_expiresAt", ["expiresAt"]),
+
+  // Fixed-window request counters for rate limits, shared by every BFF process.
+  rateLimitWindows: defineTable({
+    // "principal:<id>" or "client:<id>".
+    bucket: v.string(),
+    windowStart: v.number(),
+    count: v.number(),
+  }).index("by_bucket_windowStart", ["bucket", "windowStart"]),
 });

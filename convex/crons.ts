@@ -1,0 +1,7 @@
+// Housekeeping on a real deployment (the embedded backend does not run crons).
+import { cronJobs } from "convex/server";
+import { internal } from "./_generated/api";
+
+const crons = cronJobs();
+crons.hourly("sweep expired idempotency keys", { minuteUTC: 17 }, internal.idempotency.sweep, {});
+export default crons;

@@ -1,0 +1,114 @@
+// Idempotency-Key records for unsafe POSTs (docs/security.md, IETF draft
+// "The Idempotency-Key HTTP Header Field"). The BFF claims a key before it runs
+// the request and stores the response after; records live here, per client and
+// verified principal, so replays survive a BFF restart and span every process.
+import { v } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import { internalMutation, type MutationCtx } from "./_generated/server";
+import { fail } from "./lib/errors";
+import { type Actor, actorArg, verifyActor } from "./lib/functions";
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+const storedResponse = v.object({
+  status: v.number(),
+  contentType: v.string(),
+  body: v.string(),
+  location: v.optional(v.string()),
+});
+
+/** The verified principal: a user or an API key, never a claim from the request. */
+function principalOf(actor: Actor): string {
+  return actor.userId !== undefined ? `user:${actor.userId}` : `apiKey:${actor.apiKeyId}`;
+}
+
+async function recordFor(ctx: MutationCtx, actor: Actor, key: string): Promise<Doc<"idempotencyKeys"> | null> {
+  return await ctx.db
+    .query("idempotencyKeys")
+    .withIndex("by_clientId_principal_key", (q) =>
+      q.eq("clientId", actor.clientId).eq("principal", principalOf(actor)).eq("key", key),
+    )
+    .unique();
+}
+
+export const begin = internalMutation({
+  args: {
+    actor: actorArg,
+    key: v.string(),
+    requestHash: v.string(),
+    ttlMs: v.number(),
+    lockMs: v.number(),
+  },
+  returns: v.union(
+    v.object({ outcome: v.literal("started") }),
+    v.object({ outcome: v.literal("replay"), response: storedResponse }),
+    v.object({ outcome: v.literal("in_flight") }),
+    v.object({ outcome: v.literal("mismatch") }),
+  ),
+  handler: async (ctx, { actor: claimed, key, requestHash, ttlMs, lockMs }) => {
+    const actor = await verifyActor(ctx, claimed);
+    if (!KEY.test(key)) fail("validation", "Idempotency-Key must be 1-255 visible ASCII characters", { field: "Idempotency-Key" });
+    const now = Date.now();
+    const existing = await recordFor(ctx, actor, key);
+    if (existing !== null && existing.expiresAt > now) {
+      if (existing.requestHash !== requestHash) return { outcome: "mismatch" as const };
+      if (existing.state === "done" && existing.response !== undefined) {
+        return { outcome: "replay" as const, response: existing.response };
+      }
+      // A BFF that crashed mid-request stops holding the key once its lock lapses.
+      if (existing.lockedUntil > now) return { outcome: "in_flight" as const };
+    }
+    if (existing !== null) await ctx.db.delete(existing._id);
+    await ctx.db.insert("idempotencyKeys", {
+      clientId: actor.clientId,
+      principal: principalOf(actor),
+      key,
+      requestHash,
+      state: "in_flight",
+      lockedUntil: now + lockMs,
+      createdAt: now,
+      expiresAt: now + ttlMs,
+    });
+    return { outcome: "started" as const };
+  },
+});
+
+/** Store the response of a request that began with this key (successes only; see the BFF). */
+export const complete = internalMutation({
+  args: { actor: actorArg, key: v.string(), requestHash: v.string(), response: storedResponse },
+  returns: v.boolean(),
+  handler: async (ctx, { actor: claimed, key, requestHash, response }) => {
+    const actor = await verifyActor(ctx, claimed);
+    const record = await recordFor(ctx, actor, key);
+    if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
+    await ctx.db.patch(record._id, { state: "done", response });
+    return true;
+  },
+});
+
+/** Let the key go: the request failed, changed nothing, and may be retried with the same key. */
+export const release = internalMutation({
+  args: { actor: actorArg, key: v.string(), requestHash: v.string() },
+  returns: v.boolean(),
+  handler: async (ctx, { actor: claimed, key, requestHash }) => {
+    const actor = await verifyActor(ctx, claimed);
+    const record = await recordFor(ctx, actor, key);
+    if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
+    await ctx.db.delete(record._id);
+    return true;
+  },
+});
+
+/** Delete expired records, a bounded batch at a time (convex/crons.ts runs it). */
+export const sweep = internalMutation({
+  args: { batchSize: v.optional(v.number()) },
+  returns: v.number(),
+  handler: async (ctx, { batchSize }) => {
+    const expired = await ctx.db
+      .query("idempotencyKeys")
+      .withIndex("by_expiresAt", (q) => q.lt("expiresAt", Date.now()))
+      .take(Math.min(batchSize ?? 500, 1000));
+    for (const record of expired) await ctx.db.delete(record._id);
+    return expired.length;
+  },
+});
