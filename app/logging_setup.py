@@ -1,9 +1,55 @@
-"""Logging with the request id on every line (X-Request-ID, asgi-correlation-id)."""
+"""Logging with the request id on every line (X-Request-ID, asgi-correlation-id).
 
+Secrets never reach a log line: a filter on the handler masks bearer tokens, JWTs,
+API keys (`mp_...`), `Convex <admin key>` headers and the configured secrets
+themselves, wherever a message or its arguments carry them.
+"""
+
+import logging
 import logging.config
+import re
+from collections.abc import Iterable
+from typing import IO, Any
+
+MASK = "[redacted]"
+_PATTERNS = [
+    re.compile(r"(?i)\b(bearer|convex)\s+[A-Za-z0-9._~+/=|:-]+"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+    re.compile(r"\bmp_[A-Za-z0-9_-]+"),
+]
 
 
-def configure_logging(level: str) -> None:
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if len(s) >= 8]
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: f"{m.group(1)} {MASK}" if m.lastindex else MASK, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Format once, then mask: secrets can hide in args as well as in the message.
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def configure_logging(level: str, *, secrets: Iterable[str] = (), stream: IO[str] | None = None) -> None:
+    handler: dict[str, Any] = {
+        "class": "logging.StreamHandler",
+        "filters": ["request_id", "redact"],
+        "formatter": "default",
+    }
+    if stream is not None:
+        handler["stream"] = stream
     logging.config.dictConfig(
         {
             "version": 1,
@@ -13,20 +59,15 @@ def configure_logging(level: str) -> None:
                     "()": "asgi_correlation_id.CorrelationIdFilter",
                     "uuid_length": 32,
                     "default_value": "-",
-                }
+                },
+                "redact": {"()": RedactSecrets, "secrets": list(secrets)},
             },
             "formatters": {
                 "default": {
                     "format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"
                 }
             },
-            "handlers": {
-                "console": {
-                    "class": "logging.StreamHandler",
-                    "filters": ["request_id"],
-                    "formatter": "default",
-                }
-            },
+            "handlers": {"console": handler},
             "loggers": {
                 "app": {"level": level},
                 "uvicorn.error": {"level": level},

@@ -6,14 +6,19 @@ from contextlib import asynccontextmanager
 import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.actor import ActorResolver
 from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
-from app.convex.gateway import ConvexGateway
+from app.convex.gateway import CircuitBreaker, ConvexGateway
 from app.logging_setup import configure_logging
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
+from app.protection.body_limit import BodyLimitMiddleware
+from app.protection.headers import SecurityHeadersMiddleware
+from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
+from app.protection.rate_limit import RateLimiter
 from app.routers import admin, categories, courses, events, health, me, members, registrations, sponsors, tickets
 from app.settings import Settings, get_settings
 
@@ -35,6 +40,21 @@ def create_app(
             read_timeout_s=settings.convex_read_timeout_s,
             max_connections=settings.convex_max_connections,
             transport=convex_transport,
+            breaker=(
+                CircuitBreaker(settings.circuit_breaker_threshold, settings.circuit_breaker_reset_s)
+                if settings.circuit_breaker_enabled
+                else None
+            ),
+        )
+        app.state.rate_limiter = (
+            RateLimiter(
+                app.state.gateway,
+                per_principal=settings.rate_limit_per_principal,
+                per_client=settings.rate_limit_per_client,
+                window_s=settings.rate_limit_window_s,
+            )
+            if settings.rate_limit_enabled
+            else None
         )
         app.state.token_verifier = TokenVerifier(settings)
         app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)
@@ -52,8 +72,23 @@ def create_app(
         swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True, "displayRequestDuration": True},
     )
     app.state.settings = settings
+    # Added innermost first: a request meets CORS, security headers, the request id,
+    # the body cap, then the idempotency store, then the routes.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Link", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"],
+        max_age=600,
+    )
     install_problem_handlers(app)
+    app.add_exception_handler(Replay, replay_response)
     install_convex_error_handlers(app, settings.convex_retry_after_s)
     app.include_router(health.router)
     app.include_router(me.router)
@@ -72,5 +107,8 @@ def create_app(
 def app_factory() -> FastAPI:
     """Entry point for `uvicorn --factory app.main:app_factory`."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(
+        settings.log_level,
+        secrets=[settings.convex_admin_key.get_secret_value(), settings.jwt_hs256_secret.get_secret_value()],
+    )
     return create_app(settings)

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     circuit_breaker_reset_s: float = 10.0
     # Browsers allowed to call the API (the SPA's origins). No wildcard: credentials are sent.
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, origins: list[str]) -> list[str]:
+        # Credentials (Authorization) cross origins, so every origin must be named.
+        if "*" in origins:
+            raise ValueError("CORS_ORIGINS cannot contain '*': name the SPA's origins")
+        return origins
 
     log_level: str = "INFO"
     environment: str = "development"

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cachetools import TTLCache
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 
 from app.auth.capabilities import role_can
 from app.auth.principal import CurrentPrincipal, Principal
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
+from app.protection.rate_limit import RateLimiter, rate_limited
 
 CLIENT_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -74,6 +75,7 @@ def client_not_found(slug: str) -> Problem:
 
 async def get_actor(
     request: Request,
+    response: Response,
     client: Annotated[str, Path(description="The client's slug.", examples=["acme"])],
     principal: CurrentPrincipal,
 ) -> Actor:
@@ -83,6 +85,12 @@ async def get_actor(
     actor = await resolver.resolve(principal, client)
     if actor is None:
         raise client_not_found(client)
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)
+        if not decision.allowed:
+            raise rate_limited(decision)
+        response.headers.update(decision.headers)
     return actor
 
 

@@ -1,5 +1,6 @@
 """How Convex failures become HTTP problems: one table, one place (DESIGN.md decision 5)."""
 
+import math
 from typing import Any
 
 from convex import ConvexError
@@ -41,6 +42,14 @@ class UpstreamUnavailable(UpstreamError):
     status = 503
     code = "upstream_unavailable"
     detail = "The data service is unavailable. Try again shortly."
+
+
+class CircuitOpen(UpstreamUnavailable):
+    """The gateway's circuit breaker is open: Convex failed repeatedly, so no call is made."""
+
+    def __init__(self, reason: str, retry_after_s: float) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
 
 
 class UpstreamTimeout(UpstreamError):
@@ -88,5 +97,8 @@ def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:
 
     @app.exception_handler(UpstreamError)
     async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
-        headers = {"Retry-After": str(retry_after_s)} if exc.status == 503 else None
+        headers = None
+        if exc.status == 503:
+            wait = exc.retry_after_s if isinstance(exc, CircuitOpen) else retry_after_s
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
         return problem_response(request, Problem(exc.status, exc.code, exc.detail, headers=headers))

@@ -10,14 +10,18 @@ connection could not be made, mutations never.
 
 import json
 import logging
+import time
 from typing import Any, Literal
 
 import httpx
 from convex import ConvexError, __version__ as convex_py_version
 from convex.values import convex_to_json, json_to_convex
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from app.convex.errors import (
+    CircuitOpen,
     MutationOutcomeUnknown,
     UpstreamError,
     UpstreamTimeout,
@@ -36,6 +40,44 @@ class _CannotConnect(UpstreamUnavailable):
     """Nothing was sent: the only failure after which a retry is always safe."""
 
 
+# Only failures of Convex as a whole open the breaker; a function's own error
+# (ConvexError) or one odd answer (UpstreamError) says nothing about its health.
+BREAKER_FAILURES = (UpstreamUnavailable, UpstreamTimeout, MutationOutcomeUnknown)
+
+
+def _not_a_breaker_failure(exc: BaseException) -> bool:
+    return not isinstance(exc, BREAKER_FAILURES)
+
+
+class CircuitBreaker:
+    """purgatory's breaker around every call: after `threshold` consecutive failures it
+    opens and calls fail fast with 503 for `reset_s`; then calls go through again and the
+    first one decides (success closes it, failure reopens it)."""
+
+    CIRCUIT = "convex"
+
+    def __init__(self, threshold: int, reset_s: float) -> None:
+        self.reset_s = reset_s
+        self._factory = AsyncCircuitBreakerFactory(
+            default_threshold=threshold,
+            default_ttl=reset_s,
+            exclude=[(Exception, _not_a_breaker_failure)],
+        )
+
+    async def call(self, run: Any) -> Any:
+        breaker = await self._factory.get_breaker(self.CIRCUIT)
+        try:
+            async with breaker:
+                return await run()
+        except OpenedState as opened:
+            wait = opened.opened_at + self.reset_s - time.time()
+            raise CircuitOpen("circuit open: Convex failed repeatedly", retry_after_s=wait) from None
+
+    async def state(self) -> str:
+        breaker = await self._factory.get_breaker(self.CIRCUIT)
+        return breaker.context.state
+
+
 class ConvexGateway:
     def __init__(
         self,
@@ -46,7 +88,9 @@ class ConvexGateway:
         read_timeout_s: float = 10.0,
         max_connections: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
+        self.breaker = breaker
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={
@@ -91,6 +135,11 @@ class ConvexGateway:
         return response.text.strip()
 
     async def _call(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
+        if self.breaker is None:
+            return await self._send(kind, path, args)
+        return await self.breaker.call(lambda: self._send(kind, path, args))
+
+    async def _send(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
         body = {"path": path, "args": convex_to_json(args or {}), "format": "convex_encoded_json"}
         try:
             response = await self._client.post(f"/api/{kind}", json=body)

@@ -9,8 +9,9 @@ from app.dependencies import Gateway
 from app.models import RequestBody, ResponseBody
 from app.pagination import Page, Pagination
 from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
+from app.protection.idempotency import IdempotentPostRoute
 
-router = APIRouter(prefix="/v1/clients/{client}", tags=["registrations"])
+router = APIRouter(prefix="/v1/clients/{client}", tags=["registrations"], route_class=IdempotentPostRoute)
 
 RegistrationStatus = Literal["pending", "confirmed", "paid", "checked_in", "cancelled", "refunded"]
 

@@ -10,8 +10,9 @@ from app.dependencies import Gateway
 from app.models import RequestBody, ResponseBody
 from app.pagination import Page, Pagination
 from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
+from app.protection.idempotency import IdempotentPostRoute
 
-router = APIRouter(prefix="/v1/clients/{client}", tags=["sponsors"])
+router = APIRouter(prefix="/v1/clients/{client}", tags=["sponsors"], route_class=IdempotentPostRoute)
 
 Tier = Literal["gold", "silver", "bronze"]
 

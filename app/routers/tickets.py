@@ -10,8 +10,9 @@ from app.dependencies import Gateway
 from app.models import RequestBody, ResponseBody
 from app.pagination import Page, Pagination
 from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
+from app.protection.idempotency import IdempotentPostRoute
 
-router = APIRouter(prefix="/v1/clients/{client}/tickets", tags=["tickets"])
+router = APIRouter(prefix="/v1/clients/{client}/tickets", tags=["tickets"], route_class=IdempotentPostRoute)
 
 TicketStatus = Literal["open", "pending", "resolved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]

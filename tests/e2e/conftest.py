@@ -41,6 +41,9 @@ def e2e_settings(backend: EmbeddedBackend) -> Settings:
         jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE,
         actor_cache_ttl_s=0.0001,
+        # Counted in Convex as in production, with room for the whole suite's traffic.
+        rate_limit_per_principal=100_000,
+        rate_limit_per_client=100_000,
     )
 
 

@@ -22,6 +22,8 @@ def settings() -> Settings:
         convex_url=CONVEX_URL,
         convex_admin_key=SecretStr(ADMIN_KEY),
         jwt_hs256_secret=SecretStr("unit-test-secret-unit-test-secret!"),
+        # Rate limits spend a Convex mutation per request; their own tests switch them on.
+        rate_limit_enabled=False,
     )
 
 

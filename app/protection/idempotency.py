@@ -1,0 +1,194 @@
+"""`Idempotency-Key` on unsafe POSTs (IETF draft "The Idempotency-Key HTTP Header Field").
+
+Records live in Convex per client and verified principal (`convex/idempotency.ts`), so a
+replay survives a BFF restart and reaches any BFF process:
+
+- a new key is claimed (`in_flight`) before the route runs;
+- a 2xx answer is stored and the same key with the same request replays it
+  (`Idempotent-Replayed: true`); any other answer releases the key, because a refused
+  request changed nothing and may be retried as it is;
+- the same key with another method, path or body -> 422 `idempotency_key_reused`;
+- the same key while the first request is still running -> 409 `idempotency_in_flight`.
+
+The dependency claims the key (it needs the resolved actor); the middleware stores or
+releases it once the answer is known, before the answer leaves, so a client that retries
+at once never sees its own first request as still in flight.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth.actor import Actor, CurrentActor
+from app.convex.gateway import ConvexGateway
+from app.problems import FieldError, Problem
+
+log = logging.getLogger(__name__)
+
+HEADER = "Idempotency-Key"
+# A stored answer is replayed verbatim; bigger answers are not kept (ours are small).
+MAX_STORED_BODY = 64 * 1024
+# How long a claim holds while its request runs; a BFF that dies mid-request frees it then.
+LOCK_MS = 60_000
+STATE_KEY = "idempotency"
+
+
+@dataclass(frozen=True)
+class Claim:
+    actor: Actor
+    key: str
+    request_hash: str
+
+
+class Replay(Exception):
+    """The stored answer to send instead of running the route again."""
+
+    def __init__(self, stored: dict[str, Any]) -> None:
+        self.stored = stored
+
+
+def replay_response(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Replay)
+    stored = exc.stored
+    headers = {"Idempotent-Replayed": "true"}
+    if stored.get("location"):
+        headers["Location"] = stored["location"]
+    return Response(
+        content=stored["body"],
+        status_code=int(stored["status"]),
+        media_type=stored["contentType"],
+        headers=headers,
+    )
+
+
+async def claim_idempotency_key(
+    request: Request,
+    actor: CurrentActor,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description=(
+                "Makes this POST safe to retry: the same key with the same request replays the first "
+                "successful answer for 24 h (`Idempotent-Replayed: true`); with another request it is 422 "
+                "`idempotency_key_reused`; while the first is still running, 409 `idempotency_in_flight`."
+            ),
+            examples=["3f1c2a9e-5b7d-4c1e-9a8f-0d6b2e4c7a11"],
+        ),
+    ] = None,
+) -> None:
+    if idempotency_key is None:
+        return
+    body = await request.body()
+    request_hash = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.url.path.encode(), body])
+    ).hexdigest()
+    gateway: ConvexGateway = request.app.state.gateway
+    outcome = await gateway.mutation(
+        "idempotency:begin",
+        {
+            "actor": actor.arg(),
+            "key": idempotency_key,
+            "requestHash": request_hash,
+            "ttlMs": request.app.state.settings.idempotency_ttl_s * 1000,
+            "lockMs": LOCK_MS,
+        },
+    )
+    match outcome["outcome"]:
+        case "replay":
+            raise Replay(outcome["response"])
+        case "in_flight":
+            raise Problem(
+                409,
+                "idempotency_in_flight",
+                "A request with this Idempotency-Key is still being processed; retry after it finishes.",
+                headers={"Retry-After": "1"},
+            )
+        case "mismatch":
+            raise Problem(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used for a different request.",
+                errors=[FieldError(field=f"header.{HEADER}", message="already used for another request")],
+            )
+    request.state.idempotency = Claim(actor=actor, key=idempotency_key, request_hash=request_hash)
+
+
+class IdempotentPostRoute(APIRoute):
+    """Routes of a router built with this class accept `Idempotency-Key` on POST."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        if "POST" in (kwargs.get("methods") or ()):
+            kwargs["dependencies"] = [*(kwargs.get("dependencies") or []), Depends(claim_idempotency_key)]
+        super().__init__(path, endpoint, **kwargs)
+
+
+class IdempotencyMiddleware:
+    """Stores (2xx) or releases (anything else) a claimed key before the answer leaves."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        def claim() -> Claim | None:
+            return scope.get("state", {}).get(STATE_KEY)
+
+        async def hold_if_claimed(message: Message) -> None:
+            if claim() is None:
+                await send(message)
+                return
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                await self._settle(scope, claim(), held)
+                for part in held:
+                    await send(part)
+
+        try:
+            await self.app(scope, receive, hold_if_claimed)
+        except BaseException:
+            current = claim()
+            if current is not None and not held:
+                await self._release(scope, current)
+            raise
+
+    async def _settle(self, scope: Scope, claim: Claim | None, held: list[Message]) -> None:
+        assert claim is not None
+        start = held[0]
+        status = int(start["status"])
+        headers = {k.decode().lower(): v.decode() for k, v in start.get("headers", [])}
+        body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        if 200 <= status < 300 and len(body) <= MAX_STORED_BODY:
+            stored = {"status": status, "contentType": headers.get("content-type", "application/json"), "body": body.decode()}
+            if "location" in headers:
+                stored["location"] = headers["location"]
+            await self._settle_call(scope, "idempotency:complete", claim, {"response": stored})
+        else:
+            await self._release(scope, claim)
+
+    async def _release(self, scope: Scope, claim: Claim) -> None:
+        await self._settle_call(scope, "idempotency:release", claim, {})
+
+    @staticmethod
+    async def _settle_call(scope: Scope, path: str, claim: Claim, extra: dict[str, Any]) -> None:
+        gateway: ConvexGateway = scope["app"].state.gateway
+        try:
+            await gateway.mutation(
+                path, {"actor": claim.actor.arg(), "key": claim.key, "requestHash": claim.request_hash, **extra}
+            )
+        except Exception:
+            # The answer itself stands; the claim lapses after LOCK_MS and the key can be used again.
+            log.warning("could not settle Idempotency-Key claim (%s)", path, exc_info=True)

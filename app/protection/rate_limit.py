@@ -1,0 +1,55 @@
+"""Rate limits per principal and per client, counted in Convex (DESIGN.md decision 8).
+
+Every request of a resolved actor spends one unit of its principal's bucket and one of
+its client's, in one Convex transaction (`rateLimits:consume`), so all BFF processes
+share the counts. Answers carry the IETF draft's `RateLimit-Policy` and `RateLimit`
+fields (draft-ietf-httpapi-ratelimit-headers); a refusal is 429 with `Retry-After`.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from app.convex.gateway import ConvexGateway
+from app.problems import Problem
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after_s: int
+    headers: dict[str, str]
+
+
+class RateLimiter:
+    def __init__(self, gateway: ConvexGateway, *, per_principal: int, per_client: int, window_s: int) -> None:
+        self._gateway = gateway
+        self._per_principal = per_principal
+        self._per_client = per_client
+        self._window_s = window_s
+        self._policy = f'"principal";q={per_principal};w={window_s}, "client";q={per_client};w={window_s}'
+
+    async def spend(self, *, principal_id: str, client_id: str) -> Decision:
+        buckets = [
+            {"name": f"principal:{principal_id}", "limit": self._per_principal},
+            {"name": f"client:{client_id}", "limit": self._per_client},
+        ]
+        result: Any = await self._gateway.mutation(
+            "rateLimits:consume", {"buckets": buckets, "windowMs": self._window_s * 1000}
+        )
+        reset_s = max(1, math.ceil(result["resetMs"] / 1000))
+        remaining = {b["name"].split(":", 1)[0]: int(b["remaining"]) for b in result["buckets"]}
+        headers = {
+            "RateLimit-Policy": self._policy,
+            "RateLimit": ", ".join(f'"{name}";r={left};t={reset_s}' for name, left in remaining.items()),
+        }
+        return Decision(allowed=bool(result["allowed"]), retry_after_s=reset_s, headers=headers)
+
+
+def rate_limited(decision: Decision) -> Problem:
+    return Problem(
+        429,
+        "rate_limited",
+        f"Too many requests: try again in {decision.retry_after_s} s.",
+        headers={**decision.headers, "Retry-After": str(decision.retry_after_s)},
+    )
