@@ -129,6 +129,28 @@ export const messages = clientQuery({
   },
 });
 
+/** The most a live thread sends in one update; the BFF asks again from the last one it sent. */
+export const MAX_LIVE_MESSAGES = 100;
+
+/**
+ * The thread from a point in time on, oldest first, for live streams (the BFF subscribes to
+ * it): the same visibility as `messages` (internal notes only for staff), bounded.
+ */
+export const messagesSince = clientQuery({
+  capability: ["tickets.readAll", "tickets.readOwn"],
+  args: { ticketId: v.string(), since: v.number() },
+  returns: v.array(messageView),
+  handler: async (ctx, { ticketId, since }) => {
+    const ticket = await visibleTicket(ctx, ticketId);
+    const query = isStaff(ctx)
+      ? ctx.db.query("supportTicketMessages").withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id).gte("createdAt", since))
+      : ctx.db
+          .query("supportTicketMessages")
+          .withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false).gte("createdAt", since));
+    return (await query.take(MAX_LIVE_MESSAGES)).map(toMessageView);
+  },
+});
+
 /**
  * Reply on a ticket: a member on its own (a reply reopens a pending or resolved
  * ticket), staff on any. A closed ticket takes no replies.

@@ -111,3 +111,25 @@ describe("staff", () => {
     expect((await errorOf(t.query(internal.tickets.get, { actor: world.acme.actors.sponsor_admin, ticketId: ticket.id }))).code).toBe("forbidden");
   });
 });
+
+describe("live thread (messagesSince)", () => {
+  test("gives the thread from a point in time, oldest first, with notes for staff only", async () => {
+    const ticket = await memberTicket();
+    const opened = ticket.createdAt;
+    await t.mutation(internal.tickets.addInternalNote, { actor: world.acme.actors.client_user, ticketId: ticket.id, body: "note" });
+    await t.mutation(internal.tickets.reply, { actor: world.acme.actors.client_user, ticketId: ticket.id, body: "reply" });
+    const forMember = await t.query(internal.tickets.messagesSince, { actor: world.acme.actors.member, ticketId: ticket.id, since: opened });
+    expect(forMember.map((m) => m.body)).toEqual(["I cannot find my certificate.", "reply"]);
+    const forStaff = await t.query(internal.tickets.messagesSince, { actor: world.acme.actors.client_user, ticketId: ticket.id, since: opened });
+    expect(forStaff.map((m) => m.body)).toEqual(["I cannot find my certificate.", "note", "reply"]);
+    const later = await t.query(internal.tickets.messagesSince, { actor: world.acme.actors.member, ticketId: ticket.id, since: Date.now() + 1 });
+    expect(later).toEqual([]);
+  });
+
+  test("another member's or another client's ticket reads as missing", async () => {
+    const ticket = await memberTicket();
+    for (const actor of [world.acme.actors.member2, world.globex.actors.client_admin]) {
+      expect((await errorOf(t.query(internal.tickets.messagesSince, { actor, ticketId: ticket.id, since: 0 }))).code).toBe("not_found");
+    }
+  });
+});
