@@ -1,7 +1,8 @@
 """A cap on request bodies: 413 `payload_too_large` before a byte too many is read.
 
 A declared Content-Length over the cap is refused at once; a body without one
-(chunked) is counted as it arrives and refused when it crosses the cap.
+(chunked) is counted as it arrives and refused when it crosses the cap. (FastAPI's own
+`max_body_size` answers a declared oversize body with text/plain, not problem+json.)
 """
 
 import json
