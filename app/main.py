@@ -19,7 +19,8 @@ from app.protection.body_limit import BodyLimitMiddleware
 from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
-from app.routers import admin, categories, courses, events, health, me, members, registrations, sponsors, tickets
+from app.live.hub import LiveHub
+from app.routers import admin, categories, courses, events, health, me, members, registrations, sponsors, streams, tickets
 from app.settings import Settings, get_settings
 
 
@@ -56,11 +57,17 @@ def create_app(
             if settings.rate_limit_enabled
             else None
         )
+        app.state.live_hub = LiveHub(
+            settings.convex_url,
+            settings.convex_admin_key.get_secret_value(),
+            max_streams_per_principal=settings.live_max_streams_per_principal,
+        )
         app.state.token_verifier = TokenVerifier(settings)
         app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)
         try:
             yield
         finally:
+            app.state.live_hub.close()
             await app.state.gateway.aclose()
 
     app = FastAPI(
@@ -100,6 +107,7 @@ def create_app(
     app.include_router(members.router)
     app.include_router(sponsors.router)
     app.include_router(admin.router)
+    app.include_router(streams.router)
     install_openapi(app)
     return app
 

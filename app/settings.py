@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     circuit_breaker_enabled: bool = True
     circuit_breaker_threshold: int = 5
     circuit_breaker_reset_s: float = 10.0
+    # Live streams (SSE) one principal may hold open in one BFF process.
+    live_max_streams_per_principal: int = 5
+
     # Browsers allowed to call the API (the SPA's origins). No wildcard: credentials are sent.
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
 

@@ -1,0 +1,1 @@
+"""Live updates: Convex subscriptions through the official client, streamed as SSE."""

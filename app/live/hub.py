@@ -1,0 +1,101 @@
+"""One official `ConvexClient` per BFF process, shared by every live stream (docs/live-updates.md).
+
+The client speaks Convex's WebSocket sync protocol: each stream adds a query subscription
+to the one connection, and Convex pushes a new result whenever the data the query read
+changes. The client's calls block, so they run in worker threads; waiting for the next
+result uses the client's own awaitable, so a held stream costs no thread.
+"""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from convex import ConvexClient
+
+from app.problems import Problem
+
+log = logging.getLogger(__name__)
+
+
+class LiveHub:
+    def __init__(self, convex_url: str, admin_key: str, *, max_streams_per_principal: int) -> None:
+        self._url = convex_url
+        self._admin_key = admin_key
+        self._max_streams = max_streams_per_principal
+        self._client: ConvexClient | None = None
+        self._connecting = asyncio.Lock()
+        self._open_streams: Counter[str] = Counter()
+
+    async def client(self) -> ConvexClient:
+        """Connect on first use, so a BFF that serves no stream never opens a WebSocket."""
+        async with self._connecting:
+            if self._client is None:
+                client = await asyncio.to_thread(ConvexClient, self._url)
+                await asyncio.to_thread(client.set_admin_auth, self._admin_key)
+                self._client = client
+        return self._client
+
+    def close(self) -> None:
+        # Dropping the client closes its WebSocket (the Rust side owns the connection).
+        self._client = None
+
+    @property
+    def open_streams(self) -> int:
+        return sum(self._open_streams.values())
+
+    def lease(self, principal_key: str) -> "StreamLease":
+        """Take one of the principal's stream slots; 429 when all are taken."""
+        if self._open_streams[principal_key] >= self._max_streams:
+            raise Problem(
+                429,
+                "too_many_streams",
+                f"At most {self._max_streams} live streams per principal; close one first.",
+                headers={"Retry-After": "5"},
+            )
+        self._open_streams[principal_key] += 1
+        return StreamLease(self, principal_key)
+
+    def _give_back(self, principal_key: str) -> None:
+        self._open_streams[principal_key] -= 1
+        if self._open_streams[principal_key] <= 0:
+            del self._open_streams[principal_key]
+
+    async def watch(self, path: str, args: dict[str, Any]) -> AsyncIterator[Any]:
+        """Each result of the query, first the current one, then one per change.
+
+        A ConvexError (access lost, the document gone) ends the iteration by raising.
+        """
+        client = await self.client()
+        subscription = await asyncio.to_thread(client.subscribe, path, args)
+        try:
+            async for value in subscription:
+                yield value
+        finally:
+            await asyncio.to_thread(subscription.unsubscribe)
+
+
+class StreamLease:
+    """A stream's slot and the subscriptions it holds; closing it more than once is harmless,
+    so both the stream's own end and the response's background task may close it."""
+
+    def __init__(self, hub: LiveHub, principal_key: str) -> None:
+        self._hub = hub
+        self._principal_key = principal_key
+        self._cleanups: list[Callable[[], Awaitable[None]]] = []
+        self._closed = False
+
+    def on_close(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        self._cleanups.append(cleanup)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._hub._give_back(self._principal_key)
+        for cleanup in self._cleanups:
+            try:
+                await cleanup()
+            except Exception:
+                log.warning("closing a live subscription failed", exc_info=True)
