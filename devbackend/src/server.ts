@@ -24,6 +24,7 @@ import { makeFunctionReference } from "convex/server";
 import { ConvexError, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { argumentProblem, type ValidatorJson } from "./args.js";
 import { discoverModules, moduleKeyFor, type ModuleMap } from "./convexModules.js";
+import { SyncHub } from "./sync.js";
 import {
   exportValue,
   parseFormat,
@@ -57,8 +58,16 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
   const schema = (await import(pathToFileURL(join(options.convexDir, "schema.ts")).href)).default;
   const backend = convexTest(schema, modules);
 
+  // Every commit advances the sync clock, so live subscriptions see HTTP writes too.
+  let sync: SyncHub;
+  const runAndPublish = async (kind: Kind, path: string, args: Record<string, Value>, admin: boolean, format: ValueFormat) => {
+    const response = await runFunction(backend, modules, kind, path, args, admin, format);
+    if (response.status === "success" && kind !== "query") sync.committed();
+    return response;
+  };
+  sync = new SyncHub((kind, path, args, admin) => runFunction(backend, modules, kind, path, args, admin, "convex_encoded_json"), options.adminKey);
   const run = (kind: Kind, path: string, args: Record<string, Value>, admin = true) =>
-    runFunction(backend, modules, kind, path, args, admin, "convex_encoded_json");
+    runAndPublish(kind, path, args, admin, "convex_encoded_json");
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -95,7 +104,7 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
       } catch (e) {
         throw new RequestError(400, "BadJsonBody", `Invalid Convex value in args: ${(e as Error).message}`);
       }
-      const response = await runFunction(backend, modules, match[1] as Kind, body.path, args as Record<string, Value>, admin, format);
+      const response = await runAndPublish(match[1] as Kind, body.path, args as Record<string, Value>, admin, format);
       sendRaw(res, 200, stringify(response as unknown as JSONValue));
     } catch (error) {
       if (error instanceof RequestError) {
@@ -106,6 +115,7 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
     }
   }
 
+  sync.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 3210, options.host ?? "127.0.0.1", () => resolve());
@@ -119,6 +129,7 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
     run: (kind, path, args) => run(kind, path, args),
     close: () =>
       new Promise<void>((resolve) => {
+        sync.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -1,0 +1,202 @@
+// @vitest-environment node
+// The embedded backend speaks Convex's WebSocket sync protocol as the official clients expect.
+import { resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import WebSocket from "ws";
+import { type EmbeddedServer, startEmbeddedServer } from "../src/server.js";
+import { decodeTs, encodeMessage, encodeTs } from "../src/sync.js";
+
+const ADMIN_KEY = "fixture-admin-key";
+let embedded: EmbeddedServer;
+const open: Session[] = [];
+
+beforeAll(async () => {
+  embedded = await startEmbeddedServer({ convexDir: resolve(__dirname, "fixture/convex"), adminKey: ADMIN_KEY, port: 0 });
+});
+afterEach(() => open.splice(0).forEach((s) => s.ws.close()));
+afterAll(async () => embedded.close());
+
+/** A raw protocol client: send messages, await the next server message of a type. */
+class Session {
+  readonly received: any[] = [];
+  private waiters: (() => void)[] = [];
+  constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      this.received.push(JSON.parse(data.toString()));
+      this.waiters.splice(0).forEach((wake) => wake());
+    });
+    ws.on("close", () => this.waiters.splice(0).forEach((wake) => wake()));
+  }
+
+  static async connect(path = "/api/sync"): Promise<Session> {
+    const ws = new WebSocket(embedded.url.replace("http", "ws") + path);
+    await new Promise((ok, fail) => ws.once("open", ok).once("error", fail));
+    const session = new Session(ws);
+    open.push(session);
+    session.send({ type: "Connect", sessionId: "00000000-0000-4000-8000-000000000000", connectionCount: 0, lastCloseReason: null, clientTs: 0 });
+    return session;
+  }
+
+  send(message: object) {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  async next(type: string, timeoutMs = 2000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.received.findIndex((m) => m.type === type);
+      if (index >= 0) return this.received.splice(index, 1)[0];
+      if (Date.now() > deadline || this.ws.readyState === WebSocket.CLOSED) throw new Error(`no ${type}; got ${JSON.stringify(this.received)}`);
+      await new Promise<void>((wake) => {
+        this.waiters.push(wake);
+        setTimeout(wake, 50);
+      });
+    }
+  }
+
+  async asAdmin(): Promise<void> {
+    this.send({ type: "Authenticate", tokenType: "Admin", value: ADMIN_KEY, baseVersion: 0 });
+    await this.next("Transition");
+  }
+}
+
+const addList = (queryId: number, base: number) => ({
+  type: "ModifyQuerySet",
+  baseVersion: base,
+  newVersion: base + 1,
+  modifications: [{ type: "Add", queryId, udfPath: "notes:list", args: [{}] }],
+});
+
+async function httpMutation(path: string, args: object) {
+  const response = await fetch(`${embedded.url}/api/mutation`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Convex ${ADMIN_KEY}` },
+    body: JSON.stringify({ path, args }),
+  });
+  return response.json();
+}
+
+describe("versions", () => {
+  test("a ts travels as base64 of 8 little-endian bytes", () => {
+    expect(encodeTs(1n)).toBe("AQAAAAAAAAA=");
+    expect(decodeTs(encodeTs(1_764_000_000_000_000_000n))).toBe(1_764_000_000_000_000_000n);
+  });
+
+  test("protocol integers stay integers while Convex values keep their float form", () => {
+    const text = encodeMessage({ type: "Transition", modifications: [{ type: "QueryUpdated", queryId: 1, value: { n: 1 } }] });
+    expect(text).toBe('{"type":"Transition","modifications":[{"type":"QueryUpdated","queryId":1,"value":{"n":1.0}}]}');
+  });
+
+  test("each transition starts where the previous one ended", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send(addList(1, 0));
+    const first = await session.next("Transition");
+    await httpMutation("notes:add", { text: "chained" });
+    const second = await session.next("Transition");
+    expect(second.startVersion).toEqual(first.endVersion);
+    expect(first.endVersion.querySet).toBe(1);
+    expect(decodeTs(second.endVersion.ts)).toBeGreaterThan(decodeTs(first.endVersion.ts));
+  });
+
+  test("the versioned path of convex-js is served too", async () => {
+    const session = await Session.connect("/api/1.48.0/sync");
+    await session.asAdmin();
+  });
+});
+
+describe("subscriptions", () => {
+  test("an added query answers with its current result", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send(addList(7, 0));
+    const transition = await session.next("Transition");
+    expect(transition.modifications).toEqual([
+      { type: "QueryUpdated", queryId: 7, value: expect.any(Array), logLines: [], journal: null },
+    ]);
+  });
+
+  test("a commit over HTTP sends the new result to a subscriber", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send(addList(1, 0));
+    await session.next("Transition");
+    await httpMutation("notes:add", { text: "pushed" });
+    const update = await session.next("Transition");
+    expect(update.modifications[0].value).toContainEqual({ text: "pushed", count: { $integer: expect.any(String) } });
+  });
+
+  test("a ConvexError in a query is a QueryFailed with its data", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send({ type: "ModifyQuerySet", baseVersion: 0, newVersion: 1, modifications: [{ type: "Add", queryId: 3, udfPath: "notes:missing", args: [{}] }] });
+    const transition = await session.next("Transition");
+    expect(transition.modifications[0]).toMatchObject({ type: "QueryFailed", queryId: 3, errorData: { code: "not_found", message: "note not found" } });
+  });
+
+  test("a removed query is reported removed and no longer updated", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send(addList(1, 0));
+    await session.next("Transition");
+    session.send({ type: "ModifyQuerySet", baseVersion: 1, newVersion: 2, modifications: [{ type: "Remove", queryId: 1 }] });
+    expect((await session.next("Transition")).modifications).toEqual([{ type: "QueryRemoved", queryId: 1 }]);
+    await httpMutation("notes:add", { text: "unseen" });
+    const after = await session.next("Transition");
+    expect(after.modifications).toEqual([]);
+  });
+
+  test("an internal query is not found for a session without the admin key", async () => {
+    const session = await Session.connect();
+    session.send(addList(1, 0));
+    const transition = await session.next("Transition");
+    expect(transition.modifications[0]).toMatchObject({ type: "QueryFailed", errorMessage: "Could not find public function for 'notes:list'." });
+  });
+});
+
+describe("mutations", () => {
+  test("a mutation's response carries its commit ts and a transition reaches it", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send({ type: "Mutation", requestId: 0, udfPath: "notes:add", args: [{ text: "over ws" }] });
+    const response = await session.next("MutationResponse");
+    expect(response).toMatchObject({ requestId: 0, success: true, result: null, logLines: [] });
+    const transition = await session.next("Transition");
+    expect(decodeTs(transition.endVersion.ts)).toBeGreaterThanOrEqual(decodeTs(response.ts));
+  });
+
+  test("a failed mutation says why and carries no ts", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send({ type: "Mutation", requestId: 4, udfPath: "notes:add", args: [{ text: 5 }] });
+    const response = await session.next("MutationResponse");
+    expect(response.success).toBe(false);
+    expect(response.result).toMatch(/^ArgumentValidationError/);
+    expect(response.ts).toBeUndefined();
+  });
+});
+
+describe("refusals", () => {
+  test("a wrong admin key is an AuthError", async () => {
+    const session = await Session.connect();
+    session.send({ type: "Authenticate", tokenType: "Admin", value: "wrong", baseVersion: 0 });
+    expect(await session.next("AuthError")).toMatchObject({ baseVersion: 0, authUpdateAttempted: true });
+  });
+
+  test("a query set base version that does not match is a FatalError", async () => {
+    const session = await Session.connect();
+    session.send(addList(1, 5));
+    expect((await session.next("FatalError")).error).toMatch(/Base version 5/);
+  });
+
+  test("a message that is not JSON is a FatalError", async () => {
+    const session = await Session.connect();
+    session.ws.send("{not json");
+    expect((await session.next("FatalError")).error).toBe("Message is not JSON");
+  });
+
+  test("another path is not upgraded", async () => {
+    const ws = new WebSocket(embedded.url.replace("http", "ws") + "/api/elsewhere");
+    await expect(new Promise((ok, fail) => ws.once("open", ok).once("error", fail))).rejects.toThrow(/404/);
+  });
+});
