@@ -61,6 +61,7 @@ def create_app(
             settings.convex_url,
             settings.convex_admin_key.get_secret_value(),
             max_streams_per_principal=settings.live_max_streams_per_principal,
+            first_result_timeout_s=settings.convex_read_timeout_s,
         )
         app.state.token_verifier = TokenVerifier(settings)
         app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)

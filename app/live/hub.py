@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from convex import ConvexClient
+from convex import ConvexClient, QuerySubscription
 
 from app.problems import Problem
 
@@ -20,10 +20,15 @@ log = logging.getLogger(__name__)
 
 
 class LiveHub:
-    def __init__(self, convex_url: str, admin_key: str, *, max_streams_per_principal: int) -> None:
+    def __init__(
+        self, convex_url: str, admin_key: str, *, max_streams_per_principal: int, first_result_timeout_s: float
+    ) -> None:
         self._url = convex_url
         self._admin_key = admin_key
         self._max_streams = max_streams_per_principal
+        # The official client retries a lost connection forever; a stream that cannot get its
+        # first result in time answers 504 instead of hanging.
+        self.first_result_timeout_s = first_result_timeout_s
         self._client: ConvexClient | None = None
         self._connecting = asyncio.Lock()
         self._open_streams: Counter[str] = Counter()
@@ -73,7 +78,7 @@ class LiveHub:
             async for value in subscription:
                 yield value
         finally:
-            await asyncio.to_thread(subscription.unsubscribe)
+            await asyncio.to_thread(_unsubscribe, subscription)
 
 
 class StreamLease:
@@ -99,3 +104,11 @@ class StreamLease:
                 await cleanup()
             except Exception:
                 log.warning("closing a live subscription failed", exc_info=True)
+
+
+def _unsubscribe(subscription: QuerySubscription) -> None:
+    # A wait cancelled while pending (the browser left) already dropped the Rust-side
+    # subscription; `unsubscribe()` would subscribe again just to remove it.
+    if subscription.inner.exists():
+        subscription.unsubscribe()
+    subscription.invalidated = True

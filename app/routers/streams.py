@@ -7,6 +7,7 @@ re-verifies the actor whenever the data it read changes, so a revoked key or a r
 membership ends the stream with an `error` event. Comment lines keep idle streams open.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
 from app.auth.actor import Actor, requires
-from app.convex.errors import problem_from_convex_error
+from app.convex.errors import UpstreamTimeout, problem_from_convex_error
 from app.live.hub import LiveHub, StreamLease
 from app.problems import problem_responses
 from app.routers.events import RegistrationCount
@@ -66,7 +67,10 @@ class Subscription:
     async def open(self, args: dict[str, Any]) -> Any:
         await self.close()
         self._results = self._hub.watch(self._path, args)
-        return await anext(self._results)
+        try:
+            return await asyncio.wait_for(anext(self._results), self._hub.first_result_timeout_s)
+        except TimeoutError:
+            raise UpstreamTimeout(f"no live result for {self._path}") from None
 
     async def next(self) -> Any:
         assert self._results is not None

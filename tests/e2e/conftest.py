@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import jwt
@@ -48,12 +49,16 @@ def e2e_settings(backend: EmbeddedBackend) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def api(e2e_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(e2e_settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
-            yield client
+async def bff_app(e2e_settings: Settings) -> AsyncIterator[Any]:
+    """The BFF's ASGI app, started; live streams are read from it with tests/sse_client.py."""
+    async with LifespanManager(create_app(e2e_settings)) as manager:
+        yield manager.app
+
+
+@pytest.fixture(scope="session")
+async def api(bff_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bff_app), base_url="http://bff.test") as client:
+        yield client
 
 
 def token_for(email: str) -> str:

@@ -24,13 +24,18 @@ def message(n: int, at: int, internal: bool = False) -> dict:
     return {"id": f"m{n}", "ticketId": "t1", "body": f"message {n}", "internal": internal, "createdAt": float(at)}
 
 
+NEVER = object()  # a first result that does not come (Convex unreachable)
+
+
 class ScriptedHub(LiveHub):
     """A subscription's first result comes from `firsts` (one each, the last one repeated),
     later ones from the `results` queue the test fills; a ConvexError is raised, as the
     official client raises it."""
 
-    def __init__(self, max_streams: int = 5) -> None:
-        super().__init__("http://convex.test", "key", max_streams_per_principal=max_streams)
+    def __init__(self, max_streams: int = 5, first_result_timeout_s: float = 5.0) -> None:
+        super().__init__(
+            "http://convex.test", "key", max_streams_per_principal=max_streams, first_result_timeout_s=first_result_timeout_s
+        )
         self.subscriptions: list[tuple[str, dict]] = []
         self.firsts: list[Any] = []
         self.results: asyncio.Queue[Any] = asyncio.Queue()
@@ -42,6 +47,8 @@ class ScriptedHub(LiveHub):
         try:
             if isinstance(first, Exception):
                 raise first
+            if first is NEVER:
+                await asyncio.Event().wait()
             yield first
             while True:
                 value = await self.results.get()
@@ -162,3 +169,14 @@ async def test_the_count_is_sent_when_it_changes_only(live):
         await hub.results.put({**count, "registered": 4.0, "placesLeft": 6.0})
         changed = await stream.next_event()
         assert (changed.event, changed.json()["registered"]) == ("count", 4)
+
+
+async def test_a_first_result_that_does_not_come_in_time_is_a_504_and_frees_the_slot(live):
+    app, hub = live
+    hub.first_result_timeout_s = 0.2
+    hub.firsts = [NEVER]
+    async with open_sse(app, THREAD, MEMBER) as stream:
+        pass
+    assert stream.status == 504
+    assert b'"code":"upstream_timeout"' in stream.body.replace(b" ", b"")
+    assert hub.open_streams == 0 and hub.closed == 1
