@@ -8,7 +8,7 @@ ConvexError with its data, and the admin-key rules for internal functions.
 from collections.abc import Iterator
 
 import pytest
-from convex import ConvexError, ConvexInt64
+from convex import ConvexClient, ConvexError, ConvexInt64
 from convex.http_client import ConvexExecutionError, ConvexHttpClient
 
 from devtools.embedded import ROOT, EmbeddedBackend, embedded_backend
@@ -69,3 +69,35 @@ def test_internal_function_is_refused_with_a_wrong_admin_key(fixture_backend):
 def test_public_function_needs_no_key(fixture_backend):
     anonymous = ConvexHttpClient(fixture_backend.url)
     assert anonymous.mutation("notes:publicAdd", {"text": "anon"}) is None
+
+
+# The official ConvexClient (Convex's Rust client inside) over the WebSocket sync protocol.
+
+
+@pytest.fixture
+def live_client(fixture_backend: EmbeddedBackend) -> Iterator[ConvexClient]:
+    client = ConvexClient(fixture_backend.url)
+    client.set_admin_auth(ADMIN_KEY)
+    yield client
+
+
+def test_sync_client_queries_and_mutates_over_the_websocket(live_client):
+    assert live_client.mutation("notes:add", {"text": "over the socket"}) is None
+    assert {"text": "over the socket", "count": 1} in live_client.query("notes:list")
+    assert live_client.query("notes:echo", {"n": ConvexInt64(3), "blob": b"x", "f": 1.0})["whole"] == 42.0
+
+
+def test_a_subscription_receives_a_write_made_over_http(live_client, admin):
+    subscription = live_client.subscribe("notes:list", {})
+    results = iter(subscription)
+    before = next(results)
+    admin.mutation("notes:add", {"text": "seen live"})
+    after = next(results)
+    assert after == [*before, {"text": "seen live", "count": 1}]
+    subscription.unsubscribe()
+
+
+def test_a_subscription_raises_a_convex_error_with_its_data(live_client):
+    with pytest.raises(ConvexError) as caught:
+        next(iter(live_client.subscribe("notes:missing", {})))
+    assert caught.value.data == {"code": "not_found", "message": "note not found"}
