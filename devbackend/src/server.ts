@@ -82,6 +82,23 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
       res.writeHead(200, { "Content-Type": "text/plain" }).end(VERSION);
       return;
     }
+    if (req.method === "GET" && url.pathname === "/_embedded/snapshot") {
+      // Not Convex: every document of every table, for tests that prove a refused call wrote nothing.
+      try {
+        if (!checkAuthorization(req.headers.authorization, options.adminKey)) throw new RequestError(401, "MissingAdminKey", "The snapshot needs the admin key");
+      } catch (error) {
+        if (error instanceof RequestError) return send(res, error.httpStatus, { code: error.code, message: error.message });
+        throw error;
+      }
+      const tables = Object.keys((schema as { tables: Record<string, unknown> }).tables);
+      const snapshot = await backend.run(async (ctx) => {
+        const out: Record<string, Value[]> = {};
+        for (const table of tables) out[table] = await ctx.db.query(table as any).collect();
+        return out;
+      });
+      sendRaw(res, 200, stringify(exportValue(snapshot as unknown as Value, "convex_encoded_json")));
+      return;
+    }
     const match = url.pathname.match(/^\/api\/(query|mutation|action)$/);
     if (match === null) {
       send(res, 404, { code: "NotFound", message: `No route for ${req.method} ${url.pathname}` });

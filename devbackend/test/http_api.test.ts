@@ -126,3 +126,15 @@ describe("request errors answer {code, message}", () => {
     expect(response.status).toBe(200);
   });
 });
+
+describe("snapshot (embedded only)", () => {
+  test("lists every table's documents for the admin key and nothing without it", async () => {
+    await call("mutation", { path: "notes:add", args: { text: "in the snapshot" } });
+    const refused = await fetch(`${embedded.url}/_embedded/snapshot`);
+    expect(refused.status).toBe(401);
+    const response = await fetch(`${embedded.url}/_embedded/snapshot`, { headers: { Authorization: `Convex ${ADMIN_KEY}` } });
+    const snapshot = await response.json();
+    expect(Object.keys(snapshot)).toEqual(["notes"]);
+    expect(snapshot.notes.map((n: { text: string }) => n.text)).toContain("in the snapshot");
+  });
+});

@@ -69,3 +69,15 @@ def token_for(email: str) -> str:
 
 def as_user(email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(email)}"}
+
+
+# Bookkeeping that every request writes (rate-limit windows) or that a refused request may
+# write by design (idempotency claims are released, not kept); not domain data.
+BOOKKEEPING_TABLES = {"rateLimitWindows", "idempotencyKeys"}
+
+
+def snapshot(backend_url: str) -> dict[str, list[dict]]:
+    """Every domain document in the embedded backend (devbackend: GET /_embedded/snapshot)."""
+    response = httpx.get(f"{backend_url}/_embedded/snapshot", headers={"Authorization": f"Convex {ADMIN_KEY}"})
+    response.raise_for_status()
+    return {table: docs for table, docs in response.json().items() if table not in BOOKKEEPING_TABLES}

@@ -1,7 +1,8 @@
-"""The allowed side of the capabilities matrix, end to end and generated: every operation,
-called by every role that holds its capability, gets past authorisation in the BFF *and* in
-Convex (which checks the same matrix again). It may still fail on a business rule or on
-validation, never with 401/403 or a server error.
+"""The capabilities matrix, end to end and generated from the OpenAPI and the capabilities
+file. Every operation called by every role that holds its capability gets past authorisation
+in the BFF *and* in Convex (which checks the same matrix again): it may still fail on a
+business rule or on validation, never with 401/403 or a server error. Every operation called
+by every role that holds none of its capabilities is a 403 `forbidden` and writes nothing.
 
 Runs on its own embedded backend: the calls really write (and delete) demo data.
 """
@@ -22,7 +23,7 @@ from app.settings import Settings
 from devtools.embedded import EmbeddedBackend, embedded_backend
 
 from ..sse_client import open_sse
-from .conftest import ADMIN_KEY, as_user
+from .conftest import ADMIN_KEY, as_user, snapshot
 
 USERS = {
     "platform_admin": "support@platform.test",
@@ -44,6 +45,7 @@ def own_backend() -> Iterator[EmbeddedBackend]:
 class Matrix:
     app: Any
     api: httpx.AsyncClient
+    backend_url: str
 
     async def call(self, method: str, url: str, headers: dict[str, str], body: dict | None) -> tuple[int, dict | None]:
         """Status and problem body; a live stream is opened, its status read, and closed."""
@@ -60,7 +62,7 @@ async def matrix(own_backend: EmbeddedBackend, e2e_settings: Settings) -> AsyncI
     app = create_app(e2e_settings.model_copy(update={"convex_url": own_backend.url}))
     async with LifespanManager(app) as manager:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test") as client:
-            yield Matrix(manager.app, client)
+            yield Matrix(manager.app, client, own_backend.url)
 
 
 async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:
@@ -92,6 +94,7 @@ async def test_a_foreign_id_in_every_id_route_reads_exactly_like_a_missing_one(m
     document = (await matrix.api.get("/openapi.json")).json()
     globex_admin = as_user(USERS["platform_admin"])
     not_found = 0
+    before = snapshot(matrix.backend_url)
     for path, item in document["paths"].items():
         params = [p for p in re.findall(r"\{(\w+)\}", path) if p != "client"]
         if not params:
@@ -110,22 +113,41 @@ async def test_a_foreign_id_in_every_id_route_reads_exactly_like_a_missing_one(m
             assert foreign[0] in (404, 422), f"{method} {path}: {foreign[0]}"
             not_found += foreign[0] == 404
     assert not_found >= 39  # the rest stop at body validation (422), identical for both
+    assert snapshot(matrix.backend_url) == before, "a call with a foreign id wrote something"
 
 
-def allowed_calls(document: dict) -> list[tuple[str, str, str]]:
+def calls_where(document: dict, allowed: bool) -> list[tuple[str, str, str]]:
+    """(method, path, role) for every operation and role, from the OpenAPI's x-capabilities
+    and the capabilities file: the roles that hold one of them, or the roles that hold none."""
     calls = []
     for path, item in document["paths"].items():
         for method, op in item.items():
             for role in USERS:
-                if op.get("x-capabilities") and any(role_can(role, c) for c in op["x-capabilities"]):
+                if op.get("x-capabilities") and any(role_can(role, c) for c in op["x-capabilities"]) == allowed:
                     calls.append((method.upper(), path, role))
     # Destructive calls last, so the others still find their documents.
     return sorted(calls, key=lambda c: c[0] == "DELETE")
 
 
+# Runs before the allowed side, whose DELETE calls remove the demo documents it needs.
+async def test_every_role_without_the_capability_is_refused_with_403_and_nothing_changes(matrix):
+    ids = await demo_ids(matrix.api)
+    calls = calls_where((await matrix.api.get("/openapi.json")).json(), allowed=False)
+    assert len(calls) > 150
+    before = snapshot(matrix.backend_url)
+    wrong = []
+    for method, path, role in calls:
+        url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
+        status, problem = await matrix.call(method, url, as_user(USERS[role]), {} if method in {"POST", "PUT", "PATCH"} else None)
+        if status != 403 or (problem or {}).get("code") != "forbidden":
+            wrong.append(f"{method} {path} as {role}: {status} {str(problem)[:120]}")
+    assert wrong == [], "\n".join(wrong)
+    assert snapshot(matrix.backend_url) == before, "a refused call wrote something"
+
+
 async def test_every_role_holding_a_capability_gets_past_authorisation(matrix):
     ids = await demo_ids(matrix.api)
-    calls = allowed_calls((await matrix.api.get("/openapi.json")).json())
+    calls = calls_where((await matrix.api.get("/openapi.json")).json(), allowed=True)
     assert len(calls) > 150
     wrong = []
     for method, path, role in calls:
