@@ -13,7 +13,7 @@ from cachetools import TTLCache
 from fastapi import Depends, Path, Request, Response
 
 from app.auth.capabilities import role_can
-from app.auth.principal import CurrentPrincipal, Principal
+from app.auth.principal import CurrentPrincipal, Principal, unauthenticated
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
 from app.protection.rate_limit import RateLimiter, rate_limited
@@ -60,6 +60,11 @@ class ActorResolver:
         self._cache[key] = actor
         return actor
 
+    async def api_key_is_active(self, principal: Principal) -> bool:
+        """Asked only when no actor was found: tells a dead key (401) from another client's (404)."""
+        found = await self._gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
+        return found is not None
+
     def forget(self, principal: Principal | None = None) -> None:
         if principal is None:
             self._cache.clear()
@@ -68,9 +73,23 @@ class ActorResolver:
             self._cache.pop(key, None)
 
 
+def unknown_api_key() -> Problem:
+    return unauthenticated("The API key is not valid or has been revoked.", invalid_token=True)
+
+
 def client_not_found(slug: str) -> Problem:
     # A client the principal does not belong to reads exactly like one that does not exist.
     return Problem(404, "not_found", f"client {slug} not found")
+
+
+async def resolve_or_refuse(resolver: ActorResolver, principal: Principal, client: str) -> Actor:
+    """The actor, or 401 for a dead API key, or 404 for a client the principal is not in."""
+    actor = await resolver.resolve(principal, client)
+    if actor is None:
+        if principal.kind == "api_key" and not await resolver.api_key_is_active(principal):
+            raise unknown_api_key()
+        raise client_not_found(client)
+    return actor
 
 
 async def get_actor(
@@ -81,10 +100,7 @@ async def get_actor(
 ) -> Actor:
     if not re.fullmatch(CLIENT_SLUG, client):
         raise client_not_found(client)
-    resolver: ActorResolver = request.app.state.actor_resolver
-    actor = await resolver.resolve(principal, client)
-    if actor is None:
-        raise client_not_found(client)
+    actor = await resolve_or_refuse(request.app.state.actor_resolver, principal, client)
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from app.auth.actor import ActorResolver, client_not_found
+from app.auth.actor import resolve_or_refuse, unknown_api_key
 from app.auth.capabilities import actions, capabilities_of
 from app.auth.principal import CurrentPrincipal
 from app.dependencies import Gateway
@@ -51,8 +51,9 @@ class MyCapabilities(BaseModel):
 async def get_me(principal: CurrentPrincipal, gateway: Gateway) -> Me:
     if principal.kind == "api_key":
         found = await gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
-        memberships = [] if found is None else [Membership(**found)]
-        return Me(kind="api_key", memberships=memberships)
+        if found is None:
+            raise unknown_api_key()
+        return Me(kind="api_key", memberships=[Membership(**found)])
     found = await gateway.query("identity:me", {"authSubject": principal.subject})
     if found is None:
         return Me(kind="user", memberships=[])
@@ -80,10 +81,7 @@ async def get_my_capabilities(
     principal: CurrentPrincipal,
     client: Annotated[str, Query(description="The client's slug.", examples=["acme"])],
 ) -> MyCapabilities:
-    resolver: ActorResolver = request.app.state.actor_resolver
-    actor = await resolver.resolve(principal, client)
-    if actor is None:
-        raise client_not_found(client)
+    actor = await resolve_or_refuse(request.app.state.actor_resolver, principal, client)
     held = set(capabilities_of(actor.role))
     decisions = []
     for name, spec in actions().items():

@@ -27,7 +27,9 @@ async def test_an_integrator_key_works_until_revoked_and_only_in_its_client(api,
     assert revoked.status_code == 200 and revoked.json()["revokedAt"]
     # The e2e app caches actors for a fraction of a millisecond; Convex re-checks every call anyway.
     refused = await api.get("/v1/clients/acme/events", headers=as_key)
-    assert refused.status_code == 404
+    assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    assert (await api.get("/v1/me", headers=as_key)).status_code == 401
     again = await api.post(f"/v1/clients/acme/api-keys/{key['id']}/revoke", headers=ADMIN)
     assert again.status_code == 409
 
