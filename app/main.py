@@ -12,6 +12,7 @@ from app.auth.actor import ActorResolver
 from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import CircuitBreaker, ConvexGateway
+from app.live.hub import LiveHub
 from app.logging_setup import configure_logging
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
@@ -19,8 +20,19 @@ from app.protection.body_limit import BodyLimitMiddleware
 from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
-from app.live.hub import LiveHub
-from app.routers import admin, categories, courses, events, health, me, members, registrations, sponsors, streams, tickets
+from app.routers import (
+    admin,
+    categories,
+    courses,
+    events,
+    health,
+    me,
+    members,
+    registrations,
+    sponsors,
+    streams,
+    tickets,
+)
 from app.settings import Settings, get_settings
 
 

@@ -2,11 +2,20 @@
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+# Names and titles must hold a visible character. JSON Schema's `pattern` matches anywhere, as
+# pydantic's does, so the OpenAPI document states exactly the rule the BFF applies. Text is
+# kept as sent (no stripping), so the documented length limits are the limits applied.
+NOT_BLANK = r"\S"
+
+# Times are milliseconds since the epoch, up to the end of year 9999: well inside the integers
+# Convex stores exactly as float64 (2^53), so no input can be rounded on the way in.
+MAX_EPOCH_MS = 253_402_300_799_999
+
 
 class RequestBody(BaseModel):
     """Request bodies reject unknown fields: no mass assignment of clientId, status, role..."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class ResponseBody(BaseModel):
@@ -14,7 +23,9 @@ class ResponseBody(BaseModel):
 
 
 class PatchBody(RequestBody):
-    """A partial update: every field optional, at least one given."""
+    """A partial update: every field optional, at least one given (also in the schema)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     @model_validator(mode="after")
     def _at_least_one_field(self):

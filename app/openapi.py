@@ -1,5 +1,6 @@
 """The OpenAPI document as clients should read it: every error is problem+json."""
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,6 +26,20 @@ def route_capabilities(route: APIRoute) -> tuple[str, ...]:
     return walk(route.dependant)
 
 
+def add_protection_responses(path: str, operation: dict[str, Any]) -> None:
+    """Answers that come from the protection around every route rather than from its handler:
+    a body that is not JSON (400) or too large (413), and the rate limits of a client's routes (429)."""
+    statuses = []
+    if "requestBody" in operation:
+        statuses += [400, 413]
+    if path.startswith("/v1/clients/{client}"):
+        statuses.append(429)
+    responses = operation.setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
+    operation["responses"] = dict(sorted(responses.items()))
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -47,8 +62,9 @@ def install_openapi(app: FastAPI) -> None:
                     needs = " or ".join(f"`{c}`" for c in capabilities)
                     note = f"**Requires capability** {needs} (see docs/capabilities.md)."
                     operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
-            for path in schema.get("paths", {}).values():
+            for path_format, path in schema.get("paths", {}).items():
                 for operation in path.values():
+                    add_protection_responses(path_format, operation)
                     for code, response in operation.get("responses", {}).items():
                         if code.startswith(("4", "5")):
                             # Errors are answered as problem+json only (app/problems.py),

@@ -14,7 +14,8 @@ import time
 from typing import Any, Literal
 
 import httpx
-from convex import ConvexError, __version__ as convex_py_version
+from convex import ConvexError
+from convex import __version__ as convex_py_version
 from convex.values import convex_to_json, json_to_convex
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
@@ -27,6 +28,7 @@ from app.convex.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from app.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +142,11 @@ class ConvexGateway:
         return await self.breaker.call(lambda: self._send(kind, path, args))
 
     async def _send(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
-        body = {"path": path, "args": convex_to_json(args or {}), "format": "convex_encoded_json"}
+        try:
+            encoded = convex_to_json(args or {})
+        except ValueError as exc:  # an int beyond 2^53 that no model bounded: the caller's input
+            raise Problem(422, "validation", str(exc)) from exc
+        body = {"path": path, "args": encoded, "format": "convex_encoded_json"}
         try:
             response = await self._client.post(f"/api/{kind}", json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

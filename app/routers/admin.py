@@ -7,10 +7,10 @@ from pydantic import Field
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import RequestBody, ResponseBody
+from app.models import MAX_EPOCH_MS, NOT_BLANK, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
 
@@ -33,7 +33,7 @@ class CreatedApiKey(ResponseBody):
 
 
 class ApiKeyCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=100, examples=["CRM sync"])
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["CRM sync"])
     role: KeyRole = Field(description="The role the key acts with; never above client_admin.")
     sponsorId: str | None = Field(default=None, description="Required for sponsor roles.")
 
@@ -82,8 +82,8 @@ async def list_audit_log(
     action: Annotated[str | None, Query(max_length=64)] = None,
     actorUserId: Annotated[str | None, Query(max_length=64)] = None,
     actorApiKeyId: Annotated[str | None, Query(max_length=64)] = None,
-    from_: Annotated[int | None, Query(alias="from", ge=0, description="ms, inclusive")] = None,
-    to: Annotated[int | None, Query(ge=0, description="ms, exclusive")] = None,
+    from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_EPOCH_MS, description="ms, inclusive")] = None,
+    to: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="ms, exclusive")] = None,
 ) -> dict:
     return await list_page(
         gateway, "audit:list", actor, page,

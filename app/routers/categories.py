@@ -7,10 +7,10 @@ from pydantic import Field
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import RequestBody, ResponseBody
+from app.models import NOT_BLANK, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}/categories", tags=["categories"], route_class=IdempotentPostRoute)
 
@@ -24,7 +24,7 @@ class Category(ResponseBody):
 
 
 class CategoryCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=100, examples=["Health & Safety"])
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Health & Safety"])
     slug: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60, examples=["health-safety"])
     description: str | None = Field(default=None, max_length=2000)
 

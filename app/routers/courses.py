@@ -7,10 +7,10 @@ from pydantic import Field
 
 from app.auth.actor import Actor, acting_for, requires
 from app.dependencies import Gateway
-from app.models import PatchBody, RequestBody, ResponseBody
+from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
 
@@ -36,18 +36,18 @@ class CourseCategory(ResponseBody):
 
 
 class CourseCreate(RequestBody):
-    title: str = Field(min_length=1, max_length=200, examples=["Fire Safety Essentials"])
+    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Fire Safety Essentials"])
     description: str | None = Field(default=None, max_length=5000)
     cpdPoints: int | None = Field(default=None, ge=0, le=1000)
-    startAt: int | None = Field(default=None, ge=0)
+    startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
     categoryIds: list[str] | None = Field(default=None, max_length=20)
 
 
 class CourseUpdate(PatchBody):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     cpdPoints: int | None = Field(default=None, ge=0, le=1000)
-    startAt: int | None = Field(default=None, ge=0)
+    startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
 
 
 

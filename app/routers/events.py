@@ -7,10 +7,10 @@ from pydantic import Field
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import PatchBody, RequestBody, ResponseBody
+from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}/events", tags=["events"], route_class=IdempotentPostRoute)
 
@@ -19,7 +19,7 @@ MAX_SPEAKERS = 20
 
 
 class Speaker(RequestBody):
-    name: str = Field(min_length=1, max_length=200, examples=["Dr Rosa Field"])
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Dr Rosa Field"])
     title: str | None = Field(default=None, max_length=200)
     bio: str | None = Field(default=None, max_length=2000)
 
@@ -48,26 +48,26 @@ class Event(ResponseBody):
 
 
 class EventSchedule(RequestBody):
-    registrationOpensAt: int | None = Field(default=None, ge=0)
-    registrationClosesAt: int | None = Field(default=None, ge=0)
+    registrationOpensAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
+    registrationClosesAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
     capacity: int | None = Field(default=None, ge=1, le=1_000_000)
     speakers: list[Speaker] | None = Field(default=None, max_length=MAX_SPEAKERS)
 
 
 class EventCreate(EventSchedule):
-    title: str = Field(min_length=1, max_length=200, examples=["Annual Conference"])
+    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Annual Conference"])
     description: str | None = Field(default=None, max_length=5000)
     location: str | None = Field(default=None, max_length=300)
-    startAt: int = Field(ge=0, examples=[1798761600000])
-    endAt: int = Field(ge=0, examples=[1798772400000])
+    startAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798761600000])
+    endAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798772400000])
 
 
 class EventUpdate(EventSchedule, PatchBody):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     location: str | None = Field(default=None, max_length=300)
-    startAt: int | None = Field(default=None, ge=0)
-    endAt: int | None = Field(default=None, ge=0)
+    startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
+    endAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
 
 
 
@@ -88,8 +88,8 @@ async def list_events(
     gateway: Gateway,
     page: Pagination,
     status_: Annotated[EventStatus | None, Query(alias="status", description="Staff only for other than published.")] = None,
-    startsAfter: Annotated[int | None, Query(ge=0, description="Start time lower bound (ms, inclusive).")] = None,
-    startsBefore: Annotated[int | None, Query(ge=0, description="Start time upper bound (ms, exclusive).")] = None,
+    startsAfter: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time lower bound (ms, inclusive).")] = None,
+    startsBefore: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time upper bound (ms, exclusive).")] = None,
 ) -> dict:
     return await list_page(
         gateway, "events:list", actor, page, status=status_, startsAfter=startsAfter, startsBefore=startsBefore

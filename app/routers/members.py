@@ -7,10 +7,10 @@ from pydantic import EmailStr, Field
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import PatchBody, RequestBody, ResponseBody
+from app.models import NOT_BLANK, PatchBody, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=IdempotentPostRoute)
 
@@ -37,8 +37,8 @@ class Interest(ResponseBody):
 
 
 class MemberCreate(RequestBody):
-    firstName: str = Field(min_length=1, max_length=100, examples=["Mia"])
-    lastName: str = Field(min_length=1, max_length=100, examples=["Member"])
+    firstName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Mia"])
+    lastName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Member"])
     email: EmailStr
     phone: str | None = Field(default=None, pattern=PHONE)
     status: MemberStatus | None = None
@@ -46,8 +46,8 @@ class MemberCreate(RequestBody):
 
 
 class MemberUpdate(PatchBody):
-    firstName: str | None = Field(default=None, min_length=1, max_length=100)
-    lastName: str | None = Field(default=None, min_length=1, max_length=100)
+    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=PHONE)
     status: MemberStatus | None = None
@@ -57,8 +57,8 @@ class MemberUpdate(PatchBody):
 class MyProfileUpdate(PatchBody):
     """A member's own edit: names and phone only (status and CPD points are the client's)."""
 
-    firstName: str | None = Field(default=None, min_length=1, max_length=100)
-    lastName: str | None = Field(default=None, min_length=1, max_length=100)
+    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
     phone: str | None = Field(default=None, pattern=PHONE)
 
 
@@ -73,7 +73,7 @@ async def list_members(
     gateway: Gateway,
     page: Pagination,
     status_: Annotated[MemberStatus | None, Query(alias="status")] = None,
-    search: Annotated[str | None, Query(min_length=1, max_length=100, description="Prefix of 'first last', any case.")] = None,
+    search: Annotated[str | None, Query(min_length=1, pattern=NOT_BLANK, max_length=100, description="Prefix of 'first last', any case.")] = None,
     email: Annotated[str | None, Query(max_length=254, description="Exact email.")] = None,
 ) -> dict:
     return await list_page(gateway, "members:list", actor, page, status=status_, search=search, email=email)

@@ -8,8 +8,8 @@ from app.auth.actor import Actor, acting_for, requires
 from app.dependencies import Gateway
 from app.models import RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["registrations"], route_class=IdempotentPostRoute)
 

@@ -7,10 +7,10 @@ from pydantic import Field, HttpUrl
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import RequestBody, ResponseBody
+from app.models import NOT_BLANK, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["sponsors"], route_class=IdempotentPostRoute)
 
@@ -28,14 +28,14 @@ class Sponsor(ResponseBody):
 
 
 class SponsorCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=200, examples=["Partner Bank"])
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Partner Bank"])
     website: HttpUrl | None = None
     description: str | None = Field(default=None, max_length=5000)
     tier: Tier | None = None
 
 
 class SponsorUpdate(RequestBody):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
     website: HttpUrl | None = None
     description: str | None = Field(default=None, max_length=5000)
     tier: Tier | None = Field(default=None, description="client_admin only.")

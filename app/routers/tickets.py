@@ -7,10 +7,10 @@ from pydantic import Field
 
 from app.auth.actor import Actor, requires
 from app.dependencies import Gateway
-from app.models import RequestBody, ResponseBody
+from app.models import NOT_BLANK, RequestBody, ResponseBody
 from app.pagination import Page, Pagination
-from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 from app.protection.idempotency import IdempotentPostRoute
+from app.routers._common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, list_page
 
 router = APIRouter(prefix="/v1/clients/{client}/tickets", tags=["tickets"], route_class=IdempotentPostRoute)
 
@@ -41,14 +41,14 @@ class Message(ResponseBody):
 
 
 class TicketOpen(RequestBody):
-    subject: str = Field(min_length=1, max_length=200, examples=["Cannot download my certificate"])
-    body: str = Field(min_length=1, max_length=10_000, description="The first message.")
+    subject: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Cannot download my certificate"])
+    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=10_000, description="The first message.")
     priority: Priority | None = None
     memberId: str | None = Field(default=None, description="Staff: open on a member's behalf.")
 
 
 class MessageCreate(RequestBody):
-    body: str = Field(min_length=1, max_length=10_000)
+    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=10_000)
 
 
 class StatusChange(RequestBody):

@@ -14,6 +14,7 @@ from app.convex.errors import (
     UpstreamUnavailable,
 )
 from app.convex.gateway import ConvexGateway
+from app.problems import Problem
 
 from .conftest import ADMIN_KEY, CONVEX_URL
 
@@ -145,3 +146,11 @@ async def test_mutation_without_an_answer_has_an_unknown_outcome(convex, gateway
     with pytest.raises(MutationOutcomeUnknown):
         await gateway.mutation("registrations:registerSelf", {})
     assert route.call_count == 1
+
+
+async def test_an_integer_convex_cannot_hold_exactly_is_a_422_and_nothing_is_sent(convex, gateway):
+    route = convex.post("/api/mutation")
+    with pytest.raises(Problem) as refused:
+        await gateway.mutation("events:create", {"startAt": 2**53 + 1})
+    assert refused.value.status == 422 and refused.value.code == "validation"
+    assert not route.called
