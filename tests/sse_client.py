@@ -103,7 +103,7 @@ class open_sse:
                 continue
             comment_only = False
             name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
+            value = value.removeprefix(" ")
             if name == "event":
                 event.event = value
             elif name == "data":

@@ -24,7 +24,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
 def test_every_convex_error_code_maps_to_one_status():
     source = (Path(__file__).parents[2] / "convex/lib/errors.ts").read_text()
     block = source.split("ERROR_CODES = {", 1)[1].split("} as const", 1)[0]
-    codes = set(re.findall(r"^\s+(\w+):", block, flags=re.M))
+    codes = set(re.findall(r"^\s+(\w+):", block, flags=re.MULTILINE))
     assert codes == set(CONVEX_ERROR_STATUS)
 
 

@@ -16,7 +16,7 @@ from app.logging_setup import configure_logging
 from app.main import create_app
 from app.settings import Settings
 
-from .conftest import ADMIN_KEY, CONVEX_URL
+from .conftest import ADMIN_KEY
 from .test_auth import ACME_MEMBER, bearer, convex_value
 from .test_http_errors import assert_problem
 from .tokens import make_token
