@@ -141,7 +141,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return problem_response(request, Problem(500, "internal", "An unexpected error occurred."))
+        # Answered outside the request-id middleware (Starlette's outermost layer), so the
+        # header that lets support find the log line is set here.
+        headers = {"X-Request-ID": correlation_id.get() or ""}
+        return problem_response(request, Problem(500, "internal", "An unexpected error occurred.", headers=headers))
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

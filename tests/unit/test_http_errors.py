@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from app.convex.errors import CONVEX_ERROR_STATUS
+from app.main import create_app
 
 PROBLEM = "application/problem+json"
 
@@ -95,3 +96,17 @@ async def test_convex_error_codes_become_their_documented_status(client, convex,
         assert body["errors"] == [{"field": "body.endAt", "message": "endAt must be after startAt"}]
     if code == "forbidden":
         assert body["capability"] == "courses.publish"
+
+
+async def test_an_unexpected_failure_is_a_500_problem_that_reveals_nothing(settings):
+    app = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals: /etc/passwd line 3")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
+        response = await client.get("/boom")
+    assert_problem(response, 500, "internal")
+    assert "secret internals" not in response.text and "Traceback" not in response.text
