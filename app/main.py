@@ -13,6 +13,7 @@ from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import CircuitBreaker, ConvexGateway
 from app.live.hub import LiveHub
+from app.docs_ui import install_docs
 from app.logging_setup import configure_logging
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
@@ -88,8 +89,7 @@ def create_app(
         version="1.0.0",
         summary="Courses, events, memberships and member support for member organisations.",
         lifespan=lifespan,
-        # Admins authorise once in Swagger UI; the key survives a reload.
-        swagger_ui_parameters={"persistAuthorization": True, "tryItOutEnabled": True, "displayRequestDuration": True},
+        docs_url=None,  # served by app/docs_ui.py from local assets
     )
     app.state.settings = settings
     # Added innermost first: a request meets CORS, security headers, the request id,
@@ -121,7 +121,8 @@ def create_app(
     app.include_router(sponsors.router)
     app.include_router(admin.router)
     app.include_router(streams.router)
-    install_openapi(app)
+    install_docs(app)
+    install_openapi(app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}])
     return app
 
 

@@ -11,7 +11,7 @@ import hmac
 import json
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from app.problems import Problem
@@ -33,6 +33,7 @@ class PageParams:
     def __init__(
         self,
         request: Request,
+        response: Response,
         cursor: Annotated[
             str | None, Query(description="Opaque cursor from a previous page's `nextCursor`.", max_length=4096)
         ] = None,
@@ -43,6 +44,7 @@ class PageParams:
         self.cursor = cursor
         self.limit = limit
         self._secret = _secret(request)
+        self._request, self._response = request, response
 
     def convex_page(self, client_id: str, query_key: str) -> dict[str, Any]:
         """The `page` argument for a Convex list function."""
@@ -54,7 +56,11 @@ class PageParams:
     def next_cursor(self, result: dict[str, Any], client_id: str, query_key: str) -> str | None:
         if result.get("isDone", True):
             return None
-        return _seal(self._secret, result["continueCursor"], client_id, query_key)
+        sealed = _seal(self._secret, result["continueCursor"], client_id, query_key)
+        # RFC 8288: the next page as a link relative to this one, same filters and limit.
+        url = self._request.url.include_query_params(cursor=sealed)
+        self._response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+        return sealed
 
 
 Pagination = Annotated[PageParams, Depends()]

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
             raise ValueError("CORS_ORIGINS cannot contain '*': name the SPA's origins")
         return origins
 
+    # The `servers` of the OpenAPI document (Swagger UI's try-it-out and generated clients
+    # start there). Empty: this deployment's own origin ("/").
+    api_servers: list[str] = []
+
     log_level: str = "INFO"
     environment: str = "development"
 

@@ -26,6 +26,17 @@ async def test_pagination_walks_all_of_acmes_members_without_duplicates_or_gaps(
     assert by_email.json()["items"][0]["id"] in seen
 
 
+async def test_the_link_header_leads_to_the_next_page_with_the_same_filters(api):
+    first = await api.get("/v1/clients/acme/members", params={"limit": 5, "status": "active"}, headers=STAFF)
+    link = first.headers["Link"]
+    assert link.endswith('>; rel="next"') and "limit=5" in link and "status=active" in link
+    following = await api.get(link[1 : link.index(">")], headers=STAFF)
+    assert following.status_code == 200
+    assert following.json()["items"][0]["id"] not in {m["id"] for m in first.json()["items"]}
+    last = await api.get("/v1/clients/acme/members", params={"email": "member@acme.test"}, headers=STAFF)
+    assert last.json()["nextCursor"] is None and "Link" not in last.headers
+
+
 async def test_a_cursor_replayed_on_another_query_is_400(api):
     first = await api.get("/v1/clients/acme/members", params={"limit": 5}, headers=STAFF)
     cursor = first.json()["nextCursor"]
