@@ -26,6 +26,7 @@ from app.routers import (
     categories,
     courses,
     events,
+    exports,
     health,
     me,
     members,
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(registrations.router)
     app.include_router(tickets.router)
     app.include_router(members.router)
+    app.include_router(exports.router)
     app.include_router(sponsors.router)
     app.include_router(admin.router)
     app.include_router(streams.router)

@@ -74,9 +74,9 @@ PROBLEM_CODES: dict[int, dict[str, str]] = {
 # 409s are domain rules; which ones an operation can meet follows its resource.
 CONFLICTS_BY_TAG = {
     "events": ("conflict", "invalid_transition", "capacity_full", "already_registered", "registration_closed"),
-    "registrations": ("invalid_transition", "capacity_full", "already_registered", "registration_closed"),
+    "registrations": ("conflict", "invalid_transition", "capacity_full", "already_registered", "registration_closed"),
     "courses": ("conflict", "invalid_transition", "already_enrolled"),
-    "enrollments": ("invalid_transition", "already_enrolled"),
+    "enrollments": ("conflict", "invalid_transition", "already_enrolled"),
 }
 
 

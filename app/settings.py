@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     circuit_breaker_enabled: bool = True
     circuit_breaker_threshold: int = 5
     circuit_breaker_reset_s: float = 10.0
+    # Rows one CSV export may hold (GET .../exports/members); beyond, the transfer is cut.
+    export_max_rows: int = 50_000
     # Live streams (SSE) one principal may hold open in one BFF process.
     live_max_streams_per_principal: int = 5
 

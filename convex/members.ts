@@ -65,6 +65,34 @@ export const list = clientQuery({
   },
 });
 
+/** One page of the CSV export (the BFF streams page after page): the member export capability,
+ *  not the read one, so a role can be allowed to read profiles without bulk-exporting them. */
+export const exportPage = clientQuery({
+  capability: "members.export",
+  args: { page: pageArgs, status: v.optional(memberStatus) },
+  returns: pageOf(memberView),
+  handler: async (ctx, { page, status }) => {
+    const clientId = ctx.actor.clientId;
+    const query =
+      status === undefined
+        ? ctx.db.query("memberProfiles").withIndex("by_clientId_searchName", (q) => q.eq("clientId", clientId))
+        : ctx.db.query("memberProfiles").withIndex("by_clientId_status_searchName", (q) => q.eq("clientId", clientId).eq("status", status));
+    return toPage(await query.paginate(pageOptions(page)), toView);
+  },
+});
+
+/** Who exported members' personal data, and with which filter: in the audit log before the
+ *  first row leaves the BFF. */
+export const recordExport = clientMutation({
+  capability: "members.export",
+  args: { status: v.optional(memberStatus) },
+  returns: v.null(),
+  handler: async (ctx, { status }) => {
+    await ctx.audit({ action: "member.export", entityType: "member", entityId: "*", after: { status: status ?? "all" } });
+    return null;
+  },
+});
+
 export const get = clientQuery({
   capability: ["members.read", "members.readOwn"],
   args: { memberId: v.string() },

@@ -56,18 +56,25 @@ class AuditEntry(ResponseBody):
              response_model=CreatedApiKey, responses=WRITE_ERRORS)
 async def create_api_key(body: ApiKeyCreate, actor: Annotated[Actor, requires("apiKeys.manage")],
                          gateway: Gateway) -> dict:
+    """Creates an API key for an integrator that acts in this client with the given `role`; the response carries the
+    secret, shown only this once. Sponsor roles need a `sponsorId` and only they take one, otherwise 422 `validation`.
+    """
     return await gateway.mutation("apiKeys:create", {"actor": actor.arg(), **body.model_dump(exclude_none=True)})
 
 
 @router.get("/api-keys", tags=["api-keys"], operation_id="listApiKeys", summary="List the client's API keys",
             response_model=Page[ApiKey], responses=LIST_ERRORS)
 async def list_api_keys(actor: Annotated[Actor, requires("apiKeys.manage")], gateway: Gateway, page: Pagination) -> dict:
+    """Lists the client's API keys, newest first, revoked ones included; secrets are never returned, only their
+    `prefix`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(gateway, "apiKeys:list", actor, page)
 
 
 @router.post("/api-keys/{apiKeyId}/revoke", tags=["api-keys"], operation_id="revokeApiKey",
              summary="Revoke an API key", response_model=ApiKey, responses=WRITE_ERRORS)
 async def revoke_api_key(apiKeyId: str, actor: Annotated[Actor, requires("apiKeys.manage")], gateway: Gateway) -> dict:
+    """Revokes an API key at once: requests made with it are refused from then on. Revoking a key that is already
+    revoked fails with 409 `conflict`."""
     return await gateway.mutation("apiKeys:revoke", {"actor": actor.arg(), "apiKeyId": apiKeyId})
 
 
@@ -85,6 +92,9 @@ async def list_audit_log(
     from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_EPOCH_MS, description="ms, inclusive")] = None,
     to: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="ms, exclusive")] = None,
 ) -> dict:
+    """Lists who did what and when in the client, newest first, with before/after summaries. Filter by at most one of
+    `entityType`, `action`, `actorUserId` or `actorApiKeyId` (more gives 422 `validation`), plus an optional `from`/`to`
+    time range. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(
         gateway, "audit:list", actor, page,
         entityType=entityType, action=action, actorUserId=actorUserId, actorApiKeyId=actorApiKeyId, **{"from": from_}, to=to,

@@ -39,6 +39,8 @@ class CategoryCreate(RequestBody):
 async def list_categories(
     actor: Annotated[Actor, requires("categories.read")], gateway: Gateway, page: Pagination
 ) -> dict:
+    """Lists the client's course categories in name order, for pickers and filters. Paged with `cursor`/`limit`; the
+    next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(gateway, "categories:list", actor, page)
 
 
@@ -52,6 +54,7 @@ async def list_categories(
 async def get_category(
     categoryId: str, actor: Annotated[Actor, requires("categories.read")], gateway: Gateway
 ) -> dict:
+    """Returns one course category; an id unknown in this client answers 404 `not_found`."""
     return await gateway.query("categories:get", {"actor": actor.arg(), "categoryId": categoryId})
 
 
@@ -66,4 +69,6 @@ async def get_category(
 async def create_category(
     body: CategoryCreate, actor: Annotated[Actor, requires("categories.manage")], gateway: Gateway
 ) -> dict:
+    """Creates a course category that courses can then be tagged with. The `slug` must be unique within the client,
+    otherwise the call fails with 409 `conflict`."""
     return await gateway.mutation("categories:create", {"actor": actor.arg(), **body.model_dump(exclude_none=True)})

@@ -91,6 +91,9 @@ async def list_events(
     startsAfter: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time lower bound (ms, inclusive).")] = None,
     startsBefore: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time upper bound (ms, exclusive).")] = None,
 ) -> dict:
+    """Lists the client's events by start time, optionally by `status` and a start-time range (`startsAfter`,
+    `startsBefore`); only staff may ask for statuses other than published (others get 403 `forbidden`). Paged with
+    `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(
         gateway, "events:list", actor, page, status=status_, startsAfter=startsAfter, startsBefore=startsBefore
     )
@@ -104,11 +107,16 @@ async def list_events(
     responses=LIST_ERRORS,
 )
 async def list_sponsored_events(actor: Annotated[Actor, requires("events.read")], gateway: Gateway, page: Pagination) -> dict:
+    """Lists every event the caller's sponsor backs, whatever its status, for sponsor portals; a caller that does not
+    act for a sponsor gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and
+    the `Link` header."""
     return await list_page(gateway, "events:listSponsored", actor, page)
 
 
 @router.get("/{eventId}", operation_id="getEvent", summary="Read one event", response_model=Event, responses=READ_ERRORS)
 async def get_event(eventId: str, actor: Annotated[Actor, requires("events.read")], gateway: Gateway) -> dict:
+    """Returns one event with its speakers and registration count. An event that is not published reads as 404
+    `not_found`, except to staff and to the sponsors that back it."""
     return await gateway.query("events:get", {"actor": actor.arg(), "eventId": eventId})
 
 
@@ -121,6 +129,9 @@ async def get_event(eventId: str, actor: Annotated[Actor, requires("events.read"
     responses=WRITE_ERRORS,
 )
 async def create_event(body: EventCreate, actor: Annotated[Actor, requires("events.create")], gateway: Gateway) -> dict:
+    """Creates an event in `draft` status with its schedule, capacity and up to 20 speakers. `endAt` must be after
+    `startAt`, and a registration window must open before it closes and close no later than the event starts, otherwise
+    422 `validation`."""
     return await gateway.mutation("events:create", _args(actor, body))
 
 
@@ -128,12 +139,18 @@ async def create_event(body: EventCreate, actor: Annotated[Actor, requires("even
 async def update_event(
     eventId: str, body: EventUpdate, actor: Annotated[Actor, requires("events.update")], gateway: Gateway
 ) -> dict:
+    """Edits an event; only the fields sent change and the schedule rules of creation still apply (422 `validation`). A
+    cancelled or archived event cannot be edited, and capacity cannot drop below the active registrations: both fail
+    with 409 `conflict`."""
     return await gateway.mutation("events:update", {**_args(actor, body), "eventId": eventId})
 
 
 def _status_route(verb: str, target: EventStatus, operation_id: str, summary: str) -> None:
     @router.post(f"/{{eventId}}/{verb}", operation_id=operation_id, summary=summary, response_model=Event, responses=WRITE_ERRORS)
     async def change_status(eventId: str, actor: Annotated[Actor, requires("events.publish")], gateway: Gateway) -> dict:
+        """Moves the event through its states: draft -> published -> archived, or draft or published -> cancelled; any
+        other step fails with 409 `invalid_transition`. Cancelling also cancels the event's pending, confirmed and paid
+        registrations in the same change."""
         return await gateway.mutation("events:setStatus", {"actor": actor.arg(), "eventId": eventId, "status": target})
 
 
@@ -151,6 +168,8 @@ _status_route("archive", "archived", "archiveEvent", "Archive a published event"
     responses=WRITE_ERRORS,
 )
 async def delete_event(eventId: str, actor: Annotated[Actor, requires("events.delete")], gateway: Gateway) -> Response:
+    """Deletes an event and its sponsor links. An event with any registration, even a cancelled one, fails with 409
+    `conflict`; cancel it instead."""
     await gateway.mutation("events:remove", {"actor": actor.arg(), "eventId": eventId})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -163,4 +182,6 @@ async def delete_event(eventId: str, actor: Annotated[Actor, requires("events.de
     responses=READ_ERRORS,
 )
 async def get_registration_count(eventId: str, actor: Annotated[Actor, requires("registrations.count")], gateway: Gateway) -> dict:
+    """Returns how many places are taken and, when the event has a capacity, how many are left, without any registrant's
+    personal data. An event the caller may not see answers 404 `not_found`."""
     return await gateway.query("registrations:count", {"actor": actor.arg(), "eventId": eventId})

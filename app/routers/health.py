@@ -24,6 +24,8 @@ class Readiness(BaseModel):
 
 @router.get("/health", operation_id="health", summary="The process is up", response_model=Health)
 async def health() -> Health:
+    """Liveness probe: answers `ok` while the process is up, without calling Convex. Called by the platform running the
+    BFF (load balancer, orchestrator) to decide whether to restart it."""
     return Health(status="ok")
 
 
@@ -35,6 +37,9 @@ async def health() -> Health:
     responses=problem_responses(502, 503, 504),
 )
 async def ready(gateway: Gateway) -> Readiness:
+    """Readiness probe: checks that Convex is reachable, accepts the BFF's admin key and has this project's functions
+    deployed, and reports the Convex version. Answers 502, 503 or 504 when it is not, so the platform stops sending
+    traffic here."""
     version = await gateway.version()
     path, args = READINESS_PROBE
     await gateway.query(path, args)

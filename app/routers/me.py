@@ -49,6 +49,9 @@ class MyCapabilities(BaseModel):
     responses=problem_responses(401, 502, 503, 504),
 )
 async def get_me(principal: CurrentPrincipal, gateway: Gateway) -> Me:
+    """Returns who the caller is: for a signed-in user its email, name, platform-admin flag and every client it belongs
+    to with its role there; for an API key the one client and role the key acts with. Integrators call it first to learn
+    the client slugs for `/v1/clients/{client}/...`; a revoked or unknown API key gets 401 `unauthenticated`."""
     if principal.kind == "api_key":
         found = await gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
         if found is None:
@@ -81,6 +84,9 @@ async def get_my_capabilities(
     principal: CurrentPrincipal,
     client: Annotated[str, Query(description="The client's slug.", examples=["acme"])],
 ) -> MyCapabilities:
+    """Lists every action of the capability matrix with whether the caller's role in `client` may perform it and why, so
+    a UI can show or hide its controls. A client the caller does not belong to answers 404 `not_found`, exactly like a
+    missing one."""
     actor = await resolve_or_refuse(request.app.state.actor_resolver, principal, client)
     held = set(capabilities_of(actor.role))
     decisions = []

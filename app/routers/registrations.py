@@ -58,6 +58,10 @@ async def register(
     actor: Annotated[Actor, requires("registrations.registerSelf", "registrations.registerMember")],
     gateway: Gateway,
 ) -> dict:
+    """Registers the calling member for a published event or, with `memberId`, lets staff register a member on its
+    behalf; the registration is `confirmed` at once. Fails with 409 `registration_closed` when the event is not
+    published or outside its registration window, `already_registered` when the member already holds an active
+    registration, `capacity_full` when no place is left, and `conflict` when the member is not active."""
     if not acting_for(actor, body.memberId, "registrations.registerSelf", "registrations.registerMember"):
         return await gateway.mutation("registrations:registerSelf", {"actor": actor.arg(), "eventId": eventId})
     return await gateway.mutation(
@@ -79,6 +83,8 @@ async def list_event_registrations(
     page: Pagination,
     status_: Annotated[RegistrationStatus | None, Query(alias="status")] = None,
 ) -> dict:
+    """Lists an event's registrations with each registrant's name and email, optionally by `status`, for staff check-in
+    desks. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(gateway, "registrations:listForEvent", actor, page, eventId=eventId, status=status_)
 
 
@@ -90,6 +96,8 @@ async def list_event_registrations(
     responses=LIST_ERRORS,
 )
 async def list_my_registrations(actor: Annotated[Actor, requires("registrations.readOwn")], gateway: Gateway, page: Pagination) -> dict:
+    """Lists the calling member's own registrations, newest first; a caller without a member profile in this client gets
+    422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(gateway, "registrations:listMine", actor, page)
 
 
@@ -105,6 +113,8 @@ async def get_registration(
     actor: Annotated[Actor, requires("registrations.list", "registrations.readOwn")],
     gateway: Gateway,
 ) -> dict:
+    """Returns one registration: staff may read any, a member only its own (another member's reads as 404 `not_found`).
+    """
     return await gateway.query("registrations:get", {"actor": actor.arg(), "registrationId": registrationId})
 
 
@@ -117,6 +127,9 @@ def _action_route(verb: str, function: str, operation_id: str, summary: str, *ca
         responses=WRITE_ERRORS,
     )
     async def act(registrationId: str, actor: Annotated[Actor, requires(*capabilities)], gateway: Gateway) -> dict:
+        """Moves a registration on: cancel takes a pending, confirmed or paid one (a member only its own) and frees its
+        place; check-in takes a confirmed or paid one; refund takes a paid one, frees its place and records who refunded
+        it. A registration in any other status fails with 409 `invalid_transition`."""
         return await gateway.mutation(function, {"actor": actor.arg(), "registrationId": registrationId})
 
 

@@ -62,6 +62,8 @@ class Assignment(RequestBody):
 @router.post("", operation_id="openTicket", summary="Open a support ticket", status_code=status.HTTP_201_CREATED,
              response_model=Ticket, responses=WRITE_ERRORS)
 async def open_ticket(body: TicketOpen, actor: Annotated[Actor, requires("tickets.open")], gateway: Gateway) -> dict:
+    """Opens a support ticket with its first message, for the calling member or, with `memberId`, by staff on a member's
+    behalf. The ticket starts `open`, with priority `normal` unless another is given."""
     return await gateway.mutation("tickets:open", {"actor": actor.arg(), **body.model_dump(exclude_none=True)})
 
 
@@ -74,12 +76,18 @@ async def list_tickets(
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
     assigneeUserId: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
+    """Lists all the client's tickets, most recently updated first, filtered by `status` or by `assigneeUserId` (one at
+    a time; the assignee filter wins), for staff help desks. Paged with `cursor`/`limit`; the next page's cursor is in
+    `nextCursor` and the `Link` header."""
     return await list_page(gateway, "tickets:list", actor, page, status=status_, assigneeUserId=assigneeUserId)
 
 
 @router.get("/mine", operation_id="listMyTickets", summary="Your own tickets", response_model=Page[Ticket],
             responses=LIST_ERRORS)
 async def list_my_tickets(actor: Annotated[Actor, requires("tickets.readOwn")], gateway: Gateway, page: Pagination) -> dict:
+    """Lists the calling member's own tickets, most recently updated first; a caller without a member profile in this
+    client gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
+    header."""
     return await list_page(gateway, "tickets:listMine", actor, page)
 
 
@@ -87,6 +95,8 @@ async def list_my_tickets(actor: Annotated[Actor, requires("tickets.readOwn")], 
             responses=READ_ERRORS)
 async def get_ticket(ticketId: str, actor: Annotated[Actor, requires("tickets.readAll", "tickets.readOwn")],
                      gateway: Gateway) -> dict:
+    """Returns one ticket: staff may read any of the client's, a member only its own (another's reads as 404
+    `not_found`)."""
     return await gateway.query("tickets:get", {"actor": actor.arg(), "ticketId": ticketId})
 
 
@@ -95,6 +105,8 @@ async def get_ticket(ticketId: str, actor: Annotated[Actor, requires("tickets.re
             responses=LIST_ERRORS)
 async def list_messages(ticketId: str, actor: Annotated[Actor, requires("tickets.readAll", "tickets.readOwn")],
                         gateway: Gateway, page: Pagination) -> dict:
+    """Returns a ticket's message thread, oldest first; staff also see internal notes, members never do. Paged with
+    `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(gateway, "tickets:messages", actor, page, ticketId=ticketId)
 
 
@@ -102,6 +114,8 @@ async def list_messages(ticketId: str, actor: Annotated[Actor, requires("tickets
              status_code=status.HTTP_201_CREATED, response_model=Message, responses=WRITE_ERRORS)
 async def reply(ticketId: str, body: MessageCreate, actor: Annotated[Actor, requires("tickets.reply", "tickets.replyOwn")],
                 gateway: Gateway) -> dict:
+    """Adds a public message to a ticket: a member on its own ticket, staff on any. A member's reply reopens a pending
+    or resolved ticket; a closed ticket takes no replies and fails with 409 `invalid_transition`."""
     return await gateway.mutation("tickets:reply", {"actor": actor.arg(), "ticketId": ticketId, "body": body.body})
 
 
@@ -110,6 +124,8 @@ async def reply(ticketId: str, body: MessageCreate, actor: Annotated[Actor, requ
              response_model=Message, responses=WRITE_ERRORS)
 async def add_internal_note(ticketId: str, body: MessageCreate, actor: Annotated[Actor, requires("tickets.internalNote")],
                             gateway: Gateway) -> dict:
+    """Adds an internal note to a ticket's thread for the client's staff; members never see it, here or in the live
+    stream."""
     return await gateway.mutation("tickets:addInternalNote", {"actor": actor.arg(), "ticketId": ticketId, "body": body.body})
 
 
@@ -119,6 +135,9 @@ async def add_internal_note(ticketId: str, body: MessageCreate, actor: Annotated
 async def change_status(ticketId: str, body: StatusChange,
                         actor: Annotated[Actor, requires("tickets.changeStatus", "tickets.closeOwn")],
                         gateway: Gateway) -> dict:
+    """Moves a ticket through open -> pending -> resolved -> closed; it may be reopened until it is closed, and a closed
+    ticket stays closed. A step the state machine does not allow fails with 409 `invalid_transition`, and a member
+    asking for anything but `closed` gets 403 `forbidden`."""
     return await gateway.mutation("tickets:setStatus", {"actor": actor.arg(), "ticketId": ticketId, "status": body.status})
 
 
@@ -126,6 +145,8 @@ async def change_status(ticketId: str, body: StatusChange,
              response_model=Ticket, responses=WRITE_ERRORS)
 async def assign(ticketId: str, body: Assignment, actor: Annotated[Actor, requires("tickets.assign")],
                  gateway: Gateway) -> dict:
+    """Assigns a ticket to one of the client's staff users (client_admin or client_user), or unassigns it with `null`. A
+    user who is not staff of this client answers 404 `not_found`."""
     return await gateway.mutation(
         "tickets:assign", {"actor": actor.arg(), "ticketId": ticketId, "assigneeUserId": body.assigneeUserId}
     )

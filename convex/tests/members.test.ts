@@ -100,3 +100,26 @@ describe("staff and members", () => {
     expect((await errorOf(t.query(internal.members.get, { actor: world.acme.actors.client_admin, memberId }))).code).toBe("not_found");
   });
 });
+
+describe("the member export", () => {
+  test("client_user pages through every member of its own client only", async () => {
+    await makeMembers(t, world.acme, 3);
+    const first = await t.query(internal.members.exportPage, { actor: world.acme.actors.client_user, page: { cursor: null, numItems: 3 } });
+    const rest = await t.query(internal.members.exportPage, { actor: world.acme.actors.client_user, page: { cursor: first.continueCursor, numItems: 100 } });
+    const emails = [...first.page, ...rest.page].map((m) => m.email);
+    expect(emails).toHaveLength(5);
+    expect(emails.every((e) => !e.endsWith("@globex.test"))).toBe(true);
+  });
+
+  test("members and sponsors may not export", async () => {
+    for (const role of ["member", "sponsor_user"] as const) {
+      expect((await errorOf(t.query(internal.members.exportPage, { actor: world.acme.actors[role], page }))).code).toBe("forbidden");
+    }
+  });
+
+  test("an export is recorded in the audit log with its filter", async () => {
+    await t.mutation(internal.members.recordExport, { actor: world.acme.actors.client_user, status: "active" });
+    const entries = await t.run((ctx) => ctx.db.query("auditLogs").collect());
+    expect(entries.filter((e) => e.action === "member.export").map((e) => e.after)).toEqual([{ status: "active" }]);
+  });
+});
