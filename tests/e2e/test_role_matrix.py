@@ -54,7 +54,8 @@ class Matrix:
                 pass
             return stream.status, None if stream.status == 200 else json.loads(stream.body)
         response = await self.api.request(method, url, json=body, headers=headers)
-        return response.status_code, response.json() if response.content else None
+        is_json = response.headers.get("content-type", "").endswith("json")  # not the CSV export
+        return response.status_code, response.json() if is_json and response.content else None
 
 
 @pytest.fixture(scope="module")

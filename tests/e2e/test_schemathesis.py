@@ -60,7 +60,9 @@ def check_valid_input_accepted(response) -> None:
     never refuse what its schema allows."""
     if response.status_code == 422:
         errors = response.json().get("errors", [])
-        schema_errors = [e for e in errors if "type" in e]
+        # `format: email` cannot say that RFC 6761 reserved names (x@y.test) take no mail; the
+        # BFF's email check refuses them, which is the one rule of its own the schema cannot state.
+        schema_errors = [e for e in errors if "type" in e and "special-use or reserved name" not in e["message"]]
         assert schema_errors == [], f"the schema allows what validation refused: {schema_errors}"
         return
     assert response.status_code < 400 or response.status_code in (401, 403, 404, 409, 429), response.text[:300]
