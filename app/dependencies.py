@@ -7,7 +7,9 @@ from fastapi import Depends, Request
 from app.convex.gateway import ConvexGateway
 
 
-def get_gateway(request: Request) -> ConvexGateway:
+# Dependencies are `async def` even when they do not await: FastAPI runs plain functions in a
+# worker thread, which costs more than the work itself (bench/bff.py).
+async def get_gateway(request: Request) -> ConvexGateway:
     return request.app.state.gateway
 
 

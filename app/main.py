@@ -54,6 +54,7 @@ def create_app(
             connect_timeout_s=settings.convex_connect_timeout_s,
             read_timeout_s=settings.convex_read_timeout_s,
             max_connections=settings.convex_max_connections,
+            http_client=settings.convex_http_client,
             transport=convex_transport,
             breaker=(
                 CircuitBreaker(settings.circuit_breaker_threshold, settings.circuit_breaker_reset_s)

@@ -30,17 +30,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class PageParams:
-    def __init__(
-        self,
-        request: Request,
-        response: Response,
-        cursor: Annotated[
-            str | None, Query(description="Opaque cursor from a previous page's `nextCursor`.", max_length=4096)
-        ] = None,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}, max {MAX_LIMIT}).")
-        ] = DEFAULT_LIMIT,
-    ) -> None:
+    def __init__(self, request: Request, response: Response, cursor: str | None, limit: int) -> None:
         self.cursor = cursor
         self.limit = limit
         self._secret = _secret(request)
@@ -63,7 +53,21 @@ class PageParams:
         return sealed
 
 
-Pagination = Annotated[PageParams, Depends()]
+async def page_params(
+    request: Request,
+    response: Response,
+    cursor: Annotated[
+        str | None, Query(description="Opaque cursor from a previous page's `nextCursor`.", max_length=4096)
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}, max {MAX_LIMIT}).")
+    ] = DEFAULT_LIMIT,
+) -> PageParams:
+    # async: FastAPI runs a plain function dependency in a worker thread, a cost per request.
+    return PageParams(request, response, cursor, limit)
+
+
+Pagination = Annotated[PageParams, Depends(page_params)]
 
 
 def query_key(operation: str, **filters: Any) -> str:

@@ -1,6 +1,7 @@
 """Settings from the environment (and `.env`), one object per process."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     convex_read_timeout_s: float = 10.0
     convex_max_connections: int = 100
     convex_retry_after_s: int = 5
+    # The HTTP client under the gateway: aiohttp holds up under concurrency where httpx's
+    # pool does not (docs/performance.md); httpx is kept for comparison and for tests.
+    convex_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
 
     # Bearer JWTs for users. HS256 with a shared secret in development; a JWKS URL
     # for an RS256/ES256 issuer (Clerk, Auth0, ...) in production.

@@ -5,7 +5,8 @@ with the deployment's admin key, so internal functions are callable. Values are
 encoded and decoded with the official `convex` package's codec, and a function's
 ConvexError comes back as the official `convex.ConvexError`. One pooled async
 client per process; explicit timeouts; queries are retried once when the
-connection could not be made, mutations never.
+connection could not be made, mutations never. The HTTP client underneath is aiohttp
+by default (app/convex/wire.py says why).
 """
 
 import json
@@ -28,6 +29,7 @@ from app.convex.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, open_wire
 from app.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,17 @@ FunctionKind = Literal["query", "mutation", "action"]
 
 # Convex answers a function's own failure with this status (and a JSON body).
 FUNCTION_ERROR_STATUS = 560
+
+
+def decode_value(value: Any, raw: bytes) -> Any:
+    """A Convex JSON value as Python, with the official codec, skipped when it cannot matter.
+
+    Only `{"$integer"|"$float"|"$bytes": ...}` objects need decoding (field names never start
+    with `$`). Without `"$` anywhere in the raw answer there are none, and the codec's walk,
+    which validates every field name character by character, was over half of the BFF's CPU
+    per list request (docs/performance.md). A `"$` inside a string only costs the slow path.
+    """
+    return json_to_convex(value) if b'"$' in raw else value
 
 
 class _CannotConnect(UpstreamUnavailable):
@@ -89,26 +102,28 @@ class ConvexGateway:
         connect_timeout_s: float = 2.0,
         read_timeout_s: float = 10.0,
         max_connections: int = 100,
+        http_client: HttpClient = "aiohttp",
         transport: httpx.AsyncBaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.breaker = breaker
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers={
-                "Authorization": f"Convex {admin_key}",
-                "Convex-Client": f"python-{convex_py_version}",
-                "Content-Type": "application/json",
-            },
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+        headers = {
+            "Authorization": f"Convex {admin_key}",
+            "Convex-Client": f"python-{convex_py_version}",
+            "Content-Type": "application/json",
+        }
+        self._wire = open_wire(
+            http_client,
+            base_url.rstrip("/"),
+            headers,
+            connect_timeout_s=connect_timeout_s,
+            read_timeout_s=read_timeout_s,
+            max_connections=max_connections,
             transport=transport,
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._wire.aclose()
 
     async def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
         # A refused connection sent nothing, so one retry of a read is safe.
@@ -129,12 +144,12 @@ class ConvexGateway:
     async def version(self) -> str:
         """`GET /version`: a cheap reachability probe."""
         try:
-            response = await self._client.get("/version")
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(f"version probe failed: {exc!r}") from exc
-        if response.status_code != 200:
-            raise UpstreamError(f"version probe answered {response.status_code}")
-        return response.text.strip()
+            status, body = await self._wire.request("GET", "/version")
+        except (NotSent, NoAnswer, Broken) as exc:
+            raise UpstreamUnavailable(f"version probe failed: {exc}") from exc
+        if status != 200:
+            raise UpstreamError(f"version probe answered {status}")
+        return body.decode(errors="replace").strip()
 
     async def _call(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
         if self.breaker is None:
@@ -146,39 +161,38 @@ class ConvexGateway:
             encoded = convex_to_json(args or {})
         except ValueError as exc:  # an int beyond 2^53 that no model bounded: the caller's input
             raise Problem(422, "validation", str(exc)) from exc
-        body = {"path": path, "args": encoded, "format": "convex_encoded_json"}
+        body = json.dumps({"path": path, "args": encoded, "format": "convex_encoded_json"}).encode()
         try:
-            response = await self._client.post(f"/api/{kind}", json=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _CannotConnect(f"{kind} {path}: cannot connect: {exc!r}") from exc
-        except httpx.TimeoutException as exc:
+            status, answer = await self._wire.request("POST", f"/api/{kind}", body)
+        except NotSent as exc:
+            raise _CannotConnect(f"{kind} {path}: cannot connect: {exc}") from exc
+        except NoAnswer as exc:
             if kind != "query":
-                raise MutationOutcomeUnknown(f"{kind} {path}: timed out: {exc!r}") from exc
-            raise UpstreamTimeout(f"{kind} {path}: timed out: {exc!r}") from exc
-        except httpx.TransportError as exc:
+                raise MutationOutcomeUnknown(f"{kind} {path}: timed out: {exc}") from exc
+            raise UpstreamTimeout(f"{kind} {path}: timed out: {exc}") from exc
+        except Broken as exc:
             # The request may have reached Convex (reset mid-response, ...).
             if kind != "query":
-                raise MutationOutcomeUnknown(f"{kind} {path}: {exc!r}") from exc
-            raise UpstreamError(f"{kind} {path}: transport error: {exc!r}") from exc
-        return self._decode(kind, path, response)
+                raise MutationOutcomeUnknown(f"{kind} {path}: {exc}") from exc
+            raise UpstreamError(f"{kind} {path}: transport error: {exc}") from exc
+        return self._decode(kind, path, status, answer)
 
     @staticmethod
-    def _decode(kind: FunctionKind, path: str, response: httpx.Response) -> Any:
-        status = response.status_code
+    def _decode(kind: FunctionKind, path: str, status: int, body: bytes) -> Any:
         if status in (429, 503):
             raise UpstreamUnavailable(f"{kind} {path}: Convex answered {status}")
         try:
             # Convex JSON has no plain integers (int64 travels as {"$integer": ...});
             # a number is a float64 even when written without a fraction.
-            payload = json.loads(response.content, parse_int=float)
+            payload = json.loads(body, parse_int=float)
         except ValueError:
             raise UpstreamError(
-                f"{kind} {path}: {status} with a body that is not JSON: {response.text[:200]!r}"
+                f"{kind} {path}: {status} with a body that is not JSON: {body[:200]!r}"
             ) from None
         if not isinstance(payload, dict):
             raise UpstreamError(f"{kind} {path}: {status} with unexpected JSON")
         if status == 200 and payload.get("status") == "success":
-            return json_to_convex(payload.get("value"))
+            return decode_value(payload.get("value"), body)
         # Convex Cloud answers a function's failure with 560; the open-source backend
         # with 200. Both carry {status: "error", errorMessage, errorData?}.
         if status in (200, FUNCTION_ERROR_STATUS) and payload.get("status") == "error":

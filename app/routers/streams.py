@@ -34,7 +34,7 @@ PING_S = 15
 STREAM_ERRORS = problem_responses(401, 403, 404, 422, 429, 502, 503, 504)
 
 
-def get_live_hub(request: Request) -> LiveHub:
+async def get_live_hub(request: Request) -> LiveHub:
     return request.app.state.live_hub
 
 

@@ -117,3 +117,17 @@ async def test_actor_is_cached_so_a_second_call_makes_no_convex_call(client, con
         response = await client.get("/v1/me/capabilities", params={"client": "acme"}, headers=bearer(make_token()))
         assert response.status_code == 200
     assert route.call_count == 1
+
+
+async def test_a_verified_token_is_remembered_but_never_past_its_expiry(settings):
+    import asyncio
+
+    from app.auth.tokens import InvalidToken, TokenVerifier
+
+    verifier = TokenVerifier(settings.model_copy(update={"jwt_leeway_s": 0}))
+    token = make_token(exp=int(time.time()) + 1)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first  # remembered: not verified again
+    await asyncio.sleep(1.1)
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
