@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test test-convex test-python typecheck codegen token clean
+.PHONY: install run test test-convex test-python typecheck codegen token clean bench
 
 install: $(PY_STAMP) $(NODE_STAMP) .env
 
@@ -33,6 +33,10 @@ test-convex: $(NODE_STAMP)
 
 test-python: $(PY_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
+
+# Benchmarks on 127.0.0.1, quick by default (a few minutes); BENCH=full runs longer.
+bench: install
+	$(PY) -m bench.run
 
 token: $(PY_STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=member@acme.test" >&2; exit 2; }

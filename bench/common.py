@@ -21,6 +21,7 @@ class Figures:
     requests: int
     seconds: float
     latencies_ms: list[float]
+    cpu_us: float | None = None  # CPU of the server under test per request, when measured
 
     @property
     def rps(self) -> float:
@@ -32,8 +33,9 @@ class Figures:
 
     def row(self) -> str:
         return (
-            f"{self.name:<28} c={self.concurrency:<3} {self.rps:>9.0f} rps  "
+            f"{self.name:<44} c={self.concurrency:<3} {self.rps:>9.0f} rps  "
             f"p50 {self.pct(0.5):>7.2f} ms  p99 {self.pct(0.99):>7.2f} ms  (n={self.requests})"
+            + (f"  {self.cpu_us:6.0f} µs CPU/req" if self.cpu_us is not None else "")
         )
 
 
@@ -69,6 +71,19 @@ async def closed_loop(
             await call()
             latencies.append((time.perf_counter() - start) * 1000)
 
+    async def progress() -> None:
+        # One status line while the load runs, on stderr so tables stay clean.
+        while True:
+            left = max(0.0, deadline - time.perf_counter())
+            sys.stderr.write(f"\r  {name} c={concurrency}: {len(latencies)} requests, {left:4.1f} s left ")
+            sys.stderr.flush()
+            await asyncio.sleep(0.5)
+
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    ticker = asyncio.create_task(progress())
+    try:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    finally:
+        ticker.cancel()
+        sys.stderr.write("\r" + " " * 90 + "\r")
     return Figures(name, concurrency, len(latencies), time.perf_counter() - started, latencies)

@@ -1,5 +1,6 @@
-"""The product as `make run` starts it, for benches: the embedded backend with demo data and
-the BFF under uvicorn in its own process, both on 127.0.0.1 free ports."""
+"""The BFF in its own process for benches, on 127.0.0.1 free ports: under uvicorn (uvloop,
+httptools) or granian, 1 or 2 workers, in front of the embedded backend with demo data
+(`running_stack`) or any Convex URL such as the canned stub (`running_bff`)."""
 
 import os
 import subprocess
@@ -19,6 +20,12 @@ JWT_SECRET = "bench-hs256-secret-bench-hs256-secret-bench-hs256-secret-012345"
 ISSUER, AUDIENCE = "http://127.0.0.1/bench-issuer", "member-platform"
 
 
+def token(email: str) -> dict[str, str]:
+    now = int(time.time())
+    claims = {"sub": f"user|{email}", "email": email, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 3600}
+    return {"Authorization": f"Bearer {jwt.encode(claims, JWT_SECRET, algorithm='HS256')}"}
+
+
 @dataclass
 class Stack:
     bff_url: str
@@ -26,56 +33,81 @@ class Stack:
     bff_pid: int
 
     def token(self, email: str) -> dict[str, str]:
-        now = int(time.time())
-        claims = {"sub": f"user|{email}", "email": email, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 3600}
-        return {"Authorization": f"Bearer {jwt.encode(claims, JWT_SECRET, algorithm='HS256')}"}
+        return token(email)
+
+    def _pids(self) -> list[int]:
+        """The server process and its workers."""
+        children = []
+        for task in os.listdir(f"/proc/{self.bff_pid}/task"):
+            try:
+                children += [int(p) for p in open(f"/proc/{self.bff_pid}/task/{task}/children").read().split()]
+            except OSError:
+                pass
+        return [self.bff_pid, *children]
 
     def rss_mb(self) -> float:
-        with open(f"/proc/{self.bff_pid}/status") as status:
-            line = next(line for line in status if line.startswith("VmRSS:"))
-        return int(line.split()[1]) / 1024
+        total = 0
+        for pid in self._pids():
+            with open(f"/proc/{pid}/status") as status:
+                total += int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
+        return total / 1024
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds the BFF process has used."""
-        fields = open(f"/proc/{self.bff_pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds used by the BFF's processes."""
+        total = 0
+        for pid in self._pids():
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+
+def _command(server: str, port: int, workers: int, factory: str) -> list[str]:
+    if server == "granian":
+        return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
+                "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--log-level", "warning",
+                "--no-ws", factory]
+    return [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+            "--no-access-log"]
+
+
+@contextmanager
+def running_bff(convex_url: str, *, server: str = "uvicorn", workers: int = 1, cpus: set[int] | None = None,
+                factory: str = "app.main:app_factory", **settings: str) -> Iterator[Stack]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "CONVEX_URL": convex_url,
+        "CONVEX_ADMIN_KEY": ADMIN_KEY,
+        "JWT_HS256_SECRET": JWT_SECRET,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+        "JWT_ALGORITHMS": '["HS256"]',
+        "LOG_LEVEL": "WARNING",
+        **{key.upper(): value for key, value in settings.items()},
+    }
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus and hasattr(os, "sched_setaffinity") else None
+    process = subprocess.Popen(_command(server, port, workers, factory), env=env, preexec_fn=pin)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the BFF did not become ready")
+            time.sleep(0.1)
+        yield Stack(url, convex_url, process.pid)
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 @contextmanager
 def running_stack(server: str = "uvicorn", **settings: str) -> Iterator[Stack]:
-    with embedded_backend(ADMIN_KEY, seed=True) as backend:
-        port = free_port()
-        env = {
-            **os.environ,
-            "CONVEX_URL": backend.url,
-            "CONVEX_ADMIN_KEY": ADMIN_KEY,
-            "JWT_HS256_SECRET": JWT_SECRET,
-            "JWT_ISSUER": ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-            "JWT_ALGORITHMS": '["HS256"]',
-            "LOG_LEVEL": "WARNING",
-            **{key.upper(): value for key, value in settings.items()},
-        }
-        if server == "granian":
-            command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-                       "--port", str(port), "--log-level", "warning", "app.main:app_factory"]
-        else:
-            command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:app_factory", "--host", "127.0.0.1",
-                       "--port", str(port), "--log-level", "warning", "--no-access-log"]
-        process = subprocess.Popen(command, env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the BFF did not become ready")
-                time.sleep(0.1)
-            yield Stack(url, backend.url, process.pid)
-        finally:
-            process.terminate()
-            process.wait(10)
+    """The product as `make run` starts it: the embedded backend with demo data and the BFF."""
+    with embedded_backend(ADMIN_KEY, seed=True) as backend, running_bff(backend.url, server=server, **settings) as stack:
+        yield stack

@@ -1,6 +1,7 @@
 """An upstream that answers canned Convex responses instantly (aiohttp, own process).
 
-`python -m bench.upstream_stub PORT [CPU]` — pinned to one core, away from the client.
+`python -m bench.upstream_stub PORT [CPU]`: pinned to one core, away from the BFF. It answers
+each function with its canned value (bench/canned.py), so the BFF's real routes run.
 """
 
 import json
@@ -9,24 +10,14 @@ import sys
 
 from aiohttp import web
 
-CANNED = json.dumps(
-    {
-        "status": "success",
-        "value": {
-            "page": [
-                {"id": f"{i};courses", "title": f"Course {i}", "status": "published", "cpdPoints": 5.0, "createdAt": 1.7e12}
-                for i in range(30)
-            ],
-            "isDone": False,
-            "continueCursor": "cursor",
-        },
-        "logLines": [],
-    }
-).encode()
+from bench.canned import BODIES, encoded
+
+DEFAULT = encoded("courses:list")
 
 
-async def answer(_: web.Request) -> web.Response:
-    return web.Response(body=CANNED, content_type="application/json")
+async def answer(request: web.Request) -> web.Response:
+    path = json.loads(await request.read()).get("path", "")
+    return web.Response(body=BODIES.get(path, DEFAULT), content_type="application/json")
 
 
 def main() -> None:

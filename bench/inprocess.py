@@ -1,0 +1,31 @@
+"""The BFF with Convex replaced by canned answers in process: the framework's ceiling for the
+same routes (auth, actor, validation, serialisation all run; no network).
+
+`uvicorn --factory bench.inprocess:app_factory`: the gateway's wire answers from
+bench/canned.py without a socket.
+"""
+
+import json
+
+from fastapi import FastAPI
+
+import app.convex.gateway as gateway_module
+from app.main import app_factory as real_factory
+from bench.canned import BODIES, encoded
+
+DEFAULT = encoded("courses:list")
+
+
+class CannedWire:
+    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        if method == "GET":
+            return 200, b"canned"
+        return 200, BODIES.get(json.loads(body or b"{}").get("path", ""), DEFAULT)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def app_factory() -> FastAPI:
+    gateway_module.open_wire = lambda *args, **kwargs: CannedWire()
+    return real_factory()
