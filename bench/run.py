@@ -82,9 +82,12 @@ async def main() -> None:
     section("Targets")
     route = "list courses"
     bff32 = found[f"BFF -> stub (aiohttp)|{route}|32|rps"]
+    gateway32 = {row.name: row.rps for row in transport_rows if row.concurrency == 32}
     targets = [
         ("BFF throughput >= 0.5x the in-process ceiling at c=32",
          bff32 / found[f"BFF canned in process|{route}|32|rps"], 0.5, "x", ">="),
+        ("Gateway throughput >= 6x over httpx's default transport, c=32",
+         gateway32["gateway/aiohttp (default)"] / gateway32["gateway/httpx default transport"], 6.0, "x", ">="),
         ("BFF throughput >= 6x the same BFF over httpx's default transport, c=32",
          bff32 / found[f"BFF -> stub (httpx)|{route}|32|rps"], 6.0, "x", ">="),
         ("Added latency per hop p50 <= 0.6 ms at c=1",
