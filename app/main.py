@@ -1,5 +1,6 @@
 """The FastAPI application: middleware, error handlers, routers, lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,8 +13,8 @@ from app.auth.actor import ActorResolver
 from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import CircuitBreaker, ConvexGateway
-from app.live.hub import LiveHub
 from app.docs_ui import install_docs
+from app.live.hub import LiveHub
 from app.logging_setup import configure_logging
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
@@ -36,6 +37,15 @@ from app.routers import (
     tickets,
 )
 from app.settings import Settings, get_settings
+
+
+def tune_gc() -> None:
+    """Move everything built at start-up (modules, routes, pydantic schemas) out of the cyclic
+    collector's reach, and collect the young generation less often: full collections no
+    longer walk the whole app, which halved p99 at c=32 (95 -> 47 ms, docs/performance.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 50)
 
 
 def create_app(
@@ -80,6 +90,8 @@ def create_app(
         )
         app.state.token_verifier = TokenVerifier(settings)
         app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)
+        if settings.gc_freeze_at_startup:
+            tune_gc()
         try:
             yield
         finally:

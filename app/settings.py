@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # start there). Empty: this deployment's own origin ("/").
     api_servers: list[str] = []
 
+    # Freeze start-up objects out of the garbage collector's walks (see app.main.tune_gc).
+    gc_freeze_at_startup: bool = True
+
     log_level: str = "INFO"
     environment: str = "development"
 
