@@ -13,14 +13,15 @@ const entryView = viewOf(auditLogsFields, ["clientId"] as const);
 const toView = toViewOf(["clientId"] as const);
 
 /**
- * Newest first. One filter at a time is an index range (entityType, action, actor
- * user or actor key), combined with an optional time range on `at`.
+ * Newest first. One filter at a time is an index range (an entity type, optionally with its
+ * id; an action; an actor user or actor key), combined with an optional time range on `at`.
  */
 export const list = clientQuery({
   capability: "audit.read",
   args: {
     page: pageArgs,
     entityType: v.optional(v.string()),
+    entityId: v.optional(v.string()),
     action: v.optional(v.string()),
     actorUserId: v.optional(v.string()),
     actorApiKeyId: v.optional(v.string()),
@@ -28,8 +29,11 @@ export const list = clientQuery({
     to: v.optional(v.number()),
   },
   returns: pageOf(entryView),
-  handler: async (ctx, { page, entityType, action, actorUserId, actorApiKeyId, from, to }) => {
+  handler: async (ctx, { page, entityType, entityId, action, actorUserId, actorApiKeyId, from, to }) => {
     const clientId = ctx.actor.clientId;
+    if (entityId !== undefined && entityType === undefined) {
+      fail("validation", "entityId needs its entityType (an entity is a type and an id)", { field: "entityId" });
+    }
     const filters = [entityType, action, actorUserId, actorApiKeyId].filter((f) => f !== undefined);
     if (filters.length > 1) {
       fail("validation", "Filter by one of entityType, action, actorUserId, actorApiKeyId at a time", { field: "entityType" });
@@ -43,7 +47,11 @@ export const list = clientQuery({
     if (userId === null || keyId === null) return { page: [], isDone: true, continueCursor: "" };
     const logs = ctx.db.query("auditLogs");
     const query =
-      entityType !== undefined
+      entityType !== undefined && entityId !== undefined
+        ? logs.withIndex("by_clientId_entityType_entityId_at", (q) =>
+            time(q.eq("clientId", clientId).eq("entityType", entityType).eq("entityId", entityId)),
+          )
+        : entityType !== undefined
         ? logs.withIndex("by_clientId_entityType_at", (q) => time(q.eq("clientId", clientId).eq("entityType", entityType)))
         : action !== undefined
           ? logs.withIndex("by_clientId_action_at", (q) => time(q.eq("clientId", clientId).eq("action", action)))

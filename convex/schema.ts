@@ -332,6 +332,7 @@ export default defineSchema({
   auditLogs: defineTable(auditLogsFields)
     .index("by_clientId_at", ["clientId", "at"])
     .index("by_clientId_entityType_at", ["clientId", "entityType", "at"])
+    .index("by_clientId_entityType_entityId_at", ["clientId", "entityType", "entityId", "at"])
     .index("by_clientId_action_at", ["clientId", "action", "at"])
     .index("by_clientId_actorUserId_at", ["clientId", "actorUserId", "at"])
     .index("by_clientId_actorApiKeyId_at", ["clientId", "actorApiKeyId", "at"]),

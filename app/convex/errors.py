@@ -69,7 +69,7 @@ class MutationOutcomeUnknown(UpstreamError):
     )
 
 
-def problem_from_convex_error(error: ConvexError) -> Problem:
+def problem_from_convex_error(error: ConvexError, request: Request | None = None) -> Problem:
     data: Any = error.data
     code = data.get("code") if isinstance(data, dict) else None
     status = CONVEX_ERROR_STATUS.get(code) if isinstance(code, str) else None
@@ -82,7 +82,10 @@ def problem_from_convex_error(error: ConvexError) -> Problem:
     if "field" in extra and code == "validation":
         from app.problems import FieldError
 
-        return Problem(status, code, detail, errors=[FieldError(field=f"body.{extra.pop('field')}", message=detail)], extra=extra)
+        field = extra.pop("field")
+        # Convex names the argument; the request says where it came from (filters are query parameters).
+        where = "query" if request is not None and field in request.query_params else "body"
+        return Problem(status, code, detail, errors=[FieldError(field=f"{where}.{field}", message=detail)], extra=extra)
     return Problem(status, code, detail, extra=extra)
 
 
@@ -93,7 +96,7 @@ def _is_plain(value: Any) -> bool:
 def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     @app.exception_handler(ConvexError)
     async def _convex_error(request: Request, exc: ConvexError) -> JSONResponse:
-        return problem_response(request, problem_from_convex_error(exc))
+        return problem_response(request, problem_from_convex_error(exc, request))
 
     @app.exception_handler(UpstreamError)
     async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:

@@ -85,7 +85,8 @@ async def list_audit_log(
     actor: Annotated[Actor, requires("audit.read")],
     gateway: Gateway,
     page: Pagination,
-    entityType: Annotated[str | None, Query(max_length=64)] = None,
+    entityType: Annotated[str | None, Query(max_length=64, examples=["registration"])] = None,
+    entityId: Annotated[str | None, Query(max_length=64, description="With `entityType`: one entity's history.")] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     actorUserId: Annotated[str | None, Query(max_length=64)] = None,
     actorApiKeyId: Annotated[str | None, Query(max_length=64)] = None,
@@ -93,9 +94,9 @@ async def list_audit_log(
     to: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="ms, exclusive")] = None,
 ) -> dict:
     """Lists who did what and when in the client, newest first, with before/after summaries. Filter by at most one of
-    `entityType`, `action`, `actorUserId` or `actorApiKeyId` (more gives 422 `validation`), plus an optional `from`/`to`
-    time range. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    `entityType` (with `entityId` for one entity's history), `action`, `actorUserId` or `actorApiKeyId` (more gives
+    422 `validation`), plus an optional `from`/`to` time range. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(
         gateway, "audit:list", actor, page,
-        entityType=entityType, action=action, actorUserId=actorUserId, actorApiKeyId=actorApiKeyId, **{"from": from_}, to=to,
+        entityType=entityType, entityId=entityId, action=action, actorUserId=actorUserId, actorApiKeyId=actorApiKeyId, **{"from": from_}, to=to,
     )

@@ -53,6 +53,17 @@ async def test_the_audit_log_records_who_did_what(api):
     assert (await api.get("/v1/clients/acme/audit-log", headers=STAFF)).status_code == 403
 
 
+async def test_one_entitys_history_reads_from_the_audit_log(api):
+    created = await api.post("/v1/clients/acme/sponsors", json={"name": "History Ltd"}, headers=ADMIN)
+    sponsor = created.json()["id"]
+    await api.patch(f"/v1/clients/acme/sponsors/{sponsor}", json={"tier": "gold"}, headers=ADMIN)
+    await api.post("/v1/clients/acme/sponsors", json={"name": "Someone Else"}, headers=ADMIN)
+    history = await api.get("/v1/clients/acme/audit-log", params={"entityType": "sponsor", "entityId": sponsor}, headers=ADMIN)
+    assert [(e["action"], e["entityId"]) for e in history.json()["items"]] == [("sponsor.update", sponsor), ("sponsor.create", sponsor)]
+    alone = await api.get("/v1/clients/acme/audit-log", params={"entityId": sponsor}, headers=ADMIN)
+    assert alone.status_code == 422 and alone.json()["errors"][0]["field"] == "query.entityId"
+
+
 async def test_two_audit_filters_at_once_are_refused(api):
     response = await api.get("/v1/clients/acme/audit-log", params={"entityType": "category", "action": "x"}, headers=ADMIN)
     assert response.status_code == 422 and response.json()["code"] == "validation"

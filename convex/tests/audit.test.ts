@@ -1,0 +1,32 @@
+// DOMAIN.md: every change leaves a record; client_admin reads its client's audit log.
+import { beforeEach, describe, expect, test } from "vitest";
+import { internal } from "../_generated/api";
+import { errorOf } from "./content.setup";
+import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
+
+let t: Backend;
+let world: World;
+beforeEach(async () => {
+  t = newBackend();
+  world = await seedWorld(t);
+});
+
+const page = { cursor: null };
+
+describe("the audit log", () => {
+  test("one entity's history, newest first, and nothing of another entity or client", async () => {
+    const admin = world.acme.actors.client_admin;
+    const member = await t.mutation(internal.members.create, { actor: admin, firstName: "Ada", lastName: "Audit", email: "ada@audit.example" });
+    await t.mutation(internal.members.update, { actor: admin, memberId: member.id, firstName: "Adah" });
+    await t.mutation(internal.members.create, { actor: admin, firstName: "Other", lastName: "One", email: "other@audit.example" });
+    const history = await t.query(internal.audit.list, { actor: admin, page, entityType: "member", entityId: member.id });
+    expect(history.page.map((e) => e.action)).toEqual(["member.update", "member.create"]);
+    const fromGlobex = await t.query(internal.audit.list, { actor: world.globex.actors.client_admin, page, entityType: "member", entityId: member.id });
+    expect(fromGlobex.page).toEqual([]);
+  });
+
+  test("an entity id without its type is refused, naming the argument", async () => {
+    const err = await errorOf(t.query(internal.audit.list, { actor: world.acme.actors.client_admin, page, entityId: "x" }));
+    expect(err).toMatchObject({ code: "validation", field: "entityId" });
+  });
+});
