@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -130,6 +130,7 @@ def test_sequences_of_calls_linked_by_ids_stay_within_the_schema(api_schema):
     (links it infers from the schema), e.g. create an event, publish it, register for it."""
 
     calls: list[str] = []
+    failures: list[str] = []
 
     class Scenario(api_schema.as_state_machine()):
         def before_call(self, case) -> None:
@@ -138,9 +139,25 @@ def test_sequences_of_calls_linked_by_ids_stay_within_the_schema(api_schema):
                 prepare_valid_case(case)
 
         def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
-            validate(case, response, transport_kwargs=kwargs or None, recorder=self.recorder)
+            try:
+                validate(case, response, transport_kwargs=kwargs or None, recorder=self.recorder)
+            except BaseException as failure:
+                # Kept here: a live API's state moves on, so hypothesis may fail to replay the
+                # sequence and report only that; this is the failure it was replaying.
+                failures.append(f"{case.method} {case.formatted_path} query={case.query} body={case.body!r}"[:300]
+                                + f" -> {response.status_code} {response.text[:300]}: {str(failure)[:300]}")
+                raise
 
-    Scenario.run(settings=settings(max_examples=40, stateful_step_count=6, deadline=None, database=None,
-                                   suppress_health_check=list(HealthCheck)))
+    try:
+        Scenario.run(settings=settings(max_examples=40, stateful_step_count=6, deadline=None, derandomize=True,
+                                       suppress_health_check=list(HealthCheck)))
+    except FlakyStrategyDefinition:
+        # hypothesis checks that the same choices lead to the same rules; against a live API
+        # whose data grows with every call, a link's precondition (the earlier answer) can
+        # differ, and it stops generating. Every call made until then passed every check.
+        assert failures == [], "\n".join(failures)
+    except BaseException:
+        assert failures == [], "\n".join(failures)
+        raise
     print(f"schemathesis stateful: {len(calls)} calls over {len(set(calls))} operations")
-    assert len(set(calls)) > 20
+    assert len(calls) > 100 and len(set(calls)) > 20
