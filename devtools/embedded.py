@@ -47,7 +47,7 @@ def embedded_backend(
 ) -> Iterator[EmbeddedBackend]:
     """Run the embedded backend until the block exits; yields once it is ready."""
     port = port or free_port()
-    args = [_tsx(), "devbackend/src/main.ts", "--port", str(port)]
+    args = [_tsx(), "devbackend/src/main.ts", "--port", str(port), "--exit-with-parent"]
     if not seed:
         args.append("--no-seed")
     if convex_dir is not None:
@@ -56,6 +56,9 @@ def embedded_backend(
         args,
         cwd=ROOT,
         env={**os.environ, "CONVEX_ADMIN_KEY": admin_key},
+        # Never written: when this process dies, however it dies, the pipe closes and the
+        # backend stops itself (--exit-with-parent).
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,4 +1,4 @@
-// `tsx devbackend/src/main.ts [--port 3210] [--no-seed] [--convex-dir convex]`
+// `tsx devbackend/src/main.ts [--port 3210] [--no-seed] [--convex-dir convex] [--exit-with-parent]`
 // The embedded development backend. In memory, for development and tests only.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -10,6 +10,9 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     "no-seed": { type: "boolean", default: false },
     "convex-dir": { type: "string", default: "convex" },
+    // Stop when stdin closes: the process that started us (make run, a test session) is gone,
+    // even if it was killed before it could stop us, so no backend is left holding the port.
+    "exit-with-parent": { type: "boolean", default: false },
   },
 });
 
@@ -50,12 +53,15 @@ console.log(
 console.log(`devbackend ready on ${embedded.url}`);
 
 let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`devbackend: ${signal}, shutting down`);
-    await embedded.close();
-    process.exit(0);
-  });
+async function stop(reason: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`devbackend: ${reason}, shutting down`);
+  await embedded.close();
+  process.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal));
+if (values["exit-with-parent"]) {
+  process.stdin.on("end", () => stop("parent gone (stdin closed)"));
+  process.stdin.resume();
 }

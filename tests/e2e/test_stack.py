@@ -52,3 +52,31 @@ async def test_foreign_category_id_reads_like_a_missing_one(api):
         return {k: v for k, v in body.items() if k != "requestId"}
 
     assert strip(foreign.json()) == strip(missing.json())
+
+
+def test_the_embedded_backend_stops_when_its_starter_is_killed():
+    """`make run` or a test session killed outright must not leave a backend holding its port."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from devtools.embedded import ROOT, free_port
+
+    port = free_port()
+    starter = (
+        "import os, signal\n"
+        "from devtools.embedded import embedded_backend\n"
+        f"with embedded_backend('k', port={port}, seed=False):\n"
+        "    print('up', flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", starter], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "up" in run.stdout
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return  # nothing listens any more
+        time.sleep(0.2)
+    raise AssertionError(f"the backend on port {port} outlived its starter")
