@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -59,6 +60,17 @@ async def bff_app(e2e_settings: Settings) -> AsyncIterator[Any]:
 async def api(bff_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bff_app), base_url="http://bff.test") as client:
         yield client
+
+
+@asynccontextmanager
+async def bff_process(settings: Settings, *, raise_app_exceptions: bool = True, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Another BFF process on the same Convex deployment (its own caches, nothing shared in
+    memory), started with `overrides` on top of `settings`."""
+    app = create_app(settings.model_copy(update=overrides))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
+            yield client
 
 
 def token_for(email: str) -> str:

@@ -9,13 +9,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from app.main import create_app
 from app.settings import Settings
 
 from ..fault_proxy import FaultProxy, fault_proxy
-from .conftest import as_user
+from .conftest import as_user, bff_process
 
 MEMBER = as_user("member@acme.test")
 READ_TIMEOUT_S = 1.0  # generous: "pass" calls must never time out on a loaded CI machine
@@ -31,11 +29,8 @@ async def bff(settings: Settings, convex_url: str) -> AsyncIterator[httpx.AsyncC
         "circuit_breaker_enabled": False,
         "rate_limit_enabled": False,
     }
-    app = create_app(settings.model_copy(update=overrides))
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
-            yield client
+    async with bff_process(settings, **overrides) as client:
+        yield client
 
 
 @pytest.fixture

@@ -7,11 +7,8 @@ import uuid
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from app.main import create_app
-
-from .conftest import as_user
+from .conftest import as_user, bff_process
 
 ADMIN, STAFF = as_user("admin@acme.test"), as_user("staff@acme.test")
 URL = "/v1/clients/acme/exports/members"
@@ -58,11 +55,8 @@ async def test_members_and_sponsors_may_not_export(api, who):
 
 
 async def test_an_export_beyond_the_limit_is_cut_not_passed_off_as_complete(e2e_settings):
-    app = create_app(e2e_settings.model_copy(update={"export_max_rows": 150}))
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
-            async with client.stream("GET", URL, headers=STAFF) as response:
-                assert response.status_code == 200
-                body = b"".join([chunk async for chunk in response.aiter_bytes()])
+    async with bff_process(e2e_settings, raise_app_exceptions=False, export_max_rows=150) as client:
+        async with client.stream("GET", URL, headers=STAFF) as response:
+            assert response.status_code == 200
+            body = b"".join([chunk async for chunk in response.aiter_bytes()])
     assert body.count(b"\r\n") <= 101  # the header and the first page, never a "complete" file

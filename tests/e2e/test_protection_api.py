@@ -3,28 +3,14 @@ they hold across BFF processes and restarts (DESIGN.md decision 8, docs/security
 
 import hashlib
 import uuid
-from contextlib import asynccontextmanager
-
-import httpx
-from asgi_lifespan import LifespanManager
 
 from app.convex.gateway import ConvexGateway
-from app.main import create_app
 
-from .conftest import as_user
+from .conftest import as_user, bff_process
 from .test_events_api import new_published_event
 
 MEMBER, MEMBER2, STAFF = (as_user(f"{u}@acme.test") for u in ("member", "member2", "staff"))
 TICKETS = "/v1/clients/acme/tickets"
-
-
-@asynccontextmanager
-async def bff_process(settings, **overrides):
-    """Another BFF process on the same Convex deployment (its own caches, nothing shared in memory)."""
-    app = create_app(settings.model_copy(update=overrides))
-    async with LifespanManager(app) as manager:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test") as client:
-            yield client
 
 
 def keyed(headers: dict, key: str) -> dict:
