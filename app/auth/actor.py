@@ -60,10 +60,11 @@ class ActorResolver:
         self._cache[key] = actor
         return actor
 
-    async def api_key_is_active(self, principal: Principal) -> bool:
-        """Asked only when no actor was found: tells a dead key (401) from another client's (404)."""
-        found = await self._gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
-        return found is not None
+    async def api_key_principal(self, principal: Principal) -> dict[str, Any] | None:
+        """The client and role of an active API key; None for an unknown or revoked one. Not
+        cached: asked by `/v1/me`, and only when no actor was found, to tell a dead key (401)
+        from another client's (404)."""
+        return await self._gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
 
     def forget(self, principal: Principal | None = None) -> None:
         if principal is None:
@@ -86,7 +87,7 @@ async def resolve_or_refuse(resolver: ActorResolver, principal: Principal, clien
     """The actor, or 401 for a dead API key, or 404 for a client the principal is not in."""
     actor = await resolver.resolve(principal, client)
     if actor is None:
-        if principal.kind == "api_key" and not await resolver.api_key_is_active(principal):
+        if principal.kind == "api_key" and await resolver.api_key_principal(principal) is None:
             raise unknown_api_key()
         raise client_not_found(client)
     return actor

@@ -48,12 +48,12 @@ class MyCapabilities(BaseModel):
     response_model=Me,
     responses=problem_responses(401, 502, 503, 504),
 )
-async def get_me(principal: CurrentPrincipal, gateway: Gateway) -> Me:
+async def get_me(request: Request, principal: CurrentPrincipal, gateway: Gateway) -> Me:
     """Returns who the caller is: for a signed-in user its email, name, platform-admin flag and every client it belongs
     to with its role there; for an API key the one client and role the key acts with. Integrators call it first to learn
     the client slugs for `/v1/clients/{client}/...`; a revoked or unknown API key gets 401 `unauthenticated`."""
     if principal.kind == "api_key":
-        found = await gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
+        found = await request.app.state.actor_resolver.api_key_principal(principal)
         if found is None:
             raise unknown_api_key()
         return Me(kind="api_key", memberships=[Membership(**found)])
