@@ -38,9 +38,8 @@ async def load(name: str, url: str, headers: dict[str, str], concurrency: int, s
         cpu_before = stack.cpu_s() if stack else 0.0
         figures = await closed_loop(name, call, concurrency, seconds)
         if stack:
-            # Warm-up requests run before the timed part; count the CPU of the timed part only
-            # by measuring after warm-up would need a hook; the warm-up is ≤ 5% of requests.
-            figures.cpu_us = (stack.cpu_s() - cpu_before) * 1e6 / (figures.requests + min(200, concurrency * 5))
+            # The server's CPU covers the warm-up calls too, so they count in the division.
+            figures.cpu_us = (stack.cpu_s() - cpu_before) * 1e6 / (figures.requests + figures.warm_up)
         return figures
 
 

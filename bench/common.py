@@ -22,6 +22,7 @@ class Figures:
     seconds: float
     latencies_ms: list[float]
     cpu_us: float | None = None  # CPU of the server under test per request, when measured
+    warm_up: int = 0  # untimed calls made before the timed ones
 
     @property
     def rps(self) -> float:
@@ -60,7 +61,8 @@ async def closed_loop(
     name: str, call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
 ) -> Figures:
     """`concurrency` workers call back to back for `seconds` (after a short warm-up)."""
-    for _ in range(min(200, concurrency * 5)):
+    warm_up = min(200, concurrency * 5)
+    for _ in range(warm_up):
         await call()
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -86,4 +88,4 @@ async def closed_loop(
     finally:
         ticker.cancel()
         sys.stderr.write("\r" + " " * 90 + "\r")
-    return Figures(name, concurrency, len(latencies), time.perf_counter() - started, latencies)
+    return Figures(name, concurrency, len(latencies), time.perf_counter() - started, latencies, warm_up=warm_up)

@@ -29,6 +29,11 @@ def print_rows(rows: list[Figures]) -> None:
         print(row.row(), flush=True)
 
 
+def records(rows: list[Figures]) -> list[dict]:
+    """Rows as JSON records for bench/results.json (latencies included, for later charts)."""
+    return [vars(r) | {"rps": r.rps, "p50": r.pct(0.5), "p99": r.pct(0.99)} for r in rows]
+
+
 def data_cost() -> str:
     run = subprocess.run(["npx", "vitest", "run", "--config", "bench/convex/vitest.config.ts"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -42,7 +47,7 @@ async def main() -> None:
 
     section("Transports: the gateway over each HTTP client, canned upstream stub (client on core 0)")
     transport_rows = await transports.measure()
-    results["transports"] = [vars(r) | {"rps": r.rps, "p50": r.pct(0.5), "p99": r.pct(0.99)} for r in transport_rows]
+    results["transports"] = records(transport_rows)
     series: dict[str, dict[int, float]] = {}
     for row in transport_rows:
         series.setdefault(row.name, {})[row.concurrency] = row.rps
@@ -76,7 +81,7 @@ async def main() -> None:
     flatness = data_cost()
 
     for name, rows in (("ceiling", ceiling_rows), ("servers", server_rows), ("e2e", e2e_rows), ("official", official_rows)):
-        results[name] = [vars(r) | {"rps": r.rps, "p50": r.pct(0.5), "p99": r.pct(0.99)} for r in rows]
+        results[name] = records(rows)
     results["split"] = split
 
     section("Targets")
