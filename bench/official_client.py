@@ -26,7 +26,7 @@ async def measure() -> list[Figures]:
     rows: list[Figures] = []
     with embedded_backend(ADMIN_KEY, seed=True) as backend:
         gateway = ConvexGateway(backend.url, ADMIN_KEY)
-        official = ConvexClient(backend.url)
+        official = ConvexClient(backend.url)  # no close(): its Rust client ends with the object
         official.set_admin_auth(ADMIN_KEY)
         actor = await gateway.query("identity:resolveActor", {"clientSlug": "acme", "authSubject": "user|staff@acme.test"})
         actor_arg = {"clientId": actor["clientId"], "role": actor["role"], "userId": actor["userId"]}
@@ -49,7 +49,6 @@ async def measure() -> list[Figures]:
                     rows.append(figures)
                     print(figures.row(), flush=True)
         finally:
-            del official  # ConvexClient has no close(); its Rust client ends with the object
             await gateway.aclose()
     return rows
 
