@@ -5,7 +5,6 @@ installed (`.ci/run` installs Debian's chromium when it can)."""
 
 import asyncio
 import shutil
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +12,7 @@ import uvicorn
 
 from app.main import create_app
 from app.settings import Settings
+from devtools.embedded import free_port
 
 from .conftest import as_user
 
@@ -23,9 +23,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed 
 @pytest.fixture
 async def served(e2e_settings: Settings) -> AsyncIterator[str]:
     """The BFF on a real port: a browser cannot use an in-process transport."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(create_app(e2e_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
