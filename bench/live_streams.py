@@ -16,7 +16,7 @@ from bench.common import FULL
 from bench.stack import Stack, running_stack
 
 STREAMS = 500 if FULL else 200
-REPLIES = 30 if FULL else 15
+REPLIES = 30  # one a second: the streams are held for 30 s with a fan-out every second
 
 
 async def hold_stream(client: httpx.AsyncClient, url: str, headers: dict, ready: asyncio.Event,
@@ -59,7 +59,9 @@ async def run(stack: Stack) -> None:
             deadline = time.perf_counter() + 10
             while len(arrivals.get(body, [])) < STREAMS and time.perf_counter() < deadline:
                 await asyncio.sleep(0.005)
+            await asyncio.sleep(max(0.0, sent_at[body] + 1.0 - time.perf_counter()))
         cpu_used = stack.cpu_s() - cpu_before
+        held_s = time.perf_counter() - started
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -75,6 +77,7 @@ async def run(stack: Stack) -> None:
     print(f"reply -> event          p50 {statistics.median(ordered):.0f} ms  p99 {ordered[int(len(ordered) * 0.99)]:.0f} ms  "
           f"max {ordered[-1]:.0f} ms (POST start to event read)")
     print(f"reply -> last stream    p50 {statistics.median(last):.0f} ms  max {max(last):.0f} ms")
+    print(f"held                    {held_s:.1f} s, one reply a second")
     print(f"BFF CPU per event       {cpu_used / max(delivered, 1) * 1e6:.0f} us ({cpu_used:.2f} s for {REPLIES} replies)")
 
 
