@@ -2,9 +2,11 @@
 // Everyone reads published events; staff see drafts, cancelled and archived ones;
 // sponsor roles also see the events their sponsor backs.
 import { v } from "convex/values";
+import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
+import { internalMutation, type MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/functions";
+import { type ActorArg, actorArg, clientMutation, clientQuery, type ClientQueryCtx, writeAudit } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { EVENT, requireTransition } from "./lib/transitions";
 import { optionalText, text, wholeNumber } from "./lib/validate";
@@ -196,8 +198,60 @@ export const update = clientMutation({
   },
 });
 
-/** Registrations one cancellation may touch in one transaction (Convex limits writes per mutation). */
-export const MAX_CANCELLED_REGISTRATIONS = 4000;
+/**
+ * Open registrations one transaction cancels when an event is cancelled. The event's status
+ * changes at once, with a first batch; the rest follow in transactions of the same size
+ * (`cancelRegistrationsBatch`, scheduled while any remain), so an event with any number of
+ * registrations can be cancelled inside Convex's per-transaction limits
+ * (https://docs.convex.dev/production/state/limits, "Transactions").
+ *
+ * One transaction, the first or a continuation, writes at most CANCEL_BATCH + 2 documents
+ * (the registrations, the event, one audit record) and reads at most 2 * CANCEL_BATCH + 8
+ * (each registration by its index range and again by its patch; the actor, the event, and
+ * one registration more to know whether any remain): about 1% of the 16,000 written and
+ * 32,000 read a transaction may use, and small registrations (a few hundred bytes each)
+ * keep the bytes far below 16 MiB. 200 cancels an event of the usual size (the demo's
+ * largest holds 200) in the one transaction that cancels it, and keeps each transaction
+ * short, so it seldom conflicts with members registering or cancelling at the same time.
+ * convex/tests/limits.test.ts holds every transaction to that budget.
+ */
+export const CANCEL_BATCH = 200;
+
+/** Registration statuses that hold a place and end when their event is cancelled (checked_in stays). */
+const OPEN_REGISTRATION = ["pending", "confirmed", "paid"] as const;
+
+type Batch = { cancelled: number; more: boolean };
+
+/**
+ * Cancel the next CANCEL_BATCH open registrations of a cancelled event, and schedule the next
+ * batch while any remain. Returns how many it cancelled; the caller takes them off
+ * `registeredCount` in the same transaction.
+ */
+async function cancelNextBatch(ctx: MutationCtx, event: Doc<"events">, actor: ActorArg): Promise<Batch> {
+  const open: Doc<"eventRegistrations">[] = [];
+  for (const status of OPEN_REGISTRATION) {
+    // One more than a batch: whether any remain after this one.
+    const room = CANCEL_BATCH + 1 - open.length;
+    if (room === 0) break;
+    open.push(
+      ...(await ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id).eq("status", status))
+        .take(room)),
+    );
+  }
+  const batch = open.slice(0, CANCEL_BATCH);
+  const now = Date.now();
+  for (const reg of batch) {
+    await ctx.db.patch(reg._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
+  }
+  const more = open.length > CANCEL_BATCH;
+  if (more) {
+    const { clientId, role, userId, apiKeyId } = actor;
+    await ctx.scheduler.runAfter(0, internal.events.cancelRegistrationsBatch, { eventId: event._id, actor: { clientId, role, userId, apiKeyId } });
+  }
+  return { cancelled: batch.length, more };
+}
 
 export const setStatus = clientMutation({
   capability: "events.publish",
@@ -206,34 +260,46 @@ export const setStatus = clientMutation({
   handler: async (ctx, { eventId, status }) => {
     const event = await ctx.getOwned("events", eventId, "event");
     requireTransition(EVENT, "event", event.status, status);
-    const now = Date.now();
-    let cancelledRegistrations = 0;
-    if (status === "cancelled") {
-      // Cancelling an event cancels its open registrations, in the same transaction.
-      for (const open of ["pending", "confirmed", "paid"] as const) {
-        const regs = await ctx.db
-          .query("eventRegistrations")
-          .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id).eq("status", open))
-          .take(MAX_CANCELLED_REGISTRATIONS + 1 - cancelledRegistrations);
-        if (cancelledRegistrations + regs.length > MAX_CANCELLED_REGISTRATIONS) {
-          fail("conflict", `Too many open registrations to cancel at once (max ${MAX_CANCELLED_REGISTRATIONS})`);
-        }
-        for (const reg of regs) {
-          await ctx.db.patch(reg._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
-        }
-        cancelledRegistrations += regs.length;
-      }
-    }
+    // Cancelling an event cancels its open registrations: a first batch here, the rest in
+    // scheduled batches. The event is cancelled from this commit on, so no registration can
+    // be added meanwhile (registrations.ts accepts only published events).
+    const batch: Batch = status === "cancelled" ? await cancelNextBatch(ctx, event, ctx.actor) : { cancelled: 0, more: false };
     // registeredCount keeps counting the registrations still active (checked-in ones stay).
-    await ctx.db.patch(event._id, { status, updatedAt: now, registeredCount: event.registeredCount - cancelledRegistrations });
+    await ctx.db.patch(event._id, { status, updatedAt: Date.now(), registeredCount: Math.max(0, event.registeredCount - batch.cancelled) });
     await ctx.audit({
       action: `event.${status === "published" ? "publish" : status === "cancelled" ? "cancel" : "archive"}`,
       entityType: "event",
       entityId: event._id,
       before: { status: event.status },
-      after: { status, cancelledRegistrations },
+      after: { status, cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
     });
     return toEventView((await ctx.db.get(event._id))!);
+  },
+});
+
+/**
+ * The continuation of an event's cancellation: the next batch of its open registrations,
+ * audited in the name of the actor who cancelled the event. Only `setStatus` (and itself)
+ * schedule it. It does nothing unless the event is that client's and cancelled, and a run
+ * that finds no open registration changes nothing, so running it twice is harmless.
+ */
+export const cancelRegistrationsBatch = internalMutation({
+  args: { eventId: v.id("events"), actor: actorArg },
+  returns: v.object({ cancelled: v.number(), more: v.boolean() }),
+  handler: async (ctx, { eventId, actor }): Promise<Batch> => {
+    const event = await ctx.db.get(eventId);
+    if (event === null || event.clientId !== actor.clientId || event.status !== "cancelled") return { cancelled: 0, more: false };
+    const batch = await cancelNextBatch(ctx, event, actor);
+    if (batch.cancelled > 0) {
+      await ctx.db.patch(event._id, { registeredCount: Math.max(0, event.registeredCount - batch.cancelled) });
+      await writeAudit(ctx, actor, {
+        action: "event.cancelRegistrations",
+        entityType: "event",
+        entityId: event._id,
+        after: { cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
+      });
+    }
+    return batch;
   },
 });
 

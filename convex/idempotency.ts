@@ -3,6 +3,7 @@
 // the request and stores the response after; records live here, per client and
 // verified principal, so replays survive a BFF restart and span every process.
 import { v } from "convex/values";
+import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
@@ -99,16 +100,32 @@ export const release = internalMutation({
   },
 });
 
-/** Delete expired records, a bounded batch at a time (convex/crons.ts runs it). */
+/**
+ * Expired records one sweep transaction deletes. A record is at most about 66 KiB (the BFF
+ * stores response bodies of at most 64 KiB, MAX_STORED_BODY in app/protection/idempotency.py,
+ * plus a key of at most 255 characters) and a deletion reads it twice (its index range, then
+ * the delete), so one batch reads at most 100 * 2 * 66 KiB, about 13 MiB, of the 16 MiB a
+ * transaction may read, 200 documents of 32,000, and writes 100 of 16,000
+ * (https://docs.convex.dev/production/state/limits, "Transactions").
+ */
+export const SWEEP_BATCH = 100;
+
+/**
+ * Delete expired records, one bounded batch per transaction (convex/crons.ts starts it); a
+ * full batch schedules the next, so any backlog is cleared without a transaction growing.
+ * `batchSize` may only lower the batch.
+ */
 export const sweep = internalMutation({
   args: { batchSize: v.optional(v.number()) },
   returns: v.number(),
-  handler: async (ctx, { batchSize }) => {
+  handler: async (ctx, { batchSize }): Promise<number> => {
+    const size = batchSize !== undefined && batchSize >= 1 ? Math.min(Math.floor(batchSize), SWEEP_BATCH) : SWEEP_BATCH;
     const expired = await ctx.db
       .query("idempotencyKeys")
       .withIndex("by_expiresAt", (q) => q.lt("expiresAt", Date.now()))
-      .take(Math.min(batchSize ?? 500, 1000));
+      .take(size);
     for (const record of expired) await ctx.db.delete(record._id);
+    if (expired.length === size) await ctx.scheduler.runAfter(0, internal.idempotency.sweep, { batchSize: size });
     return expired.length;
   },
 });

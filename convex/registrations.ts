@@ -120,6 +120,9 @@ export const checkIn = clientMutation({
     if (registration.status !== "confirmed" && registration.status !== "paid") {
       fail("invalid_transition", `A registration cannot go from ${registration.status} to checked_in`, { from: registration.status, to: "checked_in" });
     }
+    // A cancelled event's registrations may still be waiting for their batch (events.ts, CANCEL_BATCH).
+    const event = (await ctx.db.get(registration.eventId))!;
+    if (event.status === "cancelled") fail("conflict", "The event is cancelled: its registrations cannot be checked in");
     const now = Date.now();
     await ctx.db.patch(registration._id, { status: "checked_in", checkedInAt: now, updatedAt: now });
     await ctx.audit({ action: "registration.checkIn", entityType: "registration", entityId: registration._id, before: { status: registration.status }, after: { status: "checked_in" } });

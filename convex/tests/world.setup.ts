@@ -9,8 +9,14 @@ export const modules = import.meta.glob("../**/!(*.*.*)*.*s");
 
 export type Backend = ReturnType<typeof newBackend>;
 
+/**
+ * A fresh backend with Convex's own per-transaction limits (convex-test's defaults, which
+ * match https://docs.convex.dev/production/state/limits, "Transactions": 16 MiB read and
+ * written, 32,000 documents scanned, 4,096 index ranges, 16,000 documents written, 1,000
+ * functions scheduled), so a function that would fail on Convex fails here too.
+ */
 export function newBackend() {
-  return convexTest(schema, modules);
+  return convexTest({ schema, modules, transactionLimits: true });
 }
 
 export const CLIENT_ROLES = [

@@ -56,7 +56,9 @@ class FunctionFailure extends Error {}
 export async function startEmbeddedServer(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const modules = discoverModules(options.convexDir);
   const schema = (await import(pathToFileURL(join(options.convexDir, "schema.ts")).href)).default;
-  const backend = convexTest(schema, modules);
+  // Convex's own per-transaction limits (reads, writes, index ranges, scheduled functions;
+  // https://docs.convex.dev/production/state/limits), so what fails on Convex fails here.
+  const backend = convexTest({ schema, modules, transactionLimits: true });
 
   // Every commit advances the sync clock, so live subscriptions see HTTP writes too.
   let sync: SyncHub;
