@@ -64,6 +64,8 @@ def create_app(
             connect_timeout_s=settings.convex_connect_timeout_s,
             read_timeout_s=settings.convex_read_timeout_s,
             max_connections=settings.convex_max_connections,
+            idle_timeout_s=settings.convex_idle_timeout_s,
+            attempts=settings.convex_attempts,
             http_client=settings.convex_http_client,
             transport=convex_transport,
             breaker=(

@@ -53,6 +53,10 @@ PROBLEM_CODES: dict[int, dict[str, str]] = {
         "already_enrolled": "The member is already enrolled on this course.",
         "registration_closed": "Registration for this event is not open.",
         "idempotency_in_flight": "A request with this Idempotency-Key is still being processed.",
+        "idempotency_key_in_doubt": (
+            "The first request with this Idempotency-Key may have been applied (its outcome is unknown); "
+            "it is never run again: read the resource, and use a new key to try again."
+        ),
     },
     413: {"payload_too_large": "The body exceeds the size limit."},
     422: {
@@ -64,7 +68,11 @@ PROBLEM_CODES: dict[int, dict[str, str]] = {
         "too_many_streams": "This principal holds the most live streams allowed.",
     },
     502: {"upstream_error": "The data service gave an unexpected answer."},
-    503: {"upstream_unavailable": "The data service is unreachable; see `Retry-After`."},
+    503: {
+        "upstream_unavailable": "The data service is unreachable; see `Retry-After`.",
+        "write_conflict": "The change collided with concurrent changes to the same data and was not applied; "
+        "send it again after `Retry-After`.",
+    },
     504: {
         "upstream_timeout": "The data service did not answer in time.",
         "outcome_unknown": "A change was sent but its outcome is unknown: read before retrying.",
@@ -117,13 +125,15 @@ def problem_codes(method: str, path: str, operation: dict[str, Any], status: int
         tag = (operation.get("tags") or [""])[0]
         codes = [*CONFLICTS_BY_TAG.get(tag, ("conflict", "invalid_transition"))]
         if method == "post":
-            codes.append("idempotency_in_flight")
+            codes += ["idempotency_in_flight", "idempotency_key_in_doubt"]
     if status == 422 and method != "post":
         codes.remove("idempotency_key_reused")
     if status == 429 and not path.endswith("/stream"):
         codes.remove("too_many_streams")
     if status == 504 and not unsafe:
         codes.remove("outcome_unknown")
+    if status == 503 and not unsafe:
+        codes.remove("write_conflict")
     return codes
 
 

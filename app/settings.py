@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     convex_connect_timeout_s: float = 2.0
     convex_read_timeout_s: float = 10.0
     convex_max_connections: int = 100
+    # Idle pooled connections are dropped after this long: below the idle timeout of any
+    # peer in front of Convex (Node: 5 s; load balancers: a few seconds), which closes them
+    # without warning, so a request is never written onto a connection being closed.
+    convex_idle_timeout_s: float = Field(default=4.0, gt=0)
+    # Tries per call when a retry is provably safe (nothing sent, a query, a write conflict).
+    convex_attempts: int = Field(default=3, ge=1, le=10)
     convex_retry_after_s: int = 5
     # The HTTP client under the gateway: aiohttp holds up under concurrency where httpx's
     # pool does not (docs/performance.md); httpx is kept for comparison and for tests.

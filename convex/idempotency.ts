@@ -44,6 +44,7 @@ export const begin = internalMutation({
     v.object({ outcome: v.literal("started") }),
     v.object({ outcome: v.literal("replay"), response: storedResponse }),
     v.object({ outcome: v.literal("in_flight") }),
+    v.object({ outcome: v.literal("in_doubt") }),
     v.object({ outcome: v.literal("mismatch") }),
   ),
   handler: async (ctx, { actor: claimed, key, requestHash, ttlMs, lockMs }) => {
@@ -56,8 +57,11 @@ export const begin = internalMutation({
       if (existing.state === "done" && existing.response !== undefined) {
         return { outcome: "replay" as const, response: existing.response };
       }
-      // A BFF that crashed mid-request stops holding the key once its lock lapses.
-      if (existing.lockedUntil > now) return { outcome: "in_flight" as const };
+      if (existing.state === "in_flight" && existing.lockedUntil > now) return { outcome: "in_flight" as const };
+      // In doubt, or in flight past its lock (the BFF died mid-request): the first request may
+      // have been applied, so this key never runs it again. Nothing here can tell which.
+      if (existing.state === "in_flight") await ctx.db.patch(existing._id, { state: "in_doubt" });
+      return { outcome: "in_doubt" as const };
     }
     if (existing !== null) await ctx.db.delete(existing._id);
     await ctx.db.insert("idempotencyKeys", {
@@ -96,6 +100,19 @@ export const release = internalMutation({
     const record = await recordFor(ctx, actor, key);
     if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
     await ctx.db.delete(record._id);
+    return true;
+  },
+});
+
+/** The request's change was sent and its outcome is unknown: keep the key from running it again. */
+export const markInDoubt = internalMutation({
+  args: { actor: actorArg, key: v.string(), requestHash: v.string() },
+  returns: v.boolean(),
+  handler: async (ctx, { actor: claimed, key, requestHash }) => {
+    const actor = await verifyActor(ctx, claimed);
+    const record = await recordFor(ctx, actor, key);
+    if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
+    await ctx.db.patch(record._id, { state: "in_doubt" });
     return true;
   },
 });

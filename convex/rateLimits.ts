@@ -1,8 +1,29 @@
 // Rate limits shared by every BFF process (DESIGN.md decision 8): fixed windows
-// counted here, one transaction per request for all of its buckets, so a request
-// is either counted in every bucket or refused without counting.
+// counted here, one transaction per request for both of its buckets, so a request
+// is either counted in both or refused without counting.
+//
+// Convex serialises the writes to one document: mutations that write it, or read it while
+// another writes it, conflict and are retried, then refused. A principal's bucket is one
+// document only its own requests touch. A client's bucket is spent by all of its principals,
+// so it is split into shards (docs/data-model.md, "Contention points"), after the Convex
+// team's rate-limiter component: each shard holds a share of the limit, and a request reads
+// and writes one shard. The component picks shards at random per request; here a principal
+// keeps one shard for the whole window (remembered in its own window document), chosen as
+// the emptier of two random shards ("power of two choices"), so a shard is written by a few
+// principals instead of a random sample of all of them. When a principal's shard is spent it
+// moves to the emptiest one, so the client is refused only once its whole limit is spent.
 import { v } from "convex/values";
-import { internalMutation } from "./_generated/server";
+import type { Doc } from "./_generated/dataModel";
+import { internalMutation, type MutationCtx } from "./_generated/server";
+
+/** How many shards a client's bucket is split into, at most. */
+export const CLIENT_SHARDS = 16;
+/**
+ * The smallest share of a limit one shard holds. A principal whose shard is spent reads every
+ * shard to find another, so tiny shares would make that the common case; a limit under two
+ * shares is not split at all.
+ */
+export const MIN_SHARD_LIMIT = 50;
 
 const bucketArg = v.object({
   // "principal:<id>" or "client:<id>", built by the BFF from the resolved actor.
@@ -12,51 +33,108 @@ const bucketArg = v.object({
 
 const bucketState = v.object({ name: v.string(), limit: v.number(), remaining: v.number() });
 
+type Window = Doc<"rateLimitWindows"> | null;
+
+export function shardCount(limit: number): number {
+  return Math.max(1, Math.min(CLIENT_SHARDS, Math.floor(limit / MIN_SHARD_LIMIT)));
+}
+
+/** Shard `shard`'s share: the limit split as evenly as whole requests allow, summing to it. */
+export function shardLimit(limit: number, shards: number, shard: number): number {
+  return Math.floor(limit / shards) + (shard < limit % shards ? 1 : 0);
+}
+
+function shardBucket(name: string, shards: number, shard: number): string {
+  return shards === 1 ? name : `${name}#${shard}`;
+}
+
+async function windowOf(ctx: MutationCtx, bucket: string, windowStart: number): Promise<Window> {
+  return ctx.db
+    .query("rateLimitWindows")
+    .withIndex("by_bucket_windowStart", (q) => q.eq("bucket", bucket).eq("windowStart", windowStart))
+    .unique();
+}
+
+async function spend(ctx: MutationCtx, current: Window, bucket: string, windowStart: number, fields: { clientShard?: number } = {}) {
+  if (current !== null) {
+    await ctx.db.patch(current._id, { count: current.count + 1, ...fields });
+    return;
+  }
+  await ctx.db.insert("rateLimitWindows", { bucket, windowStart, count: 1, ...fields });
+  // A new window: drop this bucket's earlier ones (at most a couple exist).
+  const stale = await ctx.db
+    .query("rateLimitWindows")
+    .withIndex("by_bucket_windowStart", (q) => q.eq("bucket", bucket).lt("windowStart", windowStart))
+    .take(10);
+  for (const old of stale) await ctx.db.delete(old._id);
+}
+
+type Shard = { shard: number; bucket: string; window: Window; left: number };
+
 export const consume = internalMutation({
-  args: { buckets: v.array(bucketArg), windowMs: v.number() },
+  args: { principal: bucketArg, client: bucketArg, windowMs: v.number() },
   returns: v.object({
     allowed: v.boolean(),
     // Milliseconds until the current window ends (Retry-After when refused).
     resetMs: v.number(),
+    // The principal's bucket, then the client's.
     buckets: v.array(bucketState),
   }),
-  handler: async (ctx, { buckets, windowMs }) => {
+  handler: async (ctx, { principal, client, windowMs }) => {
     const now = Date.now();
     const windowStart = now - (now % windowMs);
     const resetMs = windowStart + windowMs - now;
-    const windows = await Promise.all(
-      buckets.map(async (bucket) => {
-        const current = await ctx.db
-          .query("rateLimitWindows")
-          .withIndex("by_bucket_windowStart", (q) => q.eq("bucket", bucket.name).eq("windowStart", windowStart))
-          .unique();
-        return { bucket, current, count: current?.count ?? 0 };
-      }),
-    );
-    const allowed = windows.every(({ bucket, count }) => count < bucket.limit);
-    if (allowed) {
-      for (const { bucket, current, count } of windows) {
-        if (current !== null) {
-          await ctx.db.patch(current._id, { count: count + 1 });
-          continue;
-        }
-        await ctx.db.insert("rateLimitWindows", { bucket: bucket.name, windowStart, count: 1 });
-        // A new window: drop this bucket's earlier ones (at most a couple exist).
-        const stale = await ctx.db
-          .query("rateLimitWindows")
-          .withIndex("by_bucket_windowStart", (q) => q.eq("bucket", bucket.name).lt("windowStart", windowStart))
-          .take(10);
-        for (const old of stale) await ctx.db.delete(old._id);
-      }
+    const shards = shardCount(client.limit);
+    const readShard = async (shard: number): Promise<Shard> => {
+      const bucket = shardBucket(client.name, shards, shard);
+      const window = await windowOf(ctx, bucket, windowStart);
+      return { shard, bucket, window, left: shardLimit(client.limit, shards, shard) - (window?.count ?? 0) };
+    };
+    const otherThan = (shard: number) => (shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
+
+    const own = await windowOf(ctx, principal.name, windowStart);
+    const principalCount = own?.count ?? 0;
+    let chosen: Shard;
+    if (own?.clientShard !== undefined && own.clientShard < shards) {
+      chosen = await readShard(own.clientShard);
+    } else if (shards === 1) {
+      chosen = await readShard(0);
+    } else {
+      // The principal's first request of the window: the emptier of two random shards.
+      const first = await readShard(Math.floor(Math.random() * shards));
+      const second = await readShard(otherThan(first.shard));
+      chosen = second.left > first.left ? second : first;
     }
+    if (chosen.left <= 0 && shards > 1 && principalCount < principal.limit) {
+      // Its shard is spent, because the client is near its limit or because that shard drew
+      // more busy principals than others: the principal moves to the shard with the most room.
+      // Only then does a request read every shard, and the client is refused exactly when its
+      // whole limit is spent, not when the shards one request happened to look at are.
+      const all = await Promise.all(Array.from({ length: shards }, (_, shard) => readShard(shard)));
+      chosen = all.reduce((best, shard) => (shard.left > best.left ? shard : best));
+    }
+
+    const allowed = principalCount < principal.limit && chosen.left > 0;
+    if (allowed) {
+      await spend(ctx, own, principal.name, windowStart, { clientShard: chosen.shard });
+      await spend(ctx, chosen.window, chosen.bucket, windowStart);
+    }
+    const chosenLeft = Math.max(0, chosen.left - (allowed ? 1 : 0));
+    const share = shardLimit(client.limit, shards, chosen.shard);
     return {
       allowed,
       resetMs,
-      buckets: windows.map(({ bucket, count }) => ({
-        name: bucket.name,
-        limit: bucket.limit,
-        remaining: Math.max(0, bucket.limit - count - (allowed ? 1 : 0)),
-      })),
+      buckets: [
+        { name: principal.name, limit: principal.limit, remaining: Math.max(0, principal.limit - principalCount - (allowed ? 1 : 0)) },
+        {
+          name: client.name,
+          limit: client.limit,
+          // Exact when the bucket is one document; when sharded, an estimate: what is left in
+          // the shard this request read, scaled to the whole limit (reading every shard would
+          // put all of them in every request's read set).
+          remaining: share === 0 ? 0 : Math.min(client.limit, Math.floor((chosenLeft * client.limit) / share)),
+        },
+      ],
     };
   },
 });

@@ -346,8 +346,11 @@ export default defineSchema({
     key: v.string(),
     // SHA-256 of method, path and body: the same key with another request is refused.
     requestHash: v.string(),
-    state: v.union(v.literal("in_flight"), v.literal("done")),
-    // While in flight: after this, a BFF that crashed mid-request no longer holds the key.
+    // in_doubt: the request's change was sent and no answer came back (or the BFF handling
+    // it died), so it may have been applied. The key is never run again until it expires.
+    state: v.union(v.literal("in_flight"), v.literal("done"), v.literal("in_doubt")),
+    // While in flight: after this, a BFF that died mid-request no longer holds the key, and
+    // the key is in doubt (its request may have been applied before the BFF died).
     lockedUntil: v.number(),
     response: v.optional(
       v.object({ status: v.number(), contentType: v.string(), body: v.string(), location: v.optional(v.string()) }),
@@ -360,9 +363,12 @@ export default defineSchema({
 
   // Fixed-window request counters for rate limits, shared by every BFF process.
   rateLimitWindows: defineTable({
-    // "principal:<id>" or "client:<id>".
+    // "principal:<id>", or a shard of a client's bucket, "client:<id>#<shard>" (just
+    // "client:<id>" when its limit is too small to split; convex/rateLimits.ts).
     bucket: v.string(),
     windowStart: v.number(),
     count: v.number(),
+    // On a principal's window: the client shard it spends from in that window.
+    clientShard: v.optional(v.number()),
   }).index("by_bucket_windowStart", ["bucket", "windowStart"]),
 });

@@ -4,11 +4,14 @@ services do. Faults are on real sockets, so the BFF's HTTP client meets them as 
 production (respx covers the same answers one layer up, in tests/unit/test_gateway.py)."""
 
 import asyncio
+import concurrent.futures
+import json
 import socket
 import struct
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,7 +25,19 @@ FAULTS = (
     "html",  # a load balancer's HTML error page
     "truncated",  # forward, then answer with half of the JSON body (Content-Length matching)
     "error_560",  # Convex's function-error status without errorData
+    "write_conflict",  # Convex's own answer to a mutation that kept conflicting (nothing committed)
+    "error_page_after",  # forward (the call really runs), then answer with a proxy's HTML 502
 )
+
+# What Convex answers when a mutation's writes kept conflicting after its own retries
+# (convex-backend, crates/errors: ErrorCode::OCC is HTTP 503, short_msg OCC_ERROR).
+WRITE_CONFLICT = json.dumps(
+    {
+        "code": "OptimisticConcurrencyControlFailure",
+        "message": 'Documents read from or written to the "supportTickets" table changed while this mutation '
+        "was being run and on every subsequent retry. See https://docs.convex.dev/error#1",
+    }
+).encode()
 
 
 @dataclass
@@ -32,20 +47,30 @@ class FaultProxy:
     url: str = ""
     # The fault applies to this Convex API path only ("/api/mutation"); None: to every path.
     only_path: str | None = None
+    # ... and to this Convex function only ("tickets:open"); None: to every function.
+    only_function: str | None = None
+    # ... for this many matching requests, then every request passes; None: until changed.
+    times: int | None = None
+    # Close a client's connection once it has been idle this long, without warning (no
+    # `Connection: close`), as Node and load balancers do; None: keep it open.
+    idle_close_s: float | None = None
     # Requests seen per Convex API path, whatever the fault.
     seen: Counter = field(default_factory=Counter)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    connections_opened: int = 0
 
-    def inject(self, fault: str, only_path: str | None = None) -> None:
+    def inject(self, fault: str, only_path: str | None = None, *, only_function: str | None = None,
+               times: int | None = None) -> None:
         assert fault in FAULTS, fault
-        self.fault, self.only_path = fault, only_path
+        self.fault, self.only_path, self.only_function, self.times = fault, only_path, only_function, times
         self.seen.clear()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections_opened += 1
         async with httpx.AsyncClient(base_url=self.backend_url) as backend:
             try:
                 while True:
-                    head = await reader.readuntil(b"\r\n\r\n")
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_close_s)
                     method, path, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
                     headers = dict(
                         line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line
@@ -53,16 +78,19 @@ class FaultProxy:
                     length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0"))
                     body = await reader.readexactly(length)
                     self.seen[path] += 1
+                    self.seen[_function_of(body)] += 1
                     if not await self._answer(backend, writer, method, path, headers, body):
                         return
-            except (asyncio.IncompleteReadError, ConnectionError):
+            except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
                 pass
             finally:
                 writer.close()
 
     async def _answer(self, backend, writer, method, path, headers, body) -> bool:
         """Write the answer for the current fault; False when the connection must end."""
-        fault = self.fault if self.only_path in (None, path) else "pass"
+        fault = self.fault if self.only_path in (None, path) and self.only_function in (None, _function_of(body)) else "pass"
+        if fault != "pass" and self.times is not None:
+            fault, self.times = (fault, self.times - 1) if self.times > 0 else ("pass", 0)
         if fault == "slow":
             await self.stopped.wait()
             return False
@@ -71,6 +99,8 @@ class FaultProxy:
         if fault == "html":
             page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
             return await _respond(writer, 502, page, "text/html")
+        if fault == "write_conflict":
+            return await _respond(writer, 503, WRITE_CONFLICT)
         if fault == "error_560":
             return await _respond(writer, 560, b'{"status":"error","errorMessage":"Server Error","logLines":[]}')
         forwarded = {k: v for k, v in headers.items() if k.lower() in ("authorization", "content-type", "convex-client")}
@@ -81,10 +111,19 @@ class FaultProxy:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
             return False
+        if fault == "error_page_after":
+            return await _respond(writer, 502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
         if fault == "truncated":
             half = response.content[: len(response.content) // 2]
             return await _respond(writer, 200, half)
         return await _respond(writer, response.status_code, response.content)
+
+
+def _function_of(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("path"))
+    except (ValueError, AttributeError):
+        return ""
 
 
 async def _respond(writer: asyncio.StreamWriter, status: int, body: bytes, content_type: str = "application/json") -> bool:
@@ -105,3 +144,28 @@ async def fault_proxy(backend_url: str) -> AsyncIterator[FaultProxy]:
         proxy.stopped.set()  # releases the connections held by "slow"
         server.close()
         await server.wait_closed()
+
+
+@contextmanager
+def fault_proxy_in_thread(backend_url: str, *, idle_close_s: float | None = None) -> Iterator[FaultProxy]:
+    """The proxy on an event loop of its own, so it closes connections on time even while the
+    BFF's event loop is blocked (as a busy BFF's is)."""
+    loop = asyncio.new_event_loop()
+    ready: concurrent.futures.Future[FaultProxy] = concurrent.futures.Future()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        async with fault_proxy(backend_url) as proxy:
+            proxy.idle_close_s = idle_close_s
+            ready.set_result(proxy)
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.result(timeout=10)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        loop.close()

@@ -52,6 +52,18 @@ class CircuitOpen(UpstreamUnavailable):
         self.retry_after_s = retry_after_s
 
 
+class WriteConflict(UpstreamUnavailable):
+    """Convex's write-conflict answer (503 `OptimisticConcurrencyControlFailure`), still there
+    after the gateway's own retries: the mutation did not commit, and may be sent again."""
+
+    code = "write_conflict"
+    detail = (
+        "The change collided with other changes to the same data and was not applied. "
+        "Send it again after `Retry-After`."
+    )
+    retry_after_s = 1
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"
@@ -102,6 +114,6 @@ def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
         headers = None
         if exc.status == 503:
-            wait = exc.retry_after_s if isinstance(exc, CircuitOpen) else retry_after_s
+            wait = exc.retry_after_s if isinstance(exc, CircuitOpen | WriteConflict) else retry_after_s
             headers = {"Retry-After": str(max(1, math.ceil(wait)))}
         return problem_response(request, Problem(exc.status, exc.code, exc.detail, headers=headers))

@@ -1,12 +1,16 @@
-"""The one way the BFF talks to Convex (DESIGN.md decision 2).
+"""The one way the BFF talks to Convex.
 
 Calls go over Convex's documented HTTP API (`POST /api/query|mutation|action`),
 with the deployment's admin key, so internal functions are callable. Values are
 encoded and decoded with the official `convex` package's codec, and a function's
 ConvexError comes back as the official `convex.ConvexError`. One pooled async
-client per process; explicit timeouts; queries are retried once when the
-connection could not be made, mutations never. The HTTP client underneath is aiohttp
+client per process; explicit timeouts. The HTTP client underneath is aiohttp
 by default (app/convex/wire.py says why).
+
+Retries follow what reached Convex, never what failed: a request that was not sent, a query,
+and a mutation Convex refused with its write-conflict answer are sent again (a few times, with
+jittered backoff); a mutation that was sent and got no usable answer is never sent again and
+is reported as of unknown outcome (docs/api.md, "Errors").
 """
 
 import json
@@ -20,7 +24,7 @@ from convex import __version__ as convex_py_version
 from convex.values import convex_to_json, json_to_convex
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from app.convex.errors import (
     CircuitOpen,
@@ -28,6 +32,7 @@ from app.convex.errors import (
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    WriteConflict,
 )
 from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, open_wire
 from app.problems import Problem
@@ -38,6 +43,10 @@ FunctionKind = Literal["query", "mutation", "action"]
 
 # Convex answers a function's own failure with this status (and a JSON body).
 FUNCTION_ERROR_STATUS = 560
+# Convex's answer to a mutation that kept conflicting with concurrent writes after its own
+# retries: HTTP 503 with this code (convex-backend, crates/errors: ErrorCode::OCC). It did
+# not commit.
+WRITE_CONFLICT_CODE = "OptimisticConcurrencyControlFailure"
 
 
 def decode_value(value: Any, raw: bytes) -> Any:
@@ -52,16 +61,29 @@ def decode_value(value: Any, raw: bytes) -> Any:
 
 
 class _CannotConnect(UpstreamUnavailable):
-    """Nothing was sent: the only failure after which a retry is always safe."""
+    """Nothing was sent: a retry is safe for every kind of function."""
 
 
-# Only failures of Convex as a whole open the breaker; a function's own error
-# (ConvexError) or one odd answer (UpstreamError) says nothing about its health.
+class _ReadBroken(UpstreamError):
+    """A query's connection broke mid-answer: a query writes nothing, so it may be sent again."""
+
+
+def _safe_to_retry(kind: FunctionKind, exc: BaseException) -> bool:
+    if isinstance(exc, _CannotConnect):
+        return True
+    if isinstance(exc, _ReadBroken):
+        return kind == "query"
+    return isinstance(exc, WriteConflict) and kind == "mutation"
+
+
+# Only failures of Convex as a whole open the breaker. Not a function's own error
+# (ConvexError), not one odd answer (UpstreamError), not a write conflict (a busy document is
+# one client's hot spot, not an outage), and not a refusal that a retry got past.
 BREAKER_FAILURES = (UpstreamUnavailable, UpstreamTimeout, MutationOutcomeUnknown)
 
 
 def _not_a_breaker_failure(exc: BaseException) -> bool:
-    return not isinstance(exc, BREAKER_FAILURES)
+    return not isinstance(exc, BREAKER_FAILURES) or isinstance(exc, WriteConflict)
 
 
 class CircuitBreaker:
@@ -88,10 +110,6 @@ class CircuitBreaker:
             wait = opened.opened_at + self.reset_s - time.time()
             raise CircuitOpen("circuit open: Convex failed repeatedly", retry_after_s=wait) from None
 
-    async def state(self) -> str:
-        breaker = await self._factory.get_breaker(self.CIRCUIT)
-        return breaker.context.state
-
 
 class ConvexGateway:
     def __init__(
@@ -101,12 +119,15 @@ class ConvexGateway:
         *,
         connect_timeout_s: float = 2.0,
         read_timeout_s: float = 10.0,
+        idle_timeout_s: float = 4.0,
         max_connections: int = 100,
+        attempts: int = 3,
         http_client: HttpClient = "aiohttp",
         transport: httpx.AsyncBaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.breaker = breaker
+        self._attempts = attempts
         headers = {
             "Authorization": f"Convex {admin_key}",
             "Convex-Client": f"python-{convex_py_version}",
@@ -119,6 +140,7 @@ class ConvexGateway:
             connect_timeout_s=connect_timeout_s,
             read_timeout_s=read_timeout_s,
             max_connections=max_connections,
+            idle_timeout_s=idle_timeout_s,
             transport=transport,
         )
 
@@ -126,14 +148,7 @@ class ConvexGateway:
         await self._wire.aclose()
 
     async def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        # A refused connection sent nothing, so one retry of a read is safe.
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(_CannotConnect),
-            stop=stop_after_attempt(2),
-            reraise=True,
-        ):
-            with attempt:
-                return await self._call("query", path, args)
+        return await self._call("query", path, args)
 
     async def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
         return await self._call("mutation", path, args)
@@ -152,49 +167,81 @@ class ConvexGateway:
         return body.decode(errors="replace").strip()
 
     async def _call(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
-        if self.breaker is None:
-            return await self._send(kind, path, args)
-        return await self.breaker.call(lambda: self._send(kind, path, args))
-
-    async def _send(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
         try:
             encoded = convex_to_json(args or {})
         except ValueError as exc:  # an int beyond 2^53 that no model bounded: the caller's input
             raise Problem(422, "validation", str(exc)) from exc
         body = json.dumps({"path": path, "args": encoded, "format": "convex_encoded_json"}).encode()
+        if self.breaker is None:
+            return await self._send_with_retries(kind, path, body)
+        return await self.breaker.call(lambda: self._send_with_retries(kind, path, body))
+
+    async def _send_with_retries(self, kind: FunctionKind, path: str, body: bytes) -> Any:
+        """Send again only what provably did not run: nothing sent, a query, or a write conflict
+        (Convex rolled the mutation back). Jittered backoff spreads the retries of requests that
+        collided on one document, so they do not collide again in step."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda exc: _safe_to_retry(kind, exc)),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_random_exponential(multiplier=0.05, max=1.0),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._send(kind, path, body, attempt.retry_state.attempt_number)
+
+    async def _send(self, kind: FunctionKind, path: str, body: bytes, attempt: int) -> Any:
+        started = time.perf_counter()
         try:
             status, answer = await self._wire.request("POST", f"/api/{kind}", body)
-        except NotSent as exc:
-            raise _CannotConnect(f"{kind} {path}: cannot connect: {exc}") from exc
-        except NoAnswer as exc:
-            if kind != "query":
-                raise MutationOutcomeUnknown(f"{kind} {path}: timed out: {exc}") from exc
-            raise UpstreamTimeout(f"{kind} {path}: timed out: {exc}") from exc
-        except Broken as exc:
-            # The request may have reached Convex (reset mid-response, ...).
-            if kind != "query":
-                raise MutationOutcomeUnknown(f"{kind} {path}: {exc}") from exc
-            raise UpstreamError(f"{kind} {path}: transport error: {exc}") from exc
-        return self._decode(kind, path, status, answer)
+            return self._decode(kind, path, status, answer)
+        except (NotSent, NoAnswer, Broken, UpstreamError) as exc:
+            failure = self._failure(kind, path, exc)
+            # One line per failed call; the request id comes from the log filter.
+            log.warning(
+                "convex %s %s failed: %s (%s) after %.1f ms, attempt %d/%d",
+                kind, path, type(failure).__name__, failure.code, (time.perf_counter() - started) * 1000,
+                attempt, self._attempts,
+            )
+            if failure is exc:
+                raise
+            raise failure from exc
+
+    @staticmethod
+    def _failure(kind: FunctionKind, path: str, exc: Exception) -> UpstreamError:
+        """What a transport failure means for this call, by what reached Convex."""
+        if isinstance(exc, UpstreamError):
+            return exc
+        if isinstance(exc, NotSent):
+            return _CannotConnect(f"{kind} {path}: not sent: {exc}")
+        if kind != "query":
+            # It may have reached Convex and committed; only reading can tell.
+            return MutationOutcomeUnknown(f"{kind} {path}: no answer: {exc}")
+        if isinstance(exc, NoAnswer):
+            return UpstreamTimeout(f"{kind} {path}: timed out: {exc}")
+        return _ReadBroken(f"{kind} {path}: transport error: {exc}")
 
     @staticmethod
     def _decode(kind: FunctionKind, path: str, status: int, body: bytes) -> Any:
-        if status in (429, 503):
-            raise UpstreamUnavailable(f"{kind} {path}: Convex answered {status}")
+        if status == 429:  # refused in front of Convex: nothing ran
+            raise UpstreamUnavailable(f"{kind} {path}: Convex answered 429")
         try:
             # Convex JSON has no plain integers (int64 travels as {"$integer": ...});
             # a number is a float64 even when written without a fraction.
             payload = json.loads(body, parse_int=float)
         except ValueError:
-            raise UpstreamError(
-                f"{kind} {path}: {status} with a body that is not JSON: {body[:200]!r}"
-            ) from None
+            payload = None
         if not isinstance(payload, dict):
-            raise UpstreamError(f"{kind} {path}: {status} with unexpected JSON")
+            # Not Convex's answer: a proxy's error page, or an answer cut short. A change that
+            # was sent may have committed behind it.
+            reason = f"{kind} {path}: {status} with a body that is not Convex JSON: {body[:200]!r}"
+            if kind != "query" and (status >= 500 or 200 <= status < 300):
+                raise MutationOutcomeUnknown(reason)
+            raise (UpstreamUnavailable if status == 503 else UpstreamError)(reason)
         if status == 200 and payload.get("status") == "success":
             return decode_value(payload.get("value"), body)
         # Convex Cloud answers a function's failure with 560; the open-source backend
-        # with 200. Both carry {status: "error", errorMessage, errorData?}.
+        # with 200. Both carry {status: "error", errorMessage, errorData?}; the function's
+        # transaction was rolled back.
         if status in (200, FUNCTION_ERROR_STATUS) and payload.get("status") == "error":
             if "errorData" in payload:
                 data = json_to_convex(payload["errorData"])
@@ -202,6 +249,11 @@ class ConvexGateway:
                 raise ConvexError(message, data)
             raise UpstreamError(f"{kind} {path}: function failed: {payload.get('errorMessage')!r}")
         # Request errors: {code, message} with a 4xx/5xx status.
-        raise UpstreamError(
-            f"{kind} {path}: Convex answered {status} {payload.get('code')!r}: {payload.get('message')!r}"
-        )
+        reason = f"{kind} {path}: Convex answered {status} {payload.get('code')!r}: {payload.get('message')!r}"
+        if status == 503:
+            # Convex's 503s (write conflict, overloaded, rejected before execution) all say
+            # the function did not commit.
+            raise (WriteConflict if payload.get("code") == WRITE_CONFLICT_CODE else UpstreamUnavailable)(reason)
+        if kind != "query" and status >= 500:
+            raise MutationOutcomeUnknown(reason)
+        raise UpstreamError(reason)

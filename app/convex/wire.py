@@ -6,20 +6,31 @@ aiohttp is the default because it holds up under concurrency where httpx's own p
 (`CONVEX_HTTP_CLIENT=httpx`) and is what tests use through an injected transport (respx,
 httpx.MockTransport), so they drive the gateway unchanged.
 
-A wire reports a failure as one of three kinds, which is all the gateway needs to decide
-about a retry and about a mutation's outcome.
+A wire reports a failure as one of three kinds, by what reached Convex, which is all the
+gateway needs to decide about a retry and about a mutation's outcome.
+
+Pooled connections and idle peers: Convex's load balancers, and Node (the embedded backend,
+5 s + 1 s), close connections that sit idle, without `Connection: close`. A connection reused
+just as its peer closes it fails after the request was written, and nothing then proves the
+request was not read. So the pool drops idle connections first (`idle_timeout_s`, below any
+plausible peer timeout), and a connection whose peer already closed it is discarded before a
+request is written on it (`_FreshConnector`). What remains is a close in flight while the
+request is written: a query is then retried, a mutation reported as of unknown outcome.
 """
 
-from typing import Literal, Protocol
+import select
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import httpx
+from aiohttp.client_exceptions import ClientConnectionResetError
 
 HttpClient = Literal["aiohttp", "httpx"]
 
 
 class NotSent(Exception):
-    """No byte of the request reached Convex (refused, connect timeout, no free connection)."""
+    """No whole request reached Convex (refused, connect timeout, no free connection, or the
+    connection was found closed before the body was written): a retry is always safe."""
 
 
 class NoAnswer(Exception):
@@ -35,15 +46,47 @@ class Wire(Protocol):
     async def aclose(self) -> None: ...
 
 
+def _peer_closed(transport: Any) -> bool:
+    """An idle HTTP/1.1 connection has nothing to read; if it is readable, the peer closed it
+    (EOF or reset) or broke the protocol. Either way it must not carry a request."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
+
+
+class _FreshConnector(aiohttp.TCPConnector):
+    """aiohttp's pool, checking each idle connection just before it is reused.
+
+    aiohttp notices a peer's close only when its event loop gets to the socket's EOF; a busy
+    loop hands out the closed connection first. This overrides aiohttp's private `_get`
+    (aiohttp is pinned; tests/unit/test_wire.py fails if the hook stops working).
+    """
+
+    async def _get(self, key: Any, traces: Any) -> Any:
+        while (connection := await super()._get(key, traces)) is not None:
+            if not _peer_closed(connection.transport):
+                return connection
+            connection.close()
+        return None
+
+
+def _nothing_was_written(exc: aiohttp.ClientOSError) -> bool:
+    # aiohttp raises "Can not write request body" when the transport was already closing, so
+    # the body never reached the socket and Convex cannot have read a whole request.
+    return isinstance(exc.__cause__, ClientConnectionResetError) and "Can not write request body" in str(exc)
+
+
 class AiohttpWire:
     def __init__(self, base_url: str, headers: dict[str, str], *, connect_timeout_s: float,
-                 read_timeout_s: float, max_connections: int) -> None:
+                 read_timeout_s: float, max_connections: int, idle_timeout_s: float) -> None:
         self._base = base_url
         self._session = aiohttp.ClientSession(
             headers=headers,
             # `connect` covers waiting for a pooled connection and opening one: nothing sent yet.
             timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=read_timeout_s),
-            connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30),
+            connector=_FreshConnector(limit=max_connections, keepalive_timeout=idle_timeout_s),
         )
 
     async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -54,6 +97,8 @@ class AiohttpWire:
             raise NotSent(repr(exc)) from exc
         except aiohttp.SocketTimeoutError as exc:
             raise NoAnswer(repr(exc)) from exc
+        except aiohttp.ClientOSError as exc:
+            raise (NotSent if _nothing_was_written(exc) else Broken)(repr(exc)) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise Broken(repr(exc)) from exc
 
@@ -63,13 +108,15 @@ class AiohttpWire:
 
 class HttpxWire:
     def __init__(self, base_url: str, headers: dict[str, str], *, connect_timeout_s: float,
-                 read_timeout_s: float, max_connections: int,
+                 read_timeout_s: float, max_connections: int, idle_timeout_s: float,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
+        # httpcore checks a pooled connection for a peer's close before reusing it.
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers=headers,
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
+                                keepalive_expiry=idle_timeout_s),
             transport=transport,
         )
 
@@ -89,10 +136,10 @@ class HttpxWire:
 
 
 def open_wire(kind: HttpClient, base_url: str, headers: dict[str, str], *, connect_timeout_s: float,
-              read_timeout_s: float, max_connections: int,
+              read_timeout_s: float, max_connections: int, idle_timeout_s: float,
               transport: httpx.AsyncBaseTransport | None = None) -> Wire:
     options = {"connect_timeout_s": connect_timeout_s, "read_timeout_s": read_timeout_s,
-               "max_connections": max_connections}
+               "max_connections": max_connections, "idle_timeout_s": idle_timeout_s}
     if kind == "httpx" or transport is not None:
         return HttpxWire(base_url, headers, transport=transport, **options)
     return AiohttpWire(base_url, headers, **options)

@@ -5,8 +5,12 @@ replay survives a BFF restart and reaches any BFF process:
 
 - a new key is claimed (`in_flight`) before the route runs;
 - a 2xx answer is stored and the same key with the same request replays it
-  (`Idempotent-Replayed: true`); any other answer releases the key, because a refused
-  request changed nothing and may be retried as it is;
+  (`Idempotent-Replayed: true`);
+- an answer that leaves the outcome unknown (504 `outcome_unknown`: the change was sent and
+  no answer came back; or an unexpected 500) keeps the key *in doubt*: the same key never runs
+  the request again (409 `idempotency_key_in_doubt`), because it may have been applied;
+- any other answer releases the key, because a refused request changed nothing and may be
+  retried as it is;
 - the same key with another method, path or body -> 422 `idempotency_key_reused`;
 - the same key while the first request is still running -> 409 `idempotency_in_flight`.
 
@@ -16,6 +20,7 @@ at once never sees its own first request as still in flight.
 """
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -26,6 +31,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.actor import Actor, CurrentActor
+from app.convex.errors import MutationOutcomeUnknown
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
 
@@ -113,6 +119,13 @@ async def claim_idempotency_key(
                 "A request with this Idempotency-Key is still being processed; retry after it finishes.",
                 headers={"Retry-After": "1"},
             )
+        case "in_doubt":
+            raise Problem(
+                409,
+                "idempotency_key_in_doubt",
+                "The first request with this Idempotency-Key may or may not have been applied: its outcome is "
+                "unknown. Read the resource to find out; to try the change again, send it with a new key.",
+            )
         case "mismatch":
             raise Problem(
                 422,
@@ -133,7 +146,8 @@ class IdempotentPostRoute(APIRoute):
 
 
 class IdempotencyMiddleware:
-    """Stores (2xx) or releases (anything else) a claimed key before the answer leaves."""
+    """Stores (2xx), keeps in doubt (outcome unknown) or releases (refused) a claimed key
+    before the answer leaves."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -162,7 +176,8 @@ class IdempotencyMiddleware:
         except BaseException:
             current = claim()
             if current is not None and not held:
-                await self._release(scope, current)
+                # Whatever failed may have failed after the change was applied.
+                await self._settle_call(scope, "idempotency:markInDoubt", current, {})
             raise
 
     async def _settle(self, scope: Scope, claim: Claim | None, held: list[Message]) -> None:
@@ -176,11 +191,10 @@ class IdempotencyMiddleware:
             if "location" in headers:
                 stored["location"] = headers["location"]
             await self._settle_call(scope, "idempotency:complete", claim, {"response": stored})
+        elif _outcome_unknown(status, headers, body):
+            await self._settle_call(scope, "idempotency:markInDoubt", claim, {})
         else:
-            await self._release(scope, claim)
-
-    async def _release(self, scope: Scope, claim: Claim) -> None:
-        await self._settle_call(scope, "idempotency:release", claim, {})
+            await self._settle_call(scope, "idempotency:release", claim, {})
 
     @staticmethod
     async def _settle_call(scope: Scope, path: str, claim: Claim, extra: dict[str, Any]) -> None:
@@ -190,5 +204,16 @@ class IdempotencyMiddleware:
                 path, {"actor": claim.actor.arg(), "key": claim.key, "requestHash": claim.request_hash, **extra}
             )
         except Exception:
-            # The answer itself stands; the claim lapses after LOCK_MS and the key can be used again.
+            # The answer itself stands; the claim lapses after LOCK_MS and the key is then in doubt.
             log.warning("could not settle Idempotency-Key claim (%s)", path, exc_info=True)
+
+
+def _outcome_unknown(status: int, headers: dict[str, str], body: bytes) -> bool:
+    if status == 500:
+        return True
+    if status != 504 or "problem+json" not in headers.get("content-type", ""):
+        return False
+    try:
+        return json.loads(body).get("code") == MutationOutcomeUnknown.code
+    except (ValueError, AttributeError):
+        return False

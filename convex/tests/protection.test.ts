@@ -1,6 +1,7 @@
 // Idempotency-Key records and shared rate-limit windows (docs/security.md).
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal } from "../_generated/api";
+import { CLIENT_SHARDS, MIN_SHARD_LIMIT, shardCount, shardLimit } from "../rateLimits";
 import { errorOf } from "./content.setup";
 import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
 
@@ -53,10 +54,32 @@ describe("idempotency keys", () => {
     expect(await begin(member, "k-1", "h2")).toEqual({ outcome: "started" });
   });
 
-  test("a lapsed lock (the BFF crashed mid-request) lets the key start again", async () => {
+  test("a lapsed lock (the BFF died mid-request) leaves the key in doubt: its request never runs again", async () => {
     const member = world.acme.actors.member;
     await begin(member, "k-1");
     vi.advanceTimersByTime(61_000);
+    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
+    vi.advanceTimersByTime(61_000);
+    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
+  });
+
+  test("a key whose outcome is unknown stays in doubt: never run again, released or completed", async () => {
+    const member = world.acme.actors.member;
+    await begin(member, "k-1");
+    expect(await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" })).toBe(true);
+    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
+    expect(await t.mutation(internal.idempotency.release, { actor: member, key: "k-1", requestHash: "h1" })).toBe(false);
+    expect(await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response })).toBe(false);
+    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
+    expect(await begin(member, "k-1", "other-body")).toEqual({ outcome: "mismatch" });
+  });
+
+  test("an in-doubt key expires with its time to live and is swept like any other", async () => {
+    const member = world.acme.actors.member;
+    await begin(member, "k-1");
+    await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" });
+    vi.advanceTimersByTime(25 * HOUR);
+    expect(await t.mutation(internal.idempotency.sweep, {})).toBe(1);
     expect(await begin(member, "k-1")).toEqual({ outcome: "started" });
   });
 
@@ -80,43 +103,135 @@ describe("idempotency keys", () => {
 });
 
 describe("rate limit windows", () => {
-  const consume = (buckets: { name: string; limit: number }[]) =>
-    t.mutation(internal.rateLimits.consume, { buckets, windowMs: 60_000 });
+  type Bucket = { name: string; limit: number };
+  const consume = (principal: Bucket, client: Bucket) =>
+    t.mutation(internal.rateLimits.consume, { principal, client, windowMs: 60_000 });
+  const windows = () => t.run((ctx) => ctx.db.query("rateLimitWindows").collect());
 
-  test("counts each request in every bucket and reports what remains", async () => {
-    const buckets = [{ name: "principal:a", limit: 3 }, { name: "client:acme", limit: 10 }];
-    await consume(buckets);
-    const second = await consume(buckets);
+  test("counts each request in both buckets and reports what remains", async () => {
+    const principal = { name: "principal:a", limit: 3 };
+    const client = { name: "client:acme", limit: 10 };
+    await consume(principal, client);
+    const second = await consume(principal, client);
     expect(second.allowed).toBe(true);
     expect(second.buckets.map((b) => b.remaining)).toEqual([1, 8]);
   });
 
   test("refuses once a bucket is spent, without counting the refused request anywhere", async () => {
-    const buckets = [{ name: "principal:a", limit: 2 }, { name: "client:acme", limit: 10 }];
-    await consume(buckets);
-    await consume(buckets);
-    const refused = await consume(buckets);
+    const principal = { name: "principal:a", limit: 2 };
+    const client = { name: "client:acme", limit: 10 };
+    await consume(principal, client);
+    await consume(principal, client);
+    const refused = await consume(principal, client);
     expect(refused.allowed).toBe(false);
     expect(refused.resetMs).toBeGreaterThan(0);
     expect(refused.resetMs).toBeLessThanOrEqual(60_000);
-    const client = await consume([{ name: "client:acme", limit: 10 }]);
-    expect(client.buckets[0].remaining).toBe(7);
+    const other = await consume({ name: "principal:b", limit: 5 }, client);
+    expect(other.buckets[1].remaining).toBe(7);
   });
 
   test("a client's bucket is spent by all of its principals together", async () => {
-    await consume([{ name: "principal:a", limit: 5 }, { name: "client:acme", limit: 2 }]);
-    await consume([{ name: "principal:b", limit: 5 }, { name: "client:acme", limit: 2 }]);
-    expect((await consume([{ name: "principal:c", limit: 5 }, { name: "client:acme", limit: 2 }])).allowed).toBe(false);
-    expect((await consume([{ name: "principal:d", limit: 5 }, { name: "client:globex", limit: 2 }])).allowed).toBe(true);
+    const acme = { name: "client:acme", limit: 2 };
+    await consume({ name: "principal:a", limit: 5 }, acme);
+    await consume({ name: "principal:b", limit: 5 }, acme);
+    expect((await consume({ name: "principal:c", limit: 5 }, acme)).allowed).toBe(false);
+    expect((await consume({ name: "principal:d", limit: 5 }, { name: "client:globex", limit: 2 })).allowed).toBe(true);
   });
 
   test("a new window starts afresh and drops the old one", async () => {
-    const buckets = [{ name: "principal:a", limit: 1 }];
-    await consume(buckets);
-    expect((await consume(buckets)).allowed).toBe(false);
+    const principal = { name: "principal:a", limit: 1 };
+    const client = { name: "client:acme", limit: 10 };
+    await consume(principal, client);
+    expect((await consume(principal, client)).allowed).toBe(false);
     vi.advanceTimersByTime(60_000);
-    expect((await consume(buckets)).allowed).toBe(true);
-    const windows = await t.run((ctx) => ctx.db.query("rateLimitWindows").collect());
-    expect(windows).toHaveLength(1);
+    expect((await consume(principal, client)).allowed).toBe(true);
+    expect((await windows()).map((w) => w.bucket).sort()).toEqual(["client:acme", "principal:a"]);
+  });
+
+  describe("a client's bucket in shards (no document written by all of its principals)", () => {
+    const CLIENT = { name: "client:acme", limit: 6000 };
+    const principal = (i: number) => ({ name: `principal:p${i}`, limit: 600 });
+    const shardOf = (bucket: string) => Number(bucket.split("#")[1]);
+
+    // Seeded, so the shards picked (Math.random, as on Convex) are the same on every run.
+    beforeEach(() => {
+      let seed = 20261125;
+      vi.spyOn(Math, "random").mockImplementation(() => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      });
+    });
+    afterEach(() => vi.restoreAllMocks());
+
+    test("a limit is split into at most CLIENT_SHARDS shares that add up to it; small limits stay whole", () => {
+      expect([1, 99, 100, 799, 800, 6000, 100_000].map(shardCount)).toEqual([1, 1, 2, 15, 16, 16, 16]);
+      for (const limit of [100, 801, 6000, 6007, 100_000]) {
+        const shares = Array.from({ length: shardCount(limit) }, (_, i) => shardLimit(limit, shardCount(limit), i));
+        expect(shares.reduce((a, b) => a + b)).toBe(limit);
+        expect(Math.min(...shares)).toBeGreaterThanOrEqual(MIN_SHARD_LIMIT);
+        expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+      }
+      expect(CLIENT_SHARDS).toBe(16);
+    });
+
+    test("a principal keeps to one shard for the whole window, remembered in its own window", async () => {
+      for (let i = 0; i < 5; i++) await consume(principal(0), CLIENT);
+      const all = await windows();
+      const shards = all.filter((w) => w.bucket.startsWith("client:acme#"));
+      expect(shards).toHaveLength(1);
+      expect(shards[0].count).toBe(5);
+      expect(all.find((w) => w.bucket === "principal:p0")?.clientShard).toBe(shardOf(shards[0].bucket));
+    });
+
+    test("principals spread over the shards: none holds more than three of sixteen principals", async () => {
+      for (let i = 0; i < 16; i++) for (let r = 0; r < 3; r++) await consume(principal(i), CLIENT);
+      const perShard = new Map<number, number>();
+      for (const w of await windows()) {
+        if (w.clientShard !== undefined) perShard.set(w.clientShard, (perShard.get(w.clientShard) ?? 0) + 1);
+      }
+      expect(Math.max(...perShard.values())).toBeLessThanOrEqual(3);
+      expect(perShard.size).toBeGreaterThanOrEqual(10);
+    });
+
+    test("the remaining count of a sharded bucket is an estimate: the shard's share left, scaled", async () => {
+      const first = await consume(principal(0), CLIENT);
+      expect(first.buckets[0].remaining).toBe(599);
+      // 375 a shard: 374 left of it, scaled by 16.
+      expect(first.buckets[1].remaining).toBe(5984);
+    });
+
+    test("the client is held to its limit exactly: refused only once all of it is spent", async () => {
+      const client = { name: "client:acme", limit: 800 }; // 16 shards of 50
+      let admitted = 0;
+      let firstRefusal: number | null = null;
+      for (let round = 0; round < 21; round++) {
+        for (let i = 0; i < 40; i++) {
+          const { allowed } = await consume(principal(i), client);
+          if (allowed) admitted += 1;
+          else firstRefusal ??= admitted;
+        }
+      }
+      expect(admitted).toBe(800);
+      expect(firstRefusal).toBe(800);
+      const counted = (await windows()).filter((w) => w.bucket.startsWith("client:acme#")).reduce((n, w) => n + w.count, 0);
+      expect(counted).toBe(admitted);
+    });
+
+    test("a principal whose shard is spent moves to another with room", async () => {
+      const client = { name: "client:acme", limit: 800 };
+      const answers = [];
+      for (let r = 0; r < 60; r++) answers.push((await consume(principal(0), client)).allowed);
+      expect(answers.every(Boolean)).toBe(true);
+      const shards = (await windows()).filter((w) => w.bucket.startsWith("client:acme#"));
+      expect(shards.map((w) => w.count).sort((a, b) => b - a)).toEqual([50, 10]);
+    });
+
+    test("old windows are dropped: documents stay bounded by principals and shards", async () => {
+      for (let window = 0; window < 5; window++) {
+        for (let i = 0; i < 8; i++) for (let r = 0; r < 2; r++) await consume(principal(i), CLIENT);
+        vi.advanceTimersByTime(60_000);
+      }
+      expect((await windows()).length).toBeLessThanOrEqual(8 + CLIENT_SHARDS);
+    });
   });
 });

@@ -15,6 +15,7 @@
 //     400 {code:"BadJsonBody"|"BadFormat"|"BadRequest", message}  common/src/http/extract.rs, value/src/export.rs
 //     401 {code:"BadAdminKey", message}                            authentication/src/application_auth.rs
 //   GET /version -> 200 text
+//   GET|DELETE /_embedded/snapshot, /_embedded/writes (admin key; not Convex): for tests, see README.md
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
@@ -25,6 +26,7 @@ import { ConvexError, jsonToConvex, type JSONValue, type Value } from "convex/va
 import { argumentProblem, type ValidatorJson } from "./args.js";
 import { discoverModules, moduleKeyFor, type ModuleMap } from "./convexModules.js";
 import { SyncHub } from "./sync.js";
+import { WriteLog } from "./writes.js";
 import {
   exportValue,
   parseFormat,
@@ -46,6 +48,8 @@ export type EmbeddedServer = {
   url: string;
   server: Server;
   backend: Backend;
+  /** The documents each committed mutation wrote (GET /_embedded/writes). */
+  writes: WriteLog;
   /** Run a function as an admin would (used for seeding). */
   run(kind: Kind, path: string, args: Record<string, Value>): Promise<UdfResponse>;
   close(): Promise<void>;
@@ -59,15 +63,16 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
   // Convex's own per-transaction limits (reads, writes, index ranges, scheduled functions;
   // https://docs.convex.dev/production/state/limits), so what fails on Convex fails here.
   const backend = convexTest({ schema, modules, transactionLimits: true });
+  const writes = new WriteLog();
 
   // Every commit advances the sync clock, so live subscriptions see HTTP writes too.
   let sync: SyncHub;
   const runAndPublish = async (kind: Kind, path: string, args: Record<string, Value>, admin: boolean, format: ValueFormat) => {
-    const response = await runFunction(backend, modules, kind, path, args, admin, format);
+    const response = await runFunction(backend, writes, modules, kind, path, args, admin, format);
     if (response.status === "success" && kind !== "query") sync.committed();
     return response;
   };
-  sync = new SyncHub((kind, path, args, admin) => runFunction(backend, modules, kind, path, args, admin, "convex_encoded_json"), options.adminKey);
+  sync = new SyncHub((kind, path, args, admin) => runFunction(backend, writes, modules, kind, path, args, admin, "convex_encoded_json"), options.adminKey);
   const run = (kind: Kind, path: string, args: Record<string, Value>, admin = true) =>
     runAndPublish(kind, path, args, admin, "convex_encoded_json");
 
@@ -84,14 +89,26 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
       res.writeHead(200, { "Content-Type": "text/plain" }).end(VERSION);
       return;
     }
-    if (req.method === "GET" && url.pathname === "/_embedded/snapshot") {
-      // Not Convex: every document of every table, for tests that prove a refused call wrote nothing.
+    if (url.pathname.startsWith("/_embedded/")) {
       try {
-        if (!checkAuthorization(req.headers.authorization, options.adminKey)) throw new RequestError(401, "MissingAdminKey", "The snapshot needs the admin key");
+        if (!checkAuthorization(req.headers.authorization, options.adminKey)) throw new RequestError(401, "MissingAdminKey", `${url.pathname} needs the admin key`);
       } catch (error) {
         if (error instanceof RequestError) return send(res, error.httpStatus, { code: error.code, message: error.message });
         throw error;
       }
+    }
+    if (req.method === "GET" && url.pathname === "/_embedded/writes") {
+      // Not Convex: the documents recent mutations wrote, for tests that look for documents
+      // many principals write (contention on Convex, invisible here).
+      return send(res, 200, writes.list() as unknown as JSONValue);
+    }
+    if (req.method === "DELETE" && url.pathname === "/_embedded/writes") {
+      writes.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/_embedded/snapshot") {
+      // Not Convex: every document of every table, for tests that prove a refused call wrote nothing.
       const tables = Object.keys((schema as { tables: Record<string, unknown> }).tables);
       const snapshot = await backend.run(async (ctx) => {
         const out: Record<string, Value[]> = {};
@@ -145,6 +162,7 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
     server,
     backend,
+    writes,
     run: (kind, path, args) => run(kind, path, args),
     close: () =>
       new Promise<void>((resolve) => {
@@ -225,6 +243,7 @@ function kindOf(fn: RegisteredFunction): Kind | null {
 
 async function runFunction(
   backend: Backend,
+  writes: WriteLog,
   modules: ModuleMap,
   kind: Kind,
   path: string,
@@ -247,7 +266,7 @@ async function runFunction(
       kind === "query"
         ? await backend.query(reference, args)
         : kind === "mutation"
-          ? await backend.mutation(reference, args)
+          ? await writes.record(udfPath, () => backend.mutation(reference, args))
           : await backend.action(reference, args);
     return { status: "success", value: exportValue(value as Value, format), logLines: [] };
   } catch (error) {

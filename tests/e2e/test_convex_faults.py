@@ -2,6 +2,7 @@
 backend. Each fault gets its documented problem (docs/api.md, "Errors"), never a 500, and a
 mutation whose outcome is unknown is sent once and reported as such."""
 
+import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ import pytest
 
 from app.settings import Settings
 
-from ..fault_proxy import FaultProxy, fault_proxy
+from ..fault_proxy import FaultProxy, fault_proxy, fault_proxy_in_thread
 from .conftest import as_user, bff_process
 
 MEMBER = as_user("member@acme.test")
@@ -102,8 +103,76 @@ async def test_a_mutation_without_an_answer_is_sent_once_and_reported_as_outcome
     assert len(committed) == (1 if fault == "reset" else 0)
 
 
-async def test_a_mutation_refused_by_an_overloaded_convex_is_503_and_not_retried(api, proxy):
+async def test_a_proxys_plain_503_to_a_mutation_is_an_unknown_outcome_and_not_resent(api, proxy):
+    # Not Convex's JSON: the proxy in front may have forwarded the call before it failed.
     proxy.inject("status_503", only_path="/api/mutation")
     response = await api.post("/v1/clients/acme/tickets", json={"subject": "Busy", "body": "Hello"}, headers=MEMBER)
-    assert_problem(response, 503, "upstream_unavailable")
+    assert_problem(response, 504, "outcome_unknown")
     assert proxy.seen["/api/mutation"] == 1
+
+
+async def my_tickets(api: httpx.AsyncClient, subject: str) -> list[dict]:
+    mine = (await api.get("/v1/clients/acme/tickets/mine", params={"limit": 100}, headers=MEMBER)).json()["items"]
+    return [t for t in mine if t["subject"] == subject]
+
+
+async def test_a_write_conflict_is_sent_again_and_the_change_is_applied_once(api, proxy):
+    subject = f"Busy document {uuid.uuid4().hex[:8]}"
+    proxy.inject("write_conflict", only_function="tickets:open", times=2)
+    response = await api.post("/v1/clients/acme/tickets", json={"subject": subject, "body": "Hello"}, headers=MEMBER)
+    assert response.status_code == 201, response.text
+    assert proxy.seen["tickets:open"] == 3  # two conflicts, then the commit
+    assert len(await my_tickets(api, subject)) == 1
+
+
+async def test_a_write_conflict_that_persists_is_503_write_conflict_and_nothing_is_applied(api, proxy):
+    subject = f"Hot document {uuid.uuid4().hex[:8]}"
+    proxy.inject("write_conflict", only_function="tickets:open")
+    response = await api.post("/v1/clients/acme/tickets", json={"subject": subject, "body": "Hello"}, headers=MEMBER)
+    assert_problem(response, 503, "write_conflict")
+    assert response.headers["Retry-After"] == "1"
+    assert proxy.seen["tickets:open"] == 3
+    proxy.inject("pass")
+    assert await my_tickets(api, subject) == []
+
+
+async def test_a_write_conflict_never_opens_the_breaker(e2e_settings, proxy):
+    async with bff_process(e2e_settings, convex_url=proxy.url, convex_read_timeout_s=READ_TIMEOUT_S,
+                           circuit_breaker_threshold=2, rate_limit_enabled=False) as api:
+        proxy.inject("write_conflict", only_function="tickets:open")
+        for _ in range(4):
+            response = await api.post("/v1/clients/acme/tickets", json={"subject": "Hot", "body": "x"}, headers=MEMBER)
+            assert_problem(response, 503, "write_conflict")
+        proxy.inject("pass")
+        assert (await api.get("/v1/clients/acme/events", headers=MEMBER)).status_code == 200
+
+
+@pytest.mark.parametrize("fault", ["reset", "error_page_after"])
+async def test_a_change_whose_answer_was_lost_is_never_applied_twice_with_the_same_key(api, proxy, fault):
+    subject = f"Lost answer {uuid.uuid4().hex[:8]}"
+    request = {"json": {"subject": subject, "body": "Hello"}, "headers": {**MEMBER, "Idempotency-Key": uuid.uuid4().hex}}
+    proxy.inject(fault, only_function="tickets:open")  # forwarded and committed, then the answer is lost
+    assert_problem(await api.post("/v1/clients/acme/tickets", **request), 504, "outcome_unknown")
+    assert proxy.seen["tickets:open"] == 1
+
+    proxy.inject("pass")
+    retried = await api.post("/v1/clients/acme/tickets", **request)
+    assert_problem(retried, 409, "idempotency_key_in_doubt")
+    assert proxy.seen["tickets:open"] == 0  # the retry never reached the function
+    assert len(await my_tickets(api, subject)) == 1
+
+
+PEER_IDLE_S = 0.5
+
+
+async def test_idle_connections_are_dropped_before_the_peer_closes_them(e2e_settings, backend):
+    # The peer closes on its own loop, as a load balancer would; tests/unit/test_wire.py shows a
+    # connection closed under a busy loop is never written on, and bench/burst_idle.py counts
+    # the failures of the race this prevents.
+    with fault_proxy_in_thread(backend.url, idle_close_s=PEER_IDLE_S) as peer:
+        async with bff_process(e2e_settings, convex_url=peer.url, convex_idle_timeout_s=0.3) as api:
+            await api.get("/v1/clients/acme/events", headers=MEMBER)
+            await asyncio.sleep(0.4)  # idle past our timeout, short of the peer's
+            before = peer.connections_opened
+            await api.get("/v1/clients/acme/events", headers=MEMBER)
+            assert peer.connections_opened > before  # a fresh connection, not the idle one

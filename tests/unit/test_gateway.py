@@ -12,6 +12,7 @@ from app.convex.errors import (
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnavailable,
+    WriteConflict,
 )
 from app.convex.gateway import ConvexGateway
 from app.problems import Problem
@@ -108,30 +109,70 @@ async def test_truncated_json_is_an_upstream_error(convex, gateway):
 
 
 @pytest.mark.parametrize("status", [429, 503])
-async def test_overload_answers_are_unavailable(convex, gateway, status):
+async def test_overload_answers_to_a_read_are_unavailable(convex, gateway, status):
     convex.post("/api/query").mock(return_value=httpx.Response(status, text="busy"))
     with pytest.raises(UpstreamUnavailable):
         await gateway.query("courses:list", {})
 
 
-async def test_query_is_retried_once_when_the_connection_is_refused(convex, gateway):
+def write_conflict() -> httpx.Response:
+    # Convex's answer once its own retries of a conflicting mutation are spent
+    # (convex-backend crates/errors: ErrorCode::OCC -> 503, short_msg OCC_ERROR).
+    return httpx.Response(
+        503,
+        json={
+            "code": "OptimisticConcurrencyControlFailure",
+            "message": 'Documents read from or written to the "events" table changed while this mutation '
+            "was being run and on every subsequent retry. See https://docs.convex.dev/error#1",
+        },
+    )
+
+
+async def test_a_query_is_sent_again_when_the_connection_is_refused(convex, gateway):
     route = convex.post("/api/query").mock(side_effect=[httpx.ConnectError("refused"), success(1)])
     assert await gateway.query("courses:list", {}) == 1
     assert route.call_count == 2
 
 
-async def test_query_gives_up_after_the_second_refusal(convex, gateway):
+async def test_a_query_gives_up_after_its_attempts(convex, gateway):
     route = convex.post("/api/query").mock(side_effect=httpx.ConnectError("refused"))
     with pytest.raises(UpstreamUnavailable):
         await gateway.query("courses:list", {})
+    assert route.call_count == 3
+
+
+async def test_a_mutation_that_was_not_sent_is_sent_again(convex, gateway):
+    route = convex.post("/api/mutation").mock(side_effect=[httpx.ConnectError("refused"), success("ok")])
+    assert await gateway.mutation("courses:create", {}) == "ok"
     assert route.call_count == 2
 
 
-async def test_mutation_is_never_retried(convex, gateway):
-    route = convex.post("/api/mutation").mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(UpstreamUnavailable):
+async def test_a_query_whose_answer_broke_off_is_sent_again(convex, gateway):
+    route = convex.post("/api/query").mock(side_effect=[httpx.RemoteProtocolError("reset"), success(1)])
+    assert await gateway.query("courses:list", {}) == 1
+    assert route.call_count == 2
+
+
+async def test_a_write_conflict_is_sent_again_and_commits(convex, gateway):
+    route = convex.post("/api/mutation").mock(side_effect=[write_conflict(), write_conflict(), success("ok")])
+    assert await gateway.mutation("registrations:registerSelf", {}) == "ok"
+    assert route.call_count == 3
+
+
+async def test_a_write_conflict_that_persists_is_a_write_conflict_problem(convex, gateway):
+    route = convex.post("/api/mutation").mock(return_value=write_conflict())
+    with pytest.raises(WriteConflict) as caught:
+        await gateway.mutation("registrations:registerSelf", {})
+    assert route.call_count == 3
+    assert (caught.value.status, caught.value.code) == (503, "write_conflict")
+
+
+@pytest.mark.parametrize("code", ["Overloaded", "RejectedBeforeExecution"])
+async def test_convex_refusing_a_mutation_before_it_runs_is_unavailable_and_not_resent(convex, gateway, code):
+    route = convex.post("/api/mutation").mock(return_value=httpx.Response(503, json={"code": code, "message": "busy"}))
+    with pytest.raises(UpstreamUnavailable) as caught:
         await gateway.mutation("courses:create", {})
-    assert route.call_count == 1
+    assert type(caught.value) is UpstreamUnavailable and route.call_count == 1
 
 
 async def test_query_timeout_is_an_upstream_timeout(convex, gateway):
@@ -146,6 +187,32 @@ async def test_mutation_without_an_answer_has_an_unknown_outcome(convex, gateway
     with pytest.raises(MutationOutcomeUnknown):
         await gateway.mutation("registrations:registerSelf", {})
     assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(502, html="<html>Bad Gateway</html>"),
+        httpx.Response(503, text="upstream connect error or disconnect/reset before headers"),
+        httpx.Response(504, text="Gateway Timeout"),
+        httpx.Response(500, json={"code": "InternalServerError", "message": "Your request couldn't be completed."}),
+        httpx.Response(200, text='{"status": "succ'),
+    ],
+    ids=["html-502", "text-503", "text-504", "convex-500", "truncated-200"],
+)
+async def test_a_mutation_answered_by_something_other_than_convex_has_an_unknown_outcome(convex, gateway, answer):
+    route = convex.post("/api/mutation").mock(return_value=answer)
+    with pytest.raises(MutationOutcomeUnknown):
+        await gateway.mutation("tickets:open", {})
+    assert route.call_count == 1
+
+
+async def test_each_failed_call_is_logged_once_with_function_failure_and_time(convex, gateway, caplog):
+    convex.post("/api/mutation").mock(side_effect=[write_conflict(), success("ok")])
+    with caplog.at_level("WARNING", logger="app.convex.gateway"):
+        await gateway.mutation("registrations:registerSelf", {})
+    [line] = caplog.messages
+    assert "mutation registrations:registerSelf" in line and "WriteConflict" in line and " ms" in line
 
 
 async def test_an_integer_convex_cannot_hold_exactly_is_a_422_and_nothing_is_sent(convex, gateway):

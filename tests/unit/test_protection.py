@@ -99,7 +99,8 @@ async def test_rate_limits_count_the_verified_principal_and_client(make_client, 
     client = await make_client(convex, rate_limit_enabled=True, rate_limit_per_principal=7, rate_limit_per_client=70)
     await client.get(EVENTS, headers=bearer(make_token()))
     assert sent == [{
-        "buckets": [{"name": "principal:u1;users", "limit": 7.0}, {"name": "client:k1;clients", "limit": 70.0}],
+        "principal": {"name": "principal:u1;users", "limit": 7.0},
+        "client": {"name": "client:k1;clients", "limit": 70.0},
         "windowMs": 60000.0,
     }]
 
@@ -156,7 +157,7 @@ async def test_the_breaker_opens_after_repeated_failures_and_answers_503_without
 
     convex.post("/api/query").mock(side_effect=refuse)
     client = await make_client(convex, circuit_breaker_threshold=3, circuit_breaker_reset_s=30)
-    for _ in range(2):  # each query tries twice (one retry after a refused connection)
+    for _ in range(3):  # one failure each, whatever retries the gateway made inside it
         assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
     tried = len(attempts)
     response = await client.get(EVENTS, headers=bearer(make_token()))
@@ -176,7 +177,8 @@ async def test_the_breaker_lets_a_probe_through_after_its_reset_time_and_closes_
 
     convex.post("/api/query").mock(side_effect=answer)
     client = await make_client(convex, circuit_breaker_threshold=2, circuit_breaker_reset_s=0.2)
-    assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
+    for _ in range(2):
+        assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
     healthy = True
     assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")  # still open
     await asyncio.sleep(0.3)
@@ -195,6 +197,19 @@ async def test_function_errors_never_open_the_breaker(make_client, convex):
     client = await make_client(convex, circuit_breaker_threshold=2)
     for _ in range(4):
         assert_problem(await client.get(f"{EVENTS}/e1", headers=bearer(make_token())), 404, "not_found")
+
+
+async def test_write_conflicts_never_open_the_breaker(make_client, convex):
+    convex.post("/api/query").mock(return_value=convex_value(ACME_MEMBER))
+    conflicts = convex.post("/api/mutation").mock(
+        return_value=httpx.Response(503, json={"code": "OptimisticConcurrencyControlFailure", "message": "changed"})
+    )
+    client = await make_client(convex, circuit_breaker_threshold=2, rate_limit_enabled=False)
+    for _ in range(4):
+        response = await client.post(f"{EVENTS}/e1/registrations", headers=bearer(make_token()), json={})
+        assert_problem(response, 503, "write_conflict")
+        assert response.headers["Retry-After"] == "1"
+    assert conflicts.call_count == 4 * 3  # every request still reached Convex: the breaker stayed closed
 
 
 # --- CORS and security headers ------------------------------------------------------------
