@@ -63,9 +63,7 @@ def configure_logging(level: str, *, secrets: Iterable[str] = (), stream: IO[str
                 "redact": {"()": RedactSecrets, "secrets": list(secrets)},
             },
             "formatters": {
-                "default": {
-                    "format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"
-                }
+                "default": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"}
             },
             "handlers": {"console": handler},
             "loggers": {

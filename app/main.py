@@ -119,8 +119,23 @@ def create_app(
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-        allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Link", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"],
+        allow_headers=[
+            "Authorization",
+            "X-API-Key",
+            "Content-Type",
+            "Idempotency-Key",
+            "Last-Event-ID",
+            "X-Request-ID",
+        ],
+        expose_headers=[
+            "X-Request-ID",
+            "Link",
+            "Location",
+            "Retry-After",
+            "RateLimit",
+            "RateLimit-Policy",
+            "Idempotent-Replayed",
+        ],
         max_age=600,
     )
     install_problem_handlers(app)
@@ -139,7 +154,9 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(streams.router)
     install_docs(app)
-    install_openapi(app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}])
+    install_openapi(
+        app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}]
+    )
     return app
 
 

@@ -24,9 +24,7 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    nextCursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
-    )
+    nextCursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 
 class PageParams:

@@ -110,9 +110,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource."
-        return problem_response(
-            request, Problem(exc.status_code, code, detail, headers=dict(exc.headers or {}))
-        )
+        return problem_response(request, Problem(exc.status_code, code, detail, headers=dict(exc.headers or {})))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -134,9 +132,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Response bodies come from Convex: one that breaks the response model is an
         # unexpected upstream answer, not a bug to show the client.
         log.error("response failed its model: %s", exc.errors()[:5])
-        return problem_response(
-            request, Problem(502, "upstream_error", "The data service gave an unexpected answer.")
-        )
+        return problem_response(request, Problem(502, "upstream_error", "The data service gave an unexpected answer."))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -23,8 +23,9 @@ ROUTES = {
 NO_RATE_LIMIT = {"rate_limit_enabled": "false", "actor_cache_ttl_s": "30"}
 
 
-async def load(name: str, url: str, headers: dict[str, str], concurrency: int, stack: Stack | None = None,
-               seconds: float = SECONDS) -> Figures:
+async def load(
+    name: str, url: str, headers: dict[str, str], concurrency: int, stack: Stack | None = None, seconds: float = SECONDS
+) -> Figures:
     """Closed-loop GETs with aiohttp; with `stack`, the BFF's CPU per request too."""
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
@@ -86,7 +87,9 @@ async def servers(rows: list[Figures]) -> None:
 async def end_to_end(rows: list[Figures]) -> None:
     """Against the embedded backend (a Node process with convex-test): not a Convex figure."""
     # Rate limits on (a Convex mutation per request), with budgets the bench cannot spend.
-    with running_stack(actor_cache_ttl_s="30", rate_limit_per_principal="1000000", rate_limit_per_client="1000000") as stack:
+    with running_stack(
+        actor_cache_ttl_s="30", rate_limit_per_principal="1000000", rate_limit_per_client="1000000"
+    ) as stack:
         headers = stack.token("staff@acme.test")
         for concurrency in (1, 32):
             url = stack.bff_url + ROUTES["list courses"]

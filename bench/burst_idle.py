@@ -44,9 +44,16 @@ def token(email: str) -> str:
 
 async def run(name: str, backend_url: str, **overrides: Any) -> collections.Counter:
     settings = Settings(
-        _env_file=None, convex_url=backend_url, convex_admin_key=SecretStr(ADMIN_KEY),
-        jwt_hs256_secret=SecretStr(SECRET), jwt_issuer="bench", jwt_audience="bench",
-        actor_cache_ttl_s=0.0001, rate_limit_per_principal=10**6, rate_limit_per_client=10**6, **overrides,
+        _env_file=None,
+        convex_url=backend_url,
+        convex_admin_key=SecretStr(ADMIN_KEY),
+        jwt_hs256_secret=SecretStr(SECRET),
+        jwt_issuer="bench",
+        jwt_audience="bench",
+        actor_cache_ttl_s=0.0001,
+        rate_limit_per_principal=10**6,
+        rate_limit_per_client=10**6,
+        **overrides,
     )
     outcomes: collections.Counter = collections.Counter()
     headers = {"Authorization": f"Bearer {token('member@acme.test')}"}
@@ -54,7 +61,9 @@ async def run(name: str, backend_url: str, **overrides: Any) -> collections.Coun
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://bff.bench") as api:
             for gap in GAPS_S:
-                answers = await asyncio.gather(*(api.get("/v1/clients/acme/events", headers=headers) for _ in range(BURST)))
+                answers = await asyncio.gather(
+                    *(api.get("/v1/clients/acme/events", headers=headers) for _ in range(BURST))
+                )
                 for answer in answers:
                     code = answer.json().get("code", "") if answer.status_code >= 500 else ""
                     outcomes[f"{answer.status_code} {code}".strip()] += 1

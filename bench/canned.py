@@ -8,8 +8,16 @@ NOW = 1.7952e12
 ACTOR = {"clientId": "k1;clients", "clientSlug": "acme", "role": "client_user", "userId": "u1;users"}
 COURSES = {
     "page": [
-        {"id": f"c{i};courses", "title": f"Course {i}", "description": "Fire safety for managers.", "status": "published",
-         "cpdPoints": 5.0, "startAt": NOW, "createdAt": NOW, "updatedAt": NOW}
+        {
+            "id": f"c{i};courses",
+            "title": f"Course {i}",
+            "description": "Fire safety for managers.",
+            "status": "published",
+            "cpdPoints": 5.0,
+            "startAt": NOW,
+            "createdAt": NOW,
+            "updatedAt": NOW,
+        }
         for i in range(30)
     ],
     "isDone": False,
@@ -17,8 +25,14 @@ COURSES = {
 }
 MESSAGES = {
     "page": [
-        {"id": f"m{i};ticketMessages", "ticketId": "t1;tickets", "authorUserId": "u1;users", "body": "Thanks, that helped.",
-         "internal": False, "createdAt": NOW}
+        {
+            "id": f"m{i};ticketMessages",
+            "ticketId": "t1;tickets",
+            "authorUserId": "u1;users",
+            "body": "Thanks, that helped.",
+            "internal": False,
+            "createdAt": NOW,
+        }
         for i in range(20)
     ],
     "isDone": True,

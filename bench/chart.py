@@ -17,23 +17,33 @@ def line_chart(path: Path, title: str, series: dict[str, dict[int, float]]) -> N
     def py(y: float) -> float:
         return height - bottom - y * (height - bottom - top) / y_max
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-             '<rect width="100%" height="100%" fill="white"/>',
-             f'<text x="{left}" y="24" font-size="15" font-weight="bold">{title}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{left}" y="24" font-size="15" font-weight="bold">{title}</text>',
+    ]
     for i in range(6):
         value = y_max * i / 5
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(value):.1f}" y2="{py(value):.1f}" stroke="#ddd"/>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{py(value):.1f}" y2="{py(value):.1f}" stroke="#ddd"/>'
+        )
         parts.append(f'<text x="{left - 8}" y="{py(value) + 4:.1f}" text-anchor="end">{value:.0f}</text>')
     for x in xs:
         parts.append(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">c={x}</text>')
-    parts.append(f'<text x="16" y="{(height - bottom + top) / 2:.0f}" transform="rotate(-90 16 {(height - bottom + top) / 2:.0f})" text-anchor="middle">requests per second</text>')
+    parts.append(
+        f'<text x="16" y="{(height - bottom + top) / 2:.0f}" transform="rotate(-90 16 {(height - bottom + top) / 2:.0f})" text-anchor="middle">requests per second</text>'
+    )
     for n, (name, points) in enumerate(series.items()):
         colour = COLOURS[n % len(COLOURS)]
         line = " ".join(f"{px(x):.1f},{py(points[x]):.1f}" for x in xs if x in points)
         parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
-        parts += [f'<circle cx="{px(x):.1f}" cy="{py(points[x]):.1f}" r="3.5" fill="{colour}"/>' for x in xs if x in points]
+        parts += [
+            f'<circle cx="{px(x):.1f}" cy="{py(points[x]):.1f}" r="3.5" fill="{colour}"/>' for x in xs if x in points
+        ]
         y = top + 20 + n * 22
-        parts.append(f'<line x1="{width - right + 15}" x2="{width - right + 40}" y1="{y - 4}" y2="{y - 4}" stroke="{colour}" stroke-width="3"/>')
+        parts.append(
+            f'<line x1="{width - right + 15}" x2="{width - right + 40}" y1="{y - 4}" y2="{y - 4}" stroke="{colour}" stroke-width="3"/>'
+        )
         parts.append(f'<text x="{width - right + 46}" y="{y}">{name}</text>')
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n")

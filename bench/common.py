@@ -57,9 +57,7 @@ def stub_upstream(cpu: int = 1) -> Iterator[str]:
         process.wait(5)
 
 
-async def closed_loop(
-    name: str, call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
-) -> Figures:
+async def closed_loop(name: str, call: Callable[[], Awaitable[object]], concurrency: int, seconds: float) -> Figures:
     """`concurrency` workers call back to back for `seconds` (after a short warm-up)."""
     warm_up = min(200, concurrency * 5)
     for _ in range(warm_up):

@@ -50,25 +50,48 @@ async def cpu_us(run: Callable[[], Awaitable[object]], n: int = N) -> float:
 
 def settings(**overrides) -> Settings:
     base = {
-        "_env_file": None, "jwt_hs256_secret": SecretStr(JWT_SECRET), "jwt_issuer": ISSUER, "jwt_audience": AUDIENCE,
-        "rate_limit_enabled": False, "actor_cache_ttl_s": 3600, "convex_admin_key": SecretStr("bench"),
+        "_env_file": None,
+        "jwt_hs256_secret": SecretStr(JWT_SECRET),
+        "jwt_issuer": ISSUER,
+        "jwt_audience": AUDIENCE,
+        "rate_limit_enabled": False,
+        "actor_cache_ttl_s": 3600,
+        "convex_admin_key": SecretStr("bench"),
     }
     return Settings(**{**base, **overrides})
 
 
 async def whole_request_us() -> float:
     """The full request through the app's ASGI callable, Convex answered in process."""
-    os.environ.update({"CONVEX_ADMIN_KEY": "bench", "JWT_HS256_SECRET": JWT_SECRET, "JWT_ISSUER": ISSUER,
-                       "JWT_AUDIENCE": AUDIENCE, "RATE_LIMIT_ENABLED": "false", "ACTOR_CACHE_TTL_S": "3600",
-                       "LOG_LEVEL": "WARNING"})
+    os.environ.update(
+        {
+            "CONVEX_ADMIN_KEY": "bench",
+            "JWT_HS256_SECRET": JWT_SECRET,
+            "JWT_ISSUER": ISSUER,
+            "JWT_AUDIENCE": AUDIENCE,
+            "RATE_LIMIT_ENABLED": "false",
+            "ACTOR_CACHE_TTL_S": "3600",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     from bench.inprocess import app_factory
 
     app = app_factory()
     headers = [(b"host", b"bench"), (b"authorization", token("staff@acme.test")["Authorization"].encode())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": "/v1/clients/acme/courses", "raw_path": b"/v1/clients/acme/courses",
-             "query_string": b"status=published", "root_path": "", "headers": headers,
-             "client": ("127.0.0.1", 1), "server": ("bench", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/clients/acme/courses",
+        "raw_path": b"/v1/clients/acme/courses",
+        "query_string": b"status=published",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("bench", 80),
+    }
 
     async with LifespanManager(app) as manager:
 
@@ -131,7 +154,12 @@ async def measure() -> dict[str, float]:
 
 
 def print_split(figures: dict[str, float]) -> None:
-    stages = ("auth: JWT remembered", "actor: cache hit", "response validation (30 courses)", "serialisation (30 courses)")
+    stages = (
+        "auth: JWT remembered",
+        "actor: cache hit",
+        "response validation (30 courses)",
+        "serialisation (30 courses)",
+    )
     whole = figures["whole request, Convex in process"]
     for name, value in figures.items():
         unit = "" if "calls" in name else " µs CPU"

@@ -19,8 +19,14 @@ STREAMS = 500 if FULL else 200
 REPLIES = 30  # one a second: the streams are held for 30 s with a fan-out every second
 
 
-async def hold_stream(client: httpx.AsyncClient, url: str, headers: dict, ready: asyncio.Event,
-                      opened: list, arrivals: dict[str, list[float]]) -> None:
+async def hold_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict,
+    ready: asyncio.Event,
+    opened: list,
+    arrivals: dict[str, list[float]],
+) -> None:
     """Read one stream until cancelled; note when each reply arrives."""
     async with client.stream("GET", url, headers=headers) as response:
         assert response.status_code == 200, response.status_code
@@ -38,14 +44,18 @@ async def run(stack: Stack) -> None:
     staff, member = stack.token("staff@acme.test"), stack.token("member@acme.test")
     limits = httpx.Limits(max_connections=STREAMS + 20)
     async with httpx.AsyncClient(base_url=stack.bff_url, limits=limits, timeout=60) as client:
-        ticket = (await client.post("/v1/clients/acme/tickets", json={"subject": "bench", "body": "start"}, headers=member)).json()["id"]
+        ticket = (
+            await client.post("/v1/clients/acme/tickets", json={"subject": "bench", "body": "start"}, headers=member)
+        ).json()["id"]
         url = f"/v1/clients/acme/tickets/{ticket}/messages/stream"
         rss_before = stack.rss_mb()
         ready, opened, arrivals = asyncio.Event(), [], {}
         started = time.perf_counter()
         # Half staff, half the ticket's member: two distinct subscriptions, N streams.
-        tasks = [asyncio.create_task(hold_stream(client, url, staff if i % 2 else member, ready, opened, arrivals))
-                 for i in range(STREAMS)]
+        tasks = [
+            asyncio.create_task(hold_stream(client, url, staff if i % 2 else member, ready, opened, arrivals))
+            for i in range(STREAMS)
+        ]
         await asyncio.wait_for(ready.wait(), 120)
         open_s = time.perf_counter() - started
         await asyncio.sleep(1)
@@ -71,14 +81,20 @@ async def run(stack: Stack) -> None:
     delivered = sum(len(times) for times in arrivals.values())
     ordered = sorted(delays)
     print(f"streams open            {STREAMS} on one BFF process (opened in {open_s:.2f} s)")
-    print(f"BFF memory              {rss_before:.1f} MB idle -> {rss_open:.1f} MB with streams "
-          f"({(rss_open - rss_before) * 1024 / STREAMS:.0f} KB per stream)")
+    print(
+        f"BFF memory              {rss_before:.1f} MB idle -> {rss_open:.1f} MB with streams "
+        f"({(rss_open - rss_before) * 1024 / STREAMS:.0f} KB per stream)"
+    )
     print(f"events delivered        {delivered} of {STREAMS * REPLIES}")
-    print(f"reply -> event          p50 {statistics.median(ordered):.0f} ms  p99 {ordered[int(len(ordered) * 0.99)]:.0f} ms  "
-          f"max {ordered[-1]:.0f} ms (POST start to event read)")
+    print(
+        f"reply -> event          p50 {statistics.median(ordered):.0f} ms  p99 {ordered[int(len(ordered) * 0.99)]:.0f} ms  "
+        f"max {ordered[-1]:.0f} ms (POST start to event read)"
+    )
     print(f"reply -> last stream    p50 {statistics.median(last):.0f} ms  max {max(last):.0f} ms")
     print(f"held                    {held_s:.1f} s, one reply a second")
-    print(f"BFF CPU per event       {cpu_used / max(delivered, 1) * 1e6:.0f} us ({cpu_used:.2f} s for {REPLIES} replies)")
+    print(
+        f"BFF CPU per event       {cpu_used / max(delivered, 1) * 1e6:.0f} us ({cpu_used:.2f} s for {REPLIES} replies)"
+    )
 
 
 def main() -> None:

@@ -28,7 +28,9 @@ async def measure() -> list[Figures]:
         gateway = ConvexGateway(backend.url, ADMIN_KEY)
         official = ConvexClient(backend.url)  # no close(): its Rust client ends with the object
         official.set_admin_auth(ADMIN_KEY)
-        actor = await gateway.query("identity:resolveActor", {"clientSlug": "acme", "authSubject": "user|staff@acme.test"})
+        actor = await gateway.query(
+            "identity:resolveActor", {"clientSlug": "acme", "authSubject": "user|staff@acme.test"}
+        )
         actor_arg = {"clientId": actor["clientId"], "role": actor["role"], "userId": actor["userId"]}
         courses = {"actor": actor_arg, "page": {"numItems": 30, "cursor": None}, "status": "published"}
         tickets = await gateway.query("tickets:list", {"actor": actor_arg, "page": {"numItems": 1, "cursor": None}})
@@ -37,7 +39,9 @@ async def measure() -> list[Figures]:
             "query via gateway (HTTP)": lambda: gateway.query("courses:list", courses),
             "query via ConvexClient (WS, thread)": lambda: asyncio.to_thread(official.query, "courses:list", courses),
             "mutation via gateway (HTTP)": lambda: gateway.mutation("tickets:reply", reply),
-            "mutation via ConvexClient (WS, thread)": lambda: asyncio.to_thread(official.mutation, "tickets:reply", reply),
+            "mutation via ConvexClient (WS, thread)": lambda: asyncio.to_thread(
+                official.mutation, "tickets:reply", reply
+            ),
         }
         try:
             for concurrency in (1, 32):

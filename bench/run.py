@@ -35,8 +35,13 @@ def records(rows: list[Figures]) -> list[dict]:
 
 
 def data_cost() -> str:
-    run = subprocess.run(["npx", "vitest", "run", "--config", "bench/convex/vitest.config.ts"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        ["npx", "vitest", "run", "--config", "bench/convex/vitest.config.ts"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     lines = [line for line in run.stdout.splitlines() if "documents read" in line]
     print("\n".join(lines) if lines else run.stdout[-2000:], flush=True)
     return "flat" if run.returncode == 0 else "GROWS"
@@ -51,7 +56,11 @@ async def main() -> None:
     series: dict[str, dict[int, float]] = {}
     for row in transport_rows:
         series.setdefault(row.name, {})[row.concurrency] = row.rps
-    line_chart(ROOT / "docs" / "performance-transports.svg", "Gateway throughput by HTTP client (canned upstream, 1 core)", series)
+    line_chart(
+        ROOT / "docs" / "performance-transports.svg",
+        "Gateway throughput by HTTP client (canned upstream, 1 core)",
+        series,
+    )
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {1})  # the load generator shares core 1 with the stub
@@ -80,7 +89,12 @@ async def main() -> None:
     section("Data cost: documents read by one list page as another client's data grows 100x")
     flatness = data_cost()
 
-    for name, rows in (("ceiling", ceiling_rows), ("servers", server_rows), ("e2e", e2e_rows), ("official", official_rows)):
+    for name, rows in (
+        ("ceiling", ceiling_rows),
+        ("servers", server_rows),
+        ("e2e", e2e_rows),
+        ("official", official_rows),
+    ):
         results[name] = records(rows)
     results["split"] = split
 
@@ -89,17 +103,42 @@ async def main() -> None:
     bff32 = found[f"BFF -> stub (aiohttp)|{route}|32|rps"]
     gateway32 = {row.name: row.rps for row in transport_rows if row.concurrency == 32}
     targets = [
-        ("BFF throughput >= 0.5x the in-process ceiling at c=32",
-         bff32 / found[f"BFF canned in process|{route}|32|rps"], 0.5, "x", ">="),
-        ("Gateway throughput >= 6x over httpx's default transport, c=32",
-         gateway32["gateway/aiohttp (default)"] / gateway32["gateway/httpx default transport"], 6.0, "x", ">="),
-        ("BFF throughput >= 6x the same BFF over httpx's default transport, c=32",
-         bff32 / found[f"BFF -> stub (httpx)|{route}|32|rps"], 6.0, "x", ">="),
-        ("Added latency per hop p50 <= 0.6 ms at c=1",
-         found[f"BFF -> stub (aiohttp)|{route}|1|p50"] - found["direct_p50_c1"], 0.6, " ms", "<="),
+        (
+            "BFF throughput >= 0.5x the in-process ceiling at c=32",
+            bff32 / found[f"BFF canned in process|{route}|32|rps"],
+            0.5,
+            "x",
+            ">=",
+        ),
+        (
+            "Gateway throughput >= 6x over httpx's default transport, c=32",
+            gateway32["gateway/aiohttp (default)"] / gateway32["gateway/httpx default transport"],
+            6.0,
+            "x",
+            ">=",
+        ),
+        (
+            "BFF throughput >= 6x the same BFF over httpx's default transport, c=32",
+            bff32 / found[f"BFF -> stub (httpx)|{route}|32|rps"],
+            6.0,
+            "x",
+            ">=",
+        ),
+        (
+            "Added latency per hop p50 <= 0.6 ms at c=1",
+            found[f"BFF -> stub (aiohttp)|{route}|1|p50"] - found["direct_p50_c1"],
+            0.6,
+            " ms",
+            "<=",
+        ),
         ("p99 < 40 ms at c=32", found[f"BFF -> stub (aiohttp)|{route}|32|p99"], 40.0, " ms", "<"),
-        ("<= 350 µs CPU per request on the list route (BFF process, c=32)",
-         found[f"BFF -> stub (aiohttp)|{route}|32|cpu"], 350.0, " µs", "<="),
+        (
+            "<= 350 µs CPU per request on the list route (BFF process, c=32)",
+            found[f"BFF -> stub (aiohttp)|{route}|32|cpu"],
+            350.0,
+            " µs",
+            "<=",
+        ),
         ("Actor cache hit path makes no Convex call", split["actor: Convex calls on cache hits"], 0.0, " calls", "<="),
     ]
     results["targets"] = []
@@ -107,7 +146,9 @@ async def main() -> None:
         passed = {">=": value >= bound, "<=": value <= bound, "<": value < bound}[op]
         results["targets"].append({"target": label, "value": value, "passed": passed})
         print(f"{'PASS' if passed else 'FAIL'}  {label}: {value:.2f}{unit}", flush=True)
-    print(f"{'PASS' if flatness == 'flat' else 'FAIL'}  Documents read per list page stay flat as another client grows 100x: {flatness}")
+    print(
+        f"{'PASS' if flatness == 'flat' else 'FAIL'}  Documents read per list page stay flat as another client grows 100x: {flatness}"
+    )
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=1, default=float))
 
 

@@ -63,17 +63,58 @@ class Stack:
 
 def _command(server: str, port: int, workers: int, factory: str) -> list[str]:
     if server == "granian":
-        return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-                "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--log-level", "warning",
-                "--no-ws", factory]
-    return [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
-            "--no-access-log"]
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--log-level",
+            "warning",
+            "--no-ws",
+            factory,
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 @contextmanager
-def running_bff(convex_url: str, *, server: str = "uvicorn", workers: int = 1, cpus: set[int] | None = None,
-                factory: str = "app.main:app_factory", **settings: str) -> Iterator[Stack]:
+def running_bff(
+    convex_url: str,
+    *,
+    server: str = "uvicorn",
+    workers: int = 1,
+    cpus: set[int] | None = None,
+    factory: str = "app.main:app_factory",
+    **settings: str,
+) -> Iterator[Stack]:
     port = free_port()
     env = {
         **os.environ,
@@ -109,5 +150,8 @@ def running_bff(convex_url: str, *, server: str = "uvicorn", workers: int = 1, c
 @contextmanager
 def running_stack(server: str = "uvicorn", **settings: str) -> Iterator[Stack]:
     """The product as `make run` starts it: the embedded backend with demo data and the BFF."""
-    with embedded_backend(ADMIN_KEY, seed=True) as backend, running_bff(backend.url, server=server, **settings) as stack:
+    with (
+        embedded_backend(ADMIN_KEY, seed=True) as backend,
+        running_bff(backend.url, server=server, **settings) as stack,
+    ):
         yield stack

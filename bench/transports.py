@@ -21,7 +21,10 @@ from bench.common import FULL, Figures, closed_loop, stub_upstream
 
 SECONDS = 8.0 if FULL else 2.0
 CONCURRENCY = [1, 8, 32, 64]
-ARGS = {"actor": {"clientId": "k1;clients", "role": "member", "userId": "u1;users"}, "page": {"numItems": 30.0, "cursor": None}}
+ARGS = {
+    "actor": {"clientId": "k1;clients", "role": "member", "userId": "u1;users"},
+    "page": {"numItems": 30.0, "cursor": None},
+}
 BODY = json.dumps({"path": "courses:list", "args": ARGS, "format": "convex_encoded_json"}).encode()
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 

@@ -82,9 +82,7 @@ def embedded_backend(
         deadline = time.monotonic() + startup_timeout_s
         while not ready.wait(0.1):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "embedded backend did not start:\n" + "".join(tail[-30:])
-                )
+                raise RuntimeError("embedded backend did not start:\n" + "".join(tail[-30:]))
         yield EmbeddedBackend(f"http://127.0.0.1:{port}", admin_key, process)
     finally:
         if process.poll() is None:

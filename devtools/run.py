@@ -23,9 +23,7 @@ def main() -> None:
             if not admin_key:
                 sys.exit("CONVEX_ADMIN_KEY is not set (copy .env.example to .env)")
             print(f"Starting the embedded development backend on 127.0.0.1:{EMBEDDED_PORT} ...", flush=True)
-            backend = stack.enter_context(
-                embedded_backend(admin_key, port=EMBEDDED_PORT, echo=True)
-            )
+            backend = stack.enter_context(embedded_backend(admin_key, port=EMBEDDED_PORT, echo=True))
             os.environ["CONVEX_URL"] = backend.url
             get_settings.cache_clear()
         print(

@@ -59,8 +59,9 @@ class FaultProxy:
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
     connections_opened: int = 0
 
-    def inject(self, fault: str, only_path: str | None = None, *, only_function: str | None = None,
-               times: int | None = None) -> None:
+    def inject(
+        self, fault: str, only_path: str | None = None, *, only_function: str | None = None, times: int | None = None
+    ) -> None:
         assert fault in FAULTS, fault
         self.fault, self.only_path, self.only_function, self.times = fault, only_path, only_function, times
         self.seen.clear()
@@ -88,7 +89,11 @@ class FaultProxy:
 
     async def _answer(self, backend, writer, method, path, headers, body) -> bool:
         """Write the answer for the current fault; False when the connection must end."""
-        fault = self.fault if self.only_path in (None, path) and self.only_function in (None, _function_of(body)) else "pass"
+        fault = (
+            self.fault
+            if self.only_path in (None, path) and self.only_function in (None, _function_of(body))
+            else "pass"
+        )
         if fault != "pass" and self.times is not None:
             fault, self.times = (fault, self.times - 1) if self.times > 0 else ("pass", 0)
         if fault == "slow":
@@ -103,7 +108,9 @@ class FaultProxy:
             return await _respond(writer, 503, WRITE_CONFLICT)
         if fault == "error_560":
             return await _respond(writer, 560, b'{"status":"error","errorMessage":"Server Error","logLines":[]}')
-        forwarded = {k: v for k, v in headers.items() if k.lower() in ("authorization", "content-type", "convex-client")}
+        forwarded = {
+            k: v for k, v in headers.items() if k.lower() in ("authorization", "content-type", "convex-client")
+        }
         response = await backend.request(method, path, content=body, headers=forwarded)
         if fault == "reset":
             # SO_LINGER 0: close() sends RST, as a crashed peer or a dropped NAT entry would.
@@ -126,7 +133,9 @@ def _function_of(body: bytes) -> str:
         return ""
 
 
-async def _respond(writer: asyncio.StreamWriter, status: int, body: bytes, content_type: str = "application/json") -> bool:
+async def _respond(
+    writer: asyncio.StreamWriter, status: int, body: bytes, content_type: str = "application/json"
+) -> bool:
     head = f"HTTP/1.1 {status} Fault\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
     writer.write(head.encode() + body)
     await writer.drain()

@@ -54,10 +54,22 @@ class open_sse:
     async def __aenter__(self) -> Stream:
         path, _, query = self.url.partition("?")
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-            "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": "bff.test", "accept": "text/event-stream", **self.headers}.items()],
-            "client": ("127.0.0.1", 50000), "server": ("bff.test", 80), "state": {},
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [
+                (k.lower().encode(), v.encode())
+                for k, v in {"host": "bff.test", "accept": "text/event-stream", **self.headers}.items()
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("bff.test", 80),
+            "state": {},
         }
         sent_request = False
 

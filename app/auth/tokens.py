@@ -33,9 +33,7 @@ class TokenVerifier:
         self._secret = settings.jwt_hs256_secret.get_secret_value()
         # PyJWKClient caches the key set (and refetches on an unknown `kid`).
         self._jwks = (
-            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
-            if settings.jwt_jwks_url
-            else None
+            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300) if settings.jwt_jwks_url else None
         )
         # token -> (verified, expiry): only tokens that passed every check, bounded in number.
         self._verified: LRUCache[str, tuple[VerifiedToken, float]] = LRUCache(maxsize=10_000)

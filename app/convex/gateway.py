@@ -199,8 +199,13 @@ class ConvexGateway:
             # One line per failed call; the request id comes from the log filter.
             log.warning(
                 "convex %s %s failed: %s (%s) after %.1f ms, attempt %d/%d",
-                kind, path, type(failure).__name__, failure.code, (time.perf_counter() - started) * 1000,
-                attempt, self._attempts,
+                kind,
+                path,
+                type(failure).__name__,
+                failure.code,
+                (time.perf_counter() - started) * 1000,
+                attempt,
+                self._attempts,
             )
             if failure is exc:
                 raise

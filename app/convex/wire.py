@@ -79,8 +79,16 @@ def _nothing_was_written(exc: aiohttp.ClientOSError) -> bool:
 
 
 class AiohttpWire:
-    def __init__(self, base_url: str, headers: dict[str, str], *, connect_timeout_s: float,
-                 read_timeout_s: float, max_connections: int, idle_timeout_s: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str],
+        *,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        max_connections: int,
+        idle_timeout_s: float,
+    ) -> None:
         self._base = base_url
         self._session = aiohttp.ClientSession(
             headers=headers,
@@ -107,16 +115,27 @@ class AiohttpWire:
 
 
 class HttpxWire:
-    def __init__(self, base_url: str, headers: dict[str, str], *, connect_timeout_s: float,
-                 read_timeout_s: float, max_connections: int, idle_timeout_s: float,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str],
+        *,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        max_connections: int,
+        idle_timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         # httpcore checks a pooled connection for a peer's close before reusing it.
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers=headers,
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
-                                keepalive_expiry=idle_timeout_s),
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=idle_timeout_s,
+            ),
             transport=transport,
         )
 
@@ -135,11 +154,23 @@ class HttpxWire:
         await self._client.aclose()
 
 
-def open_wire(kind: HttpClient, base_url: str, headers: dict[str, str], *, connect_timeout_s: float,
-              read_timeout_s: float, max_connections: int, idle_timeout_s: float,
-              transport: httpx.AsyncBaseTransport | None = None) -> Wire:
-    options = {"connect_timeout_s": connect_timeout_s, "read_timeout_s": read_timeout_s,
-               "max_connections": max_connections, "idle_timeout_s": idle_timeout_s}
+def open_wire(
+    kind: HttpClient,
+    base_url: str,
+    headers: dict[str, str],
+    *,
+    connect_timeout_s: float,
+    read_timeout_s: float,
+    max_connections: int,
+    idle_timeout_s: float,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Wire:
+    options = {
+        "connect_timeout_s": connect_timeout_s,
+        "read_timeout_s": read_timeout_s,
+        "max_connections": max_connections,
+        "idle_timeout_s": idle_timeout_s,
+    }
     if kind == "httpx" or transport is not None:
         return HttpxWire(base_url, headers, transport=transport, **options)
     return AiohttpWire(base_url, headers, **options)

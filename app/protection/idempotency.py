@@ -95,9 +95,7 @@ async def claim_idempotency_key(
     if idempotency_key is None:
         return
     body = await request.body()
-    request_hash = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(), body])
-    ).hexdigest()
+    request_hash = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), body])).hexdigest()
     gateway: ConvexGateway = request.app.state.gateway
     outcome = await gateway.mutation(
         "idempotency:begin",
@@ -187,7 +185,11 @@ class IdempotencyMiddleware:
         headers = {k.decode().lower(): v.decode() for k, v in start.get("headers", [])}
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
         if 200 <= status < 300 and len(body) <= MAX_STORED_BODY:
-            stored = {"status": status, "contentType": headers.get("content-type", "application/json"), "body": body.decode()}
+            stored = {
+                "status": status,
+                "contentType": headers.get("content-type", "application/json"),
+                "body": body.decode(),
+            }
             if "location" in headers:
                 stored["location"] = headers["location"]
             await self._settle_call(scope, "idempotency:complete", claim, {"response": stored})

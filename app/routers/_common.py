@@ -27,6 +27,10 @@ async def list_page(
     key = query_key(function, **args)
     result = await gateway.query(
         function,
-        {"actor": actor.arg(), "page": page.convex_page(actor.clientId, key), **{k: v for k, v in args.items() if v is not None}},
+        {
+            "actor": actor.arg(),
+            "page": page.convex_page(actor.clientId, key),
+            **{k: v for k, v in args.items() if v is not None},
+        },
     )
     return {"items": result["page"], "nextCursor": page.next_cursor(result, actor.clientId, key)}

@@ -51,9 +51,7 @@ async def list_categories(
     response_model=Category,
     responses=READ_ERRORS,
 )
-async def get_category(
-    categoryId: str, actor: Annotated[Actor, requires("categories.read")], gateway: Gateway
-) -> dict:
+async def get_category(categoryId: str, actor: Annotated[Actor, requires("categories.read")], gateway: Gateway) -> dict:
     """Returns one course category; an id unknown in this client answers 404 `not_found`."""
     return await gateway.query("categories:get", {"actor": actor.arg(), "categoryId": categoryId})
 

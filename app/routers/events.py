@@ -70,7 +70,6 @@ class EventUpdate(EventSchedule, PatchBody):
     endAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
 
 
-
 class RegistrationCount(ResponseBody):
     eventId: str
     registered: int
@@ -87,9 +86,15 @@ async def list_events(
     actor: Annotated[Actor, requires("events.read")],
     gateway: Gateway,
     page: Pagination,
-    status_: Annotated[EventStatus | None, Query(alias="status", description="Staff only for other than published.")] = None,
-    startsAfter: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time lower bound (ms, inclusive).")] = None,
-    startsBefore: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time upper bound (ms, exclusive).")] = None,
+    status_: Annotated[
+        EventStatus | None, Query(alias="status", description="Staff only for other than published.")
+    ] = None,
+    startsAfter: Annotated[
+        int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time lower bound (ms, inclusive).")
+    ] = None,
+    startsBefore: Annotated[
+        int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time upper bound (ms, exclusive).")
+    ] = None,
 ) -> dict:
     """Lists the client's events by start time, optionally by `status` and a start-time range (`startsAfter`,
     `startsBefore`); only staff may ask for statuses other than published (others get 403 `forbidden`). Paged with
@@ -106,14 +111,18 @@ async def list_events(
     response_model=Page[Event],
     responses=LIST_ERRORS,
 )
-async def list_sponsored_events(actor: Annotated[Actor, requires("events.read")], gateway: Gateway, page: Pagination) -> dict:
+async def list_sponsored_events(
+    actor: Annotated[Actor, requires("events.read")], gateway: Gateway, page: Pagination
+) -> dict:
     """Lists every event the caller's sponsor backs, whatever its status, for sponsor portals; a caller that does not
     act for a sponsor gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and
     the `Link` header."""
     return await list_page(gateway, "events:listSponsored", actor, page)
 
 
-@router.get("/{eventId}", operation_id="getEvent", summary="Read one event", response_model=Event, responses=READ_ERRORS)
+@router.get(
+    "/{eventId}", operation_id="getEvent", summary="Read one event", response_model=Event, responses=READ_ERRORS
+)
 async def get_event(eventId: str, actor: Annotated[Actor, requires("events.read")], gateway: Gateway) -> dict:
     """Returns one event with its speakers and registration count. An event that is not published reads as 404
     `not_found`, except to staff and to the sponsors that back it."""
@@ -135,7 +144,9 @@ async def create_event(body: EventCreate, actor: Annotated[Actor, requires("even
     return await gateway.mutation("events:create", _args(actor, body))
 
 
-@router.patch("/{eventId}", operation_id="updateEvent", summary="Edit an event", response_model=Event, responses=WRITE_ERRORS)
+@router.patch(
+    "/{eventId}", operation_id="updateEvent", summary="Edit an event", response_model=Event, responses=WRITE_ERRORS
+)
 async def update_event(
     eventId: str, body: EventUpdate, actor: Annotated[Actor, requires("events.update")], gateway: Gateway
 ) -> dict:
@@ -146,8 +157,12 @@ async def update_event(
 
 
 def _status_route(verb: str, target: EventStatus, operation_id: str, summary: str) -> None:
-    @router.post(f"/{{eventId}}/{verb}", operation_id=operation_id, summary=summary, response_model=Event, responses=WRITE_ERRORS)
-    async def change_status(eventId: str, actor: Annotated[Actor, requires("events.publish")], gateway: Gateway) -> dict:
+    @router.post(
+        f"/{{eventId}}/{verb}", operation_id=operation_id, summary=summary, response_model=Event, responses=WRITE_ERRORS
+    )
+    async def change_status(
+        eventId: str, actor: Annotated[Actor, requires("events.publish")], gateway: Gateway
+    ) -> dict:
         """Moves the event through its states: draft -> published -> archived, or draft or published -> cancelled; any
         other step fails with 409 `invalid_transition`. Cancelling also cancels the event's pending, confirmed and paid
         registrations in the same change."""
@@ -181,7 +196,9 @@ async def delete_event(eventId: str, actor: Annotated[Actor, requires("events.de
     response_model=RegistrationCount,
     responses=READ_ERRORS,
 )
-async def get_registration_count(eventId: str, actor: Annotated[Actor, requires("registrations.count")], gateway: Gateway) -> dict:
+async def get_registration_count(
+    eventId: str, actor: Annotated[Actor, requires("registrations.count")], gateway: Gateway
+) -> dict:
     """Returns how many places are taken and, when the event has a capacity, how many are left, without any registrant's
     personal data. An event the caller may not see answers 404 `not_found`."""
     return await gateway.query("registrations:count", {"actor": actor.arg(), "eventId": eventId})

@@ -66,8 +66,7 @@ async def get_me(request: Request, principal: CurrentPrincipal, gateway: Gateway
         name=found["name"],
         isPlatformAdmin=found["isPlatformAdmin"],
         memberships=[
-            Membership(client=m["clientSlug"], clientName=m["clientName"], role=m["role"])
-            for m in found["memberships"]
+            Membership(client=m["clientSlug"], clientName=m["clientName"], role=m["role"]) for m in found["memberships"]
         ],
     )
 

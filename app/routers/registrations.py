@@ -95,7 +95,9 @@ async def list_event_registrations(
     response_model=Page[Registration],
     responses=LIST_ERRORS,
 )
-async def list_my_registrations(actor: Annotated[Actor, requires("registrations.readOwn")], gateway: Gateway, page: Pagination) -> dict:
+async def list_my_registrations(
+    actor: Annotated[Actor, requires("registrations.readOwn")], gateway: Gateway, page: Pagination
+) -> dict:
     """Lists the calling member's own registrations, newest first; a caller without a member profile in this client gets
     422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await list_page(gateway, "registrations:listMine", actor, page)
@@ -113,8 +115,7 @@ async def get_registration(
     actor: Annotated[Actor, requires("registrations.list", "registrations.readOwn")],
     gateway: Gateway,
 ) -> dict:
-    """Returns one registration: staff may read any, a member only its own (another member's reads as 404 `not_found`).
-    """
+    """Returns one registration: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
     return await gateway.query("registrations:get", {"actor": actor.arg(), "registrationId": registrationId})
 
 
@@ -133,8 +134,21 @@ def _action_route(verb: str, function: str, operation_id: str, summary: str, *ca
         return await gateway.mutation(function, {"actor": actor.arg(), "registrationId": registrationId})
 
 
-_action_route("cancel", "registrations:cancel", "cancelRegistration", "Cancel a registration (your own; any as client_admin)",
-              "registrations.cancelOwn", "registrations.cancelAny")
-_action_route("check-in", "registrations:checkIn", "checkInRegistration", "Check in a confirmed or paid registration",
-              "registrations.checkIn")
-_action_route("refund", "registrations:refund", "refundRegistration", "Refund a paid registration", "registrations.refund")
+_action_route(
+    "cancel",
+    "registrations:cancel",
+    "cancelRegistration",
+    "Cancel a registration (your own; any as client_admin)",
+    "registrations.cancelOwn",
+    "registrations.cancelAny",
+)
+_action_route(
+    "check-in",
+    "registrations:checkIn",
+    "checkInRegistration",
+    "Check in a confirmed or paid registration",
+    "registrations.checkIn",
+)
+_action_route(
+    "refund", "registrations:refund", "refundRegistration", "Refund a paid registration", "registrations.refund"
+)

@@ -143,7 +143,9 @@ async def stream_ticket_messages(
     ticketId: str,
     actor: Annotated[Actor, requires("tickets.readAll", "tickets.readOwn")],
     hub: Live,
-    since: Annotated[int, Query(ge=0, le=MAX_EPOCH_MS, description="Start from messages written at or after this time (ms).")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=MAX_EPOCH_MS, description="Start from messages written at or after this time (ms).")
+    ] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=200)] = None,
 ) -> EventSourceResponse:
     resume_at, resume_after_id = parse_last_event_id(last_event_id)

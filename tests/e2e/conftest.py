@@ -63,7 +63,9 @@ async def api(bff_app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def bff_process(settings: Settings, *, raise_app_exceptions: bool = True, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def bff_process(
+    settings: Settings, *, raise_app_exceptions: bool = True, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     """Another BFF process on the same Convex deployment (its own caches, nothing shared in
     memory), started with `overrides` on top of `settings`."""
     app = create_app(settings.model_copy(update=overrides))

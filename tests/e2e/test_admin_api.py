@@ -8,7 +8,9 @@ ADMIN, STAFF = as_user("admin@acme.test"), as_user("staff@acme.test")
 
 
 async def test_an_integrator_key_works_until_revoked_and_only_in_its_client(api, e2e_settings):
-    created = await api.post("/v1/clients/acme/api-keys", json={"name": "CRM sync", "role": "client_user"}, headers=ADMIN)
+    created = await api.post(
+        "/v1/clients/acme/api-keys", json={"name": "CRM sync", "role": "client_user"}, headers=ADMIN
+    )
     assert created.status_code == 201, created.text
     secret, key = created.json()["secret"], created.json()["key"]
     assert secret.startswith("mp_") and key["prefix"] == secret[: len(key["prefix"])]
@@ -20,8 +22,13 @@ async def test_an_integrator_key_works_until_revoked_and_only_in_its_client(api,
     assert (await api.get("/v1/clients/acme/events", headers={"Authorization": f"Bearer {secret}"})).status_code == 200
     assert (await api.get("/v1/clients/globex/events", headers=as_key)).status_code == 404
     me = await api.get("/v1/me", headers=as_key)
-    assert me.json() == {"kind": "api_key", "email": None, "name": None, "isPlatformAdmin": False,
-                         "memberships": [{"client": "acme", "clientName": "Acme Professional Society", "role": "client_user"}]}
+    assert me.json() == {
+        "kind": "api_key",
+        "email": None,
+        "name": None,
+        "isPlatformAdmin": False,
+        "memberships": [{"client": "acme", "clientName": "Acme Professional Society", "role": "client_user"}],
+    }
 
     revoked = await api.post(f"/v1/clients/acme/api-keys/{key['id']}/revoke", headers=ADMIN)
     assert revoked.status_code == 200 and revoked.json()["revokedAt"]
@@ -45,7 +52,9 @@ async def test_a_key_cannot_be_made_platform_admin(api):
 
 
 async def test_the_audit_log_records_who_did_what(api):
-    created = await api.post("/v1/clients/acme/categories", json={"name": "Audit me", "slug": "audit-me"}, headers=ADMIN)
+    created = await api.post(
+        "/v1/clients/acme/categories", json={"name": "Audit me", "slug": "audit-me"}, headers=ADMIN
+    )
     log = await api.get("/v1/clients/acme/audit-log", params={"entityType": "category", "limit": 5}, headers=ADMIN)
     assert log.status_code == 200
     entry = next(e for e in log.json()["items"] if e["entityId"] == created.json()["id"])
@@ -58,14 +67,21 @@ async def test_one_entitys_history_reads_from_the_audit_log(api):
     sponsor = created.json()["id"]
     await api.patch(f"/v1/clients/acme/sponsors/{sponsor}", json={"tier": "gold"}, headers=ADMIN)
     await api.post("/v1/clients/acme/sponsors", json={"name": "Someone Else"}, headers=ADMIN)
-    history = await api.get("/v1/clients/acme/audit-log", params={"entityType": "sponsor", "entityId": sponsor}, headers=ADMIN)
-    assert [(e["action"], e["entityId"]) for e in history.json()["items"]] == [("sponsor.update", sponsor), ("sponsor.create", sponsor)]
+    history = await api.get(
+        "/v1/clients/acme/audit-log", params={"entityType": "sponsor", "entityId": sponsor}, headers=ADMIN
+    )
+    assert [(e["action"], e["entityId"]) for e in history.json()["items"]] == [
+        ("sponsor.update", sponsor),
+        ("sponsor.create", sponsor),
+    ]
     alone = await api.get("/v1/clients/acme/audit-log", params={"entityId": sponsor}, headers=ADMIN)
     assert alone.status_code == 422 and alone.json()["errors"][0]["field"] == "query.entityId"
 
 
 async def test_two_audit_filters_at_once_are_refused(api):
-    response = await api.get("/v1/clients/acme/audit-log", params={"entityType": "category", "action": "x"}, headers=ADMIN)
+    response = await api.get(
+        "/v1/clients/acme/audit-log", params={"entityType": "category", "action": "x"}, headers=ADMIN
+    )
     assert response.status_code == 422 and response.json()["code"] == "validation"
 
 
@@ -75,5 +91,7 @@ async def test_a_sponsor_admin_edits_only_its_own_sponsor(api):
     own, other = sponsors[0], sponsors[1]
     results = {}
     for s in (own, other):
-        results[s["name"]] = (await api.patch(f"/v1/clients/acme/sponsors/{s['id']}", json={"description": "Updated"}, headers=sponsor)).status_code
+        results[s["name"]] = (
+            await api.patch(f"/v1/clients/acme/sponsors/{s['id']}", json={"description": "Updated"}, headers=sponsor)
+        ).status_code
     assert sorted(results.values()) == [200, 404]

@@ -33,7 +33,9 @@ async def test_fifty_concurrent_registrations_for_ten_places_admit_exactly_ten(a
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * CAPACITY + [409] * (BURST - CAPACITY)
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"capacity_full"}
-    count = await api.get(f"/v1/clients/acme/events/{event['id']}/registration-count", headers=as_user("member@acme.test"))
+    count = await api.get(
+        f"/v1/clients/acme/events/{event['id']}/registration-count", headers=as_user("member@acme.test")
+    )
     assert count.json()["registered"] == CAPACITY
     listed = await api.get(url, params={"limit": 100}, headers=STAFF)
     admitted = {r.json()["memberId"] for r in responses if r.status_code == 201}

@@ -137,8 +137,13 @@ async def test_a_write_conflict_that_persists_is_503_write_conflict_and_nothing_
 
 
 async def test_a_write_conflict_never_opens_the_breaker(e2e_settings, proxy):
-    async with bff_process(e2e_settings, convex_url=proxy.url, convex_read_timeout_s=READ_TIMEOUT_S,
-                           circuit_breaker_threshold=2, rate_limit_enabled=False) as api:
+    async with bff_process(
+        e2e_settings,
+        convex_url=proxy.url,
+        convex_read_timeout_s=READ_TIMEOUT_S,
+        circuit_breaker_threshold=2,
+        rate_limit_enabled=False,
+    ) as api:
         proxy.inject("write_conflict", only_function="tickets:open")
         for _ in range(4):
             response = await api.post("/v1/clients/acme/tickets", json={"subject": "Hot", "body": "x"}, headers=MEMBER)
@@ -150,7 +155,10 @@ async def test_a_write_conflict_never_opens_the_breaker(e2e_settings, proxy):
 @pytest.mark.parametrize("fault", ["reset", "error_page_after"])
 async def test_a_change_whose_answer_was_lost_is_never_applied_twice_with_the_same_key(api, proxy, fault):
     subject = f"Lost answer {uuid.uuid4().hex[:8]}"
-    request = {"json": {"subject": subject, "body": "Hello"}, "headers": {**MEMBER, "Idempotency-Key": uuid.uuid4().hex}}
+    request = {
+        "json": {"subject": subject, "body": "Hello"},
+        "headers": {**MEMBER, "Idempotency-Key": uuid.uuid4().hex},
+    }
     proxy.inject(fault, only_function="tickets:open")  # forwarded and committed, then the answer is lost
     assert_problem(await api.post("/v1/clients/acme/tickets", **request), 504, "outcome_unknown")
     assert proxy.seen["tickets:open"] == 1

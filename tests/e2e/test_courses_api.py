@@ -42,7 +42,9 @@ async def test_members_cannot_see_drafts_or_complete_their_own(api):
     draft = await api.post("/v1/clients/acme/courses", json={"title": "Hidden"}, headers=STAFF)
     assert (await api.get(f"/v1/clients/acme/courses/{draft.json()['id']}", headers=MEMBER)).status_code == 404
     course = await published_course(api)
-    enrollment = (await api.post(f"/v1/clients/acme/courses/{course['id']}/enrollments", json={}, headers=MEMBER)).json()
+    enrollment = (
+        await api.post(f"/v1/clients/acme/courses/{course['id']}/enrollments", json={}, headers=MEMBER)
+    ).json()
     refused = await api.post(f"/v1/clients/acme/enrollments/{enrollment['id']}/complete", headers=MEMBER)
     assert refused.status_code == 403 and refused.json()["capability"] == "enrollments.complete"
 
@@ -56,6 +58,8 @@ async def test_a_course_with_enrollments_cannot_be_deleted(api):
 
 async def test_a_category_of_another_client_reads_as_missing(api):
     course = await published_course(api)
-    theirs = await api.post("/v1/clients/globex/categories", json={"name": "G", "slug": "g-only"}, headers=as_user("admin@globex.test"))
+    theirs = await api.post(
+        "/v1/clients/globex/categories", json={"name": "G", "slug": "g-only"}, headers=as_user("admin@globex.test")
+    )
     response = await api.put(f"/v1/clients/acme/courses/{course['id']}/categories/{theirs.json()['id']}", headers=STAFF)
     assert response.status_code == 404

@@ -35,7 +35,9 @@ async def test_a_member_cannot_ask_for_drafts(api):
 
 async def test_staff_create_but_cannot_publish(api):
     start = int(time.time() * 1000) + DAY_MS
-    created = await api.post("/v1/clients/acme/events", json={"title": "Draft", "startAt": start, "endAt": start + 1}, headers=STAFF)
+    created = await api.post(
+        "/v1/clients/acme/events", json={"title": "Draft", "startAt": start, "endAt": start + 1}, headers=STAFF
+    )
     assert created.status_code == 201 and created.json()["status"] == "draft"
     refused = await api.post(f"/v1/clients/acme/events/{created.json()['id']}/publish", headers=STAFF)
     assert refused.status_code == 403 and refused.json()["capability"] == "events.publish"
@@ -43,7 +45,9 @@ async def test_staff_create_but_cannot_publish(api):
 
 async def test_end_before_start_is_422_naming_the_field(api):
     start = int(time.time() * 1000) + DAY_MS
-    response = await api.post("/v1/clients/acme/events", json={"title": "Bad", "startAt": start, "endAt": start - 1}, headers=STAFF)
+    response = await api.post(
+        "/v1/clients/acme/events", json={"title": "Bad", "startAt": start, "endAt": start - 1}, headers=STAFF
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "validation"
     assert response.json()["errors"][0]["field"] == "body.endAt"
@@ -52,7 +56,11 @@ async def test_end_before_start_is_422_naming_the_field(api):
 async def test_more_than_twenty_speakers_is_422(api):
     start = int(time.time() * 1000) + DAY_MS
     speakers = [{"name": f"S{i}"} for i in range(21)]
-    response = await api.post("/v1/clients/acme/events", json={"title": "Big", "startAt": start, "endAt": start + 1, "speakers": speakers}, headers=STAFF)
+    response = await api.post(
+        "/v1/clients/acme/events",
+        json={"title": "Big", "startAt": start, "endAt": start + 1, "speakers": speakers},
+        headers=STAFF,
+    )
     assert response.status_code == 422
 
 
@@ -68,7 +76,9 @@ async def test_capacity_is_never_exceeded(api):
 
 async def test_no_second_active_registration(api):
     event = await new_published_event(api)
-    assert (await api.post(f"/v1/clients/acme/events/{event['id']}/registrations", json={}, headers=MEMBER)).status_code == 201
+    assert (
+        await api.post(f"/v1/clients/acme/events/{event['id']}/registrations", json={}, headers=MEMBER)
+    ).status_code == 201
     again = await api.post(f"/v1/clients/acme/events/{event['id']}/registrations", json={}, headers=MEMBER)
     assert again.status_code == 409 and again.json()["code"] == "already_registered"
 
@@ -88,7 +98,9 @@ async def test_member_registration_lifecycle(api):
 
 async def test_a_member_may_not_register_someone_else(api):
     event = await new_published_event(api)
-    response = await api.post(f"/v1/clients/acme/events/{event['id']}/registrations", json={"memberId": "anything"}, headers=MEMBER)
+    response = await api.post(
+        f"/v1/clients/acme/events/{event['id']}/registrations", json={"memberId": "anything"}, headers=MEMBER
+    )
     assert response.status_code == 403 and response.json()["capability"] == "registrations.registerMember"
 
 
@@ -107,7 +119,9 @@ async def test_cancelling_an_event_cancels_its_registrations(api):
     reg = (await api.post(f"/v1/clients/acme/events/{event['id']}/registrations", json={}, headers=MEMBER)).json()
     cancelled = await api.post(f"/v1/clients/acme/events/{event['id']}/cancel", headers=ADMIN)
     assert cancelled.status_code == 200 and cancelled.json()["registeredCount"] == 0
-    assert (await api.get(f"/v1/clients/acme/registrations/{reg['id']}", headers=MEMBER)).json()["status"] == "cancelled"
+    assert (await api.get(f"/v1/clients/acme/registrations/{reg['id']}", headers=MEMBER)).json()[
+        "status"
+    ] == "cancelled"
 
 
 @pytest.mark.parametrize("path", ["/events/{id}", "/events/{id}/registration-count", "/events/{id}/registrations"])
@@ -115,7 +129,9 @@ async def test_another_clients_event_reads_like_a_missing_one(api, path):
     event = await new_published_event(api)
     globex_admin = as_user("admin@globex.test")
     foreign = await api.get("/v1/clients/globex" + path.format(id=event["id"]), headers=globex_admin)
-    missing = await api.get("/v1/clients/globex" + path.format(id="k0000000000000000000000000000000"), headers=globex_admin)
+    missing = await api.get(
+        "/v1/clients/globex" + path.format(id="k0000000000000000000000000000000"), headers=globex_admin
+    )
     assert foreign.status_code == missing.status_code == 404
 
     def strip(body: dict) -> dict:

@@ -27,8 +27,16 @@ async def generated(api, tmp_path_factory) -> ModuleType:
     spec.write_bytes((await api.get("/openapi.json")).content)
     bin_dir = Path(sys.executable).parent  # the tool and the ruff it formats with
     run = subprocess.run(
-        [str(bin_dir / "openapi-python-client"), "generate", "--path", str(spec), "--meta", "none",
-         "--output-path", str(folder / PACKAGE)],
+        [
+            str(bin_dir / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(spec),
+            "--meta",
+            "none",
+            "--output-path",
+            str(folder / PACKAGE),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -51,7 +59,9 @@ def part(module: str) -> ModuleType:
 
 async def test_an_integrator_runs_a_registration_through_a_generated_client(api, bff_app, generated):
     admin = as_user("admin@acme.test")
-    created = await api.post("/v1/clients/acme/api-keys", json={"name": "CRM sync", "role": "client_admin"}, headers=admin)
+    created = await api.post(
+        "/v1/clients/acme/api-keys", json={"name": "CRM sync", "role": "client_admin"}, headers=admin
+    )
     event = await new_published_event(api, capacity=20)
     member = await api.post(
         "/v1/clients/acme/members",
@@ -59,7 +69,9 @@ async def test_an_integrator_runs_a_registration_through_a_generated_client(api,
         headers=admin,
     )
     client = generated.AuthenticatedClient(
-        base_url="http://bff.test", token=created.json()["secret"], httpx_args={"transport": httpx.ASGITransport(app=bff_app)}
+        base_url="http://bff.test",
+        token=created.json()["secret"],
+        httpx_args={"transport": httpx.ASGITransport(app=bff_app)},
     )
 
     async with client:

@@ -40,12 +40,17 @@ ALLOWED = {
     # the event moves it in the same transaction as its capacity check, so concurrent
     # registrations can never take more places than there are (docs/data-model.md,
     # "Contention points").
-    "event place counter": ("events", {"registrations:registerSelf", "registrations:registerMember", "registrations:cancel"}),
+    "event place counter": (
+        "events",
+        {"registrations:registerSelf", "registrations:registerMember", "registrations:cancel"},
+    ),
 }
 
 
 def embedded(backend, method: str) -> httpx.Response:
-    response = httpx.request(method, f"{backend.url}/_embedded/writes", headers={"Authorization": f"Convex {ADMIN_KEY}"})
+    response = httpx.request(
+        method, f"{backend.url}/_embedded/writes", headers={"Authorization": f"Convex {ADMIN_KEY}"}
+    )
     response.raise_for_status()
     return response
 
@@ -73,10 +78,14 @@ async def work(bff, headers: dict[str, str], event_id: str, member_id: str | Non
     ticket_body = {"subject": f"Hot documents {uuid.uuid4().hex[:8]}", "body": "Where is my certificate?"}
     if member_id is not None:
         ticket_body["memberId"] = member_id
-    opened = await bff.post(f"{CLIENT}/tickets", json=ticket_body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+    opened = await bff.post(
+        f"{CLIENT}/tickets", json=ticket_body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+    )
     assert opened.status_code == 201, opened.text
     assert "RateLimit" in opened.headers
-    closed = await bff.post(f"{CLIENT}/tickets/{opened.json()['id']}/status", json={"status": "closed"}, headers=headers)
+    closed = await bff.post(
+        f"{CLIENT}/tickets/{opened.json()['id']}/status", json={"status": "closed"}, headers=headers
+    )
     assert closed.status_code == 200, closed.text
     registration = {} if member_id is None else {"memberId": member_id}
     registered = await bff.post(f"{CLIENT}/events/{event_id}/registrations", json=registration, headers=headers)

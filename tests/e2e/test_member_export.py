@@ -31,10 +31,10 @@ async def test_staff_export_every_member_of_their_client_as_csv(api):
 
 async def test_a_cell_a_spreadsheet_would_run_is_quoted(api):
     email = f"formula-{uuid.uuid4().hex[:8]}@example.org"
-    body = {"firstName": "=HYPERLINK(\"http://evil.test\")", "lastName": "@SUM(A1)", "email": email}
+    body = {"firstName": '=HYPERLINK("http://evil.test")', "lastName": "@SUM(A1)", "email": email}
     assert (await api.post("/v1/clients/acme/members", json=body, headers=ADMIN)).status_code == 201
     row = next(r for r in rows_of(await api.get(URL, headers=STAFF)) if r["email"] == email)
-    assert row["firstName"] == "'=HYPERLINK(\"http://evil.test\")" and row["lastName"] == "'@SUM(A1)"
+    assert row["firstName"] == '\'=HYPERLINK("http://evil.test")' and row["lastName"] == "'@SUM(A1)"
 
 
 async def test_the_status_filter_narrows_the_export(api):

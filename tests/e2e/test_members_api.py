@@ -40,7 +40,9 @@ async def test_the_link_header_leads_to_the_next_page_with_the_same_filters(api)
 async def test_a_cursor_replayed_on_another_query_is_400(api):
     first = await api.get("/v1/clients/acme/members", params={"limit": 5}, headers=STAFF)
     cursor = first.json()["nextCursor"]
-    replayed = await api.get("/v1/clients/acme/members", params={"limit": 5, "cursor": cursor, "status": "active"}, headers=STAFF)
+    replayed = await api.get(
+        "/v1/clients/acme/members", params={"limit": 5, "cursor": cursor, "status": "active"}, headers=STAFF
+    )
     assert replayed.status_code == 400 and replayed.json()["code"] == "invalid_cursor"
 
 
@@ -65,9 +67,13 @@ async def test_admin_creates_a_member_and_the_email_is_unique(api):
     assert (await api.post("/v1/clients/acme/members", json=body, headers=ADMIN)).status_code == 201
     clash = await api.post("/v1/clients/acme/members", json=body, headers=ADMIN)
     assert clash.status_code == 409 and clash.json()["code"] == "conflict"
-    assert (await api.post("/v1/clients/acme/members", json={**body, "email": "x@example.org"}, headers=STAFF)).status_code == 403
+    assert (
+        await api.post("/v1/clients/acme/members", json={**body, "email": "x@example.org"}, headers=STAFF)
+    ).status_code == 403
 
 
 async def test_a_malformed_email_is_422_before_convex(api):
-    response = await api.post("/v1/clients/acme/members", json={"firstName": "A", "lastName": "B", "email": "nope"}, headers=ADMIN)
+    response = await api.post(
+        "/v1/clients/acme/members", json={"firstName": "A", "lastName": "B", "email": "nope"}, headers=ADMIN
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.email"

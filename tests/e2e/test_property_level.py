@@ -66,7 +66,9 @@ def carries_personal_data(document: dict, node, seen: tuple[str, ...] = ()) -> b
     if isinstance(node, dict):
         if "$ref" in node:
             name = node["$ref"].split("/")[-1]
-            return name not in seen and carries_personal_data(document, document["components"]["schemas"][name], (*seen, name))
+            return name not in seen and carries_personal_data(
+                document, document["components"]["schemas"][name], (*seen, name)
+            )
         if "email" in node.get("properties", {}):
             return True
         return any(carries_personal_data(document, value, seen) for value in node.values())
@@ -79,7 +81,9 @@ def carries_personal_data(document: dict, node, seen: tuple[str, ...] = ()) -> b
 async def test_personal_data_of_other_members_never_reaches_members_or_sponsors(api, outsider):
     document = await openapi(api)
     other = (await api.get("/v1/clients/acme/members/me", headers=as_user("member2@acme.test"))).json()
-    course = (await api.get("/v1/clients/acme/courses", params={"status": "published"}, headers=ADMIN)).json()["items"][0]
+    course = (await api.get("/v1/clients/acme/courses", params={"status": "published"}, headers=ADMIN)).json()["items"][
+        0
+    ]
     event = (await api.get("/v1/clients/acme/events", params={"status": "published"}, headers=ADMIN)).json()["items"][0]
     ids = {"client": "acme", "memberId": other["id"], "courseId": course["id"], "eventId": event["id"]}
     tried = []

@@ -59,7 +59,9 @@ async def test_a_key_still_in_flight_is_409(api, backend):
     request_hash = hashlib.sha256(b"\n".join([b"POST", TICKETS.encode(), body])).hexdigest()
     gateway = ConvexGateway(backend.url, backend.admin_key)
     try:
-        found = await gateway.query("identity:resolveActor", {"clientSlug": "acme", "authSubject": "user|member@acme.test"})
+        found = await gateway.query(
+            "identity:resolveActor", {"clientSlug": "acme", "authSubject": "user|member@acme.test"}
+        )
         actor = {"clientId": found["clientId"], "role": found["role"], "userId": found["userId"]}
         claim = {"actor": actor, "key": key, "requestHash": request_hash, "ttlMs": 60_000.0, "lockMs": 60_000.0}
         assert (await gateway.mutation("idempotency:begin", claim))["outcome"] == "started"

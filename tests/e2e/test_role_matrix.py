@@ -62,7 +62,9 @@ class Matrix:
 async def matrix(own_backend: EmbeddedBackend, e2e_settings: Settings) -> AsyncIterator[Matrix]:
     app = create_app(e2e_settings.model_copy(update={"convex_url": own_backend.url}))
     async with LifespanManager(app) as manager:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test"
+        ) as client:
             yield Matrix(manager.app, client, own_backend.url)
 
 
@@ -104,7 +106,9 @@ async def test_a_foreign_id_in_every_id_route_reads_exactly_like_a_missing_one(m
             body = {} if method in {"post", "put", "patch"} else None
 
             def url(values: dict[str, str]) -> str:
-                return "/v1/clients/globex" + re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), path.removeprefix("/v1/clients/{client}"))
+                return "/v1/clients/globex" + re.sub(
+                    r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), path.removeprefix("/v1/clients/{client}")
+                )
 
             foreign = await matrix.call(method, url(ids), globex_admin, body)
             missing = await matrix.call(method, url({k: "0" * 20 + "nothing" for k in ids}), globex_admin, body)
@@ -139,7 +143,9 @@ async def test_every_role_without_the_capability_is_refused_with_403_and_nothing
     wrong = []
     for method, path, role in calls:
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
-        status, problem = await matrix.call(method, url, as_user(USERS[role]), {} if method in {"POST", "PUT", "PATCH"} else None)
+        status, problem = await matrix.call(
+            method, url, as_user(USERS[role]), {} if method in {"POST", "PUT", "PATCH"} else None
+        )
         if status != 403 or (problem or {}).get("code") != "forbidden":
             wrong.append(f"{method} {path} as {role}: {status} {str(problem)[:120]}")
     assert wrong == [], "\n".join(wrong)

@@ -74,7 +74,9 @@ def run_operation(operation, mode: GenerationMode) -> int:
     # The client is fixed so generated calls reach the handlers instead of stopping at
     # "no such client".
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters={"client": "acme"}))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     @seed(SEED)
     def check(case) -> None:
         nonlocal calls
@@ -144,13 +146,22 @@ def test_sequences_of_calls_linked_by_ids_stay_within_the_schema(api_schema):
             except BaseException as failure:
                 # Kept here: a live API's state moves on, so hypothesis may fail to replay the
                 # sequence and report only that; this is the failure it was replaying.
-                failures.append(f"{case.method} {case.formatted_path} query={case.query} body={case.body!r}"[:300]
-                                + f" -> {response.status_code} {response.text[:300]}: {str(failure)[:300]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} query={case.query} body={case.body!r}"[:300]
+                    + f" -> {response.status_code} {response.text[:300]}: {str(failure)[:300]}"
+                )
                 raise
 
     try:
-        Scenario.run(settings=settings(max_examples=40, stateful_step_count=6, deadline=None, derandomize=True,
-                                       suppress_health_check=list(HealthCheck)))
+        Scenario.run(
+            settings=settings(
+                max_examples=40,
+                stateful_step_count=6,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
     except FlakyStrategyDefinition:
         # hypothesis checks that the same choices lead to the same rules; against a live API
         # whose data grows with every call, a link's precondition (the earlier answer) can

@@ -13,7 +13,11 @@ async def test_health_and_ready(api):
 async def test_me_lists_the_memberships_of_a_demo_user(api):
     response = await api.get("/v1/me", headers=as_user("member@acme.test"))
     assert response.status_code == 200, response.text
-    assert {"client": "acme", "clientName": response.json()["memberships"][0]["clientName"], "role": "member"} in response.json()["memberships"]
+    assert {
+        "client": "acme",
+        "clientName": response.json()["memberships"][0]["clientName"],
+        "role": "member",
+    } in response.json()["memberships"]
 
 
 async def test_member_lists_categories_of_its_client(api):
@@ -41,7 +45,9 @@ async def test_admin_creates_a_category_and_member_cannot(api):
 
 async def test_foreign_category_id_reads_like_a_missing_one(api):
     created = await api.post(
-        "/v1/clients/acme/categories", json={"name": "Foreign", "slug": "foreign-e2e"}, headers=as_user("admin@acme.test")
+        "/v1/clients/acme/categories",
+        json={"name": "Foreign", "slug": "foreign-e2e"},
+        headers=as_user("admin@acme.test"),
     )
     category_id = created.json()["id"]
     foreign = await api.get(f"/v1/clients/globex/categories/{category_id}", headers=as_user("admin@globex.test"))

@@ -39,8 +39,11 @@ async def served(e2e_settings: Settings) -> AsyncIterator[str]:
 async def test_an_admin_authorises_in_swagger_ui_and_a_try_it_out_call_returns_200(api, served):
     from playwright.async_api import async_playwright, expect
 
-    created = await api.post("/v1/clients/acme/api-keys", json={"name": "Swagger", "role": "client_admin"},
-                             headers=as_user("admin@acme.test"))
+    created = await api.post(
+        "/v1/clients/acme/api-keys",
+        json={"name": "Swagger", "role": "client_admin"},
+        headers=as_user("admin@acme.test"),
+    )
     secret = created.json()["secret"]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -49,7 +52,9 @@ async def test_an_admin_authorises_in_swagger_ui_and_a_try_it_out_call_returns_2
         page.on("requestfailed", lambda request: blocked.append(request.url))
         try:
             await page.goto(f"{served}/docs")
-            await expect(page.locator(".swagger-ui .info .title")).to_contain_text("Member Platform API", timeout=15_000)
+            await expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+                "Member Platform API", timeout=15_000
+            )
 
             await page.locator(".auth-wrapper .authorize").click()
             scheme = page.locator(".auth-container").filter(has_text="APIKeyHeader")
@@ -65,7 +70,9 @@ async def test_an_admin_authorises_in_swagger_ui_and_a_try_it_out_call_returns_2
             await expect(operation.locator(".live-responses-table")).to_contain_text('"client": "acme"')
 
             await page.reload()
-            await expect(page.locator(".swagger-ui .info .title")).to_contain_text("Member Platform API", timeout=15_000)
+            await expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+                "Member Platform API", timeout=15_000
+            )
             remembered = await page.evaluate("localStorage.getItem('authorized')")
             assert remembered is not None and "APIKeyHeader" in remembered
         finally:

@@ -6,7 +6,9 @@ STAFF, MEMBER, MEMBER2 = (as_user(f"{u}@acme.test") for u in ("staff", "member",
 
 
 async def open_ticket(api, headers=MEMBER) -> dict:
-    response = await api.post("/v1/clients/acme/tickets", json={"subject": "Login trouble", "body": "I cannot sign in."}, headers=headers)
+    response = await api.post(
+        "/v1/clients/acme/tickets", json={"subject": "Login trouble", "body": "I cannot sign in."}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -19,15 +21,25 @@ async def bodies(api, ticket_id: str, headers) -> list[str]:
 
 async def test_internal_notes_reach_staff_and_never_members(api):
     ticket = await open_ticket(api)
-    assert (await api.post(f"/v1/clients/acme/tickets/{ticket['id']}/internal-notes", json={"body": "Check SSO logs"}, headers=STAFF)).status_code == 201
-    assert (await api.post(f"/v1/clients/acme/tickets/{ticket['id']}/messages", json={"body": "Looking into it"}, headers=STAFF)).status_code == 201
+    assert (
+        await api.post(
+            f"/v1/clients/acme/tickets/{ticket['id']}/internal-notes", json={"body": "Check SSO logs"}, headers=STAFF
+        )
+    ).status_code == 201
+    assert (
+        await api.post(
+            f"/v1/clients/acme/tickets/{ticket['id']}/messages", json={"body": "Looking into it"}, headers=STAFF
+        )
+    ).status_code == 201
     assert await bodies(api, ticket["id"], MEMBER) == ["I cannot sign in.", "Looking into it"]
     assert await bodies(api, ticket["id"], STAFF) == ["I cannot sign in.", "Check SSO logs", "Looking into it"]
 
 
 async def test_a_member_cannot_write_internal_notes(api):
     ticket = await open_ticket(api)
-    response = await api.post(f"/v1/clients/acme/tickets/{ticket['id']}/internal-notes", json={"body": "x"}, headers=MEMBER)
+    response = await api.post(
+        f"/v1/clients/acme/tickets/{ticket['id']}/internal-notes", json={"body": "x"}, headers=MEMBER
+    )
     assert response.status_code == 403 and response.json()["capability"] == "tickets.internalNote"
 
 
@@ -54,5 +66,7 @@ async def test_status_machine_through_http(api):
 
 
 async def test_unknown_fields_are_refused(api):
-    response = await api.post("/v1/clients/acme/tickets", json={"subject": "x", "body": "y", "status": "closed"}, headers=MEMBER)
+    response = await api.post(
+        "/v1/clients/acme/tickets", json={"subject": "x", "body": "y", "status": "closed"}, headers=MEMBER
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.status"

@@ -47,7 +47,16 @@ async def test_no_credentials_is_401_with_a_bearer_challenge(client):
         make_token(sub=None),
         "not-a-jwt",
     ],
-    ids=["expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "bad-signature", "alg-not-allowed", "no-subject", "garbage"],
+    ids=[
+        "expired",
+        "not-yet-valid",
+        "wrong-issuer",
+        "wrong-audience",
+        "bad-signature",
+        "alg-not-allowed",
+        "no-subject",
+        "garbage",
+    ],
 )
 async def test_invalid_tokens_are_401_invalid_token(client, convex, token):
     route = convex.post("/api/query")
@@ -75,8 +84,12 @@ async def test_tampered_payload_is_refused(client):
 async def test_valid_token_reaches_convex_with_its_subject(client, convex):
     route = convex.post("/api/query").mock(
         return_value=convex_value(
-            {"email": "member@acme.test", "name": "Mia", "isPlatformAdmin": False,
-             "memberships": [{"clientSlug": "acme", "clientName": "Acme", "role": "member"}]}
+            {
+                "email": "member@acme.test",
+                "name": "Mia",
+                "isPlatformAdmin": False,
+                "memberships": [{"clientSlug": "acme", "clientName": "Acme", "role": "member"}],
+            }
         )
     )
     response = await client.get("/v1/me", headers=bearer(make_token()))

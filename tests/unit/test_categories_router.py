@@ -29,7 +29,10 @@ def route_by_path(convex, answers: dict):
 async def test_list_sends_the_actor_and_the_page_and_returns_items(client, convex):
     calls = route_by_path(
         convex,
-        {"identity:resolveActor": ACME_MEMBER, "categories:list": {"page": [CATEGORY], "isDone": True, "continueCursor": "end"}},
+        {
+            "identity:resolveActor": ACME_MEMBER,
+            "categories:list": {"page": [CATEGORY], "isDone": True, "continueCursor": "end"},
+        },
     )
     response = await client.get("/v1/clients/acme/categories?limit=5", headers=bearer(make_token()))
     assert response.status_code == 200, response.text
@@ -58,9 +61,13 @@ async def test_next_cursor_round_trips_to_convex_and_is_refused_on_another_clien
     assert cursor and "convex-cursor-1" not in cursor
     second = await client.get("/v1/clients/acme/categories", params={"cursor": cursor}, headers=bearer(make_token()))
     assert second.status_code == 200
-    replayed = await client.get("/v1/clients/globex/categories", params={"cursor": cursor}, headers=bearer(make_token()))
+    replayed = await client.get(
+        "/v1/clients/globex/categories", params={"cursor": cursor}, headers=bearer(make_token())
+    )
     assert_problem(replayed, 400, "invalid_cursor")
-    tampered = await client.get("/v1/clients/acme/categories", params={"cursor": cursor[:-2] + "xx"}, headers=bearer(make_token()))
+    tampered = await client.get(
+        "/v1/clients/acme/categories", params={"cursor": cursor[:-2] + "xx"}, headers=bearer(make_token())
+    )
     assert_problem(tampered, 400, "invalid_cursor")
     assert sent_cursors == [None, "convex-cursor-1"]
 
@@ -101,6 +108,10 @@ async def test_create_takes_the_client_from_the_actor(client, convex):
     assert response.status_code == 201 and response.json() == {**CATEGORY, "description": None}
     assert calls[-1] == {
         "path": "categories:create",
-        "args": {"actor": {"clientId": "k1;clients", "role": "client_admin", "userId": "u1;users"}, "name": "Safety", "slug": "safety"},
+        "args": {
+            "actor": {"clientId": "k1;clients", "role": "client_admin", "userId": "u1;users"},
+            "name": "Safety",
+            "slug": "safety",
+        },
         "format": "convex_encoded_json",
     }

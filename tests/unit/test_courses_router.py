@@ -11,19 +11,44 @@ ACME_STAFF = {**ACME_MEMBER, "role": "client_user", "memberId": None}
 ACME_ADMIN = {**ACME_MEMBER, "role": "client_admin", "memberId": None}
 STAFF_ACTOR = {"clientId": "k1;clients", "role": "client_user", "userId": "u1;users"}
 ADMIN_ACTOR = {**STAFF_ACTOR, "role": "client_admin"}
-COURSE = {"id": "c1;courses", "title": "CPR", "status": "draft", "cpdPoints": 3.0, "createdAt": 1.7e12, "updatedAt": 1.7e12}
-COURSE_OUT = {**COURSE, "cpdPoints": 3, "createdAt": 1_700_000_000_000, "updatedAt": 1_700_000_000_000,
-              "description": None, "startAt": None}
+COURSE = {
+    "id": "c1;courses",
+    "title": "CPR",
+    "status": "draft",
+    "cpdPoints": 3.0,
+    "createdAt": 1.7e12,
+    "updatedAt": 1.7e12,
+}
+COURSE_OUT = {
+    **COURSE,
+    "cpdPoints": 3,
+    "createdAt": 1_700_000_000_000,
+    "updatedAt": 1_700_000_000_000,
+    "description": None,
+    "startAt": None,
+}
 URL = "/v1/clients/acme/courses"
 
 
 def convex_error(code: str, message: str = "rule") -> httpx.Response:
-    return httpx.Response(200, json={"status": "error", "errorMessage": message, "errorData": {"code": code, "message": message}, "logLines": []})
+    return httpx.Response(
+        200,
+        json={
+            "status": "error",
+            "errorMessage": message,
+            "errorData": {"code": code, "message": message},
+            "logLines": [],
+        },
+    )
 
 
 async def test_list_sends_the_status_filter_and_the_page(client, convex):
     calls = route_by_path(
-        convex, {"identity:resolveActor": ACME_STAFF, "courses:list": {"page": [COURSE], "isDone": True, "continueCursor": "end"}}
+        convex,
+        {
+            "identity:resolveActor": ACME_STAFF,
+            "courses:list": {"page": [COURSE], "isDone": True, "continueCursor": "end"},
+        },
     )
     response = await client.get(URL, params={"status": "draft", "limit": 2}, headers=bearer(make_token()))
     assert response.status_code == 200, response.text
@@ -99,5 +124,7 @@ async def test_an_empty_patch_is_refused(client, convex):
 
 async def test_deleting_a_course_with_enrollments_is_a_409(client, convex):
     convex.post("/api/query").mock(return_value=convex_value(ACME_ADMIN))
-    convex.post("/api/mutation").mock(return_value=convex_error("conflict", "A course with enrollments cannot be deleted"))
+    convex.post("/api/mutation").mock(
+        return_value=convex_error("conflict", "A course with enrollments cannot be deleted")
+    )
     assert_problem(await client.delete(f"{URL}/c1", headers=bearer(make_token())), 409, "conflict")

@@ -7,7 +7,13 @@ from .test_http_errors import assert_problem
 from .tokens import make_token
 
 MEMBER_ACTOR = {"clientId": "k1;clients", "role": "member", "userId": "u1;users"}
-ENROLLMENT = {"id": "n1;courseEnrollments", "courseId": "c1;courses", "memberId": "m1;memberProfiles", "status": "active", "enrolledAt": 1.7e12}
+ENROLLMENT = {
+    "id": "n1;courseEnrollments",
+    "courseId": "c1;courses",
+    "memberId": "m1;memberProfiles",
+    "status": "active",
+    "enrolledAt": 1.7e12,
+}
 ENROLLMENT_OUT = {**ENROLLMENT, "enrolledAt": 1_700_000_000_000, "completedAt": None, "cpdPointsAwarded": None}
 MEMBER = {"id": "m1;memberProfiles", "firstName": "Mia", "lastName": "M", "email": "m@acme.test"}
 ENROL_URL = "/v1/clients/acme/courses/c1/enrollments"
@@ -29,7 +35,9 @@ async def test_staff_with_member_id_enrol_that_member(client, convex):
     calls = route_by_path(convex, {"identity:resolveActor": ACME_STAFF, "enrollments:enrolMember": ENROLLMENT})
     response = await client.post(ENROL_URL, json={"memberId": "m1"}, headers=bearer(make_token()))
     assert response.status_code == 201, response.text
-    assert data_calls(calls) == [("enrollments:enrolMember", {"actor": STAFF_ACTOR, "courseId": "c1", "memberId": "m1"})]
+    assert data_calls(calls) == [
+        ("enrollments:enrolMember", {"actor": STAFF_ACTOR, "courseId": "c1", "memberId": "m1"})
+    ]
 
 
 async def test_a_member_naming_another_member_is_403_before_any_data_call(client, convex):
@@ -74,7 +82,10 @@ async def test_course_list_sends_the_course_the_status_and_the_page(client, conv
     assert response.status_code == 200, response.text
     assert response.json()["items"] == [{**ENROLLMENT_OUT, "member": MEMBER}]
     assert data_calls(calls) == [
-        ("enrollments:listForCourse", {"actor": STAFF_ACTOR, "page": {"numItems": 30, "cursor": None}, "courseId": "c1", "status": "active"})
+        (
+            "enrollments:listForCourse",
+            {"actor": STAFF_ACTOR, "page": {"numItems": 30, "cursor": None}, "courseId": "c1", "status": "active"},
+        )
     ]
 
 
@@ -83,7 +94,9 @@ async def test_mine_is_its_own_route_not_an_enrollment_id(client, convex):
     calls = route_by_path(convex, {"identity:resolveActor": ACME_MEMBER, "enrollments:listMine": page})
     response = await client.get(f"{URL}/mine", headers=bearer(make_token()))
     assert response.status_code == 200 and response.json()["items"] == [ENROLLMENT_OUT]
-    assert data_calls(calls) == [("enrollments:listMine", {"actor": MEMBER_ACTOR, "page": {"numItems": 30, "cursor": None}})]
+    assert data_calls(calls) == [
+        ("enrollments:listMine", {"actor": MEMBER_ACTOR, "page": {"numItems": 30, "cursor": None}})
+    ]
 
 
 async def test_a_member_may_not_list_a_course_s_enrollments(client, convex):

@@ -35,7 +35,9 @@ def test_the_generated_suite_covers_many_pairs():
 
 
 @pytest.mark.parametrize(("method", "path", "role", "needed"), CASES, ids=[f"{m} {p} as {r}" for m, p, r, _ in CASES])
-async def test_a_role_without_the_capability_is_refused_before_any_data_call(client, convex, method, path, role, needed):
+async def test_a_role_without_the_capability_is_refused_before_any_data_call(
+    client, convex, method, path, role, needed
+):
     calls: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -46,8 +48,9 @@ async def test_a_role_without_the_capability_is_refused_before_any_data_call(cli
     convex.post("/api/query").mock(side_effect=answer)
     convex.post("/api/mutation").mock(side_effect=answer)
     url = re.sub(r"\{(\w+)\}", lambda m: "acme" if m.group(1) == "client" else "k1x", path)
-    response = await client.request(method, url, json={} if method in {"POST", "PUT", "PATCH"} else None,
-                                    headers=bearer(make_token()))
+    response = await client.request(
+        method, url, json={} if method in {"POST", "PUT", "PATCH"} else None, headers=bearer(make_token())
+    )
     assert response.status_code == 403, response.text
     assert response.json()["code"] == "forbidden"
     assert set(response.json()["capability"].split(" or ")) & set(needed)

@@ -36,7 +36,9 @@ async def test_health_is_ok_without_convex(client):
 
 async def test_ready_when_convex_answers(client, convex):
     convex.get("/version").mock(return_value=httpx.Response(200, text="1.0.0-embedded"))
-    convex.post("/api/query").mock(return_value=httpx.Response(200, json={"status": "success", "value": None, "logLines": []}))
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(200, json={"status": "success", "value": None, "logLines": []})
+    )
     response = await client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "convexVersion": "1.0.0-embedded"}

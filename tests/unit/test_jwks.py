@@ -45,8 +45,14 @@ def jwks_url(signing_key):
 
 def verifier(jwks_url: str) -> TokenVerifier:
     return TokenVerifier(
-        Settings(_env_file=None, jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_algorithms=["RS256"],
-                 jwt_jwks_url=jwks_url, jwt_hs256_secret=SecretStr("also-set-but-not-allowed-here-0123456789"))
+        Settings(
+            _env_file=None,
+            jwt_issuer=ISSUER,
+            jwt_audience=AUDIENCE,
+            jwt_algorithms=["RS256"],
+            jwt_jwks_url=jwks_url,
+            jwt_hs256_secret=SecretStr("also-set-but-not-allowed-here-0123456789"),
+        )
     )
 
 
@@ -70,7 +76,10 @@ async def test_a_token_signed_by_another_key_is_refused(jwks_url):
 async def test_hs256_is_refused_when_only_rs256_is_allowed(jwks_url):
     # The classic confusion attack: an HS256 token signed with some shared secret.
     now = int(time.time())
-    forged = jwt.encode({"sub": "x", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60},
-                        "also-set-but-not-allowed-here-0123456789", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "x", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60},
+        "also-set-but-not-allowed-here-0123456789",
+        algorithm="HS256",
+    )
     with pytest.raises(InvalidToken, match="not accepted"):
         await verifier(jwks_url).verify(forged)

@@ -79,7 +79,9 @@ def spend(allowed: bool, remaining: tuple[int, int] = (599, 5999)) -> dict:
 
 
 async def test_an_allowed_request_carries_its_rate_limit_headers(make_client, convex):
-    fake = FakeConvex(convex, {"identity:resolveActor": ACME_MEMBER, "rateLimits:consume": spend(True), "events:list": PAGE})
+    fake = FakeConvex(
+        convex, {"identity:resolveActor": ACME_MEMBER, "rateLimits:consume": spend(True), "events:list": PAGE}
+    )
     client = await make_client(convex, rate_limit_enabled=True)
     response = await client.get(EVENTS, headers=bearer(make_token()))
     assert response.status_code == 200
@@ -98,11 +100,13 @@ async def test_rate_limits_count_the_verified_principal_and_client(make_client, 
     FakeConvex(convex, {"identity:resolveActor": ACME_MEMBER, "rateLimits:consume": consume, "events:list": PAGE})
     client = await make_client(convex, rate_limit_enabled=True, rate_limit_per_principal=7, rate_limit_per_client=70)
     await client.get(EVENTS, headers=bearer(make_token()))
-    assert sent == [{
-        "principal": {"name": "principal:u1;users", "limit": 7.0},
-        "client": {"name": "client:k1;clients", "limit": 70.0},
-        "windowMs": 60000.0,
-    }]
+    assert sent == [
+        {
+            "principal": {"name": "principal:u1;users", "limit": 7.0},
+            "client": {"name": "client:k1;clients", "limit": 70.0},
+            "windowMs": 60000.0,
+        }
+    ]
 
 
 async def test_a_spent_limit_is_429_with_retry_after_and_the_route_never_runs(make_client, convex):
@@ -134,7 +138,9 @@ async def test_a_streamed_body_over_the_cap_is_413(make_client, convex):
         for _ in range(5):
             yield b" " * 400
 
-    response = await client.post(EVENTS, headers={**bearer(make_token()), "Content-Type": "application/json"}, content=chunks())
+    response = await client.post(
+        EVENTS, headers={**bearer(make_token()), "Content-Type": "application/json"}, content=chunks()
+    )
     assert_problem(response, 413, "payload_too_large")
 
 
@@ -191,7 +197,14 @@ async def test_function_errors_never_open_the_breaker(make_client, convex):
         path = json.loads(request.content)["path"]
         if path == "identity:resolveActor":
             return convex_value(ACME_MEMBER)
-        return httpx.Response(200, json={"status": "error", "errorMessage": "no", "errorData": {"code": "not_found", "message": "event not found"}})
+        return httpx.Response(
+            200,
+            json={
+                "status": "error",
+                "errorMessage": "no",
+                "errorData": {"code": "not_found", "message": "event not found"},
+            },
+        )
 
     convex.post("/api/query").mock(side_effect=forbidden)
     client = await make_client(convex, circuit_breaker_threshold=2)
@@ -218,8 +231,11 @@ async def test_write_conflicts_never_open_the_breaker(make_client, convex):
 async def test_cors_preflight_from_the_spa_is_allowed_with_credentials(client):
     response = await client.options(
         EVENTS,
-        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization, idempotency-key"},
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, idempotency-key",
+        },
     )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
@@ -276,7 +292,9 @@ async def test_tokens_keys_and_the_admin_key_never_reach_the_logs(settings, conv
     try:
         app = create_app(settings, convex_transport=httpx.MockTransport(convex.handler))
         async with LifespanManager(app) as manager:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test") as http:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test"
+            ) as http:
                 await http.get(EVENTS, headers=bearer(token))
                 await http.get(EVENTS, headers={"X-API-Key": api_key})
                 await http.get(EVENTS, headers=bearer(token + "tampered"))

@@ -15,4 +15,7 @@ def test_env_example_names_every_setting():
 
 def test_env_example_loads_as_it_stands():
     settings = Settings(_env_file=ENV_EXAMPLE)
-    assert settings.rate_limit_per_principal == 600 and settings.cors_origins == ["http://localhost:5173", "http://127.0.0.1:5173"]
+    assert settings.rate_limit_per_principal == 600 and settings.cors_origins == [
+        "http://localhost:5173",
+        "http://127.0.0.1:5173",
+    ]

@@ -34,7 +34,10 @@ class ScriptedHub(LiveHub):
 
     def __init__(self, max_streams: int = 5, first_result_timeout_s: float = 5.0) -> None:
         super().__init__(
-            "http://convex.test", "key", max_streams_per_principal=max_streams, first_result_timeout_s=first_result_timeout_s
+            "http://convex.test",
+            "key",
+            max_streams_per_principal=max_streams,
+            first_result_timeout_s=first_result_timeout_s,
         )
         self.subscriptions: list[tuple[str, dict]] = []
         self.firsts: list[Any] = []
@@ -116,7 +119,9 @@ async def test_losing_access_ends_the_stream_with_an_error_event(live):
     hub.firsts = [[message(1, 100)]]
     async with open_sse(app, THREAD, MEMBER) as stream:
         await stream.next_event()
-        await hub.results.put(ConvexError("revoked", {"code": "invalid_actor", "message": "Actor refused: API key revoked"}))
+        await hub.results.put(
+            ConvexError("revoked", {"code": "invalid_actor", "message": "Actor refused: API key revoked"})
+        )
         error = await stream.next_event()
         assert error.event == "error" and error.json()["code"] == "invalid_actor"
         assert await stream.next_event() is None  # ended by the server
@@ -139,7 +144,9 @@ async def test_a_role_without_the_capability_is_refused_before_subscribing(setti
     app = create_app(settings, convex_transport=httpx.MockTransport(convex.handler))
     async with LifespanManager(app) as manager:
         app.state.live_hub = hub
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test"
+        ) as http:
             response = await http.get(THREAD, headers=MEMBER)
     assert response.status_code == 403
     assert hub.subscriptions == []

@@ -14,7 +14,7 @@ import pytest
 
 from app.convex.wire import AiohttpWire, NotSent, _FreshConnector
 
-ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'
+ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 
 class ClosingPeer:
@@ -50,7 +50,14 @@ class ClosingPeer:
             buffer += chunk
             while b"\r\n\r\n" in buffer:
                 head, rest = buffer.split(b"\r\n\r\n", 1)
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
                 if len(rest) < length:
                     break
                 buffer = rest[length:]
@@ -132,7 +139,9 @@ async def test_a_refused_connection_is_reported_as_not_sent():
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]  # bound, never listening: connections are refused
-        wire = AiohttpWire(f"http://127.0.0.1:{port}", {}, connect_timeout_s=1, read_timeout_s=1, max_connections=10, idle_timeout_s=1)
+        wire = AiohttpWire(
+            f"http://127.0.0.1:{port}", {}, connect_timeout_s=1, read_timeout_s=1, max_connections=10, idle_timeout_s=1
+        )
         try:
             with pytest.raises(NotSent):
                 await wire.request("POST", "/api/mutation", b"{}")

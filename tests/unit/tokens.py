@@ -9,7 +9,9 @@ ISSUER = "http://127.0.0.1:8000/dev-issuer"
 AUDIENCE = "member-platform"
 
 
-def make_token(sub: str = "user|member@acme.test", *, secret: str = SECRET, algorithm: str = "HS256", **overrides) -> str:
+def make_token(
+    sub: str = "user|member@acme.test", *, secret: str = SECRET, algorithm: str = "HS256", **overrides
+) -> str:
     now = int(time.time())
     claims = {"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now, "exp": now + 600}
     claims.update(overrides)
