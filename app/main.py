@@ -9,6 +9,20 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import (
+    api_keys,
+    audit,
+    categories,
+    courses,
+    enrollments,
+    events,
+    health,
+    identity,
+    members,
+    registrations,
+    sponsors,
+    tickets,
+)
 from app.auth.actor import ActorResolver
 from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
@@ -16,26 +30,13 @@ from app.convex.gateway import CircuitBreaker, ConvexGateway
 from app.docs_ui import install_docs
 from app.live.hub import LiveHub
 from app.logging_setup import configure_logging
+from app.members import export as member_export
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
 from app.protection.body_limit import BodyLimitMiddleware
 from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
-from app.routers import (
-    admin,
-    categories,
-    courses,
-    events,
-    exports,
-    health,
-    me,
-    members,
-    registrations,
-    sponsors,
-    streams,
-    tickets,
-)
 from app.settings import Settings, get_settings
 
 
@@ -142,17 +143,22 @@ def create_app(
     app.add_exception_handler(Replay, replay_response)
     install_convex_error_handlers(app, settings.convex_retry_after_s)
     app.include_router(health.router)
-    app.include_router(me.router)
-    app.include_router(categories.router)
-    app.include_router(courses.router)
-    app.include_router(events.router)
-    app.include_router(registrations.router)
-    app.include_router(tickets.router)
-    app.include_router(members.router)
-    app.include_router(exports.router)
-    app.include_router(sponsors.router)
-    app.include_router(admin.router)
-    app.include_router(streams.router)
+    # One package per Convex domain module, each with its routes and schemas.
+    for domain in (
+        identity,
+        categories,
+        courses,
+        enrollments,
+        events,
+        registrations,
+        tickets,
+        members,
+        sponsors,
+        api_keys,
+        audit,
+    ):
+        app.include_router(domain.routes.router)
+    app.include_router(member_export.router)
     install_docs(app)
     install_openapi(
         app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}]

@@ -153,3 +153,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+# What the routes declare in `responses=`: the problems a read, a write and a list can answer.
+UPSTREAM = (502, 503, 504)
+READ_ERRORS = problem_responses(401, 403, 404, 422, *UPSTREAM)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, *UPSTREAM)
+LIST_ERRORS = problem_responses(400, 401, 403, 404, 422, *UPSTREAM)

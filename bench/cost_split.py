@@ -20,8 +20,8 @@ from app.auth.actor import ActorResolver
 from app.auth.principal import Principal
 from app.auth.tokens import TokenVerifier
 from app.convex.gateway import ConvexGateway
+from app.courses.schemas import Course
 from app.pagination import Page
-from app.routers.courses import Course
 from app.settings import Settings
 from bench.canned import ANSWERS
 from bench.common import FULL, stub_upstream

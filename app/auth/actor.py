@@ -144,17 +144,3 @@ def acting_for(actor: Actor, member_id: str | None, self_capability: str, member
         )
     require_capability(actor, self_capability)
     return False
-
-
-def requires(*capabilities: str) -> Any:
-    """A dependency: the actor's role holds at least one of `capabilities` (checked before any data call)."""
-    for name in capabilities:
-        role_can("member", name)  # unknown names fail at import time, not per request
-
-    async def check(actor: CurrentActor) -> Actor:
-        require_capability(actor, *capabilities)
-        return actor
-
-    # Read back by app/openapi.py, which shows each operation's capability.
-    check.capabilities = capabilities  # type: ignore[attr-defined]
-    return Depends(check)

@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from app.settings import Settings
-
-from ..fault_proxy import FaultProxy, fault_proxy, fault_proxy_in_thread
-from .conftest import as_user, bff_process
+from tests.e2e.conftest import as_user, bff_process
+from tests.fault_proxy import FaultProxy, fault_proxy, fault_proxy_in_thread
 
 MEMBER = as_user("member@acme.test")
 READ_TIMEOUT_S = 1.0  # generous: "pass" calls must never time out on a loaded CI machine

@@ -14,8 +14,8 @@ from types import ModuleType
 import httpx
 import pytest
 
-from .conftest import as_user
-from .test_events_api import new_published_event
+from tests.e2e.conftest import as_user
+from tests.e2e.events.test_api import new_published_event
 
 PACKAGE = "member_platform_client"
 

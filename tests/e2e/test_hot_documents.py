@@ -25,8 +25,8 @@ from collections import defaultdict
 
 import httpx
 
-from .conftest import ADMIN_KEY, as_user, bff_process
-from .test_events_api import new_published_event
+from tests.e2e.conftest import ADMIN_KEY, as_user, bff_process
+from tests.e2e.events.test_api import new_published_event
 
 CLIENT = "/v1/clients/acme"
 ADMIN = as_user("admin@acme.test")

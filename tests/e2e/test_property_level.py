@@ -7,8 +7,7 @@ import re
 import pytest
 
 from app.auth.capabilities import role_can
-
-from .conftest import as_user, snapshot
+from tests.e2e.conftest import as_user, snapshot
 
 ADMIN = as_user("admin@acme.test")
 # For each operation, a user whose role may call it, so the body is what gets judged.

@@ -5,9 +5,8 @@ import hashlib
 import uuid
 
 from app.convex.gateway import ConvexGateway
-
-from .conftest import as_user, bff_process
-from .test_events_api import new_published_event
+from tests.e2e.conftest import as_user, bff_process
+from tests.e2e.events.test_api import new_published_event
 
 MEMBER, MEMBER2, STAFF = (as_user(f"{u}@acme.test") for u in ("member", "member2", "staff"))
 TICKETS = "/v1/clients/acme/tickets"

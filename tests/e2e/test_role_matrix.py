@@ -21,9 +21,8 @@ from app.auth.capabilities import role_can
 from app.main import create_app
 from app.settings import Settings
 from devtools.embedded import EmbeddedBackend, embedded_backend
-
-from ..sse_client import open_sse
-from .conftest import ADMIN_KEY, as_user, snapshot
+from tests.e2e.conftest import ADMIN_KEY, as_user, snapshot
+from tests.sse_client import open_sse
 
 USERS = {
     "platform_admin": "support@platform.test",
@@ -61,11 +60,11 @@ class Matrix:
 @pytest.fixture(scope="module")
 async def matrix(own_backend: EmbeddedBackend, e2e_settings: Settings) -> AsyncIterator[Matrix]:
     app = create_app(e2e_settings.model_copy(update={"convex_url": own_backend.url}))
-    async with LifespanManager(app) as manager:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test"
-        ) as client:
-            yield Matrix(manager.app, client, own_backend.url)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test") as client,
+    ):
+        yield Matrix(manager.app, client, own_backend.url)
 
 
 async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:

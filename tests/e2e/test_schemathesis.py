@@ -20,8 +20,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from app.main import create_app
 from app.settings import Settings
 from devtools.embedded import EmbeddedBackend, embedded_backend
-
-from .conftest import ADMIN_KEY, token_for
+from tests.e2e.conftest import ADMIN_KEY, token_for
 
 SEED = 20261125
 EXAMPLES_PER_OPERATION = 10

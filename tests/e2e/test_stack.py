@@ -1,6 +1,6 @@
 """The BFF over the embedded backend: health, readiness, auth, one resource end to end."""
 
-from .conftest import as_user
+from tests.e2e.conftest import as_user
 
 
 async def test_health_and_ready(api):

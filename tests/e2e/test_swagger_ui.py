@@ -13,8 +13,7 @@ import uvicorn
 from app.main import create_app
 from app.settings import Settings
 from devtools.embedded import free_port
-
-from .conftest import as_user
+from tests.e2e.conftest import as_user
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")

@@ -1,0 +1,3 @@
+from app.api_keys import routes, schemas
+
+__all__ = ["routes", "schemas"]

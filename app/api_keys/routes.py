@@ -1,0 +1,57 @@
+"""API keys for integrators (convex/apiKeys.ts)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, status
+
+from app.api_keys.schemas import ApiKey, ApiKeyCreate, CreatedApiKey
+from app.deps import ActorGateway, Pagination, requires
+from app.pagination import Page
+from app.problems import LIST_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+
+router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+
+
+@router.post(
+    "/api-keys",
+    tags=["api-keys"],
+    operation_id="createApiKey",
+    summary="Create an API key (the secret is shown once)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedApiKey,
+    responses=WRITE_ERRORS,
+)
+async def create_api_key(body: ApiKeyCreate, convex: Annotated[ActorGateway, requires("apiKeys.manage")]) -> dict:
+    """Creates an API key for an integrator that acts in this client with the given `role`; the response carries the
+    secret, shown only this once. Sponsor roles need a `sponsorId` and only they take one, otherwise 422 `validation`.
+    """
+    return await convex.mutation("apiKeys:create", {**body.model_dump(exclude_none=True)})
+
+
+@router.get(
+    "/api-keys",
+    tags=["api-keys"],
+    operation_id="listApiKeys",
+    summary="List the client's API keys",
+    response_model=Page[ApiKey],
+    responses=LIST_ERRORS,
+)
+async def list_api_keys(convex: Annotated[ActorGateway, requires("apiKeys.manage")], page: Pagination) -> dict:
+    """Lists the client's API keys, newest first, revoked ones included; secrets are never returned, only their
+    `prefix`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page("apiKeys:list", page)
+
+
+@router.post(
+    "/api-keys/{apiKeyId}/revoke",
+    tags=["api-keys"],
+    operation_id="revokeApiKey",
+    summary="Revoke an API key",
+    response_model=ApiKey,
+    responses=WRITE_ERRORS,
+)
+async def revoke_api_key(apiKeyId: str, convex: Annotated[ActorGateway, requires("apiKeys.manage")]) -> dict:
+    """Revokes an API key at once: requests made with it are refused from then on. Revoking a key that is already
+    revoked fails with 409 `conflict`."""
+    return await convex.mutation("apiKeys:revoke", {"apiKeyId": apiKeyId})

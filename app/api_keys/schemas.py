@@ -1,0 +1,30 @@
+"""API keys: request and response bodies."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.models import NOT_BLANK, RequestBody, ResponseBody
+
+KeyRole = Literal["client_admin", "client_user", "member", "sponsor_admin", "sponsor_user"]
+
+
+class ApiKey(ResponseBody):
+    id: str
+    name: str
+    prefix: str = Field(description="The first characters of the secret, to recognise the key.")
+    role: KeyRole
+    sponsorId: str | None = None
+    createdAt: int
+    revokedAt: int | None = None
+
+
+class CreatedApiKey(ResponseBody):
+    key: ApiKey
+    secret: str = Field(description="Shown once. Send it as `X-API-Key` (or `Authorization: Bearer mp_...`).")
+
+
+class ApiKeyCreate(RequestBody):
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["CRM sync"])
+    role: KeyRole = Field(description="The role the key acts with; never above client_admin.")
+    sponsorId: str | None = Field(default=None, description="Required for sponsor roles.")

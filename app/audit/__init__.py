@@ -1,0 +1,3 @@
+from app.audit import routes, schemas
+
+__all__ = ["routes", "schemas"]

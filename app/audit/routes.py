@@ -1,0 +1,51 @@
+"""The client's audit log (convex/audit.ts)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.audit.schemas import AuditEntry
+from app.deps import ActorGateway, Pagination, requires
+from app.models import MAX_EPOCH_MS
+from app.pagination import Page
+from app.problems import LIST_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+
+router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+
+
+@router.get(
+    "/audit-log",
+    tags=["audit"],
+    operation_id="listAuditLog",
+    summary="The client's audit log, newest first (one filter plus a time range)",
+    response_model=Page[AuditEntry],
+    responses=LIST_ERRORS,
+)
+async def list_audit_log(
+    convex: Annotated[ActorGateway, requires("audit.read")],
+    page: Pagination,
+    entityType: Annotated[str | None, Query(max_length=64, examples=["registration"])] = None,
+    entityId: Annotated[
+        str | None, Query(max_length=64, description="With `entityType`: one entity's history.")
+    ] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    actorUserId: Annotated[str | None, Query(max_length=64)] = None,
+    actorApiKeyId: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_EPOCH_MS, description="ms, inclusive")] = None,
+    to: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="ms, exclusive")] = None,
+) -> dict:
+    """Lists who did what and when in the client, newest first, with before/after summaries. Filter by at most one of
+    `entityType` (with `entityId` for one entity's history), `action`, `actorUserId` or `actorApiKeyId` (more gives
+    422 `validation`), plus an optional `from`/`to` time range. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page(
+        "audit:list",
+        page,
+        entityType=entityType,
+        entityId=entityId,
+        action=action,
+        actorUserId=actorUserId,
+        actorApiKeyId=actorApiKeyId,
+        **{"from": from_},
+        to=to,
+    )

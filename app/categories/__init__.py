@@ -1,0 +1,3 @@
+from app.categories import routes, schemas
+
+__all__ = ["routes", "schemas"]

@@ -1,0 +1,3 @@
+from app.courses import routes, schemas
+
+__all__ = ["routes", "schemas"]

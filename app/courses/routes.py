@@ -1,0 +1,165 @@
+"""Courses and their category links (convex/courses.ts)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.courses.schemas import Course, CourseCategory, CourseCreate, CourseStatus, CourseUpdate
+from app.deps import ActorGateway, Pagination, requires
+from app.pagination import Page
+from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+
+router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+
+
+@router.get(
+    "/courses",
+    tags=["courses"],
+    operation_id="listCourses",
+    summary="List courses",
+    response_model=Page[Course],
+    responses=LIST_ERRORS,
+)
+async def list_courses(
+    convex: Annotated[ActorGateway, requires("courses.read")],
+    page: Pagination,
+    status_: Annotated[
+        CourseStatus | None, Query(alias="status", description="Staff only for other than published.")
+    ] = None,
+) -> dict:
+    """Lists the client's courses, newest first, optionally by `status`; only staff may ask for draft or archived
+    courses (others get 403 `forbidden`). Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the
+    `Link` header."""
+    return await convex.list_page("courses:list", page, status=status_)
+
+
+@router.get(
+    "/courses/{courseId}",
+    tags=["courses"],
+    operation_id="getCourse",
+    summary="Read one course",
+    response_model=Course,
+    responses=READ_ERRORS,
+)
+async def get_course(courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]) -> dict:
+    """Returns one course. A draft or archived course reads as 404 `not_found` to callers who are not staff."""
+    return await convex.query("courses:get", {"courseId": courseId})
+
+
+@router.post(
+    "/courses",
+    tags=["courses"],
+    operation_id="createCourse",
+    summary="Create a draft course",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Course,
+    responses=WRITE_ERRORS,
+)
+async def create_course(body: CourseCreate, convex: Annotated[ActorGateway, requires("courses.create")]) -> dict:
+    """Creates a course in `draft` status, optionally tagged with up to 20 of the client's categories (a category id
+    unknown in this client answers 404 `not_found`). Publish it afterwards to make it visible to members."""
+    return await convex.mutation("courses:create", {**body.model_dump(exclude_none=True)})
+
+
+@router.patch(
+    "/courses/{courseId}",
+    tags=["courses"],
+    operation_id="updateCourse",
+    summary="Edit a course",
+    response_model=Course,
+    responses=WRITE_ERRORS,
+)
+async def update_course(
+    courseId: str, body: CourseUpdate, convex: Annotated[ActorGateway, requires("courses.update")]
+) -> dict:
+    """Edits a course's title, description, CPD points or start time; only the fields sent change. Used by staff while
+    preparing or maintaining a course."""
+    return await convex.mutation("courses:update", {"courseId": courseId, **body.model_dump(exclude_none=True)})
+
+
+def _status_route(verb: str, target: CourseStatus, operation_id: str, summary: str) -> None:
+    @router.post(
+        f"/courses/{{courseId}}/{verb}",
+        tags=["courses"],
+        operation_id=operation_id,
+        summary=summary,
+        response_model=Course,
+        responses=WRITE_ERRORS,
+    )
+    async def change_status(courseId: str, convex: Annotated[ActorGateway, requires("courses.publish")]) -> dict:
+        """Moves the course along its life cycle, draft -> published -> archived; a published course is visible to
+        members and takes enrollments. Any other step, such as publishing an archived course, fails with 409
+        `invalid_transition`."""
+        return await convex.mutation("courses:setStatus", {"courseId": courseId, "status": target})
+
+
+_status_route("publish", "published", "publishCourse", "Publish a draft course")
+
+_status_route("archive", "archived", "archiveCourse", "Archive a published course")
+
+
+@router.delete(
+    "/courses/{courseId}",
+    tags=["courses"],
+    operation_id="deleteCourse",
+    summary="Delete a course with no enrollments",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+)
+async def delete_course(courseId: str, convex: Annotated[ActorGateway, requires("courses.delete")]) -> Response:
+    """Deletes a course and its category links. A course that has any enrollment, even a withdrawn one, cannot be
+    deleted and fails with 409 `conflict`; archive it instead."""
+    await convex.mutation("courses:remove", {"courseId": courseId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/courses/{courseId}/categories",
+    tags=["courses"],
+    operation_id="listCourseCategories",
+    summary="A course's categories",
+    response_model=list[CourseCategory],
+    responses=READ_ERRORS,
+)
+async def list_course_categories(courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]) -> list:
+    """Returns the categories a course is tagged with (a short, unpaged list). A course the caller may not see (drafts
+    and archived ones for non-staff) answers 404 `not_found`."""
+    return await convex.query("courses:listCategories", {"courseId": courseId})
+
+
+@router.put(
+    "/courses/{courseId}/categories/{categoryId}",
+    tags=["courses"],
+    operation_id="addCourseCategory",
+    summary="Put a category on a course",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+)
+async def add_course_category(
+    courseId: str, categoryId: str, convex: Annotated[ActorGateway, requires("courses.update")]
+) -> Response:
+    """Tags a course with one of the client's categories. Fails with 409 `conflict` if the course already has it, and
+    with 404 `not_found` if either id is unknown in this client."""
+    await convex.mutation("courses:addCategory", {"courseId": courseId, "categoryId": categoryId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/courses/{courseId}/categories/{categoryId}",
+    tags=["courses"],
+    operation_id="removeCourseCategory",
+    summary="Take a category off a course",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+)
+async def remove_course_category(
+    courseId: str, categoryId: str, convex: Annotated[ActorGateway, requires("courses.update")]
+) -> Response:
+    """Takes a category off a course; the category itself is kept. Answers 404 `not_found` if the course does not have
+    that category."""
+    await convex.mutation("courses:removeCategory", {"courseId": courseId, "categoryId": categoryId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

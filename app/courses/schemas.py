@@ -1,0 +1,41 @@
+"""Courses and their category links: request and response bodies."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
+
+CourseStatus = Literal["draft", "published", "archived"]
+
+
+class Course(ResponseBody):
+    id: str
+    title: str
+    description: str | None = None
+    status: CourseStatus
+    cpdPoints: int
+    startAt: int | None = None
+    createdAt: int
+    updatedAt: int
+
+
+class CourseCategory(ResponseBody):
+    id: str
+    name: str
+    slug: str
+
+
+class CourseCreate(RequestBody):
+    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Fire Safety Essentials"])
+    description: str | None = Field(default=None, max_length=5000)
+    cpdPoints: int | None = Field(default=None, ge=0, le=1000)
+    startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
+    categoryIds: list[str] | None = Field(default=None, max_length=20)
+
+
+class CourseUpdate(PatchBody):
+    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    cpdPoints: int | None = Field(default=None, ge=0, le=1000)
+    startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)

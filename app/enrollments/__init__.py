@@ -1,0 +1,3 @@
+from app.enrollments import routes, schemas
+
+__all__ = ["routes", "schemas"]

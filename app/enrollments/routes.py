@@ -1,0 +1,122 @@
+"""Course enrollments (convex/enrollments.ts)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.auth.actor import acting_for
+from app.deps import ActorGateway, Pagination, requires
+from app.enrollments.schemas import Enrollment, EnrollmentCreate, EnrollmentStatus, EnrollmentWithMember
+from app.pagination import Page
+from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+
+router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+
+
+@router.post(
+    "/courses/{courseId}/enrollments",
+    tags=["enrollments"],
+    operation_id="enrolInCourse",
+    summary="Enrol in a course (yourself, or a member on its behalf)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Enrollment,
+    responses=WRITE_ERRORS,
+)
+async def enrol(
+    courseId: str,
+    body: EnrollmentCreate,
+    convex: Annotated[ActorGateway, requires("enrollments.enrolSelf", "enrollments.enrolMember")],
+) -> dict:
+    """Enrols the calling member in a published course or, with `memberId`, lets staff enrol a member on its behalf
+    (staff who leave `memberId` out get 422 `validation`). Fails with 409 `already_enrolled` if the member already has
+    an active enrollment in the course, and with 409 `conflict` if the course is not published or the member is not
+    active."""
+    if not acting_for(convex.actor, body.memberId, "enrollments.enrolSelf", "enrollments.enrolMember"):
+        return await convex.mutation("enrollments:enrolSelf", {"courseId": courseId})
+    return await convex.mutation("enrollments:enrolMember", {"courseId": courseId, "memberId": body.memberId})
+
+
+@router.get(
+    "/courses/{courseId}/enrollments",
+    tags=["enrollments"],
+    operation_id="listCourseEnrollments",
+    summary="A course's enrollments, with members (staff)",
+    response_model=Page[EnrollmentWithMember],
+    responses=LIST_ERRORS,
+)
+async def list_course_enrollments(
+    courseId: str,
+    convex: Annotated[ActorGateway, requires("enrollments.list")],
+    page: Pagination,
+    status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
+) -> dict:
+    """Lists a course's enrollments with each member's name and email, optionally by `status`, for staff rosters. Paged
+    with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page("enrollments:listForCourse", page, courseId=courseId, status=status_)
+
+
+@router.get(
+    "/enrollments/mine",
+    tags=["enrollments"],
+    operation_id="listMyEnrollments",
+    summary="Your own enrollments",
+    response_model=Page[Enrollment],
+    responses=LIST_ERRORS,
+)
+async def list_my_enrollments(
+    convex: Annotated[ActorGateway, requires("enrollments.readOwn")],
+    page: Pagination,
+    status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
+) -> dict:
+    """Lists the calling member's own enrollments, optionally by `status`; a caller without a member profile in this
+    client gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
+    header."""
+    return await convex.list_page("enrollments:listMine", page, status=status_)
+
+
+@router.get(
+    "/enrollments/{enrollmentId}",
+    tags=["enrollments"],
+    operation_id="getEnrollment",
+    summary="Read one enrollment (your own, or any as staff)",
+    response_model=Enrollment,
+    responses=READ_ERRORS,
+)
+async def get_enrollment(
+    enrollmentId: str, convex: Annotated[ActorGateway, requires("enrollments.list", "enrollments.readOwn")]
+) -> dict:
+    """Returns one enrollment: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
+    return await convex.query("enrollments:get", {"enrollmentId": enrollmentId})
+
+
+@router.post(
+    "/enrollments/{enrollmentId}/withdraw",
+    tags=["enrollments"],
+    operation_id="withdrawEnrollment",
+    summary="Withdraw (your own; any as client_admin)",
+    response_model=Enrollment,
+    responses=WRITE_ERRORS,
+)
+async def withdraw(
+    enrollmentId: str,
+    convex: Annotated[ActorGateway, requires("enrollments.withdrawOwn", "enrollments.remove")],
+) -> dict:
+    """Ends an active enrollment: a member withdraws its own (status `withdrawn`), a client_admin may remove any (status
+    `removed`). An enrollment that is no longer active fails with 409 `invalid_transition`."""
+    return await convex.mutation("enrollments:withdraw", {"enrollmentId": enrollmentId})
+
+
+@router.post(
+    "/enrollments/{enrollmentId}/complete",
+    tags=["enrollments"],
+    operation_id="completeEnrollment",
+    summary="Mark completed; awards the course's CPD points once",
+    response_model=Enrollment,
+    responses=WRITE_ERRORS,
+)
+async def complete(enrollmentId: str, convex: Annotated[ActorGateway, requires("enrollments.complete")]) -> dict:
+    """Marks an active enrollment completed and adds the course's CPD points to the member, exactly once. Completing an
+    already completed enrollment returns it unchanged; a withdrawn or removed one fails with 409 `invalid_transition`.
+    """
+    return await convex.mutation("enrollments:complete", {"enrollmentId": enrollmentId})

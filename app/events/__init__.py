@@ -1,0 +1,3 @@
+from app.events import routes, schemas
+
+__all__ = ["routes", "schemas"]

@@ -1,0 +1,119 @@
+"""Events and their speakers (convex/events.ts)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.deps import ActorGateway, Pagination, requires
+from app.events.schemas import Event, EventCreate, EventStatus, EventUpdate
+from app.models import MAX_EPOCH_MS
+from app.pagination import Page
+from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+
+router = APIRouter(prefix="/v1/clients/{client}/events", tags=["events"], route_class=IdempotentPostRoute)
+
+
+@router.get("", operation_id="listEvents", summary="List events", response_model=Page[Event], responses=LIST_ERRORS)
+async def list_events(
+    convex: Annotated[ActorGateway, requires("events.read")],
+    page: Pagination,
+    status_: Annotated[
+        EventStatus | None, Query(alias="status", description="Staff only for other than published.")
+    ] = None,
+    startsAfter: Annotated[
+        int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time lower bound (ms, inclusive).")
+    ] = None,
+    startsBefore: Annotated[
+        int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time upper bound (ms, exclusive).")
+    ] = None,
+) -> dict:
+    """Lists the client's events by start time, optionally by `status` and a start-time range (`startsAfter`,
+    `startsBefore`); only staff may ask for statuses other than published (others get 403 `forbidden`). Paged with
+    `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page(
+        "events:list", page, status=status_, startsAfter=startsAfter, startsBefore=startsBefore
+    )
+
+
+@router.get(
+    "/sponsored",
+    operation_id="listSponsoredEvents",
+    summary="Events the caller's sponsor backs (sponsor roles)",
+    response_model=Page[Event],
+    responses=LIST_ERRORS,
+)
+async def list_sponsored_events(convex: Annotated[ActorGateway, requires("events.read")], page: Pagination) -> dict:
+    """Lists every event the caller's sponsor backs, whatever its status, for sponsor portals; a caller that does not
+    act for a sponsor gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and
+    the `Link` header."""
+    return await convex.list_page("events:listSponsored", page)
+
+
+@router.get(
+    "/{eventId}", operation_id="getEvent", summary="Read one event", response_model=Event, responses=READ_ERRORS
+)
+async def get_event(eventId: str, convex: Annotated[ActorGateway, requires("events.read")]) -> dict:
+    """Returns one event with its speakers and registration count. An event that is not published reads as 404
+    `not_found`, except to staff and to the sponsors that back it."""
+    return await convex.query("events:get", {"eventId": eventId})
+
+
+@router.post(
+    "",
+    operation_id="createEvent",
+    summary="Create a draft event",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Event,
+    responses=WRITE_ERRORS,
+)
+async def create_event(body: EventCreate, convex: Annotated[ActorGateway, requires("events.create")]) -> dict:
+    """Creates an event in `draft` status with its schedule, capacity and up to 20 speakers. `endAt` must be after
+    `startAt`, and a registration window must open before it closes and close no later than the event starts, otherwise
+    422 `validation`."""
+    return await convex.mutation("events:create", body.model_dump(exclude_none=True))
+
+
+@router.patch(
+    "/{eventId}", operation_id="updateEvent", summary="Edit an event", response_model=Event, responses=WRITE_ERRORS
+)
+async def update_event(
+    eventId: str, body: EventUpdate, convex: Annotated[ActorGateway, requires("events.update")]
+) -> dict:
+    """Edits an event; only the fields sent change and the schedule rules of creation still apply (422 `validation`). A
+    cancelled or archived event cannot be edited, and capacity cannot drop below the active registrations: both fail
+    with 409 `conflict`."""
+    return await convex.mutation("events:update", {**body.model_dump(exclude_none=True), "eventId": eventId})
+
+
+def _status_route(verb: str, target: EventStatus, operation_id: str, summary: str) -> None:
+    @router.post(
+        f"/{{eventId}}/{verb}", operation_id=operation_id, summary=summary, response_model=Event, responses=WRITE_ERRORS
+    )
+    async def change_status(eventId: str, convex: Annotated[ActorGateway, requires("events.publish")]) -> dict:
+        """Moves the event through its states: draft -> published -> archived, or draft or published -> cancelled; any
+        other step fails with 409 `invalid_transition`. Cancelling also cancels the event's pending, confirmed and paid
+        registrations in the same change."""
+        return await convex.mutation("events:setStatus", {"eventId": eventId, "status": target})
+
+
+_status_route("publish", "published", "publishEvent", "Publish a draft event")
+
+_status_route("cancel", "cancelled", "cancelEvent", "Cancel an event (cancels its open registrations)")
+
+_status_route("archive", "archived", "archiveEvent", "Archive a published event")
+
+
+@router.delete(
+    "/{eventId}",
+    operation_id="deleteEvent",
+    summary="Delete an event with no registrations",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+)
+async def delete_event(eventId: str, convex: Annotated[ActorGateway, requires("events.delete")]) -> Response:
+    """Deletes an event and its sponsor links. An event with any registration, even a cancelled one, fails with 409
+    `conflict`; cancel it instead."""
+    await convex.mutation("events:remove", {"eventId": eventId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

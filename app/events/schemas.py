@@ -1,0 +1,63 @@
+"""Events and their speakers: request and response bodies."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
+
+EventStatus = Literal["draft", "published", "cancelled", "archived"]
+
+MAX_SPEAKERS = 20
+
+
+class Speaker(RequestBody):
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Dr Rosa Field"])
+    title: str | None = Field(default=None, max_length=200)
+    bio: str | None = Field(default=None, max_length=2000)
+
+
+class SpeakerOut(ResponseBody):
+    name: str
+    title: str | None = None
+    bio: str | None = None
+
+
+class Event(ResponseBody):
+    id: str
+    title: str
+    description: str | None = None
+    location: str | None = None
+    status: EventStatus
+    startAt: int = Field(description="Milliseconds since the epoch.")
+    endAt: int
+    registrationOpensAt: int | None = None
+    registrationClosesAt: int | None = None
+    capacity: int | None = Field(default=None, description="Absent: unlimited.")
+    registeredCount: int = Field(description="Active registrations (no personal data).")
+    speakers: list[SpeakerOut]
+    createdAt: int
+    updatedAt: int
+
+
+class EventSchedule(RequestBody):
+    registrationOpensAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
+    registrationClosesAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
+    capacity: int | None = Field(default=None, ge=1, le=1_000_000)
+    speakers: list[Speaker] | None = Field(default=None, max_length=MAX_SPEAKERS)
+
+
+class EventCreate(EventSchedule):
+    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Annual Conference"])
+    description: str | None = Field(default=None, max_length=5000)
+    location: str | None = Field(default=None, max_length=300)
+    startAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798761600000])
+    endAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798772400000])
+
+
+class EventUpdate(EventSchedule, PatchBody):
+    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    location: str | None = Field(default=None, max_length=300)
+    startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
+    endAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)

@@ -1,0 +1,3 @@
+from app.identity import routes, schemas
+
+__all__ = ["routes", "schemas"]

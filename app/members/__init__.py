@@ -1,0 +1,3 @@
+from app.members import routes, schemas
+
+__all__ = ["routes", "schemas"]

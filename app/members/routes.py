@@ -1,0 +1,181 @@
+"""Member profiles and their interests (convex/members.ts)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.deps import ActorGateway, Pagination, requires
+from app.members.schemas import (
+    Interest,
+    InterestsPut,
+    Member,
+    MemberCreate,
+    MemberStatus,
+    MemberUpdate,
+    MyProfileUpdate,
+)
+from app.models import NOT_BLANK
+from app.pagination import Page
+from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+
+router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=IdempotentPostRoute)
+
+
+@router.get(
+    "/members",
+    operation_id="listMembers",
+    summary="List, search and filter members (staff)",
+    response_model=Page[Member],
+    responses=LIST_ERRORS,
+)
+async def list_members(
+    convex: Annotated[ActorGateway, requires("members.read")],
+    page: Pagination,
+    status_: Annotated[MemberStatus | None, Query(alias="status")] = None,
+    search: Annotated[
+        str | None,
+        Query(min_length=1, pattern=NOT_BLANK, max_length=100, description="Prefix of 'first last', any case."),
+    ] = None,
+    email: Annotated[str | None, Query(max_length=254, description="Exact email.")] = None,
+) -> dict:
+    """Lists the client's members in name order, by `status` and/or a name prefix (`search`), or by an exact `email`
+    alone, for staff directories. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
+    header."""
+    return await convex.list_page("members:list", page, status=status_, search=search, email=email)
+
+
+@router.get(
+    "/members/me",
+    operation_id="getMyProfile",
+    summary="Your own member profile",
+    response_model=Member,
+    responses=READ_ERRORS,
+)
+async def get_my_profile(convex: Annotated[ActorGateway, requires("members.readOwn")]) -> dict:
+    """Returns the caller's own member profile, for a member portal's account page. A caller without a member profile in
+    this client gets 422 `validation`."""
+    return await convex.query("members:getMine")
+
+
+@router.patch(
+    "/members/me",
+    operation_id="updateMyProfile",
+    summary="Edit your own names and phone",
+    response_model=Member,
+    responses=WRITE_ERRORS,
+)
+async def update_my_profile(
+    body: MyProfileUpdate, convex: Annotated[ActorGateway, requires("members.updateOwn")]
+) -> dict:
+    """Lets a member edit its own first name, last name and phone; email, status and CPD points stay the client's to
+    change. A caller without a member profile in this client gets 422 `validation`."""
+    return await convex.mutation("members:updateMine", {**body.model_dump(exclude_none=True)})
+
+
+@router.get(
+    "/members/{memberId}",
+    operation_id="getMember",
+    summary="Read a member (yourself, or any as staff)",
+    response_model=Member,
+    responses=READ_ERRORS,
+)
+async def get_member(
+    memberId: str, convex: Annotated[ActorGateway, requires("members.read", "members.readOwn")]
+) -> dict:
+    """Returns one member profile: staff may read any, a member only itself (another member reads as 404 `not_found`)."""
+    return await convex.query("members:get", {"memberId": memberId})
+
+
+@router.post(
+    "/members",
+    operation_id="createMember",
+    summary="Create a member (client_admin)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Member,
+    responses=WRITE_ERRORS,
+)
+async def create_member(body: MemberCreate, convex: Annotated[ActorGateway, requires("members.create")]) -> dict:
+    """Creates a member profile, `active` with 0 CPD points unless given. The email must be unique within the client,
+    otherwise 409 `conflict`."""
+    return await convex.mutation("members:create", {**body.model_dump(exclude_none=True)})
+
+
+@router.patch(
+    "/members/{memberId}",
+    operation_id="updateMember",
+    summary="Edit a member (client_admin)",
+    response_model=Member,
+    responses=WRITE_ERRORS,
+)
+async def update_member(
+    memberId: str, body: MemberUpdate, convex: Annotated[ActorGateway, requires("members.update")]
+) -> dict:
+    """Edits a member profile, status and CPD points included; only the fields sent change. An email that another member
+    of the client already has fails with 409 `conflict`."""
+    return await convex.mutation("members:update", {"memberId": memberId, **body.model_dump(exclude_none=True)})
+
+
+@router.delete(
+    "/members/{memberId}",
+    operation_id="deleteMember",
+    summary="Delete a member with no active enrollment or registration (client_admin)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+)
+async def delete_member(memberId: str, convex: Annotated[ActorGateway, requires("members.delete")]) -> Response:
+    """Deletes a member profile and its interests. A member with an active enrollment or an active event registration
+    (pending, confirmed, paid or checked in) cannot be deleted: 409 `conflict`."""
+    await convex.mutation("members:remove", {"memberId": memberId})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/members/{memberId}/interests",
+    operation_id="listMemberInterests",
+    summary="A member's interests",
+    response_model=list[Interest],
+    responses=READ_ERRORS,
+)
+async def list_interests(
+    memberId: str, convex: Annotated[ActorGateway, requires("members.read", "members.readOwn")]
+) -> list:
+    """Returns a member's interests (a short, unpaged list): staff may read anyone's, a member only its own (another
+    member reads as 404 `not_found`)."""
+    return await convex.query("members:listInterests", {"memberId": memberId})
+
+
+@router.put(
+    "/members/{memberId}/interests",
+    operation_id="setMemberInterests",
+    summary="Replace a member's interests (your own, or any as client_admin)",
+    response_model=list[Interest],
+    responses=WRITE_ERRORS,
+)
+async def set_interests(
+    memberId: str,
+    body: InterestsPut,
+    convex: Annotated[ActorGateway, requires("members.update", "members.updateOwn")],
+) -> list:
+    """Replaces a member's interests with the given interest categories (at most 50); a member may set only its own. An
+    interest category or member unknown in this client answers 404 `not_found`."""
+    return await convex.mutation(
+        "members:setInterests",
+        {"memberId": memberId, "interestCategoryIds": body.interestCategoryIds},
+    )
+
+
+@router.get(
+    "/interest-categories",
+    operation_id="listInterestCategories",
+    summary="The client's interest categories",
+    response_model=Page[Interest],
+    responses=LIST_ERRORS,
+)
+async def list_interest_categories(
+    convex: Annotated[ActorGateway, requires("categories.read")], page: Pagination
+) -> dict:
+    """Lists the client's interest categories in name order, to offer when members pick their interests. Paged with
+    `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page("members:listInterestCategories", page)

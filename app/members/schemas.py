@@ -1,0 +1,59 @@
+"""Member profiles and their interests: request and response bodies."""
+
+from typing import Literal
+
+from pydantic import EmailStr, Field
+
+from app.models import NOT_BLANK, PatchBody, RequestBody, ResponseBody
+
+MemberStatus = Literal["active", "inactive", "suspended"]
+
+PHONE = r"^[+0-9 ()-]{0,30}$"
+
+
+class Member(ResponseBody):
+    id: str
+    userId: str | None = Field(default=None, description="Set when the member can sign in.")
+    firstName: str
+    lastName: str
+    email: str
+    phone: str | None = None
+    status: MemberStatus
+    cpdPoints: int
+    createdAt: int
+    updatedAt: int
+
+
+class Interest(ResponseBody):
+    id: str
+    name: str
+
+
+class MemberCreate(RequestBody):
+    firstName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Mia"])
+    lastName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Member"])
+    email: EmailStr
+    phone: str | None = Field(default=None, pattern=PHONE)
+    status: MemberStatus | None = None
+    cpdPoints: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class MemberUpdate(PatchBody):
+    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=PHONE)
+    status: MemberStatus | None = None
+    cpdPoints: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class MyProfileUpdate(PatchBody):
+    """A member's own edit: names and phone only (status and CPD points are the client's)."""
+
+    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    phone: str | None = Field(default=None, pattern=PHONE)
+
+
+class InterestsPut(RequestBody):
+    interestCategoryIds: list[str] = Field(max_length=50)

@@ -1,0 +1,3 @@
+from app.registrations import routes, schemas
+
+__all__ = ["routes", "schemas"]

@@ -1,0 +1,193 @@
+"""Event registrations and place counts, also live (convex/registrations.ts)."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from convex import ConvexError
+from fastapi import APIRouter, Query, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from app.auth.actor import acting_for
+from app.deps import ActorGateway, Live, Pagination, requires
+from app.live.sse import error_event, open_stream, sse_doc, stream_response
+from app.pagination import Page
+from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+from app.registrations.schemas import (
+    Registration,
+    RegistrationCount,
+    RegistrationCreate,
+    RegistrationStatus,
+    RegistrationWithMember,
+)
+
+router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+
+
+@router.post(
+    "/events/{eventId}/registrations",
+    tags=["registrations"],
+    operation_id="registerForEvent",
+    summary="Register for an event (yourself, or a member on its behalf)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Registration,
+    responses=WRITE_ERRORS,
+)
+async def register(
+    eventId: str,
+    body: RegistrationCreate,
+    convex: Annotated[ActorGateway, requires("registrations.registerSelf", "registrations.registerMember")],
+) -> dict:
+    """Registers the calling member for a published event or, with `memberId`, lets staff register a member on its
+    behalf; the registration is `confirmed` at once. Fails with 409 `registration_closed` when the event is not
+    published or outside its registration window, `already_registered` when the member already holds an active
+    registration, `capacity_full` when no place is left, and `conflict` when the member is not active."""
+    if not acting_for(convex.actor, body.memberId, "registrations.registerSelf", "registrations.registerMember"):
+        return await convex.mutation("registrations:registerSelf", {"eventId": eventId})
+    return await convex.mutation("registrations:registerMember", {"eventId": eventId, "memberId": body.memberId})
+
+
+@router.get(
+    "/events/{eventId}/registrations",
+    tags=["registrations"],
+    operation_id="listEventRegistrations",
+    summary="List an event's registrations, with registrants (staff)",
+    response_model=Page[RegistrationWithMember],
+    responses=LIST_ERRORS,
+)
+async def list_event_registrations(
+    eventId: str,
+    convex: Annotated[ActorGateway, requires("registrations.list")],
+    page: Pagination,
+    status_: Annotated[RegistrationStatus | None, Query(alias="status")] = None,
+) -> dict:
+    """Lists an event's registrations with each registrant's name and email, optionally by `status`, for staff check-in
+    desks. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page("registrations:listForEvent", page, eventId=eventId, status=status_)
+
+
+@router.get(
+    "/registrations/mine",
+    tags=["registrations"],
+    operation_id="listMyRegistrations",
+    summary="Your own registrations",
+    response_model=Page[Registration],
+    responses=LIST_ERRORS,
+)
+async def list_my_registrations(
+    convex: Annotated[ActorGateway, requires("registrations.readOwn")], page: Pagination
+) -> dict:
+    """Lists the calling member's own registrations, newest first; a caller without a member profile in this client gets
+    422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page("registrations:listMine", page)
+
+
+@router.get(
+    "/registrations/{registrationId}",
+    tags=["registrations"],
+    operation_id="getRegistration",
+    summary="Read one registration (your own, or any as staff)",
+    response_model=Registration,
+    responses=READ_ERRORS,
+)
+async def get_registration(
+    registrationId: str,
+    convex: Annotated[ActorGateway, requires("registrations.list", "registrations.readOwn")],
+) -> dict:
+    """Returns one registration: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
+    return await convex.query("registrations:get", {"registrationId": registrationId})
+
+
+def _action_route(verb: str, function: str, operation_id: str, summary: str, *capabilities: str) -> None:
+    @router.post(
+        f"/registrations/{{registrationId}}/{verb}",
+        tags=["registrations"],
+        operation_id=operation_id,
+        summary=summary,
+        response_model=Registration,
+        responses=WRITE_ERRORS,
+    )
+    async def act(registrationId: str, convex: Annotated[ActorGateway, requires(*capabilities)]) -> dict:
+        """Moves a registration on: cancel takes a pending, confirmed or paid one (a member only its own) and frees its
+        place; check-in takes a confirmed or paid one; refund takes a paid one, frees its place and records who refunded
+        it. A registration in any other status fails with 409 `invalid_transition`."""
+        return await convex.mutation(function, {"registrationId": registrationId})
+
+
+_action_route(
+    "cancel",
+    "registrations:cancel",
+    "cancelRegistration",
+    "Cancel a registration (your own; any as client_admin)",
+    "registrations.cancelOwn",
+    "registrations.cancelAny",
+)
+
+_action_route(
+    "check-in",
+    "registrations:checkIn",
+    "checkInRegistration",
+    "Check in a confirmed or paid registration",
+    "registrations.checkIn",
+)
+
+_action_route(
+    "refund", "registrations:refund", "refundRegistration", "Refund a paid registration", "registrations.refund"
+)
+
+
+@router.get(
+    "/events/{eventId}/registration-count",
+    tags=["events"],
+    operation_id="getEventRegistrationCount",
+    summary="How many places are taken (no personal data)",
+    response_model=RegistrationCount,
+    responses=READ_ERRORS,
+)
+async def get_registration_count(
+    eventId: str, convex: Annotated[ActorGateway, requires("registrations.count")]
+) -> dict:
+    """Returns how many places are taken and, when the event has a capacity, how many are left, without any registrant's
+    personal data. An event the caller may not see answers 404 `not_found`."""
+    return await convex.query("registrations:count", {"eventId": eventId})
+
+
+@router.get(
+    "/events/{eventId}/registration-count/stream",
+    tags=["live"],
+    operation_id="streamEventRegistrationCount",
+    summary="Follow how many places are taken, live",
+    description=(
+        "Server-Sent Events: a `count` event with the current figures, then one each time they change "
+        "(no personal data). An `error` event ends the stream when access is lost or the event is gone."
+    ),
+    response_class=EventSourceResponse,
+    responses=sse_doc(
+        "The count as events.",
+        'event: count\ndata: {"eventId":"k98xyz","registered":41,"capacity":50,"placesLeft":9}\n\n',
+    ),
+)
+async def stream_registration_count(
+    eventId: str,
+    convex: Annotated[ActorGateway, requires("registrations.count")],
+    hub: Live,
+) -> EventSourceResponse:
+    lease, subscription, first = await open_stream(
+        hub, convex.actor, "registrations:count", convex.args({"eventId": eventId})
+    )
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        value, previous = first, None
+        try:
+            while True:
+                count = RegistrationCount.model_validate(value).model_dump_json(exclude_none=True)
+                if count != previous:
+                    yield ServerSentEvent(event="count", data=count)
+                    previous = count
+                value = await subscription.next()
+        except ConvexError as error:
+            yield error_event(error)
+        except StopAsyncIteration:  # the subscription was dropped: the client reconnects
+            return
+
+    return stream_response(lease, events())

@@ -1,0 +1,42 @@
+"""Event registrations and place counts: request and response bodies."""
+
+from typing import Literal
+
+from app.models import RequestBody, ResponseBody
+
+RegistrationStatus = Literal["pending", "confirmed", "paid", "checked_in", "cancelled", "refunded"]
+
+
+class Registration(ResponseBody):
+    id: str
+    eventId: str
+    memberId: str
+    status: RegistrationStatus
+    registeredAt: int
+    checkedInAt: int | None = None
+    cancelledAt: int | None = None
+    refundedAt: int | None = None
+    refundedBy: str | None = None
+
+
+class Registrant(ResponseBody):
+    id: str
+    firstName: str
+    lastName: str
+    email: str
+
+
+class RegistrationWithMember(Registration):
+    member: Registrant
+
+
+class RegistrationCreate(RequestBody):
+    memberId: str | None = None
+    """Staff: the member to register. Members leave it out to register themselves."""
+
+
+class RegistrationCount(ResponseBody):
+    eventId: str
+    registered: int
+    capacity: int | None = None
+    placesLeft: int | None = None

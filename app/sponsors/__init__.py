@@ -1,0 +1,3 @@
+from app.sponsors import routes, schemas
+
+__all__ = ["routes", "schemas"]

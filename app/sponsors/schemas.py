@@ -1,0 +1,33 @@
+"""Sponsors and the events they back: request and response bodies."""
+
+from typing import Literal
+
+from pydantic import Field, HttpUrl
+
+from app.models import NOT_BLANK, RequestBody, ResponseBody
+
+Tier = Literal["gold", "silver", "bronze"]
+
+
+class Sponsor(ResponseBody):
+    id: str
+    name: str
+    website: str | None = None
+    description: str | None = None
+    tier: Tier | None = None
+    createdAt: int
+    updatedAt: int
+
+
+class SponsorCreate(RequestBody):
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Partner Bank"])
+    website: HttpUrl | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    tier: Tier | None = None
+
+
+class SponsorUpdate(RequestBody):
+    name: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
+    website: HttpUrl | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    tier: Tier | None = Field(default=None, description="client_admin only.")

@@ -1,0 +1,3 @@
+from app.tickets import routes, schemas
+
+__all__ = ["routes", "schemas"]

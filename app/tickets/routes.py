@@ -1,0 +1,248 @@
+"""Support tickets and their message thread, also live (convex/tickets.ts)."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from convex import ConvexError
+from fastapi import APIRouter, Header, Query, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from app.deps import ActorGateway, Live, Pagination, requires
+from app.live.sse import error_event, open_stream, sse_doc, stream_response
+from app.models import MAX_EPOCH_MS
+from app.pagination import Page
+from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+from app.tickets.schemas import Assignment, Message, MessageCreate, StatusChange, Ticket, TicketOpen, TicketStatus
+
+router = APIRouter(prefix="/v1/clients/{client}/tickets", route_class=IdempotentPostRoute)
+
+
+@router.post(
+    "",
+    tags=["tickets"],
+    operation_id="openTicket",
+    summary="Open a support ticket",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Ticket,
+    responses=WRITE_ERRORS,
+)
+async def open_ticket(body: TicketOpen, convex: Annotated[ActorGateway, requires("tickets.open")]) -> dict:
+    """Opens a support ticket with its first message, for the calling member or, with `memberId`, by staff on a member's
+    behalf. The ticket starts `open`, with priority `normal` unless another is given."""
+    return await convex.mutation("tickets:open", {**body.model_dump(exclude_none=True)})
+
+
+@router.get(
+    "",
+    tags=["tickets"],
+    operation_id="listTickets",
+    summary="List the client's tickets (staff)",
+    response_model=Page[Ticket],
+    responses=LIST_ERRORS,
+)
+async def list_tickets(
+    convex: Annotated[ActorGateway, requires("tickets.readAll")],
+    page: Pagination,
+    status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
+    assigneeUserId: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
+    """Lists all the client's tickets, most recently updated first, filtered by `status` or by `assigneeUserId` (one at
+    a time; the assignee filter wins), for staff help desks. Paged with `cursor`/`limit`; the next page's cursor is in
+    `nextCursor` and the `Link` header."""
+    return await convex.list_page("tickets:list", page, status=status_, assigneeUserId=assigneeUserId)
+
+
+@router.get(
+    "/mine",
+    tags=["tickets"],
+    operation_id="listMyTickets",
+    summary="Your own tickets",
+    response_model=Page[Ticket],
+    responses=LIST_ERRORS,
+)
+async def list_my_tickets(convex: Annotated[ActorGateway, requires("tickets.readOwn")], page: Pagination) -> dict:
+    """Lists the calling member's own tickets, most recently updated first; a caller without a member profile in this
+    client gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
+    header."""
+    return await convex.list_page("tickets:listMine", page)
+
+
+@router.get(
+    "/{ticketId}",
+    tags=["tickets"],
+    operation_id="getTicket",
+    summary="Read one ticket",
+    response_model=Ticket,
+    responses=READ_ERRORS,
+)
+async def get_ticket(
+    ticketId: str, convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")]
+) -> dict:
+    """Returns one ticket: staff may read any of the client's, a member only its own (another's reads as 404
+    `not_found`)."""
+    return await convex.query("tickets:get", {"ticketId": ticketId})
+
+
+@router.get(
+    "/{ticketId}/messages",
+    tags=["tickets"],
+    operation_id="listTicketMessages",
+    summary="The thread, oldest first (members never see internal notes)",
+    response_model=Page[Message],
+    responses=LIST_ERRORS,
+)
+async def list_messages(
+    ticketId: str,
+    convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")],
+    page: Pagination,
+) -> dict:
+    """Returns a ticket's message thread, oldest first; staff also see internal notes, members never do. Paged with
+    `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    return await convex.list_page("tickets:messages", page, ticketId=ticketId)
+
+
+@router.post(
+    "/{ticketId}/messages",
+    tags=["tickets"],
+    operation_id="replyToTicket",
+    summary="Reply on a ticket",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Message,
+    responses=WRITE_ERRORS,
+)
+async def reply(
+    ticketId: str,
+    body: MessageCreate,
+    convex: Annotated[ActorGateway, requires("tickets.reply", "tickets.replyOwn")],
+) -> dict:
+    """Adds a public message to a ticket: a member on its own ticket, staff on any. A member's reply reopens a pending
+    or resolved ticket; a closed ticket takes no replies and fails with 409 `invalid_transition`."""
+    return await convex.mutation("tickets:reply", {"ticketId": ticketId, "body": body.body})
+
+
+@router.post(
+    "/{ticketId}/internal-notes",
+    tags=["tickets"],
+    operation_id="addTicketInternalNote",
+    summary="Write an internal note (staff; never shown to members)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Message,
+    responses=WRITE_ERRORS,
+)
+async def add_internal_note(
+    ticketId: str, body: MessageCreate, convex: Annotated[ActorGateway, requires("tickets.internalNote")]
+) -> dict:
+    """Adds an internal note to a ticket's thread for the client's staff; members never see it, here or in the live
+    stream."""
+    return await convex.mutation("tickets:addInternalNote", {"ticketId": ticketId, "body": body.body})
+
+
+@router.post(
+    "/{ticketId}/status",
+    tags=["tickets"],
+    operation_id="changeTicketStatus",
+    summary="Move a ticket through its states (members may only close their own)",
+    response_model=Ticket,
+    responses=WRITE_ERRORS,
+)
+async def change_status(
+    ticketId: str,
+    body: StatusChange,
+    convex: Annotated[ActorGateway, requires("tickets.changeStatus", "tickets.closeOwn")],
+) -> dict:
+    """Moves a ticket through open -> pending -> resolved -> closed; it may be reopened until it is closed, and a closed
+    ticket stays closed. A step the state machine does not allow fails with 409 `invalid_transition`, and a member
+    asking for anything but `closed` gets 403 `forbidden`."""
+    return await convex.mutation("tickets:setStatus", {"ticketId": ticketId, "status": body.status})
+
+
+@router.post(
+    "/{ticketId}/assignee",
+    tags=["tickets"],
+    operation_id="assignTicket",
+    summary="Assign a ticket to a staff user",
+    response_model=Ticket,
+    responses=WRITE_ERRORS,
+)
+async def assign(ticketId: str, body: Assignment, convex: Annotated[ActorGateway, requires("tickets.assign")]) -> dict:
+    """Assigns a ticket to one of the client's staff users (client_admin or client_user), or unassigns it with `null`. A
+    user who is not staff of this client answers 404 `not_found`."""
+    return await convex.mutation("tickets:assign", {"ticketId": ticketId, "assigneeUserId": body.assigneeUserId})
+
+
+# Convex's tickets.messagesSince sends at most this many per result; at the limit the
+# stream subscribes again from the last message it sent.
+MAX_LIVE_MESSAGES = 100
+
+
+def parse_last_event_id(value: str | None) -> tuple[int, str | None]:
+    """`<createdAt>:<messageId>` as this stream writes it; anything else starts over."""
+    if value is None or ":" not in value:
+        return 0, None
+    stamp, _, message_id = value.partition(":")
+    return (int(stamp), message_id) if stamp.isdigit() else (0, None)
+
+
+@router.get(
+    "/{ticketId}/messages/stream",
+    tags=["live"],
+    operation_id="streamTicketMessages",
+    summary="Follow a ticket's thread live",
+    description=(
+        "Server-Sent Events: one `message` event per message of the thread, oldest first, then each new "
+        "message as it is written. Members never receive internal notes. Each event's `id` is "
+        "`<createdAt>:<messageId>`; a reconnecting browser sends it back as `Last-Event-ID` and the stream "
+        "resumes after it. `since` (ms) starts later than the beginning. An `error` event ends the stream "
+        "when access is lost."
+    ),
+    response_class=EventSourceResponse,
+    responses=sse_doc(
+        "The thread as events.",
+        'id: 1767225600000:k57abc\nevent: message\ndata: {"id":"k57abc","ticketId":"k12def","body":"On it","internal":false,"createdAt":1767225600000}\n\n',
+    ),
+)
+async def stream_ticket_messages(
+    ticketId: str,
+    convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")],
+    hub: Live,
+    since: Annotated[
+        int, Query(ge=0, le=MAX_EPOCH_MS, description="Start from messages written at or after this time (ms).")
+    ] = 0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=200)] = None,
+) -> EventSourceResponse:
+    resume_at, resume_after_id = parse_last_event_id(last_event_id)
+    start = max(since, resume_at)
+
+    def query_args(from_ms: int) -> dict[str, Any]:
+        return convex.args({"ticketId": ticketId, "since": float(from_ms)})
+
+    lease, subscription, first = await open_stream(hub, convex.actor, "tickets:messagesSince", query_args(start))
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        # The newest time sent and the ids sent at that time: a message is new if it is
+        # later, or as late but not sent yet (two messages can share a millisecond).
+        last_at, sent_at_last = start, {resume_after_id} if resume_after_id else set()
+        value = first
+        try:
+            while True:
+                for raw in value:
+                    message = Message.model_validate(raw)
+                    if message.createdAt < last_at or (message.createdAt == last_at and message.id in sent_at_last):
+                        continue
+                    if message.createdAt > last_at:
+                        last_at, sent_at_last = message.createdAt, set()
+                    sent_at_last.add(message.id)
+                    yield ServerSentEvent(
+                        event="message", id=f"{message.createdAt}:{message.id}", data=message.model_dump_json()
+                    )
+                if len(value) >= MAX_LIVE_MESSAGES:
+                    value = await subscription.open(query_args(last_at))
+                else:
+                    value = await subscription.next()
+        except ConvexError as error:
+            yield error_event(error)
+        except StopAsyncIteration:  # the subscription was dropped: the client reconnects
+            return
+
+    return stream_response(lease, events())

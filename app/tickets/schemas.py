@@ -1,0 +1,52 @@
+"""Support tickets and their messages: request and response bodies."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.models import NOT_BLANK, RequestBody, ResponseBody
+
+TicketStatus = Literal["open", "pending", "resolved", "closed"]
+
+Priority = Literal["low", "normal", "high", "urgent"]
+
+
+class Ticket(ResponseBody):
+    id: str
+    memberId: str
+    subject: str
+    status: TicketStatus
+    priority: Priority
+    assigneeUserId: str | None = None
+    createdAt: int
+    updatedAt: int
+    closedAt: int | None = None
+
+
+class Message(ResponseBody):
+    id: str
+    ticketId: str
+    authorUserId: str | None = None
+    authorApiKeyId: str | None = None
+    body: str
+    internal: bool = Field(description="An internal note: only staff ever see these.")
+    createdAt: int
+
+
+class TicketOpen(RequestBody):
+    subject: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Cannot download my certificate"])
+    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=10_000, description="The first message.")
+    priority: Priority | None = None
+    memberId: str | None = Field(default=None, description="Staff: open on a member's behalf.")
+
+
+class MessageCreate(RequestBody):
+    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=10_000)
+
+
+class StatusChange(RequestBody):
+    status: TicketStatus
+
+
+class Assignment(RequestBody):
+    assigneeUserId: str | None = Field(description="A staff user of the client, or null to unassign.")

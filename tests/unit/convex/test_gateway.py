@@ -1,0 +1,222 @@
+"""The Convex gateway: exact requests sent, and every answer Convex can give."""
+
+import json
+
+import httpx
+import pytest
+import respx
+from convex import ConvexError, ConvexInt64
+
+from app.convex.errors import (
+    MutationOutcomeUnknown,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    WriteConflict,
+)
+from app.convex.gateway import ConvexGateway
+from app.problems import Problem
+from tests.unit.conftest import ADMIN_KEY, CONVEX_URL
+
+
+@pytest.fixture
+def convex() -> respx.MockRouter:
+    return respx.MockRouter(base_url=CONVEX_URL)
+
+
+@pytest.fixture
+async def gateway(convex: respx.MockRouter):
+    gw = ConvexGateway(CONVEX_URL, ADMIN_KEY, transport=httpx.MockTransport(convex.handler))
+    yield gw
+    await gw.aclose()
+
+
+def success(value) -> httpx.Response:
+    return httpx.Response(200, json={"status": "success", "value": value, "logLines": []})
+
+
+async def test_query_sends_path_args_in_convex_json_and_the_admin_key(convex, gateway):
+    route = convex.post("/api/query").mock(return_value=success({"n": {"$integer": "BwAAAAAAAAA="}}))
+    value = await gateway.query("courses:list", {"limit": ConvexInt64(3), "cursor": None})
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == f"Convex {ADMIN_KEY}"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Convex-Client"].startswith("python-")
+    assert json.loads(request.content) == {
+        "path": "courses:list",
+        "args": {"limit": {"$integer": "AwAAAAAAAAA="}, "cursor": None},
+        "format": "convex_encoded_json",
+    }
+    assert value == {"n": 7}
+
+
+async def test_mutation_and_action_use_their_own_endpoints(convex, gateway):
+    mutation = convex.post("/api/mutation").mock(return_value=success("m"))
+    action = convex.post("/api/action").mock(return_value=success("a"))
+    assert await gateway.mutation("x:y", {}) == "m"
+    assert await gateway.action("x:z") == "a"
+    assert mutation.called and action.called
+
+
+@pytest.mark.parametrize("status", [560, 200], ids=["cloud-560", "self-hosted-200"])
+async def test_function_error_with_data_raises_the_official_convex_error(convex, gateway, status):
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(
+            status,
+            json={
+                "status": "error",
+                "errorMessage": "[Request ID: 1] Server Error\nUncaught ConvexError: ...",
+                "errorData": {"code": "not_found", "message": "course not found"},
+                "logLines": [],
+            },
+        )
+    )
+    with pytest.raises(ConvexError) as caught:
+        await gateway.query("courses:get", {})
+    assert caught.value.data == {"code": "not_found", "message": "course not found"}
+
+
+async def test_function_error_without_data_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(560, json={"status": "error", "errorMessage": "Server Error", "logLines": []})
+    )
+    with pytest.raises(UpstreamError) as caught:
+        await gateway.query("courses:get", {})
+    assert caught.value.status == 502
+
+
+async def test_request_error_code_message_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(404, json={"code": "FunctionNotFound", "message": "Could not find function"})
+    )
+    with pytest.raises(UpstreamError) as caught:
+        await gateway.query("nope:nope", {})
+    assert type(caught.value) is UpstreamError and caught.value.status == 502
+
+
+async def test_html_error_page_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(return_value=httpx.Response(502, html="<html>Bad Gateway</html>"))
+    with pytest.raises(UpstreamError) as caught:
+        await gateway.query("courses:list", {})
+    assert caught.value.status == 502
+
+
+async def test_truncated_json_is_an_upstream_error(convex, gateway):
+    convex.post("/api/query").mock(return_value=httpx.Response(200, text='{"status": "succ'))
+    with pytest.raises(UpstreamError):
+        await gateway.query("courses:list", {})
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_overload_answers_to_a_read_are_unavailable(convex, gateway, status):
+    convex.post("/api/query").mock(return_value=httpx.Response(status, text="busy"))
+    with pytest.raises(UpstreamUnavailable):
+        await gateway.query("courses:list", {})
+
+
+def write_conflict() -> httpx.Response:
+    # Convex's answer once its own retries of a conflicting mutation are spent
+    # (convex-backend crates/errors: ErrorCode::OCC -> 503, short_msg OCC_ERROR).
+    return httpx.Response(
+        503,
+        json={
+            "code": "OptimisticConcurrencyControlFailure",
+            "message": 'Documents read from or written to the "events" table changed while this mutation '
+            "was being run and on every subsequent retry. See https://docs.convex.dev/error#1",
+        },
+    )
+
+
+async def test_a_query_is_sent_again_when_the_connection_is_refused(convex, gateway):
+    route = convex.post("/api/query").mock(side_effect=[httpx.ConnectError("refused"), success(1)])
+    assert await gateway.query("courses:list", {}) == 1
+    assert route.call_count == 2
+
+
+async def test_a_query_gives_up_after_its_attempts(convex, gateway):
+    route = convex.post("/api/query").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamUnavailable):
+        await gateway.query("courses:list", {})
+    assert route.call_count == 3
+
+
+async def test_a_mutation_that_was_not_sent_is_sent_again(convex, gateway):
+    route = convex.post("/api/mutation").mock(side_effect=[httpx.ConnectError("refused"), success("ok")])
+    assert await gateway.mutation("courses:create", {}) == "ok"
+    assert route.call_count == 2
+
+
+async def test_a_query_whose_answer_broke_off_is_sent_again(convex, gateway):
+    route = convex.post("/api/query").mock(side_effect=[httpx.RemoteProtocolError("reset"), success(1)])
+    assert await gateway.query("courses:list", {}) == 1
+    assert route.call_count == 2
+
+
+async def test_a_write_conflict_is_sent_again_and_commits(convex, gateway):
+    route = convex.post("/api/mutation").mock(side_effect=[write_conflict(), write_conflict(), success("ok")])
+    assert await gateway.mutation("registrations:registerSelf", {}) == "ok"
+    assert route.call_count == 3
+
+
+async def test_a_write_conflict_that_persists_is_a_write_conflict_problem(convex, gateway):
+    route = convex.post("/api/mutation").mock(return_value=write_conflict())
+    with pytest.raises(WriteConflict) as caught:
+        await gateway.mutation("registrations:registerSelf", {})
+    assert route.call_count == 3
+    assert (caught.value.status, caught.value.code) == (503, "write_conflict")
+
+
+@pytest.mark.parametrize("code", ["Overloaded", "RejectedBeforeExecution"])
+async def test_convex_refusing_a_mutation_before_it_runs_is_unavailable_and_not_resent(convex, gateway, code):
+    route = convex.post("/api/mutation").mock(return_value=httpx.Response(503, json={"code": code, "message": "busy"}))
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await gateway.mutation("courses:create", {})
+    assert type(caught.value) is UpstreamUnavailable and route.call_count == 1
+
+
+async def test_query_timeout_is_an_upstream_timeout(convex, gateway):
+    convex.post("/api/query").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(UpstreamTimeout):
+        await gateway.query("courses:list", {})
+
+
+@pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")])
+async def test_mutation_without_an_answer_has_an_unknown_outcome(convex, gateway, failure):
+    route = convex.post("/api/mutation").mock(side_effect=failure)
+    with pytest.raises(MutationOutcomeUnknown):
+        await gateway.mutation("registrations:registerSelf", {})
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(502, html="<html>Bad Gateway</html>"),
+        httpx.Response(503, text="upstream connect error or disconnect/reset before headers"),
+        httpx.Response(504, text="Gateway Timeout"),
+        httpx.Response(500, json={"code": "InternalServerError", "message": "Your request couldn't be completed."}),
+        httpx.Response(200, text='{"status": "succ'),
+    ],
+    ids=["html-502", "text-503", "text-504", "convex-500", "truncated-200"],
+)
+async def test_a_mutation_answered_by_something_other_than_convex_has_an_unknown_outcome(convex, gateway, answer):
+    route = convex.post("/api/mutation").mock(return_value=answer)
+    with pytest.raises(MutationOutcomeUnknown):
+        await gateway.mutation("tickets:open", {})
+    assert route.call_count == 1
+
+
+async def test_each_failed_call_is_logged_once_with_function_failure_and_time(convex, gateway, caplog):
+    convex.post("/api/mutation").mock(side_effect=[write_conflict(), success("ok")])
+    with caplog.at_level("WARNING", logger="app.convex.gateway"):
+        await gateway.mutation("registrations:registerSelf", {})
+    [line] = caplog.messages
+    assert "mutation registrations:registerSelf" in line and "WriteConflict" in line and " ms" in line
+
+
+async def test_an_integer_convex_cannot_hold_exactly_is_a_422_and_nothing_is_sent(convex, gateway):
+    route = convex.post("/api/mutation")
+    with pytest.raises(Problem) as refused:
+        await gateway.mutation("events:create", {"startAt": 2**53 + 1})
+    assert refused.value.status == 422 and refused.value.code == "validation"
+    assert not route.called
