@@ -1,4 +1,4 @@
-"""Cursor pagination (DESIGN.md decision 6).
+"""Cursor pagination (docs/architecture.md, decision 6).
 
 Convex's own cursor is wrapped in an opaque token signed (HMAC-SHA256) together
 with the client and the query it came from; replayed on another client or another

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details for every error the app produces (DESIGN.md decision 5).
+"""RFC 9457 problem details for every error the app produces (docs/architecture.md, decision 5).
 
 One exception type, `Problem`, carries a stable machine-readable `code`; the
 handlers below also turn FastAPI's own 404/405/422 and anything unexpected into

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    # Convex deployment (DESIGN.md decision 7). The embedded development backend
+    # Convex deployment (docs/architecture.md, decision 7). The embedded development backend
     # listens on http://127.0.0.1:3210 when `make run` starts it.
     convex_url: str = "http://127.0.0.1:3210"
     convex_admin_key: SecretStr = Field(default=SecretStr(""), repr=False)
@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     cursor_secret: SecretStr = Field(default=SecretStr(""), repr=False)
 
     # Protection (docs/security.md). Rate limits are fixed windows counted in Convex,
-    # so every BFF process shares them (DESIGN.md decision 8).
+    # so every BFF process shares them (docs/architecture.md, decision 8).
     rate_limit_enabled: bool = True
     rate_limit_per_principal: int = 600
     rate_limit_per_client: int = 6000

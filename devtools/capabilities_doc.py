@@ -1,4 +1,4 @@
-"""Generate docs/capabilities.md from convex/capabilities.json (DESIGN.md decision 4).
+"""Generate docs/capabilities.md from convex/capabilities.json (docs/architecture.md, decision 4).
 
 `python -m devtools.capabilities_doc` rewrites the file; a test fails when they disagree.
 """

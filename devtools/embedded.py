@@ -1,4 +1,4 @@
-"""Start and stop the embedded development backend (devbackend/, DESIGN.md decision 7).
+"""Start and stop the embedded development backend (devbackend/; docs/architecture.md, decision 7).
 
 Used by `make run` and by the end-to-end tests, which start it on a free port.
 """

@@ -37,7 +37,8 @@ async def list_audit_log(
 ) -> dict:
     """Lists who did what and when in the client, newest first, with before/after summaries. Filter by at most one of
     `entityType` (with `entityId` for one entity's history), `action`, `actorUserId` or `actorApiKeyId` (more gives
-    422 `validation`), plus an optional `from`/`to` time range. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
+    422 `validation`), plus an optional `from`/`to` time range. Paged with `cursor`/`limit`; the next page's cursor is
+    in `nextCursor` and the `Link` header."""
     return await convex.list_page(
         "audit:list",
         page,

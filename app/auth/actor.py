@@ -1,7 +1,7 @@
 """The actor: principal + the client in the path -> {clientId, role, user or key}.
 
 Resolved through Convex (`identity:resolveActor`) and kept in a small, short-lived
-in-process cache (DESIGN.md decision 8): a revoked key or removed membership
+in-process cache (docs/architecture.md, decision 8): a revoked key or removed membership
 stops working here within `actor_cache_ttl_s`, and Convex re-checks every call.
 """
 

@@ -1,4 +1,4 @@
-"""The capabilities matrix (DESIGN.md decision 4): one file, read here and by Convex."""
+"""The capabilities matrix (docs/architecture.md, decision 4): one file, read here and by Convex."""
 
 import json
 from functools import cache

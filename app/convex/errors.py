@@ -1,4 +1,4 @@
-"""How Convex failures become HTTP problems: one table, one place (DESIGN.md decision 5)."""
+"""How Convex failures become HTTP problems: one table, one place (docs/architecture.md, decision 5)."""
 
 import math
 from typing import Any

@@ -83,7 +83,8 @@ async def update_my_profile(
 async def get_member(
     memberId: str, convex: Annotated[ActorGateway, requires("members.read", "members.readOwn")]
 ) -> dict:
-    """Returns one member profile: staff may read any, a member only itself (another member reads as 404 `not_found`)."""
+    """Returns one member profile: staff may read any, a member only itself
+    (another member reads as 404 `not_found`)."""
     return await convex.query("members:get", {"memberId": memberId})
 
 

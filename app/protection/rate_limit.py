@@ -1,4 +1,4 @@
-"""Rate limits per principal and per client, counted in Convex (DESIGN.md decision 8).
+"""Rate limits per principal and per client, counted in Convex (docs/architecture.md, decision 8).
 
 Every request of a resolved actor spends one unit of its principal's bucket and one of
 its client's, in one Convex transaction (`rateLimits:consume`), so all BFF processes

@@ -94,7 +94,8 @@ async def get_registration(
     registrationId: str,
     convex: Annotated[ActorGateway, requires("registrations.list", "registrations.readOwn")],
 ) -> dict:
-    """Returns one registration: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
+    """Returns one registration: staff may read any, a member only its own
+    (another member's reads as 404 `not_found`)."""
     return await convex.query("registrations:get", {"registrationId": registrationId})
 
 

@@ -199,7 +199,8 @@ def parse_last_event_id(value: str | None) -> tuple[int, str | None]:
     response_class=EventSourceResponse,
     responses=sse_doc(
         "The thread as events.",
-        'id: 1767225600000:k57abc\nevent: message\ndata: {"id":"k57abc","ticketId":"k12def","body":"On it","internal":false,"createdAt":1767225600000}\n\n',
+        "id: 1767225600000:k57abc\nevent: message\n"
+        'data: {"id":"k57abc","ticketId":"k12def","body":"On it","internal":false,"createdAt":1767225600000}\n\n',
     ),
 )
 async def stream_ticket_messages(

@@ -1,5 +1,5 @@
 // Data cost: documents one list request reads in Convex as another client's data grows 100x
-// (DESIGN.md decision 6: no request reads in proportion to another client's data).
+// (docs/architecture.md, decision 6: no request reads in proportion to another client's data).
 // Measured with convex-test's per-transaction documentsRead limit: the smallest limit under
 // which the page still loads is the number of documents the query read.
 // Run by `make bench` (npx vitest run --config bench/convex/vitest.config.ts).

@@ -1,5 +1,5 @@
 """Idempotency-Key and rate limits end to end: records and counters live in Convex, so
-they hold across BFF processes and restarts (DESIGN.md decision 8, docs/security.md)."""
+they hold across BFF processes and restarts (docs/architecture.md decision 8, docs/security.md)."""
 
 import hashlib
 import uuid

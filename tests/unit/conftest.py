@@ -1,4 +1,4 @@
-"""The BFF alone: respx stands in for Convex on the wire (DESIGN.md, tests by layer)."""
+"""The BFF alone: respx stands in for Convex on the wire (README.md, Tests)."""
 
 from collections.abc import AsyncIterator
 

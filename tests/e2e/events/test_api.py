@@ -1,4 +1,4 @@
-"""Events and registrations through HTTP, on the demo data, as DOMAIN.md states them."""
+"""Events and registrations through HTTP, on the demo data, as docs/data-model.md states them."""
 
 import time
 

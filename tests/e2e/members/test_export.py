@@ -1,4 +1,4 @@
-"""The member CSV export (DOMAIN.md: staff view and export members): complete, parseable,
+"""The member CSV export (client_user and client_admin view and export members): complete, parseable,
 safe to open in a spreadsheet, bounded, audited, and refused to members and sponsors."""
 
 import csv

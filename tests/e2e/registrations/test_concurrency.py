@@ -1,4 +1,4 @@
-"""Concurrency: Convex's serializable transactions keep DOMAIN.md's capacity rule under a burst
+"""Concurrency: Convex's serializable transactions keep the capacity rule (docs/data-model.md) under a burst
 of simultaneous registrations through the BFF."""
 
 import asyncio

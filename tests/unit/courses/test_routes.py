@@ -1,4 +1,4 @@
-"""The courses router (app/routers/courses.py): what it sends to Convex and how it answers."""
+"""The courses routes (app/courses/routes.py): what it sends to Convex and how it answers."""
 
 import httpx
 

@@ -1,4 +1,4 @@
-"""The enrollment routes (in app/routers/courses.py): self or on-behalf enrolment, lists, actions."""
+"""The enrollment routes (app/enrollments/routes.py): self or on-behalf enrolment, lists, actions."""
 
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
 from tests.unit.categories.test_routes import route_by_path
