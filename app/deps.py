@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from app.auth.actor import CurrentActor, require_capability
+from app.auth.actor import require_capability
 from app.auth.capabilities import role_can
 from app.auth.principal import CurrentPrincipal
 from app.convex.actor_gateway import ActorGateway
 from app.convex.gateway import ConvexGateway
 from app.live.hub import LiveHub
 from app.pagination import Pagination
+from app.protection.rate_limit import CurrentActor
 
 __all__ = ["ActorGateway", "CurrentActor", "CurrentPrincipal", "Gateway", "Live", "Pagination", "requires"]
 

@@ -66,7 +66,8 @@ class Problem(Exception):
         self.extra = extra or {}
 
 
-def problem_response(request: Request, problem: Problem) -> JSONResponse:
+def problem_json(problem: Problem) -> JSONResponse:
+    """The problem+json answer for `problem` (also an ASGI app, for middleware)."""
     body = ProblemDetail(
         type=PROBLEM_TYPE_BASE + problem.code,
         title=HTTPStatus(problem.status).phrase,
@@ -83,6 +84,10 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
         headers=problem.headers,
         media_type=PROBLEM_MEDIA_TYPE,
     )
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    return problem_json(problem)
 
 
 # FastAPI/Starlette's own HTTP errors, by status, as stable codes.
@@ -136,7 +141,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
+        log.error("unhandled error", exc_info=exc)  # called from Starlette's handler, not an except block
         # Answered outside the request-id middleware (Starlette's outermost layer), so the
         # header that lets support find the log line is set here.
         headers = {"X-Request-ID": correlation_id.get() or ""}

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cachetools import TTLCache
-from fastapi import Depends, Path, Request, Response
+from fastapi import Depends, Path, Request
 
 from app.auth.capabilities import role_can
 from app.auth.principal import CurrentPrincipal, Principal, unauthenticated
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
-from app.protection.rate_limit import RateLimiter, rate_limited
 
 CLIENT_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -24,12 +23,9 @@ CLIENT_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 @dataclass(frozen=True)
 class Actor:
     clientId: str
-    clientSlug: str
     role: str
     userId: str | None = None
     apiKeyId: str | None = None
-    sponsorId: str | None = None
-    memberId: str | None = None
 
     def arg(self) -> dict[str, Any]:
         """The `actor` argument every client-scoped Convex function takes."""
@@ -95,23 +91,16 @@ async def resolve_or_refuse(resolver: ActorResolver, principal: Principal, clien
 
 async def get_actor(
     request: Request,
-    response: Response,
     client: Annotated[str, Path(description="The client's slug.", examples=["acme"])],
     principal: CurrentPrincipal,
 ) -> Actor:
     if not re.fullmatch(CLIENT_SLUG, client):
         raise client_not_found(client)
-    actor = await resolve_or_refuse(request.app.state.actor_resolver, principal, client)
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    if limiter is not None:
-        decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)
-        if not decision.allowed:
-            raise rate_limited(decision)
-        response.headers.update(decision.headers)
-    return actor
+    return await resolve_or_refuse(request.app.state.actor_resolver, principal, client)
 
 
-CurrentActor = Annotated[Actor, Depends(get_actor)]
+# The actor before its rate limit is spent; routes use app.deps.CurrentActor, which spends it.
+ResolvedActor = Annotated[Actor, Depends(get_actor)]
 
 
 def require_capability(actor: Actor, *capabilities: str) -> None:

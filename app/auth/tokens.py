@@ -23,7 +23,6 @@ class InvalidToken(Exception):
 @dataclass(frozen=True)
 class VerifiedToken:
     subject: str
-    email: str | None
 
 
 class TokenVerifier:
@@ -76,5 +75,5 @@ class TokenVerifier:
             raise
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidToken(str(exc)) from exc
-        verified = VerifiedToken(subject=claims["sub"], email=claims.get("email"))
+        verified = VerifiedToken(subject=claims["sub"])
         return verified, float(claims["exp"]) + self._settings.jwt_leeway_s

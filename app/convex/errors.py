@@ -25,6 +25,11 @@ CONVEX_ERROR_STATUS: dict[str, int] = {
 }
 
 
+class UnencodableArgument(ValueError):
+    """An argument Convex cannot hold exactly (an integer beyond 2^53 that no model bounded):
+    the caller's input, refused before anything is sent."""
+
+
 class UpstreamError(Exception):
     """Convex could not give a usable answer; `status` and `code` say how."""
 
@@ -109,6 +114,10 @@ def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     @app.exception_handler(ConvexError)
     async def _convex_error(request: Request, exc: ConvexError) -> JSONResponse:
         return problem_response(request, problem_from_convex_error(exc, request))
+
+    @app.exception_handler(UnencodableArgument)
+    async def _unencodable(request: Request, exc: UnencodableArgument) -> JSONResponse:
+        return problem_response(request, Problem(422, "validation", str(exc)))
 
     @app.exception_handler(UpstreamError)
     async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:

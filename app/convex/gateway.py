@@ -29,13 +29,13 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from app.convex.errors import (
     CircuitOpen,
     MutationOutcomeUnknown,
+    UnencodableArgument,
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnavailable,
     WriteConflict,
 )
 from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, open_wire
-from app.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +169,8 @@ class ConvexGateway:
     async def _call(self, kind: FunctionKind, path: str, args: dict[str, Any] | None) -> Any:
         try:
             encoded = convex_to_json(args or {})
-        except ValueError as exc:  # an int beyond 2^53 that no model bounded: the caller's input
-            raise Problem(422, "validation", str(exc)) from exc
+        except ValueError as exc:
+            raise UnencodableArgument(str(exc)) from exc
         body = json.dumps({"path": path, "args": encoded, "format": "convex_encoded_json"}).encode()
         if self.breaker is None:
             return await self._send_with_retries(kind, path, body)
@@ -188,6 +188,7 @@ class ConvexGateway:
         ):
             with attempt:
                 return await self._send(kind, path, body, attempt.retry_state.attempt_number)
+        raise AssertionError("unreachable: the last attempt returns or re-raises (reraise=True)")
 
     async def _send(self, kind: FunctionKind, path: str, body: bytes, attempt: int) -> Any:
         started = time.perf_counter()

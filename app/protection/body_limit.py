@@ -5,13 +5,10 @@ A declared Content-Length over the cap is refused at once; a body without one
 `max_body_size` answers a declared oversize body with text/plain, not problem+json.)
 """
 
-import json
-
-from asgi_correlation_id import correlation_id
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from app.problems import Problem, problem_json
 
 
 class BodyLimitMiddleware:
@@ -25,7 +22,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         seen = 0
 
@@ -45,26 +42,7 @@ class BodyLimitMiddleware:
     def _detail(self) -> str:
         return f"The request body is larger than {self.max_bytes} bytes."
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_TYPE_BASE + "payload_too_large",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": self._detail(),
-                "code": "payload_too_large",
-                "requestId": correlation_id.get(),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The body is not read: closing the connection spares reading it to find the next request.
+        refusal = problem_json(Problem(413, "payload_too_large", self._detail(), headers={"Connection": "close"}))
+        await refusal(scope, receive, send)

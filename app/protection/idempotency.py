@@ -30,10 +30,11 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.actor import Actor, CurrentActor
+from app.auth.actor import Actor
 from app.convex.errors import MutationOutcomeUnknown
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
+from app.protection.rate_limit import CurrentActor
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,11 @@ do not all write one document. Answers carry the IETF draft's `RateLimit-Policy`
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request, Response
+
+from app.auth.actor import Actor, ResolvedActor
 from app.convex.gateway import ConvexGateway
 from app.problems import Problem
 
@@ -58,3 +61,18 @@ def rate_limited(decision: Decision) -> Problem:
         f"Too many requests: try again in {decision.retry_after_s} s.",
         headers={**decision.headers, "Retry-After": str(decision.retry_after_s)},
     )
+
+
+async def spend_rate_limit(request: Request, response: Response, actor: ResolvedActor) -> Actor:
+    """The actor, once its request is counted: 429 when its principal or client is over budget."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)
+        if not decision.allowed:
+            raise rate_limited(decision)
+        response.headers.update(decision.headers)
+    return actor
+
+
+# The actor of a client route, its request counted (every client route goes through it).
+CurrentActor = Annotated[Actor, Depends(spend_rate_limit)]
