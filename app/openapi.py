@@ -15,6 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from app.contract import ERROR_CODES
 from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetail"}
@@ -35,49 +36,11 @@ TAGS = [
     {"name": "health", "description": "Liveness and readiness probes for the platform running the BFF."},
 ]
 
-# Every problem `code` the API answers with, by status (docs/integrators.md explains each).
+# Every problem `code` the API answers with, by status (convex/errorCodes.json; docs/errors.md).
 # A unit test fails when the code base produces a code that is not listed here.
-PROBLEM_CODES: dict[int, dict[str, str]] = {
-    400: {"bad_request": "The body is not valid JSON.", "invalid_cursor": "The cursor is not one this list issued."},
-    401: {"unauthenticated": "No credentials, or a token or API key that is not valid (expired, revoked...)."},
-    403: {
-        "forbidden": "Your role lacks the capability named in `capability`.",
-        "invalid_actor": "The data service refused the acting principal.",
-    },
-    404: {"not_found": "No such resource in this client (another client's reads exactly the same)."},
-    409: {
-        "conflict": "The change clashes with existing data (a duplicate email, slug...).",
-        "invalid_transition": "The resource's status does not allow this step.",
-        "capacity_full": "The event has no places left.",
-        "already_registered": "The member already holds an active registration for this event.",
-        "already_enrolled": "The member is already enrolled on this course.",
-        "registration_closed": "Registration for this event is not open.",
-        "idempotency_in_flight": "A request with this Idempotency-Key is still being processed.",
-        "idempotency_key_in_doubt": (
-            "The first request with this Idempotency-Key may have been applied (its outcome is unknown); "
-            "it is never run again: read the resource, and use a new key to try again."
-        ),
-    },
-    413: {"payload_too_large": "The body exceeds the size limit."},
-    422: {
-        "validation": "A field is missing or invalid; `errors` names each one.",
-        "idempotency_key_reused": "This Idempotency-Key was used with another request body.",
-    },
-    429: {
-        "rate_limited": "Too many requests for this principal or client; see `Retry-After`.",
-        "too_many_streams": "This principal holds the most live streams allowed.",
-    },
-    502: {"upstream_error": "The data service gave an unexpected answer."},
-    503: {
-        "upstream_unavailable": "The data service is unreachable; see `Retry-After`.",
-        "write_conflict": "The change collided with concurrent changes to the same data and was not applied; "
-        "send it again after `Retry-After`.",
-    },
-    504: {
-        "upstream_timeout": "The data service did not answer in time.",
-        "outcome_unknown": "A change was sent but its outcome is unknown: read before retrying.",
-    },
-}
+PROBLEM_CODES: dict[int, dict[str, str]] = {}
+for _code, _spec in ERROR_CODES.items():
+    PROBLEM_CODES.setdefault(_spec["status"], {})[_code] = _spec["description"]
 
 # 409s are domain rules; which ones an operation can meet follows its resource.
 CONFLICTS_BY_TAG = {

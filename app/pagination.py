@@ -14,10 +14,11 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from app.contract import LIMITS
 from app.problems import Problem
 
-DEFAULT_LIMIT = 30
-MAX_LIMIT = 100
+DEFAULT_LIMIT: int = LIMITS["page"]["default"]
+MAX_LIMIT: int = LIMITS["page"]["max"]
 
 T = TypeVar("T")
 
@@ -102,4 +103,5 @@ def _open(secret: bytes, token: str, client_id: str, key: str) -> str:
     data = json.loads(payload)
     if data.get("t") != client_id or data.get("k") != key:
         raise invalid
-    return data["c"]
+    convex_cursor: str = data["c"]  # as _seal wrote it, under the MAC
+    return convex_cursor

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.contract import TEXT_MAX
 from app.models import NOT_BLANK, RequestBody, ResponseBody
 
 KeyRole = Literal["client_admin", "client_user", "member", "sponsor_admin", "sponsor_user"]
@@ -25,6 +26,6 @@ class CreatedApiKey(ResponseBody):
 
 
 class ApiKeyCreate(RequestBody):
-    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["CRM sync"])
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["CRM sync"])
     role: KeyRole = Field(description="The role the key acts with; never above client_admin.")
     sponsorId: str | None = Field(default=None, description="Required for sponsor roles.")

@@ -14,10 +14,11 @@ from fastapi import Depends, Path, Request
 
 from app.auth.capabilities import role_can
 from app.auth.principal import CurrentPrincipal, Principal, unauthenticated
+from app.contract import PATTERNS
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
 
-CLIENT_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+CLIENT_SLUG: str = PATTERNS["clientSlug"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,10 @@ class ActorResolver:
         """The client and role of an active API key; None for an unknown or revoked one. Not
         cached: asked by `/v1/me`, and only when no actor was found, to tell a dead key (401)
         from another client's (404)."""
-        return await self._gateway.query("identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash})
+        found: dict[str, Any] | None = await self._gateway.query(
+            "identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash}
+        )
+        return found
 
     def forget(self, principal: Principal | None = None) -> None:
         if principal is None:

@@ -8,9 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.tokens import InvalidToken, TokenVerifier
+from app.contract import LIMITS
 from app.problems import Problem
 
-API_KEY_PREFIX = "mp_"
+API_KEY_PREFIX: str = LIMITS["apiKeyPrefix"]
 REALM = 'Bearer realm="member-platform"'
 
 # Both schemes appear in the OpenAPI document, so Swagger UI's Authorize works with either.

@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from app.contract import PATTERNS, TEXT_MAX
 from app.models import NOT_BLANK, RequestBody, ResponseBody
 
 
@@ -14,6 +15,6 @@ class Category(ResponseBody):
 
 
 class CategoryCreate(RequestBody):
-    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Health & Safety"])
-    slug: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60, examples=["health-safety"])
-    description: str | None = Field(default=None, max_length=2000)
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Health & Safety"])
+    slug: str = Field(pattern=PATTERNS["slug"], max_length=TEXT_MAX["slug"], examples=["health-safety"])
+    description: str | None = Field(default=None, max_length=TEXT_MAX["summary"])

@@ -7,22 +7,11 @@ from convex import ConvexError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from app.contract import CONVEX_ERROR_CODES
 from app.problems import Problem, problem_response
 
-# Every ConvexError code thrown by convex/ (convex/lib/errors.ts) -> one HTTP status.
-# A test fails when the two lists disagree.
-CONVEX_ERROR_STATUS: dict[str, int] = {
-    "not_found": 404,
-    "forbidden": 403,
-    "invalid_actor": 403,
-    "validation": 422,
-    "conflict": 409,
-    "invalid_transition": 409,
-    "capacity_full": 409,
-    "already_registered": 409,
-    "already_enrolled": 409,
-    "registration_closed": 409,
-}
+# Every ConvexError code thrown by convex/ -> one HTTP status (convex/errorCodes.json).
+CONVEX_ERROR_STATUS: dict[str, int] = {code: spec["status"] for code, spec in CONVEX_ERROR_CODES.items()}
 
 
 class UnencodableArgument(ValueError):
@@ -90,7 +79,7 @@ def problem_from_convex_error(error: ConvexError, request: Request | None = None
     data: Any = error.data
     code = data.get("code") if isinstance(data, dict) else None
     status = CONVEX_ERROR_STATUS.get(code) if isinstance(code, str) else None
-    if status is None:
+    if status is None or not isinstance(code, str):
         return Problem(502, UpstreamError.code, UpstreamError.detail)
     message = data.get("message")
     detail = message if isinstance(message, str) else str(code)

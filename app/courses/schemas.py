@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.contract import LIMITS, TEXT_MAX
 from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
 CourseStatus = Literal["draft", "published", "archived"]
@@ -27,15 +28,21 @@ class CourseCategory(ResponseBody):
 
 
 class CourseCreate(RequestBody):
-    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Fire Safety Essentials"])
-    description: str | None = Field(default=None, max_length=5000)
-    cpdPoints: int | None = Field(default=None, ge=0, le=1000)
+    title: str = Field(
+        min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Fire Safety Essentials"]
+    )
+    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
+    cpdPoints: int | None = Field(
+        default=None, ge=LIMITS["courseCpdPoints"]["min"], le=LIMITS["courseCpdPoints"]["max"]
+    )
     startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
-    categoryIds: list[str] | None = Field(default=None, max_length=20)
+    categoryIds: list[str] | None = Field(default=None, max_length=LIMITS["categoriesPerCourse"])
 
 
 class CourseUpdate(PatchBody):
-    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
-    cpdPoints: int | None = Field(default=None, ge=0, le=1000)
+    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"])
+    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
+    cpdPoints: int | None = Field(
+        default=None, ge=LIMITS["courseCpdPoints"]["min"], le=LIMITS["courseCpdPoints"]["max"]
+    )
     startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)

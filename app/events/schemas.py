@@ -4,17 +4,18 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.contract import LIMITS, TEXT_MAX
 from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
 EventStatus = Literal["draft", "published", "cancelled", "archived"]
 
-MAX_SPEAKERS = 20
+MAX_SPEAKERS: int = LIMITS["speakersPerEvent"]
 
 
 class Speaker(RequestBody):
-    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Dr Rosa Field"])
-    title: str | None = Field(default=None, max_length=200)
-    bio: str | None = Field(default=None, max_length=2000)
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Dr Rosa Field"])
+    title: str | None = Field(default=None, max_length=TEXT_MAX["title"])
+    bio: str | None = Field(default=None, max_length=TEXT_MAX["bio"])
 
 
 class SpeakerOut(ResponseBody):
@@ -43,21 +44,21 @@ class Event(ResponseBody):
 class EventSchedule(RequestBody):
     registrationOpensAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
     registrationClosesAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
-    capacity: int | None = Field(default=None, ge=1, le=1_000_000)
+    capacity: int | None = Field(default=None, ge=LIMITS["eventCapacity"]["min"], le=LIMITS["eventCapacity"]["max"])
     speakers: list[Speaker] | None = Field(default=None, max_length=MAX_SPEAKERS)
 
 
 class EventCreate(EventSchedule):
-    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Annual Conference"])
-    description: str | None = Field(default=None, max_length=5000)
-    location: str | None = Field(default=None, max_length=300)
+    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Annual Conference"])
+    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
+    location: str | None = Field(default=None, max_length=TEXT_MAX["location"])
     startAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798761600000])
     endAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798772400000])
 
 
 class EventUpdate(EventSchedule, PatchBody):
-    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
-    location: str | None = Field(default=None, max_length=300)
+    title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"])
+    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
+    location: str | None = Field(default=None, max_length=TEXT_MAX["location"])
     startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
     endAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)

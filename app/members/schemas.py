@@ -4,11 +4,12 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
+from app.contract import LIMITS, PATTERNS, TEXT_MAX
 from app.models import NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
 MemberStatus = Literal["active", "inactive", "suspended"]
 
-PHONE = r"^[+0-9 ()-]{0,30}$"
+PHONE: str = PATTERNS["phone"]
 
 
 class Member(ResponseBody):
@@ -30,30 +31,34 @@ class Interest(ResponseBody):
 
 
 class MemberCreate(RequestBody):
-    firstName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Mia"])
-    lastName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=100, examples=["Member"])
+    firstName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Mia"])
+    lastName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Member"])
     email: EmailStr
     phone: str | None = Field(default=None, pattern=PHONE)
     status: MemberStatus | None = None
-    cpdPoints: int | None = Field(default=None, ge=0, le=100_000)
+    cpdPoints: int | None = Field(
+        default=None, ge=LIMITS["memberCpdPoints"]["min"], le=LIMITS["memberCpdPoints"]["max"]
+    )
 
 
 class MemberUpdate(PatchBody):
-    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
-    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"])
+    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"])
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=PHONE)
     status: MemberStatus | None = None
-    cpdPoints: int | None = Field(default=None, ge=0, le=100_000)
+    cpdPoints: int | None = Field(
+        default=None, ge=LIMITS["memberCpdPoints"]["min"], le=LIMITS["memberCpdPoints"]["max"]
+    )
 
 
 class MyProfileUpdate(PatchBody):
     """A member's own edit: names and phone only (status and CPD points are the client's)."""
 
-    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
-    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=100)
+    firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"])
+    lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"])
     phone: str | None = Field(default=None, pattern=PHONE)
 
 
 class InterestsPut(RequestBody):
-    interestCategoryIds: list[str] = Field(max_length=50)
+    interestCategoryIds: list[str] = Field(max_length=LIMITS["interestsPerMember"])

@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.actor import Actor
+from app.contract import PATTERNS
 from app.convex.errors import MutationOutcomeUnknown
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
@@ -81,9 +82,7 @@ async def claim_idempotency_key(
         str | None,
         Header(
             alias=HEADER,
-            min_length=1,
-            max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
+            pattern=PATTERNS["idempotencyKey"],
             description=(
                 "Makes this POST safe to retry: the same key with the same request replays the first "
                 "successful answer for 24 h (`Idempotent-Replayed: true`); with another request it is 422 "
@@ -158,7 +157,8 @@ class IdempotencyMiddleware:
         held: list[Message] = []
 
         def claim() -> Claim | None:
-            return scope.get("state", {}).get(STATE_KEY)
+            found: Claim | None = scope.get("state", {}).get(STATE_KEY)
+            return found
 
         async def hold_if_claimed(message: Message) -> None:
             if claim() is None:
@@ -217,6 +217,6 @@ def _outcome_unknown(status: int, headers: dict[str, str], body: bytes) -> bool:
     if status != 504 or "problem+json" not in headers.get("content-type", ""):
         return False
     try:
-        return json.loads(body).get("code") == MutationOutcomeUnknown.code
+        return bool(json.loads(body).get("code") == MutationOutcomeUnknown.code)
     except (ValueError, AttributeError):
         return False

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field, HttpUrl
 
+from app.contract import TEXT_MAX
 from app.models import NOT_BLANK, RequestBody, ResponseBody
 
 Tier = Literal["gold", "silver", "bronze"]
@@ -20,14 +21,14 @@ class Sponsor(ResponseBody):
 
 
 class SponsorCreate(RequestBody):
-    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Partner Bank"])
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Partner Bank"])
     website: HttpUrl | None = None
-    description: str | None = Field(default=None, max_length=5000)
+    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
     tier: Tier | None = None
 
 
 class SponsorUpdate(RequestBody):
-    name: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=200)
+    name: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"])
     website: HttpUrl | None = None
-    description: str | None = Field(default=None, max_length=5000)
+    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
     tier: Tier | None = Field(default=None, description="client_admin only.")

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.contract import TEXT_MAX
 from app.models import NOT_BLANK, RequestBody, ResponseBody
 
 TicketStatus = Literal["open", "pending", "resolved", "closed"]
@@ -34,14 +35,16 @@ class Message(ResponseBody):
 
 
 class TicketOpen(RequestBody):
-    subject: str = Field(min_length=1, pattern=NOT_BLANK, max_length=200, examples=["Cannot download my certificate"])
-    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=10_000, description="The first message.")
+    subject: str = Field(
+        min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Cannot download my certificate"]
+    )
+    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["message"], description="The first message.")
     priority: Priority | None = None
     memberId: str | None = Field(default=None, description="Staff: open on a member's behalf.")
 
 
 class MessageCreate(RequestBody):
-    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=10_000)
+    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["message"])
 
 
 class StatusChange(RequestBody):
