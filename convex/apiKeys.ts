@@ -1,28 +1,18 @@
 // API keys for integrators: scoped to one client and a role (never above
 // client_admin). Only a SHA-256 hash is stored; the secret is returned once.
 import { v } from "convex/values";
-import type { Doc } from "./_generated/dataModel";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { text } from "./lib/validate";
+import { viewOf } from "./lib/views";
 import { clientRole } from "./schema";
 
-export const SECRET_PREFIX = "mp_";
+const SECRET_PREFIX = "mp_";
 
-const keyView = v.object({
-  id: v.string(),
-  name: v.string(),
-  prefix: v.string(),
-  role: clientRole,
-  sponsorId: v.optional(v.string()),
-  createdAt: v.number(),
-  revokedAt: v.optional(v.number()),
-});
-
-function toView(doc: Doc<"apiKeys">) {
-  return { id: doc._id, name: doc.name, prefix: doc.prefix, role: doc.role, sponsorId: doc.sponsorId, createdAt: doc.createdAt, revokedAt: doc.revokedAt };
-}
+// Picked, not omitted: a field added to the table stays out of the view until named here,
+// so nothing about a key's secret can reach a caller by default.
+const keyView = viewOf("apiKeys", { pick: ["name", "prefix", "role", "sponsorId", "createdAt", "revokedAt"] });
 
 export async function sha256Hex(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
@@ -37,7 +27,7 @@ function newSecret(): string {
 export const create = clientMutation({
   capability: "apiKeys.manage",
   args: { name: v.string(), role: clientRole, sponsorId: v.optional(v.string()) },
-  returns: v.object({ key: keyView, secret: v.string() }),
+  returns: v.object({ key: keyView.validator, secret: v.string() }),
   handler: async (ctx, args) => {
     const name = text("name", args.name, 100);
     const sponsorRole = args.role === "sponsor_admin" || args.role === "sponsor_user";
@@ -57,18 +47,18 @@ export const create = clientMutation({
       createdAt: Date.now(),
     });
     await ctx.audit({ action: "apiKey.create", entityType: "apiKey", entityId: id, after: { name, role: args.role, sponsorId: sponsor?._id } });
-    return { key: toView((await ctx.db.get(id))!), secret };
+    return { key: keyView.of((await ctx.db.get(id))!), secret };
   },
 });
 
 export const list = clientQuery({
   capability: "apiKeys.manage",
   args: { page: pageArgs },
-  returns: pageOf(keyView),
+  returns: pageOf(keyView.validator),
   handler: async (ctx, { page }) =>
     toPage(
       await ctx.db.query("apiKeys").withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId)).order("desc").paginate(pageOptions(page)),
-      toView,
+      keyView.of,
     ),
 });
 
@@ -76,12 +66,12 @@ export const list = clientQuery({
 export const revoke = clientMutation({
   capability: "apiKeys.manage",
   args: { apiKeyId: v.string() },
-  returns: keyView,
+  returns: keyView.validator,
   handler: async (ctx, { apiKeyId }) => {
     const key = await ctx.getOwned("apiKeys", apiKeyId, "API key");
     if (key.revokedAt !== undefined) fail("conflict", "The key is already revoked");
     await ctx.db.patch(key._id, { revokedAt: Date.now() });
     await ctx.audit({ action: "apiKey.revoke", entityType: "apiKey", entityId: key._id, before: { revokedAt: null }, after: { revoked: true } });
-    return toView((await ctx.db.get(key._id))!);
+    return keyView.of((await ctx.db.get(key._id))!);
   },
 });

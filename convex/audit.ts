@@ -1,16 +1,12 @@
 // The audit log: every write to client data leaves a record (written by the
 // builders' ctx.audit in the writing transaction). client_admin reads its client's log.
 import { v } from "convex/values";
-import type { Doc } from "./_generated/dataModel";
 import { fail } from "./lib/errors";
 import { clientQuery } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { auditLogsFields } from "./schema";
-import { toViewOf, viewOf } from "./lib/views";
+import { viewOf } from "./lib/views";
 
-const entryView = viewOf(auditLogsFields, ["clientId"] as const);
-
-const toView = toViewOf(["clientId"] as const);
+const entryView = viewOf("auditLogs", { omit: ["clientId"] });
 
 /**
  * Newest first. One filter at a time is an index range (an entity type, optionally with its
@@ -28,7 +24,7 @@ export const list = clientQuery({
     from: v.optional(v.number()),
     to: v.optional(v.number()),
   },
-  returns: pageOf(entryView),
+  returns: pageOf(entryView.validator),
   handler: async (ctx, { page, entityType, entityId, action, actorUserId, actorApiKeyId, from, to }) => {
     const clientId = ctx.actor.clientId;
     if (entityId !== undefined && entityType === undefined) {
@@ -60,6 +56,6 @@ export const list = clientQuery({
             : keyId !== undefined
               ? logs.withIndex("by_clientId_actorApiKeyId_at", (q) => time(q.eq("clientId", clientId).eq("actorApiKeyId", keyId)))
               : logs.withIndex("by_clientId_at", (q) => time(q.eq("clientId", clientId)));
-    return toPage(await query.order("desc").paginate(pageOptions(page)), toView);
+    return toPage(await query.order("desc").paginate(pageOptions(page)), entryView.of);
   },
 });

@@ -1,47 +1,32 @@
 // Course categories: everyone in the client reads them; client_admin manages them.
 import { v } from "convex/values";
-import type { Doc } from "./_generated/dataModel";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { text } from "./lib/validate";
+import { viewOf } from "./lib/views";
 
-export const categoryView = v.object({
-  id: v.string(),
-  name: v.string(),
-  slug: v.string(),
-  description: v.optional(v.string()),
-  createdAt: v.number(),
-});
-
-export function toCategoryView(doc: Doc<"categories">) {
-  return {
-    id: doc._id,
-    name: doc.name,
-    slug: doc.slug,
-    description: doc.description,
-    createdAt: doc.createdAt,
-  };
-}
+const categoryView = viewOf("categories", { omit: ["clientId"] });
 
 export const list = clientQuery({
   capability: "categories.read",
   args: { page: pageArgs },
-  returns: pageOf(categoryView),
+  returns: pageOf(categoryView.validator),
   handler: async (ctx, { page }) => {
     const result = await ctx.db
       .query("categories")
       .withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId))
       .paginate(pageOptions(page));
-    return toPage(result, toCategoryView);
+    return toPage(result, categoryView.of);
   },
 });
 
 export const get = clientQuery({
   capability: "categories.read",
   args: { categoryId: v.string() },
-  returns: categoryView,
+  returns: categoryView.validator,
   handler: async (ctx, { categoryId }) =>
-    toCategoryView(await ctx.getOwned("categories", categoryId, "category")),
+    categoryView.of(await ctx.getOwned("categories", categoryId, "category")),
 });
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -53,10 +38,9 @@ export const create = clientMutation({
     slug: v.string(),
     description: v.optional(v.string()),
   },
-  returns: categoryView,
+  returns: categoryView.validator,
   handler: async (ctx, args) => {
-    const name = args.name.trim();
-    if (name.length === 0 || name.length > 100) fail("validation", "name must have 1 to 100 characters", { field: "name" });
+    const name = text("name", args.name, 100);
     if (!SLUG.test(args.slug)) fail("validation", "slug must be lower-case words joined by hyphens", { field: "slug" });
     const clash = await ctx.db
       .query("categories")
@@ -72,6 +56,6 @@ export const create = clientMutation({
     });
     const doc = (await ctx.db.get(id))!;
     await ctx.audit({ action: "category.create", entityType: "category", entityId: id, after: { name, slug: args.slug } });
-    return toCategoryView(doc);
+    return categoryView.of(doc);
   },
 });

@@ -7,30 +7,19 @@ import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/function
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { PUBLICATION, requireTransition } from "./lib/transitions";
 import { optionalText, text, wholeNumber } from "./lib/validate";
-import { publicationStatus } from "./schema";
+import { viewOf } from "./lib/views";
+import { MAX_COURSE_CATEGORIES, publicationStatus } from "./schema";
 
-export const courseView = v.object({
-  id: v.string(),
-  title: v.string(),
-  description: v.optional(v.string()),
-  status: publicationStatus,
-  cpdPoints: v.number(),
-  startAt: v.optional(v.number()),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-});
+const courseView = viewOf("courses", { omit: ["clientId"] });
+/** A category as a course lists it. */
+const courseCategoryView = viewOf("categories", { pick: ["name", "slug"] });
 
-export function toCourseView(doc: Doc<"courses">) {
-  return {
-    id: doc._id,
-    title: doc.title,
-    description: doc.description,
-    status: doc.status,
-    cpdPoints: doc.cpdPoints,
-    startAt: doc.startAt,
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-  };
+/** A course's category links: at most MAX_COURSE_CATEGORIES (every path that adds one checks), so this is all of them. */
+function categoryLinks(ctx: ClientQueryCtx, courseId: Id<"courses">) {
+  return ctx.db
+    .query("courseCategories")
+    .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", courseId))
+    .take(MAX_COURSE_CATEGORIES);
 }
 
 /** A course the actor may see: unpublished ones read as missing to non-staff. */
@@ -43,7 +32,7 @@ export async function visibleCourse(ctx: ClientQueryCtx, courseId: string): Prom
 export const list = clientQuery({
   capability: "courses.read",
   args: { page: pageArgs, status: v.optional(publicationStatus) },
-  returns: pageOf(courseView),
+  returns: pageOf(courseView.validator),
   handler: async (ctx, { page, status }) => {
     const wanted = status ?? (ctx.can("courses.readUnpublished") ? undefined : "published");
     if (wanted !== undefined && wanted !== "published" && !ctx.can("courses.readUnpublished")) {
@@ -55,15 +44,15 @@ export const list = clientQuery({
         : ctx.db
             .query("courses")
             .withIndex("by_clientId_status_createdAt", (q) => q.eq("clientId", ctx.actor.clientId).eq("status", wanted));
-    return toPage(await query.order("desc").paginate(pageOptions(page)), toCourseView);
+    return toPage(await query.order("desc").paginate(pageOptions(page)), courseView.of);
   },
 });
 
 export const get = clientQuery({
   capability: "courses.read",
   args: { courseId: v.string() },
-  returns: courseView,
-  handler: async (ctx, { courseId }) => toCourseView(await visibleCourse(ctx, courseId)),
+  returns: courseView.validator,
+  handler: async (ctx, { courseId }) => courseView.of(await visibleCourse(ctx, courseId)),
 });
 
 const courseFields = {
@@ -85,7 +74,7 @@ function checkedFields(args: { title?: string; description?: string; cpdPoints?:
 export const create = clientMutation({
   capability: "courses.create",
   args: { ...courseFields, categoryIds: v.optional(v.array(v.string())) },
-  returns: courseView,
+  returns: courseView.validator,
   handler: async (ctx, args) => {
     const now = Date.now();
     const fields = checkedFields(args);
@@ -104,7 +93,7 @@ export const create = clientMutation({
       await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: id, categoryId });
     }
     await ctx.audit({ action: "course.create", entityType: "course", entityId: id, after: { ...fields, categoryIds } });
-    return toCourseView((await ctx.db.get(id))!);
+    return courseView.of((await ctx.db.get(id))!);
   },
 });
 
@@ -117,27 +106,27 @@ export const update = clientMutation({
     cpdPoints: v.optional(v.number()),
     startAt: v.optional(v.number()),
   },
-  returns: courseView,
+  returns: courseView.validator,
   handler: async (ctx, { courseId, ...changes }) => {
     const course = await ctx.getOwned("courses", courseId, "course");
     const fields = checkedFields(changes);
     const before = Object.fromEntries(Object.keys(fields).map((k) => [k, course[k as keyof typeof course]]));
     await ctx.db.patch(course._id, { ...fields, updatedAt: Date.now() });
     await ctx.audit({ action: "course.update", entityType: "course", entityId: course._id, before, after: fields });
-    return toCourseView((await ctx.db.get(course._id))!);
+    return courseView.of((await ctx.db.get(course._id))!);
   },
 });
 
 export const setStatus = clientMutation({
   capability: "courses.publish",
   args: { courseId: v.string(), status: publicationStatus },
-  returns: courseView,
+  returns: courseView.validator,
   handler: async (ctx, { courseId, status }) => {
     const course = await ctx.getOwned("courses", courseId, "course");
     requireTransition(PUBLICATION, "course", course.status, status);
     await ctx.db.patch(course._id, { status, updatedAt: Date.now() });
     await ctx.audit({ action: `course.${status === "published" ? "publish" : "archive"}`, entityType: "course", entityId: course._id, before: { status: course.status }, after: { status } });
-    return toCourseView((await ctx.db.get(course._id))!);
+    return courseView.of((await ctx.db.get(course._id))!);
   },
 });
 
@@ -149,24 +138,22 @@ export const remove = clientMutation({
     const course = await ctx.getOwned("courses", courseId, "course");
     const enrolled = await ctx.db.query("courseEnrollments").withIndex("by_courseId_status", (q) => q.eq("courseId", course._id)).first();
     if (enrolled !== null) fail("conflict", "A course with enrollments cannot be deleted; archive it instead");
-    const links = await ctx.db.query("courseCategories").withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id)).take(200);
-    for (const link of links) await ctx.db.delete(link._id);
+    for (const link of await categoryLinks(ctx, course._id)) await ctx.db.delete(link._id);
     await ctx.db.delete(course._id);
     await ctx.audit({ action: "course.delete", entityType: "course", entityId: course._id, before: { title: course.title, status: course.status } });
     return null;
   },
 });
 
-/** Categories of a course (a course has a handful: bounded read). */
+/** All categories of a course: at most MAX_COURSE_CATEGORIES, so one unpaged list. */
 export const listCategories = clientQuery({
   capability: "courses.read",
   args: { courseId: v.string() },
-  returns: v.array(v.object({ id: v.string(), name: v.string(), slug: v.string() })),
+  returns: v.array(courseCategoryView.validator),
   handler: async (ctx, { courseId }) => {
-    const course = await visibleCourse(ctx, courseId);
-    const links = await ctx.db.query("courseCategories").withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id)).take(50);
+    const links = await categoryLinks(ctx, (await visibleCourse(ctx, courseId))._id);
     const categories = await Promise.all(links.map((l) => ctx.db.get(l.categoryId)));
-    return categories.flatMap((c) => (c === null ? [] : [{ id: c._id, name: c.name, slug: c.slug }]));
+    return categories.flatMap((c) => (c === null ? [] : [courseCategoryView.of(c)]));
   },
 });
 
@@ -188,6 +175,9 @@ export const addCategory = clientMutation({
   handler: async (ctx, { courseId, categoryId }) => {
     const { course, category, link } = await courseCategoryLink(ctx, courseId, categoryId);
     if (link !== null) fail("conflict", "The course already has this category");
+    if ((await categoryLinks(ctx, course._id)).length >= MAX_COURSE_CATEGORIES) {
+      fail("conflict", `A course has at most ${MAX_COURSE_CATEGORIES} categories`, { field: "categoryId" });
+    }
     await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: course._id, categoryId: category._id });
     await ctx.audit({ action: "course.addCategory", entityType: "course", entityId: course._id, after: { categoryId: category._id } });
     return null;
@@ -208,7 +198,7 @@ export const removeCategory = clientMutation({
 });
 
 async function ownedCategories(ctx: ClientQueryCtx, ids: string[]): Promise<Id<"categories">[]> {
-  if (ids.length > 20) fail("validation", "A course has at most 20 categories", { field: "categoryIds" });
+  if (ids.length > MAX_COURSE_CATEGORIES) fail("validation", `A course has at most ${MAX_COURSE_CATEGORIES} categories`, { field: "categoryIds" });
   const unique = [...new Set(ids)];
   return Promise.all(unique.map(async (id) => (await ctx.getOwned("categories", id, "category"))._id));
 }

@@ -3,19 +3,25 @@
 // sponsor roles also see the events their sponsor backs.
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import type { Doc } from "./_generated/dataModel";
+import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
 import { type ActorArg, actorArg, clientMutation, clientQuery, type ClientQueryCtx, writeAudit } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { EVENT, requireTransition } from "./lib/transitions";
+import { EVENT, OPEN_REGISTRATION, requireTransition } from "./lib/transitions";
 import { optionalText, text, wholeNumber } from "./lib/validate";
-import { eventStatus, eventsFields, MAX_SPEAKERS, speaker } from "./schema";
-import { toViewOf, viewOf } from "./lib/views";
+import { viewOf } from "./lib/views";
+import { eventStatus, MAX_EVENT_SPONSORS, MAX_SPEAKERS, speaker } from "./schema";
 
-export const eventView = viewOf(eventsFields, ["clientId"] as const);
+const eventView = viewOf("events", { omit: ["clientId"] });
 
-export const toEventView = toViewOf(["clientId"] as const);
+/** An event's sponsor links: at most MAX_EVENT_SPONSORS (sponsors.attachToEvent checks), so this is all of them. */
+export function sponsorLinks(ctx: ClientQueryCtx, eventId: Id<"events">) {
+  return ctx.db
+    .query("eventSponsors")
+    .withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", eventId))
+    .take(MAX_EVENT_SPONSORS);
+}
 
 /** Whether the actor's sponsor backs this event. */
 async function backedBySponsor(ctx: ClientQueryCtx, event: Doc<"events">): Promise<boolean> {
@@ -45,7 +51,7 @@ export const list = clientQuery({
     startsAfter: v.optional(v.number()),
     startsBefore: v.optional(v.number()),
   },
-  returns: pageOf(eventView),
+  returns: pageOf(eventView.validator),
   handler: async (ctx, { page, status, startsAfter, startsBefore }) => {
     const staff = ctx.can("events.readUnpublished");
     const wanted = status ?? (staff ? undefined : "published");
@@ -65,7 +71,7 @@ export const list = clientQuery({
             const lower = startsAfter === undefined ? base : base.gte("startAt", startsAfter);
             return startsBefore === undefined ? lower : lower.lt("startAt", startsBefore);
           });
-    return toPage(await query.paginate(pageOptions(page)), toEventView);
+    return toPage(await query.paginate(pageOptions(page)), eventView.of);
   },
 });
 
@@ -73,28 +79,26 @@ export const list = clientQuery({
 export const listSponsored = clientQuery({
   capability: "events.read",
   args: { page: pageArgs, sponsorId: v.optional(v.string()) },
-  returns: pageOf(eventView),
+  returns: pageOf(eventView.validator),
   handler: async (ctx, { page, sponsorId }) => {
     const sponsor =
       sponsorId !== undefined && ctx.can("events.readUnpublished")
-        ? await ctx.getOwned("sponsors", sponsorId, "sponsor")
-        : ctx.actor.sponsorId !== undefined
-          ? (await ctx.db.get(ctx.actor.sponsorId))!
-          : fail("validation", "Name a sponsor (staff) or act for one (sponsor roles)", { field: "sponsorId" });
+        ? (await ctx.getOwned("sponsors", sponsorId, "sponsor"))._id
+        : (ctx.actor.sponsorId ?? fail("validation", "Name a sponsor (staff) or act for one (sponsor roles)", { field: "sponsorId" }));
     const result = await ctx.db
       .query("eventSponsors")
-      .withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id))
+      .withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor))
       .paginate(pageOptions(page));
     const events = await Promise.all(result.page.map((link) => ctx.db.get(link.eventId)));
-    return { ...toPage(result, () => null), page: events.flatMap((e) => (e === null ? [] : [toEventView(e)])) };
+    return { page: events.flatMap((e) => (e === null ? [] : [eventView.of(e)])), isDone: result.isDone, continueCursor: result.continueCursor };
   },
 });
 
 export const get = clientQuery({
   capability: "events.read",
   args: { eventId: v.string() },
-  returns: eventView,
-  handler: async (ctx, { eventId }) => toEventView(await visibleEvent(ctx, eventId)),
+  returns: eventView.validator,
+  handler: async (ctx, { eventId }) => eventView.of(await visibleEvent(ctx, eventId)),
 });
 
 type Schedule = {
@@ -106,7 +110,7 @@ type Schedule = {
   speakers: Doc<"events">["speakers"];
 };
 
-/** The event rules of DOMAIN.md that hold for any write. */
+/** The rules every event write holds to: a coherent schedule and a bounded list of named speakers. */
 function checkSchedule(s: Schedule) {
   if (!(s.endAt > s.startAt)) fail("validation", "endAt must be after startAt", { field: "endAt" });
   if (s.registrationClosesAt !== undefined && s.registrationClosesAt > s.startAt) {
@@ -117,7 +121,16 @@ function checkSchedule(s: Schedule) {
   }
   if (s.capacity !== undefined) wholeNumber("capacity", s.capacity, 1, 1_000_000);
   if (s.speakers.length > MAX_SPEAKERS) fail("validation", `An event has at most ${MAX_SPEAKERS} speakers`, { field: "speakers" });
-  s.speakers.forEach((sp, i) => text(`speakers[${i}].name`, sp.name, 200));
+  for (const [i, sp] of s.speakers.entries()) text(`speakers[${i}].name`, sp.name, 200);
+}
+
+/** An event's texts, trimmed and within their lengths: the same rules on create and update. */
+function checkedTexts(args: { title?: string; description?: string; location?: string }) {
+  return {
+    ...(args.title !== undefined && { title: text("title", args.title, 200) }),
+    ...(args.description !== undefined && { description: optionalText("description", args.description, 5000) }),
+    ...(args.location !== undefined && { location: optionalText("location", args.location, 300) }),
+  };
 }
 
 const scheduleArgs = {
@@ -137,16 +150,17 @@ export const create = clientMutation({
     ...scheduleArgs,
     speakers: v.optional(v.array(speaker)),
   },
-  returns: eventView,
+  returns: eventView.validator,
   handler: async (ctx, args) => {
     const speakers = args.speakers ?? [];
     checkSchedule({ ...args, speakers });
+    const texts = checkedTexts(args);
     const now = Date.now();
     const id = await ctx.db.insert("events", {
       clientId: ctx.actor.clientId,
-      title: text("title", args.title, 200),
-      description: optionalText("description", args.description, 5000),
-      location: optionalText("location", args.location, 300),
+      title: texts.title!,
+      description: texts.description,
+      location: texts.location,
       status: "draft",
       startAt: args.startAt,
       endAt: args.endAt,
@@ -159,7 +173,7 @@ export const create = clientMutation({
       updatedAt: now,
     });
     await ctx.audit({ action: "event.create", entityType: "event", entityId: id, after: { title: args.title, startAt: args.startAt, capacity: args.capacity } });
-    return toEventView((await ctx.db.get(id))!);
+    return eventView.of((await ctx.db.get(id))!);
   },
 });
 
@@ -177,7 +191,7 @@ export const update = clientMutation({
     capacity: v.optional(v.number()),
     speakers: v.optional(v.array(speaker)),
   },
-  returns: eventView,
+  returns: eventView.validator,
   handler: async (ctx, { eventId, ...changes }) => {
     const event = await ctx.getOwned("events", eventId, "event");
     if (event.status === "cancelled" || event.status === "archived") fail("conflict", `A ${event.status} event cannot be edited`);
@@ -186,15 +200,11 @@ export const update = clientMutation({
     if (next.capacity !== undefined && next.capacity < event.registeredCount) {
       fail("conflict", `Capacity cannot go below the ${event.registeredCount} active registrations`, { field: "capacity" });
     }
-    const patch = {
-      ...changes,
-      ...(changes.title !== undefined && { title: text("title", changes.title, 200) }),
-      updatedAt: Date.now(),
-    };
+    const patch = { ...changes, ...checkedTexts(changes), updatedAt: Date.now() };
     await ctx.db.patch(event._id, patch);
     const before = Object.fromEntries(Object.keys(changes).map((k) => [k, event[k as keyof Doc<"events">]]));
     await ctx.audit({ action: "event.update", entityType: "event", entityId: event._id, before, after: changes });
-    return toEventView((await ctx.db.get(event._id))!);
+    return eventView.of((await ctx.db.get(event._id))!);
   },
 });
 
@@ -216,9 +226,6 @@ export const update = clientMutation({
  * convex/tests/limits.test.ts holds every transaction to that budget.
  */
 export const CANCEL_BATCH = 200;
-
-/** Registration statuses that hold a place and end when their event is cancelled (checked_in stays). */
-const OPEN_REGISTRATION = ["pending", "confirmed", "paid"] as const;
 
 type Batch = { cancelled: number; more: boolean };
 
@@ -256,7 +263,7 @@ async function cancelNextBatch(ctx: MutationCtx, event: Doc<"events">, actor: Ac
 export const setStatus = clientMutation({
   capability: "events.publish",
   args: { eventId: v.string(), status: eventStatus },
-  returns: eventView,
+  returns: eventView.validator,
   handler: async (ctx, { eventId, status }) => {
     const event = await ctx.getOwned("events", eventId, "event");
     requireTransition(EVENT, "event", event.status, status);
@@ -273,7 +280,7 @@ export const setStatus = clientMutation({
       before: { status: event.status },
       after: { status, cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
     });
-    return toEventView((await ctx.db.get(event._id))!);
+    return eventView.of((await ctx.db.get(event._id))!);
   },
 });
 
@@ -311,8 +318,7 @@ export const remove = clientMutation({
     const event = await ctx.getOwned("events", eventId, "event");
     const registration = await ctx.db.query("eventRegistrations").withIndex("by_eventId_status", (q) => q.eq("eventId", event._id)).first();
     if (registration !== null) fail("conflict", "An event with registrations cannot be deleted; cancel it instead");
-    const links = await ctx.db.query("eventSponsors").withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id)).take(200);
-    for (const link of links) await ctx.db.delete(link._id);
+    for (const link of await sponsorLinks(ctx, event._id)) await ctx.db.delete(link._id);
     await ctx.db.delete(event._id);
     await ctx.audit({ action: "event.delete", entityType: "event", entityId: event._id, before: { title: event.title, status: event.status } });
     return null;

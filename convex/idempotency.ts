@@ -7,7 +7,7 @@ import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
-import { type Actor, actorArg, verifyActor } from "./lib/functions";
+import { type Actor, actorArg, principalOf, verifyActor } from "./lib/functions";
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -17,11 +17,6 @@ const storedResponse = v.object({
   body: v.string(),
   location: v.optional(v.string()),
 });
-
-/** The verified principal: a user or an API key, never a claim from the request. */
-function principalOf(actor: Actor): string {
-  return actor.userId !== undefined ? `user:${actor.userId}` : `apiKey:${actor.apiKeyId}`;
-}
 
 async function recordFor(ctx: MutationCtx, actor: Actor, key: string): Promise<Doc<"idempotencyKeys"> | null> {
   return await ctx.db
@@ -119,8 +114,8 @@ export const markInDoubt = internalMutation({
 
 /**
  * Expired records one sweep transaction deletes. A record is at most about 66 KiB (the BFF
- * stores response bodies of at most 64 KiB, MAX_STORED_BODY in app/protection/idempotency.py,
- * plus a key of at most 255 characters) and a deletion reads it twice (its index range, then
+ * stores response bodies of at most 64 KiB, its MAX_STORED_BODY, plus a key of at most
+ * 255 characters) and a deletion reads it twice (its index range, then
  * the delete), so one batch reads at most 100 * 2 * 66 KiB, about 13 MiB, of the 16 MiB a
  * transaction may read, 200 documents of 32,000, and writes 100 of 16,000
  * (https://docs.convex.dev/production/state/limits, "Transactions").

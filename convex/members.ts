@@ -3,48 +3,44 @@
 // A member reads and edits its own profile (not status or CPD points) and interests;
 // client_user views and exports members; client_admin creates, edits and deletes them.
 import { v } from "convex/values";
+import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
-import { ACTIVE as ACTIVE_REGISTRATION } from "./registrations";
+import { internalMutation, type MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx } from "./lib/functions";
+import {
+  type ActorArg,
+  actorArg,
+  clientMutation,
+  clientQuery,
+  type ClientMutationCtx,
+  type ClientQueryCtx,
+  requireOwnerOrStaff,
+  writeAudit,
+} from "./lib/functions";
 import { ownProfile } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { ACTIVE_REGISTRATION, ENDED_ENROLLMENT, ENDED_REGISTRATION } from "./lib/transitions";
 import { email as checkEmail, optionalText, text, wholeNumber } from "./lib/validate";
-import { memberStatus } from "./schema";
+import { viewOf } from "./lib/views";
+import { MAX_MEMBER_INTERESTS, memberStatus } from "./schema";
 
-const memberView = v.object({
-  id: v.string(),
-  userId: v.optional(v.string()),
-  firstName: v.string(),
-  lastName: v.string(),
-  email: v.string(),
-  phone: v.optional(v.string()),
-  status: memberStatus,
-  cpdPoints: v.number(),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-});
-
-function toView(doc: Doc<"memberProfiles">) {
-  const { _id, _creationTime, clientId, searchName, ...rest } = doc;
-  return { id: _id, ...rest };
-}
+const memberView = viewOf("memberProfiles", { omit: ["clientId", "searchName"] });
 
 /** A member the actor may read: staff any; a member itself; others read as missing. */
 async function readableMember(ctx: ClientQueryCtx, memberId: string) {
   const member = await ctx.getOwned("memberProfiles", memberId, "member");
-  if (!ctx.can("members.read") && member._id !== ctx.actor.memberId) fail("not_found", "member not found", { entity: "member" });
+  requireOwnerOrStaff(ctx, { memberId: member._id }, "members.read", "member");
   return member;
 }
 
 /**
- * List members, newest name order; filters are index ranges: `status`, a name
+ * List members in name order; filters are index ranges: `status`, a name
  * prefix (`search`, on the lower-cased full name) or an exact `email`.
  */
 export const list = clientQuery({
   capability: "members.read",
   args: { page: pageArgs, status: v.optional(memberStatus), search: v.optional(v.string()), email: v.optional(v.string()) },
-  returns: pageOf(memberView),
+  returns: pageOf(memberView.validator),
   handler: async (ctx, { page, status, search, email }) => {
     const clientId = ctx.actor.clientId;
     if (email !== undefined) {
@@ -52,7 +48,7 @@ export const list = clientQuery({
         .query("memberProfiles")
         .withIndex("by_clientId_email", (q) => q.eq("clientId", clientId).eq("email", email.trim().toLowerCase()))
         .paginate(pageOptions(page));
-      return toPage(result, toView);
+      return toPage(result, memberView.of);
     }
     const prefix = search?.trim().toLowerCase();
     const range = <Q extends { gte: Function; lt: Function }>(q: Q) =>
@@ -61,7 +57,7 @@ export const list = clientQuery({
       status === undefined
         ? ctx.db.query("memberProfiles").withIndex("by_clientId_searchName", (q) => range(q.eq("clientId", clientId)))
         : ctx.db.query("memberProfiles").withIndex("by_clientId_status_searchName", (q) => range(q.eq("clientId", clientId).eq("status", status)));
-    return toPage(await query.paginate(pageOptions(page)), toView);
+    return toPage(await query.paginate(pageOptions(page)), memberView.of);
   },
 });
 
@@ -70,14 +66,14 @@ export const list = clientQuery({
 export const exportPage = clientQuery({
   capability: "members.export",
   args: { page: pageArgs, status: v.optional(memberStatus) },
-  returns: pageOf(memberView),
+  returns: pageOf(memberView.validator),
   handler: async (ctx, { page, status }) => {
     const clientId = ctx.actor.clientId;
     const query =
       status === undefined
         ? ctx.db.query("memberProfiles").withIndex("by_clientId_searchName", (q) => q.eq("clientId", clientId))
         : ctx.db.query("memberProfiles").withIndex("by_clientId_status_searchName", (q) => q.eq("clientId", clientId).eq("status", status));
-    return toPage(await query.paginate(pageOptions(page)), toView);
+    return toPage(await query.paginate(pageOptions(page)), memberView.of);
   },
 });
 
@@ -96,15 +92,15 @@ export const recordExport = clientMutation({
 export const get = clientQuery({
   capability: ["members.read", "members.readOwn"],
   args: { memberId: v.string() },
-  returns: memberView,
-  handler: async (ctx, { memberId }) => toView(await readableMember(ctx, memberId)),
+  returns: memberView.validator,
+  handler: async (ctx, { memberId }) => memberView.of(await readableMember(ctx, memberId)),
 });
 
 export const getMine = clientQuery({
   capability: "members.readOwn",
   args: {},
-  returns: memberView,
-  handler: async (ctx) => toView(await ownProfile(ctx)),
+  returns: memberView.validator,
+  handler: async (ctx) => memberView.of(await ownProfile(ctx)),
 });
 
 async function requireUniqueEmail(ctx: ClientQueryCtx, email: string, except?: Id<"memberProfiles">) {
@@ -132,13 +128,13 @@ async function applyUpdate(ctx: ClientMutationCtx, member: Doc<"memberProfiles">
   await ctx.db.patch(member._id, { ...fields, searchName: `${firstName} ${lastName}`.toLowerCase(), updatedAt: Date.now() });
   const before = Object.fromEntries(Object.keys(fields).map((k) => [k, member[k as keyof Doc<"memberProfiles">]]));
   await ctx.audit({ action, entityType: "member", entityId: member._id, before, after: fields });
-  return toView((await ctx.db.get(member._id))!);
+  return memberView.of((await ctx.db.get(member._id))!);
 }
 
 export const create = clientMutation({
   capability: "members.create",
   args: { firstName: v.string(), lastName: v.string(), email: v.string(), phone: v.optional(v.string()), status: v.optional(memberStatus), cpdPoints: v.optional(v.number()) },
-  returns: memberView,
+  returns: memberView.validator,
   handler: async (ctx, args) => {
     const names = checkedNames(args);
     const email = checkEmail("email", args.email);
@@ -157,14 +153,14 @@ export const create = clientMutation({
       updatedAt: now,
     });
     await ctx.audit({ action: "member.create", entityType: "member", entityId: id, after: { ...names, email, status: args.status ?? "active" } });
-    return toView((await ctx.db.get(id))!);
+    return memberView.of((await ctx.db.get(id))!);
   },
 });
 
 export const update = clientMutation({
   capability: "members.update",
   args: { memberId: v.string(), ...nameFields, email: v.optional(v.string()), status: v.optional(memberStatus), cpdPoints: v.optional(v.number()) },
-  returns: memberView,
+  returns: memberView.validator,
   handler: async (ctx, { memberId, email, status, cpdPoints, ...names }) => {
     const member = await ctx.getOwned("memberProfiles", memberId, "member");
     const fields: Partial<Doc<"memberProfiles">> = { ...checkedNames(names) };
@@ -182,77 +178,180 @@ export const update = clientMutation({
 export const updateMine = clientMutation({
   capability: "members.updateOwn",
   args: nameFields,
-  returns: memberView,
+  returns: memberView.validator,
   handler: async (ctx, names) => applyUpdate(ctx, await ownProfile(ctx), checkedNames(names), "member.updateOwn"),
 });
 
+/**
+ * Ended registrations and enrollments (ENDED_REGISTRATION, ENDED_ENROLLMENT) one transaction
+ * deletes when their member is deleted. A member's history has no bound (one row per
+ * registration or enrollment, ever), so the first batch goes with the member and the rest
+ * follow in transactions of the same size (`deleteHistoryBatch`, scheduled while any remain),
+ * within Convex's per-transaction limits (https://docs.convex.dev/production/state/limits).
+ * The first transaction writes at most HISTORY_BATCH + MAX_MEMBER_INTERESTS + 2 documents
+ * (the history, the interests, the member, one audit record); convex/tests/limits.test.ts
+ * holds it to that budget.
+ */
+export const HISTORY_BATCH = 200;
+
+type HistoryBatch = { registrations: number; enrollments: number; more: boolean };
+
+/** Whether the member holds a place anywhere: an active enrollment or an active registration. */
+async function activeCommitment(ctx: ClientQueryCtx, memberId: Id<"memberProfiles">): Promise<string | null> {
+  const enrollment = await ctx.db
+    .query("courseEnrollments")
+    .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", "active"))
+    .first();
+  if (enrollment !== null) return "A member with an active enrollment cannot be deleted";
+  for (const status of ACTIVE_REGISTRATION) {
+    const registration = await ctx.db
+      .query("eventRegistrations")
+      .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
+      .first();
+    if (registration !== null) return "A member with an active registration cannot be deleted";
+  }
+  return null;
+}
+
+/**
+ * Delete the next HISTORY_BATCH ended registrations and enrollments of a deleted member, and
+ * schedule the next batch while any remain. Only ended ones are read (index ranges by status),
+ * so an active one could never be deleted here; none exists, as `remove` refuses a member with
+ * one and nothing registers or enrols a member that no longer exists.
+ */
+async function deleteNextHistoryBatch(ctx: MutationCtx, memberId: Id<"memberProfiles">, actor: ActorArg): Promise<HistoryBatch> {
+  // One more than a batch: whether any remain after this one.
+  const registrations: Doc<"eventRegistrations">[] = [];
+  for (const status of ENDED_REGISTRATION) {
+    const room = HISTORY_BATCH + 1 - registrations.length;
+    if (room === 0) break;
+    registrations.push(
+      ...(await ctx.db.query("eventRegistrations").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status)).take(room)),
+    );
+  }
+  const enrollments: Doc<"courseEnrollments">[] = [];
+  for (const status of ENDED_ENROLLMENT) {
+    const room = HISTORY_BATCH + 1 - registrations.length - enrollments.length;
+    if (room === 0) break;
+    enrollments.push(
+      ...(await ctx.db.query("courseEnrollments").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status)).take(room)),
+    );
+  }
+  const batch = [...registrations, ...enrollments].slice(0, HISTORY_BATCH);
+  if (batch.some((doc) => doc.clientId !== actor.clientId)) return { registrations: 0, enrollments: 0, more: false };
+  for (const doc of batch) await ctx.db.delete(doc._id);
+  const more = registrations.length + enrollments.length > HISTORY_BATCH;
+  if (more) {
+    const { clientId, role, userId, apiKeyId } = actor;
+    await ctx.scheduler.runAfter(0, internal.members.deleteHistoryBatch, { memberId, actor: { clientId, role, userId, apiKeyId } });
+  }
+  const deletedRegistrations = Math.min(registrations.length, HISTORY_BATCH);
+  return { registrations: deletedRegistrations, enrollments: batch.length - deletedRegistrations, more };
+}
+
+const historyAudit = (batch: HistoryBatch) => ({
+  deletedRegistrations: batch.registrations,
+  deletedEnrollments: batch.enrollments,
+  ...(batch.more && { moreToDelete: true }),
+});
+
+/**
+ * Delete a member with nothing active: its profile, its interests, and its ended registrations
+ * and enrollments (a first batch here, any rest just after), so no registration or enrollment
+ * is left pointing at a member that does not exist. Its tickets stay (tickets are never deleted).
+ */
 export const remove = clientMutation({
   capability: "members.delete",
   args: { memberId: v.string() },
   returns: v.null(),
   handler: async (ctx, { memberId }) => {
     const member = await ctx.getOwned("memberProfiles", memberId, "member");
-    const enrollment = await ctx.db
-      .query("courseEnrollments")
-      .withIndex("by_memberId_status", (q) => q.eq("memberId", member._id).eq("status", "active"))
-      .first();
-    if (enrollment !== null) fail("conflict", "A member with an active enrollment cannot be deleted");
-    // Registrations of one member: bounded by the events it attends; read newest first.
-    const registrations = await ctx.db
-      .query("eventRegistrations")
-      .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", member._id))
-      .order("desc")
-      .take(1000);
-    if (registrations.some((r) => (ACTIVE_REGISTRATION as readonly string[]).includes(r.status))) {
-      fail("conflict", "A member with an active registration cannot be deleted");
-    }
-    const interests = await ctx.db.query("memberInterests").withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", member._id)).take(500);
+    const blocker = await activeCommitment(ctx, member._id);
+    if (blocker !== null) fail("conflict", blocker);
+    const interests = await ctx.db
+      .query("memberInterests")
+      .withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", member._id))
+      .take(MAX_MEMBER_INTERESTS);
     for (const interest of interests) await ctx.db.delete(interest._id);
+    const history = await deleteNextHistoryBatch(ctx, member._id, ctx.actor);
     await ctx.db.delete(member._id);
-    await ctx.audit({ action: "member.delete", entityType: "member", entityId: member._id, before: { email: member.email, firstName: member.firstName, lastName: member.lastName } });
+    await ctx.audit({
+      action: "member.delete",
+      entityType: "member",
+      entityId: member._id,
+      before: { email: member.email, firstName: member.firstName, lastName: member.lastName },
+      after: historyAudit(history),
+    });
     return null;
+  },
+});
+
+/**
+ * The continuation of a member's deletion: the next batch of its ended registrations and
+ * enrollments, audited in the name of the actor who deleted the member. Only `remove` (and
+ * itself) schedule it. It does nothing while the member exists, and a run that finds nothing
+ * changes nothing, so running it twice is harmless.
+ */
+export const deleteHistoryBatch = internalMutation({
+  args: { memberId: v.id("memberProfiles"), actor: actorArg },
+  returns: v.object({ registrations: v.number(), enrollments: v.number(), more: v.boolean() }),
+  handler: async (ctx, { memberId, actor }): Promise<HistoryBatch> => {
+    if ((await ctx.db.get(memberId)) !== null) return { registrations: 0, enrollments: 0, more: false };
+    const batch = await deleteNextHistoryBatch(ctx, memberId, actor);
+    if (batch.registrations + batch.enrollments > 0) {
+      await writeAudit(ctx, actor, { action: "member.deleteHistory", entityType: "member", entityId: memberId, after: historyAudit(batch) });
+    }
+    return batch;
   },
 });
 
 // ---- interests ------------------------------------------------------------
 
-const interestView = v.object({ id: v.string(), name: v.string() });
+const interestView = viewOf("interestCategories", { pick: ["name"] });
+
+/** A member's interest links: at most MAX_MEMBER_INTERESTS (setInterests checks), so this is all of them. */
+function interestLinks(ctx: ClientQueryCtx, memberId: Id<"memberProfiles">) {
+  return ctx.db
+    .query("memberInterests")
+    .withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", memberId))
+    .take(MAX_MEMBER_INTERESTS);
+}
 
 export const listInterestCategories = clientQuery({
   capability: "categories.read",
   args: { page: pageArgs },
-  returns: pageOf(interestView),
+  returns: pageOf(interestView.validator),
   handler: async (ctx, { page }) =>
     toPage(
       await ctx.db.query("interestCategories").withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId)).paginate(pageOptions(page)),
-      (d) => ({ id: d._id, name: d.name }),
+      interestView.of,
     ),
 });
 
 export const createInterestCategory = clientMutation({
   capability: "categories.manage",
   args: { name: v.string() },
-  returns: interestView,
+  returns: interestView.validator,
   handler: async (ctx, args) => {
     const name = text("name", args.name, 100);
     const clash = await ctx.db.query("interestCategories").withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId).eq("name", name)).first();
     if (clash !== null) fail("conflict", `An interest category named ${name} exists`, { field: "name" });
     const id = await ctx.db.insert("interestCategories", { clientId: ctx.actor.clientId, name, createdAt: Date.now() });
     await ctx.audit({ action: "interestCategory.create", entityType: "interestCategory", entityId: id, after: { name } });
-    return { id, name };
+    return interestView.of((await ctx.db.get(id))!);
   },
 });
 
 async function interestsOf(ctx: ClientQueryCtx, memberId: Id<"memberProfiles">) {
-  const links = await ctx.db.query("memberInterests").withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", memberId)).take(500);
+  const links = await interestLinks(ctx, memberId);
   const categories = await Promise.all(links.map((l) => ctx.db.get(l.interestCategoryId)));
-  return categories.flatMap((c) => (c === null ? [] : [{ id: c._id, name: c.name }]));
+  return categories.flatMap((c) => (c === null ? [] : [interestView.of(c)]));
 }
 
 export const listInterests = clientQuery({
   capability: ["members.read", "members.readOwn"],
   args: { memberId: v.string() },
-  returns: v.array(interestView),
+  returns: v.array(interestView.validator),
   handler: async (ctx, { memberId }) => interestsOf(ctx, (await readableMember(ctx, memberId))._id),
 });
 
@@ -260,15 +359,17 @@ export const listInterests = clientQuery({
 export const setInterests = clientMutation({
   capability: ["members.update", "members.updateOwn"],
   args: { memberId: v.string(), interestCategoryIds: v.array(v.string()) },
-  returns: v.array(interestView),
+  returns: v.array(interestView.validator),
   handler: async (ctx, { memberId, interestCategoryIds }) => {
     const member = await ctx.getOwned("memberProfiles", memberId, "member");
-    if (!ctx.can("members.update") && member._id !== ctx.actor.memberId) fail("not_found", "member not found", { entity: "member" });
-    if (interestCategoryIds.length > 50) fail("validation", "At most 50 interests", { field: "interestCategoryIds" });
+    requireOwnerOrStaff(ctx, { memberId: member._id }, "members.update", "member");
+    if (interestCategoryIds.length > MAX_MEMBER_INTERESTS) {
+      fail("validation", `At most ${MAX_MEMBER_INTERESTS} interests`, { field: "interestCategoryIds" });
+    }
     const wanted = await Promise.all(
       [...new Set(interestCategoryIds)].map(async (id) => (await ctx.getOwned("interestCategories", id, "interest category"))._id),
     );
-    const current = await ctx.db.query("memberInterests").withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", member._id)).take(500);
+    const current = await interestLinks(ctx, member._id);
     for (const link of current) if (!wanted.includes(link.interestCategoryId)) await ctx.db.delete(link._id);
     const kept = new Set(current.map((l) => l.interestCategoryId));
     for (const id of wanted) {

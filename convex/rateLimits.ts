@@ -1,4 +1,5 @@
-// Rate limits shared by every BFF process (DESIGN.md decision 8): fixed windows
+// Rate limits shared by every BFF process (kept here, not in a process, so a limit holds
+// however many BFF processes serve a client and survives their restarts): fixed windows
 // counted here, one transaction per request for both of its buckets, so a request
 // is either counted in both or refused without counting.
 //

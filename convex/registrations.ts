@@ -9,23 +9,16 @@ import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { visibleEvent } from "./events";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx } from "./lib/functions";
-import { memberSummary, ownProfile } from "./lib/members";
+import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx, principalOf, requireOwnerOrStaff } from "./lib/functions";
+import { memberSummary, ownProfile, withMembers } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { eventRegistrationsFields, registrationStatus } from "./schema";
-import { toViewOf, viewOf } from "./lib/views";
+import { ACTIVE_REGISTRATION, REGISTRATION, requireTransition } from "./lib/transitions";
+import { viewOf } from "./lib/views";
+import { registrationStatus } from "./schema";
 
-/** Registrations that hold a place. */
-export const ACTIVE = ["pending", "confirmed", "paid", "checked_in"] as const;
-const isActive = (status: Doc<"eventRegistrations">["status"]) => (ACTIVE as readonly string[]).includes(status);
+const isActive = (status: Doc<"eventRegistrations">["status"]) => (ACTIVE_REGISTRATION as readonly string[]).includes(status);
 
-const registrationView = viewOf(eventRegistrationsFields, ["clientId", "updatedAt"] as const);
-
-const toView = toViewOf(["clientId", "updatedAt"] as const);
-
-function who(ctx: ClientQueryCtx): string {
-  return ctx.actor.userId !== undefined ? `user:${ctx.actor.userId}` : `apiKey:${ctx.actor.apiKeyId}`;
-}
+const registrationView = viewOf("eventRegistrations", { omit: ["clientId", "updatedAt"] });
 
 async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Doc<"memberProfiles">) {
   const now = Date.now();
@@ -52,20 +45,20 @@ async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Do
   });
   await ctx.db.patch(event._id, { registeredCount: event.registeredCount + 1 });
   await ctx.audit({ action: "registration.create", entityType: "registration", entityId: id, after: { eventId: event._id, memberId: member._id, status: "confirmed" } });
-  return toView((await ctx.db.get(id))!);
+  return registrationView.of((await ctx.db.get(id))!);
 }
 
 export const registerSelf = clientMutation({
   capability: "registrations.registerSelf",
   args: { eventId: v.string() },
-  returns: registrationView,
+  returns: registrationView.validator,
   handler: async (ctx, { eventId }) => register(ctx, await visibleEvent(ctx, eventId), await ownProfile(ctx)),
 });
 
 export const registerMember = clientMutation({
   capability: "registrations.registerMember",
   args: { eventId: v.string(), memberId: v.string() },
-  returns: registrationView,
+  returns: registrationView.validator,
   handler: async (ctx, { eventId, memberId }) =>
     register(ctx, await ctx.getOwned("events", eventId, "event"), await ctx.getOwned("memberProfiles", memberId, "member")),
 });
@@ -73,17 +66,15 @@ export const registerMember = clientMutation({
 /** A registration the actor may see: staff any; a member its own; others read as missing. */
 async function visibleRegistration(ctx: ClientQueryCtx, registrationId: string) {
   const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-  if (!ctx.can("registrations.list") && registration.memberId !== ctx.actor.memberId) {
-    fail("not_found", "registration not found", { entity: "registration" });
-  }
+  requireOwnerOrStaff(ctx, { memberId: registration.memberId }, "registrations.list", "registration");
   return registration;
 }
 
 export const get = clientQuery({
   capability: ["registrations.list", "registrations.readOwn"],
   args: { registrationId: v.string() },
-  returns: registrationView,
-  handler: async (ctx, { registrationId }) => toView(await visibleRegistration(ctx, registrationId)),
+  returns: registrationView.validator,
+  handler: async (ctx, { registrationId }) => registrationView.of(await visibleRegistration(ctx, registrationId)),
 });
 
 async function release(ctx: ClientMutationCtx, registration: Doc<"eventRegistrations">) {
@@ -95,56 +86,49 @@ async function release(ctx: ClientMutationCtx, registration: Doc<"eventRegistrat
 export const cancel = clientMutation({
   capability: ["registrations.cancelOwn", "registrations.cancelAny"],
   args: { registrationId: v.string() },
-  returns: registrationView,
+  returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {
     const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-    const own = registration.memberId === ctx.actor.memberId;
-    if (!own && !ctx.can("registrations.cancelAny")) fail("not_found", "registration not found", { entity: "registration" });
-    if (!["pending", "confirmed", "paid"].includes(registration.status)) {
-      fail("invalid_transition", `A registration cannot go from ${registration.status} to cancelled`, { from: registration.status, to: "cancelled" });
-    }
+    requireOwnerOrStaff(ctx, { memberId: registration.memberId }, "registrations.cancelAny", "registration");
+    requireTransition(REGISTRATION, "registration", registration.status, "cancelled");
     const now = Date.now();
     await ctx.db.patch(registration._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
     await release(ctx, registration);
     await ctx.audit({ action: "registration.cancel", entityType: "registration", entityId: registration._id, before: { status: registration.status }, after: { status: "cancelled" } });
-    return toView((await ctx.db.get(registration._id))!);
+    return registrationView.of((await ctx.db.get(registration._id))!);
   },
 });
 
 export const checkIn = clientMutation({
   capability: "registrations.checkIn",
   args: { registrationId: v.string() },
-  returns: registrationView,
+  returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {
     const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-    if (registration.status !== "confirmed" && registration.status !== "paid") {
-      fail("invalid_transition", `A registration cannot go from ${registration.status} to checked_in`, { from: registration.status, to: "checked_in" });
-    }
+    requireTransition(REGISTRATION, "registration", registration.status, "checked_in");
     // A cancelled event's registrations may still be waiting for their batch (events.ts, CANCEL_BATCH).
     const event = (await ctx.db.get(registration.eventId))!;
     if (event.status === "cancelled") fail("conflict", "The event is cancelled: its registrations cannot be checked in");
     const now = Date.now();
     await ctx.db.patch(registration._id, { status: "checked_in", checkedInAt: now, updatedAt: now });
     await ctx.audit({ action: "registration.checkIn", entityType: "registration", entityId: registration._id, before: { status: registration.status }, after: { status: "checked_in" } });
-    return toView((await ctx.db.get(registration._id))!);
+    return registrationView.of((await ctx.db.get(registration._id))!);
   },
 });
 
-/** Refund a paid (or cancelled after paying) registration; records who refunded. */
+/** Refund a paid registration; records who refunded. */
 export const refund = clientMutation({
   capability: "registrations.refund",
   args: { registrationId: v.string() },
-  returns: registrationView,
+  returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {
     const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-    if (registration.status !== "paid") {
-      fail("invalid_transition", `A registration cannot go from ${registration.status} to refunded`, { from: registration.status, to: "refunded" });
-    }
+    requireTransition(REGISTRATION, "registration", registration.status, "refunded");
     const now = Date.now();
-    await ctx.db.patch(registration._id, { status: "refunded", refundedAt: now, refundedBy: who(ctx), updatedAt: now });
+    await ctx.db.patch(registration._id, { status: "refunded", refundedAt: now, refundedBy: principalOf(ctx.actor), updatedAt: now });
     await release(ctx, registration);
-    await ctx.audit({ action: "registration.refund", entityType: "registration", entityId: registration._id, before: { status: "paid" }, after: { status: "refunded", refundedBy: who(ctx) } });
-    return toView((await ctx.db.get(registration._id))!);
+    await ctx.audit({ action: "registration.refund", entityType: "registration", entityId: registration._id, before: { status: "paid" }, after: { status: "refunded", refundedBy: principalOf(ctx.actor) } });
+    return registrationView.of((await ctx.db.get(registration._id))!);
   },
 });
 
@@ -164,27 +148,25 @@ export const count = clientQuery({
   },
 });
 
-const member = v.object({ id: v.string(), firstName: v.string(), lastName: v.string(), email: v.string() });
-
+/** An event's registrations with their registrants (staff). */
 export const listForEvent = clientQuery({
   capability: "registrations.list",
   args: { eventId: v.string(), page: pageArgs, status: v.optional(registrationStatus) },
-  returns: pageOf(v.object({ ...registrationView.fields, member })),
+  returns: pageOf(registrationView.validator.extend({ member: memberSummary.validator })),
   handler: async (ctx, { eventId, page, status }) => {
     const event = await ctx.getOwned("events", eventId, "event");
     const result = await ctx.db
       .query("eventRegistrations")
       .withIndex("by_eventId_status", (q) => (status === undefined ? q.eq("eventId", event._id) : q.eq("eventId", event._id).eq("status", status)))
       .paginate(pageOptions(page));
-    const members = await Promise.all(result.page.map((r) => ctx.db.get(r.memberId)));
-    return { ...toPage(result, toView), page: result.page.map((r, i) => ({ ...toView(r), member: memberSummary(members[i]!) })) };
+    return { page: await withMembers(ctx, result.page, registrationView.of), isDone: result.isDone, continueCursor: result.continueCursor };
   },
 });
 
 export const listMine = clientQuery({
   capability: "registrations.readOwn",
   args: { page: pageArgs },
-  returns: pageOf(registrationView),
+  returns: pageOf(registrationView.validator),
   handler: async (ctx, { page }) => {
     const profile = await ownProfile(ctx);
     const result = await ctx.db
@@ -192,6 +174,6 @@ export const listMine = clientQuery({
       .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", profile._id))
       .order("desc")
       .paginate(pageOptions(page));
-    return toPage(result, toView);
+    return toPage(result, registrationView.of);
   },
 });

@@ -1,8 +1,9 @@
-// The blueprint of the data (DESIGN.md, "Data model rules"). Every client-owned
-// table carries `clientId` and every index a client-scoped query uses leads with it
-// (or with a parent id already checked against the client). Many-to-many goes
-// through join tables; the only embedded list is an event's speakers (bounded).
-// docs/data-model.md explains each table and index.
+// The blueprint of the data. Every client-owned table carries `clientId` and every index a
+// client-scoped query uses leads with it (or with a parent id already checked against the
+// client), so no request reads another client's documents. Many-to-many goes through join
+// tables; the only embedded list is an event's speakers (bounded). The views functions return
+// are derived from these table definitions (convex/lib/views.ts). docs/data-model.md explains
+// each table and index.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 
@@ -14,6 +15,23 @@ export const MAX_SPEAKERS = 20;
  */
 export const BOUNDED_EMBEDS: Record<string, Record<string, number>> = {
   events: { speakers: MAX_SPEAKERS },
+};
+
+/** Categories one course may have (courseCategories rows per course). */
+export const MAX_COURSE_CATEGORIES = 20;
+/** Sponsors that may back one event (eventSponsors rows per event). */
+export const MAX_EVENT_SPONSORS = 100;
+/** Interests one member may have (memberInterests rows per member). */
+export const MAX_MEMBER_INTERESTS = 50;
+
+/**
+ * The join tables whose rows per parent are capped: every mutation that adds a row enforces
+ * the cap, so every read or delete of one parent's rows takes exactly the cap and is complete.
+ */
+export const BOUNDED_LINKS: Record<string, { parent: string; max: number }> = {
+  courseCategories: { parent: "courseId", max: MAX_COURSE_CATEGORIES },
+  eventSponsors: { parent: "eventId", max: MAX_EVENT_SPONSORS },
+  memberInterests: { parent: "memberId", max: MAX_MEMBER_INTERESTS },
 };
 
 export const role = v.union(
@@ -77,97 +95,13 @@ export const ticketPriority = v.union(
   v.literal("urgent"),
 );
 
+export const sponsorTier = v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"));
+
 export const speaker = v.object({
   name: v.string(),
   title: v.optional(v.string()),
   bio: v.optional(v.string()),
 });
-
-// Field sets of the tables whose documents leave Convex as they are: the views the
-// functions return are derived from them (convex/lib/views.ts), so the two cannot drift.
-export const eventsFields = {
-  clientId: v.id("clients"),
-  title: v.string(),
-  description: v.optional(v.string()),
-  location: v.optional(v.string()),
-  status: eventStatus,
-  startAt: v.number(),
-  endAt: v.number(),
-  registrationOpensAt: v.optional(v.number()),
-  registrationClosesAt: v.optional(v.number()),
-  // Absent: unlimited.
-  capacity: v.optional(v.number()),
-  // Active (pending, confirmed, paid, checked_in) registrations; kept in the
-  // same transaction as every registration change so capacity checks read one doc.
-  registeredCount: v.number(),
-  // Bounded (MAX_SPEAKERS), always read with the event: embedded.
-  speakers: v.array(speaker),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-};
-
-export const auditLogsFields = {
-  clientId: v.id("clients"),
-  actorUserId: v.optional(v.id("users")),
-  actorApiKeyId: v.optional(v.id("apiKeys")),
-  actorRole: role,
-  // e.g. "course.create", "registration.refund"
-  action: v.string(),
-  entityType: v.string(),
-  entityId: v.string(),
-  // Small before/after summaries (changed fields only).
-  before: v.optional(v.any()),
-  after: v.optional(v.any()),
-  at: v.number(),
-};
-
-export const sponsorsFields = {
-  clientId: v.id("clients"),
-  name: v.string(),
-  website: v.optional(v.string()),
-  description: v.optional(v.string()),
-  tier: v.optional(v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"))),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-};
-
-export const supportTicketsFields = {
-  clientId: v.id("clients"),
-  // The member the ticket is about / opened by.
-  memberId: v.id("memberProfiles"),
-  subject: v.string(),
-  status: ticketStatus,
-  priority: ticketPriority,
-  assigneeUserId: v.optional(v.id("users")),
-  createdAt: v.number(),
-  updatedAt: v.number(),
-  closedAt: v.optional(v.number()),
-};
-
-export const supportTicketMessagesFields = {
-  clientId: v.id("clients"),
-  ticketId: v.id("supportTickets"),
-  authorUserId: v.optional(v.id("users")),
-  authorApiKeyId: v.optional(v.id("apiKeys")),
-  body: v.string(),
-  // Internal notes are never shown to members.
-  internal: v.boolean(),
-  createdAt: v.number(),
-};
-
-export const eventRegistrationsFields = {
-  clientId: v.id("clients"),
-  eventId: v.id("events"),
-  memberId: v.id("memberProfiles"),
-  status: registrationStatus,
-  registeredAt: v.number(),
-  checkedInAt: v.optional(v.number()),
-  cancelledAt: v.optional(v.number()),
-  refundedAt: v.optional(v.number()),
-  // Who refunded (user or API key), as DOMAIN.md asks.
-  refundedBy: v.optional(v.string()),
-  updatedAt: v.number(),
-};
 
 export default defineSchema({
   clients: defineTable({
@@ -212,7 +146,6 @@ export default defineSchema({
     createdByUserId: v.optional(v.id("users")),
     createdAt: v.number(),
     revokedAt: v.optional(v.number()),
-    lastUsedAt: v.optional(v.number()),
   })
     .index("by_hash", ["hash"])
     .index("by_clientId_createdAt", ["clientId", "createdAt"]),
@@ -299,11 +232,38 @@ export default defineSchema({
     .index("by_courseId_memberId", ["courseId", "memberId"])
     .index("by_memberId_status", ["memberId", "status"]),
 
-  events: defineTable(eventsFields)
+  events: defineTable({
+    clientId: v.id("clients"),
+    title: v.string(),
+    description: v.optional(v.string()),
+    location: v.optional(v.string()),
+    status: eventStatus,
+    startAt: v.number(),
+    endAt: v.number(),
+    registrationOpensAt: v.optional(v.number()),
+    registrationClosesAt: v.optional(v.number()),
+    // Absent: unlimited.
+    capacity: v.optional(v.number()),
+    // Active (pending, confirmed, paid, checked_in) registrations; kept in the
+    // same transaction as every registration change so capacity checks read one doc.
+    registeredCount: v.number(),
+    // Bounded (MAX_SPEAKERS), always read with the event: embedded.
+    speakers: v.array(speaker),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  })
     .index("by_clientId_status_startAt", ["clientId", "status", "startAt"])
     .index("by_clientId_startAt", ["clientId", "startAt"]),
 
-  sponsors: defineTable(sponsorsFields).index("by_clientId_name", ["clientId", "name"]),
+  sponsors: defineTable({
+    clientId: v.id("clients"),
+    name: v.string(),
+    website: v.optional(v.string()),
+    description: v.optional(v.string()),
+    tier: v.optional(sponsorTier),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  }).index("by_clientId_name", ["clientId", "name"]),
 
   eventSponsors: defineTable({
     clientId: v.id("clients"),
@@ -314,22 +274,68 @@ export default defineSchema({
     .index("by_eventId_sponsorId", ["eventId", "sponsorId"])
     .index("by_sponsorId_eventId", ["sponsorId", "eventId"]),
 
-  eventRegistrations: defineTable(eventRegistrationsFields)
+  eventRegistrations: defineTable({
+    clientId: v.id("clients"),
+    eventId: v.id("events"),
+    memberId: v.id("memberProfiles"),
+    status: registrationStatus,
+    registeredAt: v.number(),
+    checkedInAt: v.optional(v.number()),
+    cancelledAt: v.optional(v.number()),
+    refundedAt: v.optional(v.number()),
+    // Who refunded: "user:<id>" or "apiKey:<id>", the verified principal.
+    refundedBy: v.optional(v.string()),
+    updatedAt: v.number(),
+  })
     .index("by_eventId_status", ["eventId", "status"])
     .index("by_eventId_memberId", ["eventId", "memberId"])
-    .index("by_memberId_registeredAt", ["memberId", "registeredAt"]),
+    .index("by_memberId_registeredAt", ["memberId", "registeredAt"])
+    .index("by_memberId_status", ["memberId", "status"]),
 
-  supportTickets: defineTable(supportTicketsFields)
+  supportTickets: defineTable({
+    clientId: v.id("clients"),
+    // The member the ticket is about / opened by.
+    memberId: v.id("memberProfiles"),
+    subject: v.string(),
+    status: ticketStatus,
+    priority: ticketPriority,
+    assigneeUserId: v.optional(v.id("users")),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+    closedAt: v.optional(v.number()),
+  })
     .index("by_clientId_status_updatedAt", ["clientId", "status", "updatedAt"])
     .index("by_clientId_updatedAt", ["clientId", "updatedAt"])
     .index("by_memberId_updatedAt", ["memberId", "updatedAt"])
     .index("by_clientId_assigneeUserId_updatedAt", ["clientId", "assigneeUserId", "updatedAt"]),
 
-  supportTicketMessages: defineTable(supportTicketMessagesFields)
+  supportTicketMessages: defineTable({
+    clientId: v.id("clients"),
+    ticketId: v.id("supportTickets"),
+    authorUserId: v.optional(v.id("users")),
+    authorApiKeyId: v.optional(v.id("apiKeys")),
+    body: v.string(),
+    // Internal notes are never shown to members.
+    internal: v.boolean(),
+    createdAt: v.number(),
+  })
     .index("by_ticketId_createdAt", ["ticketId", "createdAt"])
     .index("by_ticketId_internal_createdAt", ["ticketId", "internal", "createdAt"]),
 
-  auditLogs: defineTable(auditLogsFields)
+  auditLogs: defineTable({
+    clientId: v.id("clients"),
+    actorUserId: v.optional(v.id("users")),
+    actorApiKeyId: v.optional(v.id("apiKeys")),
+    actorRole: role,
+    // e.g. "course.create", "registration.refund"
+    action: v.string(),
+    entityType: v.string(),
+    entityId: v.string(),
+    // Small before/after summaries (changed fields only).
+    before: v.optional(v.any()),
+    after: v.optional(v.any()),
+    at: v.number(),
+  })
     .index("by_clientId_at", ["clientId", "at"])
     .index("by_clientId_entityType_at", ["clientId", "entityType", "at"])
     .index("by_clientId_entityType_entityId_at", ["clientId", "entityType", "entityId", "at"])
@@ -337,8 +343,9 @@ export default defineSchema({
     .index("by_clientId_actorUserId_at", ["clientId", "actorUserId", "at"])
     .index("by_clientId_actorApiKeyId_at", ["clientId", "actorApiKeyId", "at"]),
 
-  // Idempotency-Key records (docs/security.md): one per client, principal and key, so a
-  // replay survives a BFF restart and is shared by every BFF process (DESIGN.md decision 8).
+  // Idempotency-Key records (docs/security.md): one per client, principal and key, kept here
+  // rather than in a BFF process so a replay survives a BFF restart and is shared by every
+  // BFF process.
   idempotencyKeys: defineTable({
     clientId: v.id("clients"),
     // "user:<id>" or "apiKey:<id>": the verified principal, never a claim from the request.

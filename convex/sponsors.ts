@@ -2,19 +2,15 @@
 // Everyone reads sponsors; client_admin manages them; a sponsor_admin edits its own.
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
-import { visibleEvent } from "./events";
+import { sponsorLinks, visibleEvent } from "./events";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/functions";
+import { clientMutation, clientQuery, type ClientQueryCtx, requireOwnerOrStaff } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { optionalText, text } from "./lib/validate";
-import { toViewOf, viewOf } from "./lib/views";
-import { sponsorsFields } from "./schema";
+import { viewOf } from "./lib/views";
+import { MAX_EVENT_SPONSORS, sponsorTier as tier } from "./schema";
 
-const tier = v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"));
-
-const sponsorView = viewOf(sponsorsFields, ["clientId"] as const);
-
-const toView = toViewOf(["clientId"] as const);
+const sponsorView = viewOf("sponsors", { omit: ["clientId"] });
 
 function checked(args: { name?: string; website?: string; description?: string }) {
   if (args.website !== undefined && !/^https?:\/\/\S+$/.test(args.website)) {
@@ -30,31 +26,31 @@ function checked(args: { name?: string; website?: string; description?: string }
 export const list = clientQuery({
   capability: "sponsors.read",
   args: { page: pageArgs },
-  returns: pageOf(sponsorView),
+  returns: pageOf(sponsorView.validator),
   handler: async (ctx, { page }) =>
     toPage(
       await ctx.db.query("sponsors").withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId)).paginate(pageOptions(page)),
-      toView,
+      sponsorView.of,
     ),
 });
 
 export const get = clientQuery({
   capability: "sponsors.read",
   args: { sponsorId: v.string() },
-  returns: sponsorView,
-  handler: async (ctx, { sponsorId }) => toView(await ctx.getOwned("sponsors", sponsorId, "sponsor")),
+  returns: sponsorView.validator,
+  handler: async (ctx, { sponsorId }) => sponsorView.of(await ctx.getOwned("sponsors", sponsorId, "sponsor")),
 });
 
 export const create = clientMutation({
   capability: "sponsors.manage",
   args: { name: v.string(), website: v.optional(v.string()), description: v.optional(v.string()), tier: v.optional(tier) },
-  returns: sponsorView,
+  returns: sponsorView.validator,
   handler: async (ctx, args) => {
     const fields = checked(args);
     const now = Date.now();
     const id = await ctx.db.insert("sponsors", { clientId: ctx.actor.clientId, name: fields.name!, website: fields.website, description: fields.description, tier: args.tier, createdAt: now, updatedAt: now });
     await ctx.audit({ action: "sponsor.create", entityType: "sponsor", entityId: id, after: { ...fields, tier: args.tier } });
-    return toView((await ctx.db.get(id))!);
+    return sponsorView.of((await ctx.db.get(id))!);
   },
 });
 
@@ -67,17 +63,16 @@ const updateArgs = { sponsorId: v.string(), name: v.optional(v.string()), websit
 export const update = clientMutation({
   capability: ["sponsors.manage", "sponsors.updateOwn"],
   args: { ...updateArgs, tier: v.optional(tier) },
-  returns: sponsorView,
+  returns: sponsorView.validator,
   handler: async (ctx, { sponsorId, tier: newTier, ...changes }) => {
     const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
-    const manager = ctx.can("sponsors.manage");
-    if (!manager && sponsor._id !== ctx.actor.sponsorId) fail("not_found", "sponsor not found", { entity: "sponsor" });
-    if (!manager && newTier !== undefined) fail("forbidden", "Only the client's admins set a sponsor's tier", { capability: "sponsors.manage" });
+    requireOwnerOrStaff(ctx, { sponsorId: sponsor._id }, "sponsors.manage", "sponsor");
+    if (!ctx.can("sponsors.manage") && newTier !== undefined) fail("forbidden", "Only the client's admins set a sponsor's tier", { capability: "sponsors.manage" });
     const fields = { ...checked(changes), ...(newTier !== undefined && { tier: newTier }) };
     await ctx.db.patch(sponsor._id, { ...fields, updatedAt: Date.now() });
     const before = Object.fromEntries(Object.keys(fields).map((k) => [k, sponsor[k as keyof Doc<"sponsors">]]));
     await ctx.audit({ action: "sponsor.update", entityType: "sponsor", entityId: sponsor._id, before, after: fields });
-    return toView((await ctx.db.get(sponsor._id))!);
+    return sponsorView.of((await ctx.db.get(sponsor._id))!);
   },
 });
 
@@ -113,6 +108,9 @@ export const attachToEvent = clientMutation({
   handler: async (ctx, { eventId, sponsorId }) => {
     const { event, sponsor, link } = await eventSponsorLink(ctx, eventId, sponsorId);
     if (link !== null) fail("conflict", "The sponsor already backs this event");
+    if ((await sponsorLinks(ctx, event._id)).length >= MAX_EVENT_SPONSORS) {
+      fail("conflict", `An event has at most ${MAX_EVENT_SPONSORS} sponsors`, { field: "sponsorId" });
+    }
     await ctx.db.insert("eventSponsors", { clientId: ctx.actor.clientId, eventId: event._id, sponsorId: sponsor._id, createdAt: Date.now() });
     await ctx.audit({ action: "event.attachSponsor", entityType: "event", entityId: event._id, after: { sponsorId: sponsor._id } });
     return null;
@@ -132,15 +130,14 @@ export const detachFromEvent = clientMutation({
   },
 });
 
-/** The sponsors of an event the actor can see (an event has a handful: bounded). */
+/** All sponsors of an event the actor can see: at most MAX_EVENT_SPONSORS, so one unpaged list. */
 export const listForEvent = clientQuery({
   capability: "sponsors.read",
   args: { eventId: v.string() },
-  returns: v.array(sponsorView),
+  returns: v.array(sponsorView.validator),
   handler: async (ctx, { eventId }) => {
-    const event = await visibleEvent(ctx, eventId);
-    const links = await ctx.db.query("eventSponsors").withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id)).take(100);
+    const links = await sponsorLinks(ctx, (await visibleEvent(ctx, eventId))._id);
     const sponsors = await Promise.all(links.map((l) => ctx.db.get(l.sponsorId)));
-    return sponsors.flatMap((s) => (s === null ? [] : [toView(s)]));
+    return sponsors.flatMap((s) => (s === null ? [] : [sponsorView.of(s)]));
   },
 });

@@ -5,28 +5,24 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx } from "./lib/functions";
+import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx, requireOwnerOrStaff } from "./lib/functions";
 import { ownProfile } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { requireTransition, TICKET } from "./lib/transitions";
 import { text } from "./lib/validate";
-import { supportTicketMessagesFields, supportTicketsFields, ticketPriority, ticketStatus } from "./schema";
-import { toViewOf, viewOf } from "./lib/views";
+import { viewOf } from "./lib/views";
+import { ticketPriority, ticketStatus } from "./schema";
 
-const ticketView = viewOf(supportTicketsFields, ["clientId"] as const);
+const ticketView = viewOf("supportTickets", { omit: ["clientId"] });
 
-const messageView = viewOf(supportTicketMessagesFields, ["clientId"] as const);
-
-const toTicketView = toViewOf(["clientId"] as const);
-
-export const toMessageView = toViewOf(["clientId"] as const);
+const messageView = viewOf("supportTicketMessages", { omit: ["clientId"] });
 
 const isStaff = (ctx: ClientQueryCtx) => ctx.can("tickets.readAll");
 
 /** A ticket the actor may see: staff any of the client's; a member its own; others read as missing. */
-export async function visibleTicket(ctx: ClientQueryCtx, ticketId: string): Promise<Doc<"supportTickets">> {
+async function visibleTicket(ctx: ClientQueryCtx, ticketId: string): Promise<Doc<"supportTickets">> {
   const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
-  if (!isStaff(ctx) && ticket.memberId !== ctx.actor.memberId) fail("not_found", "ticket not found", { entity: "ticket" });
+  requireOwnerOrStaff(ctx, { memberId: ticket.memberId }, "tickets.readAll", "ticket");
   return ticket;
 }
 
@@ -47,7 +43,7 @@ async function addMessage(ctx: ClientMutationCtx, ticket: Doc<"supportTickets">,
 export const open = clientMutation({
   capability: "tickets.open",
   args: { subject: v.string(), body: v.string(), priority: v.optional(ticketPriority), memberId: v.optional(v.string()) },
-  returns: ticketView,
+  returns: ticketView.validator,
   handler: async (ctx, { subject, body, priority, memberId }) => {
     // A member opens for itself; staff may open on a member's behalf.
     const member =
@@ -65,14 +61,14 @@ export const open = clientMutation({
     const ticket = (await ctx.db.get(id))!;
     await addMessage(ctx, ticket, body, false);
     await ctx.audit({ action: "ticket.open", entityType: "ticket", entityId: id, after: { subject, memberId: member._id } });
-    return toTicketView(ticket);
+    return ticketView.of(ticket);
   },
 });
 
 export const list = clientQuery({
   capability: "tickets.readAll",
   args: { page: pageArgs, status: v.optional(ticketStatus), assigneeUserId: v.optional(v.string()) },
-  returns: pageOf(ticketView),
+  returns: pageOf(ticketView.validator),
   handler: async (ctx, { page, status, assigneeUserId }) => {
     const clientId = ctx.actor.clientId;
     if (assigneeUserId !== undefined) {
@@ -83,20 +79,20 @@ export const list = clientQuery({
         .withIndex("by_clientId_assigneeUserId_updatedAt", (q) => q.eq("clientId", clientId).eq("assigneeUserId", assignee))
         .order("desc")
         .paginate(pageOptions(page));
-      return toPage(result, toTicketView);
+      return toPage(result, ticketView.of);
     }
     const query =
       status === undefined
         ? ctx.db.query("supportTickets").withIndex("by_clientId_updatedAt", (q) => q.eq("clientId", clientId))
         : ctx.db.query("supportTickets").withIndex("by_clientId_status_updatedAt", (q) => q.eq("clientId", clientId).eq("status", status));
-    return toPage(await query.order("desc").paginate(pageOptions(page)), toTicketView);
+    return toPage(await query.order("desc").paginate(pageOptions(page)), ticketView.of);
   },
 });
 
 export const listMine = clientQuery({
   capability: "tickets.readOwn",
   args: { page: pageArgs },
-  returns: pageOf(ticketView),
+  returns: pageOf(ticketView.validator),
   handler: async (ctx, { page }) => {
     const member = await ownProfile(ctx);
     const result = await ctx.db
@@ -104,28 +100,28 @@ export const listMine = clientQuery({
       .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", member._id))
       .order("desc")
       .paginate(pageOptions(page));
-    return toPage(result, toTicketView);
+    return toPage(result, ticketView.of);
   },
 });
 
 export const get = clientQuery({
   capability: ["tickets.readAll", "tickets.readOwn"],
   args: { ticketId: v.string() },
-  returns: ticketView,
-  handler: async (ctx, { ticketId }) => toTicketView(await visibleTicket(ctx, ticketId)),
+  returns: ticketView.validator,
+  handler: async (ctx, { ticketId }) => ticketView.of(await visibleTicket(ctx, ticketId)),
 });
 
 /** The thread, oldest first. Members get the public messages only (an index range, not a filter). */
 export const messages = clientQuery({
   capability: ["tickets.readAll", "tickets.readOwn"],
   args: { ticketId: v.string(), page: pageArgs },
-  returns: pageOf(messageView),
+  returns: pageOf(messageView.validator),
   handler: async (ctx, { ticketId, page }) => {
     const ticket = await visibleTicket(ctx, ticketId);
     const query = isStaff(ctx)
       ? ctx.db.query("supportTicketMessages").withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id))
       : ctx.db.query("supportTicketMessages").withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false));
-    return toPage(await query.paginate(pageOptions(page)), toMessageView);
+    return toPage(await query.paginate(pageOptions(page)), messageView.of);
   },
 });
 
@@ -139,7 +135,7 @@ export const MAX_LIVE_MESSAGES = 100;
 export const messagesSince = clientQuery({
   capability: ["tickets.readAll", "tickets.readOwn"],
   args: { ticketId: v.string(), since: v.number() },
-  returns: v.array(messageView),
+  returns: v.array(messageView.validator),
   handler: async (ctx, { ticketId, since }) => {
     const ticket = await visibleTicket(ctx, ticketId);
     const query = isStaff(ctx)
@@ -147,7 +143,7 @@ export const messagesSince = clientQuery({
       : ctx.db
           .query("supportTicketMessages")
           .withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false).gte("createdAt", since));
-    return (await query.take(MAX_LIVE_MESSAGES)).map(toMessageView);
+    return (await query.take(MAX_LIVE_MESSAGES)).map(messageView.of);
   },
 });
 
@@ -158,35 +154,36 @@ export const messagesSince = clientQuery({
 export const reply = clientMutation({
   capability: ["tickets.reply", "tickets.replyOwn"],
   args: { ticketId: v.string(), body: v.string() },
-  returns: messageView,
+  returns: messageView.validator,
   handler: async (ctx, { ticketId, body }) => {
     const ticket = await visibleTicket(ctx, ticketId);
     if (ticket.status === "closed") fail("invalid_transition", "A closed ticket takes no replies", { from: "closed", to: "closed" });
     const id = await addMessage(ctx, ticket, body, false);
-    const reopen = !isStaff(ctx) && (ticket.status === "pending" || ticket.status === "resolved");
+    const reopen = !isStaff(ctx) && ticket.status !== "open";
+    if (reopen) requireTransition(TICKET, "ticket", ticket.status, "open");
     await ctx.db.patch(ticket._id, { updatedAt: Date.now(), ...(reopen && { status: "open" as const }) });
     await ctx.audit({ action: "ticket.reply", entityType: "ticket", entityId: ticket._id, after: { messageId: id, ...(reopen && { status: "open" }) } });
-    return toMessageView((await ctx.db.get(id))!);
+    return messageView.of((await ctx.db.get(id))!);
   },
 });
 
 export const addInternalNote = clientMutation({
   capability: "tickets.internalNote",
   args: { ticketId: v.string(), body: v.string() },
-  returns: messageView,
+  returns: messageView.validator,
   handler: async (ctx, { ticketId, body }) => {
     const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
     const id = await addMessage(ctx, ticket, body, true);
     await ctx.db.patch(ticket._id, { updatedAt: Date.now() });
     await ctx.audit({ action: "ticket.internalNote", entityType: "ticket", entityId: ticket._id, after: { messageId: id } });
-    return toMessageView((await ctx.db.get(id))!);
+    return messageView.of((await ctx.db.get(id))!);
   },
 });
 
 export const assign = clientMutation({
   capability: "tickets.assign",
   args: { ticketId: v.string(), assigneeUserId: v.union(v.string(), v.null()) },
-  returns: ticketView,
+  returns: ticketView.validator,
   handler: async (ctx, { ticketId, assigneeUserId }) => {
     const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
     let assignee: Doc<"users">["_id"] | undefined;
@@ -207,7 +204,7 @@ export const assign = clientMutation({
     }
     await ctx.db.patch(ticket._id, { assigneeUserId: assignee, updatedAt: Date.now() });
     await ctx.audit({ action: "ticket.assign", entityType: "ticket", entityId: ticket._id, before: { assigneeUserId: ticket.assigneeUserId ?? null }, after: { assigneeUserId: assignee ?? null } });
-    return toTicketView((await ctx.db.get(ticket._id))!);
+    return ticketView.of((await ctx.db.get(ticket._id))!);
   },
 });
 
@@ -215,7 +212,7 @@ export const assign = clientMutation({
 export const setStatus = clientMutation({
   capability: ["tickets.changeStatus", "tickets.closeOwn"],
   args: { ticketId: v.string(), status: ticketStatus },
-  returns: ticketView,
+  returns: ticketView.validator,
   handler: async (ctx, { ticketId, status }) => {
     const ticket = await visibleTicket(ctx, ticketId);
     if (!ctx.can("tickets.changeStatus") && status !== "closed") {
@@ -225,6 +222,6 @@ export const setStatus = clientMutation({
     const now = Date.now();
     await ctx.db.patch(ticket._id, { status, updatedAt: now, ...(status === "closed" && { closedAt: now }) });
     await ctx.audit({ action: `ticket.${status === "closed" ? "close" : "setStatus"}`, entityType: "ticket", entityId: ticket._id, before: { status: ticket.status }, after: { status } });
-    return toTicketView((await ctx.db.get(ticket._id))!);
+    return ticketView.of((await ctx.db.get(ticket._id))!);
   },
 });

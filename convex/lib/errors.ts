@@ -1,6 +1,7 @@
 // The one list of expected failure codes. Every expected failure is thrown as
-// ConvexError({code, message, ...}); the BFF maps each code to one HTTP status
-// (app/errors.py) and docs/data-model.md lists them.
+// ConvexError({code, message, ...}) through `fail`; the BFF maps each code to one HTTP
+// status (and a test there fails when its table and this list disagree), and
+// docs/data-model.md lists them.
 import { ConvexError } from "convex/values";
 
 export const ERROR_CODES = {
@@ -24,8 +25,4 @@ export function fail(
   extra: Record<string, string | number | boolean | null> = {},
 ): never {
   throw new ConvexError({ code, message, ...extra });
-}
-
-export function notFound(entity: string): never {
-  fail("not_found", `${entity} not found`);
 }

@@ -1,22 +1,23 @@
-// Function builders for client-scoped functions (DESIGN.md decision 3).
+// Function builders for client-scoped functions.
 //
-// Every client-scoped function takes an explicit `actor` argument. Before the
-// handler runs, the builder verifies the actor against the data (a membership
-// with that role, an active API key with that role, or a platform admin) and
-// checks the capability the function declares against the capabilities matrix.
-// The handler then gets `ctx.actor` (verified, with the member profile and
-// sponsor it acts for) and helpers that scope every read and write to the
-// actor's client.
+// Every client-scoped function takes an explicit `actor` argument: the BFF resolves who
+// is calling, but Convex does not trust it. Before the handler runs, the builder verifies
+// the actor against the data (a membership with that role, an active API key with that
+// role, or a platform admin) and checks the capability the function declares against the
+// capabilities matrix. The handler then gets `ctx.actor` (verified, with the member
+// profile and sponsor it acts for) and helpers that scope every read and write to the
+// actor's client. A mutation's writes are held to the actor's client and to an audit
+// record by the builder itself (`guardedWriter`), not by each handler remembering.
 import { customMutation, customQuery } from "convex-helpers/server/customFunctions";
 import { v, type Infer } from "convex/values";
-import type { DataModel, Doc, Id, TableNames } from "../_generated/dataModel";
+import type { Doc, Id, TableNames } from "../_generated/dataModel";
 import {
   internalMutation,
   internalQuery,
   type MutationCtx,
   type QueryCtx,
 } from "../_generated/server";
-import { role } from "../schema";
+import schema, { role } from "../schema";
 import { type Action, type Role, roleCan } from "./capabilities";
 import { fail } from "./errors";
 
@@ -84,6 +85,11 @@ export async function verifyActor(ctx: QueryCtx, actor: ActorArg): Promise<Actor
   return { ...actor, memberId, sponsorId };
 }
 
+/** The verified principal as records name it: "user:<id>" or "apiKey:<id>", never a claim from a request. */
+export function principalOf(actor: Pick<Actor, "userId" | "apiKeyId">): string {
+  return actor.userId !== undefined ? `user:${actor.userId}` : `apiKey:${actor.apiKeyId}`;
+}
+
 function requireCapability(actor: Actor, capability: Action | readonly Action[]) {
   const wanted = typeof capability === "string" ? [capability] : capability;
   if (!wanted.some((action) => roleCan(actor.role, action))) {
@@ -117,7 +123,60 @@ function scopedReader(ctx: QueryCtx, actor: Actor) {
   };
 }
 
+/**
+ * For a document that belongs to one member or one sponsor: go on when the actor is its owner
+ * (the member itself, or a user or key acting for that sponsor) or holds `staff`, the capability
+ * to act on anyone's. Anyone else gets the not_found a missing document gets, so another
+ * member's data cannot be told from data that does not exist. Answers which of the two the
+ * actor is; the owner first when it is both.
+ */
+export function requireOwnerOrStaff(
+  ctx: ClientQueryCtx,
+  owner: { memberId: Id<"memberProfiles"> } | { sponsorId: Id<"sponsors"> },
+  staff: Action,
+  entity: string,
+): "owner" | "staff" {
+  const isOwner = "memberId" in owner ? owner.memberId === ctx.actor.memberId : owner.sponsorId === ctx.actor.sponsorId;
+  if (isOwner) return "owner";
+  if (ctx.can(staff)) return "staff";
+  return fail("not_found", `${entity} not found`, { entity });
+}
+
 type CapabilityExtra = { capability: Action | readonly Action[] };
+
+/** Tables whose documents belong to one client (they carry `clientId`). */
+const CLIENT_OWNED: ReadonlySet<string> = new Set(
+  Object.entries(schema.tables).flatMap(([name, table]) => ("clientId" in ((table.validator as { fields?: object }).fields ?? {}) ? [name] : [])),
+);
+const WRITES: ReadonlySet<string | symbol> = new Set(["insert", "patch", "replace", "delete"]);
+
+/**
+ * The mutation's database, unchanged but for two checks on writes (neither reads anything):
+ * a document written into a client-owned table carries the actor's `clientId`, and each write
+ * is reported to `onWrite`, so the builder can refuse a mutation that changed data without
+ * writing its audit record. A failed check is a programming error: the whole mutation fails
+ * and nothing it wrote is kept.
+ */
+function guardedWriter(db: MutationCtx["db"], actor: Actor, onWrite: () => void): MutationCtx["db"] {
+  return new Proxy(db, {
+    get(target, name) {
+      const member = Reflect.get(target, name, target);
+      if (typeof member !== "function") return member;
+      if (!WRITES.has(name)) return member.bind(target);
+      return (...args: unknown[]) => {
+        // insert(table, value), patch/replace(id, value) or (table, id, value), delete(...).
+        const value = name === "delete" ? undefined : (args[args.length - 1] as { clientId?: unknown });
+        const foreign =
+          name === "insert"
+            ? CLIENT_OWNED.has(args[0] as string) && value?.clientId !== actor.clientId
+            : value !== undefined && "clientId" in value && value.clientId !== actor.clientId;
+        if (foreign) throw new Error(`A ${actor.role} of client ${actor.clientId} may not write another client's ${String(args[0])}`);
+        onWrite();
+        return member.apply(target, args);
+      };
+    },
+  });
+}
 
 export const clientQuery = customQuery(internalQuery, {
   args: { actor: actorArg },
@@ -141,13 +200,27 @@ export const clientMutation = customMutation(internalMutation, {
   input: async (ctx, { actor: claimed }, { capability }: CapabilityExtra) => {
     const actor = await verifyActor(ctx, claimed);
     requireCapability(actor, capability);
+    let wrote = false;
+    let audited = false;
+    const db = guardedWriter(ctx.db, actor, () => {
+      wrote = true;
+    });
     return {
       ctx: {
         ...scopedReader(ctx, actor),
+        db,
         /** Write the audit record of this change, in the same transaction. */
-        audit: (entry: AuditEntry) => writeAudit(ctx, actor, entry),
+        audit: async (entry: AuditEntry) => {
+          audited = true;
+          await writeAudit(ctx, actor, entry);
+        },
       },
       args: {},
+      // Every change to client data leaves its audit record: a handler that forgot it fails
+      // (in its tests first) instead of leaving a change nobody can trace.
+      onSuccess: () => {
+        if (wrote && !audited) throw new Error("A client mutation changed data without an audit record (ctx.audit)");
+      },
     };
   },
 });
@@ -174,4 +247,3 @@ export async function writeAudit(
 export type ClientQueryCtx = QueryCtx & ReturnType<typeof scopedReader>;
 export type ClientMutationCtx = MutationCtx &
   ReturnType<typeof scopedReader> & { audit: (entry: AuditEntry) => Promise<void> };
-export type { DataModel };

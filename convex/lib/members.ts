@@ -1,7 +1,8 @@
 // Helpers about the member an action concerns.
-import type { Doc } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
 import { fail } from "./errors";
 import type { ClientQueryCtx } from "./functions";
+import { viewOf } from "./views";
 
 /** The acting member's own profile; an actor with none (staff, keys) cannot act "as itself". */
 export async function ownProfile(ctx: ClientQueryCtx): Promise<Doc<"memberProfiles">> {
@@ -11,6 +12,22 @@ export async function ownProfile(ctx: ClientQueryCtx): Promise<Doc<"memberProfil
   return (await ctx.db.get(ctx.actor.memberId))!;
 }
 
-export function memberSummary(member: Doc<"memberProfiles">) {
-  return { id: member._id, firstName: member.firstName, lastName: member.lastName, email: member.email };
+/** Who a registration or an enrollment is for, as staff lists show it. */
+export const memberSummary = viewOf("memberProfiles", { pick: ["firstName", "lastName", "email"] });
+
+/**
+ * Each of `docs` in its view with its member's summary. A document whose member is gone is
+ * left out: deleting a member deletes its ended registrations and enrollments, the first batch
+ * with the member and any rest just after (convex/members.ts), so only those can be met here.
+ */
+export async function withMembers<D extends { memberId: Id<"memberProfiles"> }, V extends object>(
+  ctx: ClientQueryCtx,
+  docs: D[],
+  view: (doc: D) => V,
+) {
+  const members = await Promise.all(docs.map((doc) => ctx.db.get(doc.memberId)));
+  return docs.flatMap((doc, i) => {
+    const member = members[i];
+    return member === null ? [] : [{ ...view(doc), member: memberSummary.of(member) }];
+  });
 }

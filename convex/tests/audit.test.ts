@@ -1,4 +1,4 @@
-// DOMAIN.md: every change leaves a record; client_admin reads its client's audit log.
+// Every change leaves a record; client_admin reads its client's audit log.
 import { beforeEach, describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
 import { errorOf } from "./content.setup";

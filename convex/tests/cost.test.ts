@@ -1,5 +1,5 @@
-// DESIGN.md decision 6: no request reads documents in proportion to another
-// client's data. convex-test enforces a documentsRead limit per transaction;
+// No request reads documents in proportion to another client's data (one tenant
+// cannot slow another down). convex-test enforces a documentsRead limit per transaction;
 // with another client's 5,000 rows in the table, listing one page must stay
 // within page size + a small constant (the actor's own documents).
 import { describe, expect, test } from "vitest";

@@ -1,7 +1,9 @@
-// DOMAIN.md: courses, categories on courses, and course enrollments.
+// Courses, categories on courses, and course enrollments.
 import { beforeEach, describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
-import { errorOf, makeCourse } from "./content.setup";
+import type { Id } from "../_generated/dataModel";
+import { MAX_COURSE_CATEGORIES } from "../schema";
+import { errorOf, makeCourse, makeMembers } from "./content.setup";
 import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
 
 let t: Backend;
@@ -64,6 +66,54 @@ describe("courses", () => {
   });
 });
 
+describe(`at most ${MAX_COURSE_CATEGORIES} categories per course, on every path that adds one`, () => {
+  const CAP = MAX_COURSE_CATEGORIES;
+  /** `count` categories of acme (direct inserts). */
+  async function makeCategories(count: number): Promise<Id<"categories">[]> {
+    return t.run(async (ctx) => {
+      const ids: Id<"categories">[] = [];
+      for (let i = 0; i < count; i++) ids.push(await ctx.db.insert("categories", { clientId: world.acme.clientId, name: `Topic ${i}`, slug: `topic-${i}`, createdAt: i }));
+      return ids;
+    });
+  }
+  const admin = () => world.acme.actors.client_admin;
+  const linksOf = (courseId: string) =>
+    t.run((ctx) => ctx.db.query("courseCategories").withIndex("by_courseId_categoryId", (q) => q.eq("courseId", courseId as Id<"courses">)).collect());
+
+  test("create takes the cap and refuses one more", async () => {
+    const ids = await makeCategories(CAP + 1);
+    const err = await errorOf(t.mutation(internal.courses.create, { actor: admin(), title: "Too wide", categoryIds: ids }));
+    expect(err).toMatchObject({ code: "validation", field: "categoryIds" });
+    const course = await t.mutation(internal.courses.create, { actor: admin(), title: "Wide", categoryIds: ids.slice(0, CAP) });
+    expect(await linksOf(course.id)).toHaveLength(CAP);
+  });
+
+  test("addCategory refuses a link beyond the cap, and takes one again once a link is gone", async () => {
+    const ids = await makeCategories(CAP + 1);
+    const course = await t.mutation(internal.courses.create, { actor: admin(), title: "Wide", categoryIds: ids.slice(0, CAP - 1) });
+    expect(await t.mutation(internal.courses.addCategory, { actor: admin(), courseId: course.id, categoryId: ids[CAP - 1] })).toBeNull();
+    const err = await errorOf(t.mutation(internal.courses.addCategory, { actor: admin(), courseId: course.id, categoryId: ids[CAP] }));
+    expect(err).toMatchObject({ code: "conflict", field: "categoryId" });
+    expect(await linksOf(course.id)).toHaveLength(CAP);
+    await t.mutation(internal.courses.removeCategory, { actor: admin(), courseId: course.id, categoryId: ids[0] });
+    await t.mutation(internal.courses.addCategory, { actor: admin(), courseId: course.id, categoryId: ids[CAP] });
+    expect(await linksOf(course.id)).toHaveLength(CAP);
+  });
+
+  test("listCategories lists every category of a full course, none cut off", async () => {
+    const ids = await makeCategories(CAP);
+    const course = await t.mutation(internal.courses.create, { actor: admin(), title: "Wide", categoryIds: ids });
+    const listed = await t.query(internal.courses.listCategories, { actor: world.acme.actors.client_user, courseId: course.id });
+    expect(listed.map((c) => c.id).sort()).toEqual([...ids].sort());
+  });
+
+  test("remove deletes every category link of a full course", async () => {
+    const course = await t.mutation(internal.courses.create, { actor: admin(), title: "Wide", categoryIds: await makeCategories(CAP) });
+    await t.mutation(internal.courses.remove, { actor: admin(), courseId: course.id });
+    expect(await linksOf(course.id)).toEqual([]);
+  });
+});
+
 describe("enrollments", () => {
   test("a member enrols itself in a published course", async () => {
     const courseId = await makeCourse(t, world.acme);
@@ -111,6 +161,29 @@ describe("enrollments", () => {
     const courseId = await makeCourse(t, world.acme);
     const enrollment = await t.mutation(internal.enrollments.enrolSelf, { actor: world.acme.actors.member, courseId });
     expect((await errorOf(t.mutation(internal.enrollments.complete, { actor: world.acme.actors.member, enrollmentId: enrollment.id }))).code).toBe("forbidden");
+  });
+
+  test("an enrollment of a deleted member leaves the course's list: no crash, and no enrollment of a member that does not exist", async () => {
+    const courseId = await makeCourse(t, world.acme);
+    const [leaver] = await makeMembers(t, world.acme, 1);
+    const admin = world.acme.actors.client_admin;
+    const gone = await t.mutation(internal.enrollments.enrolMember, { actor: admin, courseId, memberId: leaver });
+    await t.mutation(internal.enrollments.withdraw, { actor: admin, enrollmentId: gone.id });
+    await t.mutation(internal.enrollments.enrolSelf, { actor: world.acme.actors.member, courseId });
+    await t.mutation(internal.members.remove, { actor: admin, memberId: leaver });
+    const list = await t.query(internal.enrollments.listForCourse, { actor: world.acme.actors.client_user, courseId, page });
+    expect(list.page.map((e) => e.member.email)).toEqual(["member@acme.test"]);
+    expect((await errorOf(t.query(internal.enrollments.get, { actor: admin, enrollmentId: gone.id }))).code).toBe("not_found");
+  });
+
+  test("an enrollment whose member is missing is left out of the list rather than failing it", async () => {
+    const courseId = await makeCourse(t, world.acme);
+    const [orphan] = await makeMembers(t, world.acme, 1);
+    await t.mutation(internal.enrollments.enrolMember, { actor: world.acme.actors.client_admin, courseId, memberId: orphan });
+    await t.mutation(internal.enrollments.enrolSelf, { actor: world.acme.actors.member, courseId });
+    await t.run((ctx) => ctx.db.delete(orphan));
+    const list = await t.query(internal.enrollments.listForCourse, { actor: world.acme.actors.client_user, courseId, page });
+    expect(list.page.map((e) => e.member.email)).toEqual(["member@acme.test"]);
   });
 
   test("staff list a course's enrollments; members list their own", async () => {

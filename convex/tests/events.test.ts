@@ -1,7 +1,8 @@
-// DOMAIN.md: events, speakers, sponsors' view of events.
+// Events, speakers, sponsors' view of events.
 import { beforeEach, describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
-import { MAX_SPEAKERS } from "../schema";
+import type { Id } from "../_generated/dataModel";
+import { MAX_EVENT_SPONSORS, MAX_SPEAKERS } from "../schema";
 import { backEvent, DAY_MS, errorOf, makeEvent } from "./content.setup";
 import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
 
@@ -42,6 +43,17 @@ describe("creating events", () => {
     expect(err).toMatchObject({ code: "validation", field: "speakers" });
     const ok = await t.mutation(internal.events.create, { actor: world.acme.actors.client_user, ...draft(), speakers: speakers.slice(0, MAX_SPEAKERS) });
     expect(ok.speakers).toHaveLength(MAX_SPEAKERS);
+  });
+
+  test("update holds title, description and location to the rules create holds them to", async () => {
+    const event = await t.mutation(internal.events.create, { actor: world.acme.actors.client_user, ...draft() });
+    const update = (fields: { title?: string; description?: string; location?: string }) =>
+      errorOf(t.mutation(internal.events.update, { actor: world.acme.actors.client_user, eventId: event.id, ...fields }));
+    expect(await update({ description: "x".repeat(5001) })).toMatchObject({ code: "validation", field: "description" });
+    expect(await update({ location: "x".repeat(301) })).toMatchObject({ code: "validation", field: "location" });
+    expect(await update({ title: "  " })).toMatchObject({ code: "validation", field: "title" });
+    const updated = await t.mutation(internal.events.update, { actor: world.acme.actors.client_user, eventId: event.id, title: " AGM 2026 ", location: " Leeds " });
+    expect(updated).toMatchObject({ title: "AGM 2026", location: "Leeds" });
   });
 
   test("capacity cannot go below the active registrations", async () => {
@@ -155,5 +167,43 @@ describe("sponsors", () => {
 
   test("a client_user may not manage sponsors", async () => {
     expect((await errorOf(t.mutation(internal.sponsors.create, { actor: world.acme.actors.client_user, name: "New" }))).code).toBe("forbidden");
+  });
+});
+
+describe(`at most ${MAX_EVENT_SPONSORS} sponsors per event`, () => {
+  const CAP = MAX_EVENT_SPONSORS;
+  const admin = () => world.acme.actors.client_admin;
+  /** An event backed by `count` sponsors of acme, and one more sponsor that does not back it (direct inserts). */
+  async function crowdedEvent(count: number) {
+    const eventId = await makeEvent(t, world.acme);
+    const spare = await t.run(async (ctx) => {
+      for (let i = 0; i < count; i++) {
+        const sponsorId = await ctx.db.insert("sponsors", { clientId: world.acme.clientId, name: `Backer ${i}`, createdAt: 0, updatedAt: 0 });
+        await ctx.db.insert("eventSponsors", { clientId: world.acme.clientId, eventId, sponsorId, createdAt: 0 });
+      }
+      return ctx.db.insert("sponsors", { clientId: world.acme.clientId, name: "Latecomer", createdAt: 0, updatedAt: 0 });
+    });
+    return { eventId, spare };
+  }
+  const linksOf = (eventId: Id<"events">) =>
+    t.run((ctx) => ctx.db.query("eventSponsors").withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", eventId)).collect());
+
+  test("attachToEvent takes the last place and refuses a sponsor beyond the cap", async () => {
+    const { eventId, spare } = await crowdedEvent(CAP - 1);
+    await t.mutation(internal.sponsors.attachToEvent, { actor: admin(), eventId, sponsorId: world.acme.sponsorId });
+    const err = await errorOf(t.mutation(internal.sponsors.attachToEvent, { actor: admin(), eventId, sponsorId: spare }));
+    expect(err).toMatchObject({ code: "conflict", field: "sponsorId" });
+    expect(await linksOf(eventId)).toHaveLength(CAP);
+  });
+
+  test("listForEvent lists every sponsor of a full event, none cut off", async () => {
+    const { eventId } = await crowdedEvent(CAP);
+    expect(await t.query(internal.sponsors.listForEvent, { actor: world.acme.actors.member, eventId })).toHaveLength(CAP);
+  });
+
+  test("remove deletes every sponsor link of a full event", async () => {
+    const { eventId } = await crowdedEvent(CAP);
+    await t.mutation(internal.events.remove, { actor: admin(), eventId });
+    expect(await linksOf(eventId)).toEqual([]);
   });
 });

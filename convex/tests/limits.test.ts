@@ -8,8 +8,9 @@ import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { CANCEL_BATCH } from "../events";
 import { SWEEP_BATCH } from "../idempotency";
-import schema from "../schema";
-import { errorOf, makeEvent } from "./content.setup";
+import { HISTORY_BATCH } from "../members";
+import schema, { MAX_MEMBER_INTERESTS } from "../schema";
+import { errorOf, makeCourse, makeEvent, makeMembers } from "./content.setup";
 import { type Backend, type ClientWorld, modules, newBackend, seedWorld } from "./world.setup";
 
 // Scheduled batches wait on timers; the tests run them with t.finishAllScheduledFunctions.
@@ -180,6 +181,92 @@ describe(`one cancellation transaction fits a budget of one batch (${CANCEL_BATC
       for (const reg of regs) await ctx.db.patch(reg._id, { status: "cancelled" });
     });
     await expect(cancelAll).rejects.toThrow(/too many documents/i);
+  });
+});
+
+/**
+ * A member of `client` with a full set of interests, `registrations` ended registrations and
+ * `enrollments` ended enrollments (statuses taking turns), written `chunk` at a time.
+ */
+async function memberWithHistory(t: Backend, client: ClientWorld, registrations: number, enrollments: number, chunk = 50) {
+  const [memberId] = await makeMembers(t, client, 1);
+  const eventId = await makeEvent(t, client);
+  const courseId = await makeCourse(t, client);
+  await t.run(async (ctx) => {
+    for (let i = 0; i < MAX_MEMBER_INTERESTS; i++) {
+      const interestCategoryId = await ctx.db.insert("interestCategories", { clientId: client.clientId, name: `Interest ${i}`, createdAt: 0 });
+      await ctx.db.insert("memberInterests", { clientId: client.clientId, memberId, interestCategoryId, createdAt: 0 });
+    }
+  });
+  for (let start = 0; start < Math.max(registrations, enrollments); start += chunk) {
+    await t.run(async (ctx) => {
+      for (let i = start; i < start + chunk; i++) {
+        if (i < registrations) {
+          const status = (["cancelled", "refunded"] as const)[i % 2];
+          await ctx.db.insert("eventRegistrations", { clientId: client.clientId, eventId, memberId, status, registeredAt: i, updatedAt: i });
+        }
+        if (i < enrollments) {
+          const status = (["completed", "withdrawn", "removed"] as const)[i % 3];
+          await ctx.db.insert("courseEnrollments", { clientId: client.clientId, courseId, memberId, status, enrolledAt: i, updatedAt: i });
+        }
+      }
+    });
+  }
+  return memberId;
+}
+
+async function historyLeft(t: Backend, memberId: Id<"memberProfiles">) {
+  return t.run(async (ctx) => ({
+    registrations: (await ctx.db.query("eventRegistrations").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).take(10)).length,
+    enrollments: (await ctx.db.query("courseEnrollments").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).take(10)).length,
+  }));
+}
+
+describe(`deleting a member with more ended registrations and enrollments than one batch (${HISTORY_BATCH})`, () => {
+  test(`deletes all of them, ${HISTORY_BATCH} per transaction, and audits each batch`, async () => {
+    const t = newBackend();
+    const { acme } = await seedWorld(t);
+    const admin = acme.actors.client_admin;
+    const memberId = await memberWithHistory(t, acme, HISTORY_BATCH + 1, HISTORY_BATCH);
+    await t.mutation(internal.members.remove, { actor: admin, memberId });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await historyLeft(t, memberId)).toEqual({ registrations: 0, enrollments: 0 });
+    expect(await scheduledJobs(t)).toEqual(Array(2).fill({ name: "members:deleteHistoryBatch", state: "success" }));
+    const history = await t.query(internal.audit.list, { actor: admin, page: { cursor: null }, entityType: "member", entityId: memberId });
+    expect(history.page.map((e) => [e.action, e.after])).toEqual([
+      ["member.deleteHistory", { deletedRegistrations: 0, deletedEnrollments: 1 }],
+      ["member.deleteHistory", { deletedRegistrations: 1, deletedEnrollments: HISTORY_BATCH - 1, moreToDelete: true }],
+      ["member.delete", { deletedRegistrations: HISTORY_BATCH, deletedEnrollments: 0, moreToDelete: true }],
+    ]);
+  });
+
+  // Writes: the batch, a full set of interests, the member, one audit record. Reads: each of
+  // those read twice (index range or get, then the delete), one more to know whether any
+  // history remains, the actor's documents.
+  const budget = {
+    documentsWritten: HISTORY_BATCH + MAX_MEMBER_INTERESTS + 2,
+    documentsRead: 2 * (HISTORY_BATCH + MAX_MEMBER_INTERESTS + 1) + 8,
+    functionsScheduled: 1,
+  };
+
+  test(`each transaction stays within ${budget.documentsWritten} documents written and ${budget.documentsRead} read`, async () => {
+    const t = convexTest({ schema, modules, transactionLimits: budget });
+    const { acme } = await seedWorld(t);
+    const memberId = await memberWithHistory(t, acme, HISTORY_BATCH + 1, HISTORY_BATCH);
+    await t.mutation(internal.members.remove, { actor: acme.actors.client_admin, memberId });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await historyLeft(t, memberId)).toEqual({ registrations: 0, enrollments: 0 });
+  });
+
+  test("the budget bites: deleting one batch and one more in one transaction is refused", async () => {
+    const t = convexTest({ schema, modules, transactionLimits: budget });
+    const { acme } = await seedWorld(t);
+    const memberId = await memberWithHistory(t, acme, HISTORY_BATCH + MAX_MEMBER_INTERESTS + 3, 0);
+    const deleteAll = t.run(async (ctx) => {
+      const regs = await ctx.db.query("eventRegistrations").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).take(HISTORY_BATCH + MAX_MEMBER_INTERESTS + 3);
+      for (const reg of regs) await ctx.db.delete(reg._id);
+    });
+    await expect(deleteAll).rejects.toThrow(/too many documents/i);
   });
 });
 

@@ -1,6 +1,8 @@
-// DOMAIN.md: member profiles and interests.
+// Member profiles and interests.
 import { beforeEach, describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
+import type { Id } from "../_generated/dataModel";
+import { MAX_MEMBER_INTERESTS } from "../schema";
 import { errorOf, makeCourse, makeEvent, makeMembers } from "./content.setup";
 import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
 
@@ -98,6 +100,100 @@ describe("staff and members", () => {
     const [memberId] = await makeMembers(t, world.acme, 1);
     expect(await t.mutation(internal.members.remove, { actor: world.acme.actors.client_admin, memberId })).toBeNull();
     expect((await errorOf(t.query(internal.members.get, { actor: world.acme.actors.client_admin, memberId }))).code).toBe("not_found");
+  });
+});
+
+describe("deleting a member", () => {
+  const admin = () => world.acme.actors.client_admin;
+  const remove = (memberId: Id<"memberProfiles">) => t.mutation(internal.members.remove, { actor: admin(), memberId });
+
+  /** Registrations of `memberId` for one event, inserted directly with the given statuses, oldest first. */
+  async function registrations(memberId: Id<"memberProfiles">, statuses: readonly ("pending" | "confirmed" | "paid" | "checked_in" | "cancelled" | "refunded")[]) {
+    const eventId = await makeEvent(t, world.acme);
+    await t.run(async (ctx) => {
+      for (const [i, status] of statuses.entries()) {
+        await ctx.db.insert("eventRegistrations", { clientId: world.acme.clientId, eventId, memberId, status, registeredAt: i, updatedAt: i });
+      }
+    });
+    return eventId;
+  }
+
+  test.each(["pending", "confirmed", "paid", "checked_in"] as const)("a %s registration blocks it", async (status) => {
+    const [memberId] = await makeMembers(t, world.acme, 1);
+    await registrations(memberId, ["cancelled", status, "refunded"]);
+    expect((await errorOf(remove(memberId))).code).toBe("conflict");
+  });
+
+  test("an active registration blocks it however many ended ones are newer (all of them are checked, by index)", async () => {
+    const [memberId] = await makeMembers(t, world.acme, 1);
+    await registrations(memberId, ["confirmed", ...Array<"cancelled">(1001).fill("cancelled")]);
+    expect(await errorOf(remove(memberId))).toMatchObject({ code: "conflict", message: "A member with an active registration cannot be deleted" });
+  });
+
+  test("deletes its interests, ended registrations and ended enrollments, keeps its tickets, and audits what went", async () => {
+    const [memberId] = await makeMembers(t, world.acme, 1);
+    await registrations(memberId, ["cancelled", "refunded"]);
+    const courseId = await makeCourse(t, world.acme);
+    const enrollment = await t.mutation(internal.enrollments.enrolMember, { actor: admin(), courseId, memberId });
+    await t.mutation(internal.enrollments.complete, { actor: admin(), enrollmentId: enrollment.id });
+    const interest = await t.mutation(internal.members.createInterestCategory, { actor: admin(), name: "Leadership" });
+    await t.mutation(internal.members.setInterests, { actor: admin(), memberId, interestCategoryIds: [interest.id] });
+    await t.mutation(internal.tickets.open, { actor: world.acme.actors.client_user, memberId, subject: "Address", body: "Moved house" });
+
+    expect(await remove(memberId)).toBeNull();
+    const left = await t.run(async (ctx) => ({
+      registrations: await ctx.db.query("eventRegistrations").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).collect(),
+      enrollments: await ctx.db.query("courseEnrollments").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).collect(),
+      interests: await ctx.db.query("memberInterests").withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", memberId)).collect(),
+      tickets: await ctx.db.query("supportTickets").withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", memberId)).collect(),
+    }));
+    expect({ ...left, tickets: left.tickets.length }).toEqual({ registrations: [], enrollments: [], interests: [], tickets: 1 });
+    const audit = await t.query(internal.audit.list, { actor: admin(), page, action: "member.delete" });
+    expect(audit.page[0].after).toEqual({ deletedRegistrations: 2, deletedEnrollments: 1 });
+  });
+
+  test("the continuation does nothing while the member exists", async () => {
+    const [memberId] = await makeMembers(t, world.acme, 1);
+    await registrations(memberId, ["cancelled"]);
+    expect(await t.mutation(internal.members.deleteHistoryBatch, { memberId, actor: admin() })).toEqual({ registrations: 0, enrollments: 0, more: false });
+  });
+});
+
+describe(`at most ${MAX_MEMBER_INTERESTS} interests per member`, () => {
+  const CAP = MAX_MEMBER_INTERESTS;
+  const admin = () => world.acme.actors.client_admin;
+  async function interestCategories(count: number): Promise<Id<"interestCategories">[]> {
+    return t.run(async (ctx) => {
+      const ids: Id<"interestCategories">[] = [];
+      for (let i = 0; i < count; i++) ids.push(await ctx.db.insert("interestCategories", { clientId: world.acme.clientId, name: `Interest ${i}`, createdAt: 0 }));
+      return ids;
+    });
+  }
+  const linksOf = (memberId: Id<"memberProfiles">) =>
+    t.run((ctx) => ctx.db.query("memberInterests").withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", memberId)).collect());
+
+  test("setInterests (the only path that adds one) takes the cap and refuses one more", async () => {
+    const ids = await interestCategories(CAP + 1);
+    const memberId = world.acme.memberIds.member;
+    const err = await errorOf(t.mutation(internal.members.setInterests, { actor: world.acme.actors.member, memberId, interestCategoryIds: ids }));
+    expect(err).toMatchObject({ code: "validation", field: "interestCategoryIds" });
+    expect(await t.mutation(internal.members.setInterests, { actor: world.acme.actors.member, memberId, interestCategoryIds: ids.slice(0, CAP) })).toHaveLength(CAP);
+  });
+
+  test("listInterests lists all of a full set, and a new set replaces every old link", async () => {
+    const ids = await interestCategories(CAP);
+    const memberId = world.acme.memberIds.member;
+    await t.mutation(internal.members.setInterests, { actor: admin(), memberId, interestCategoryIds: ids });
+    expect(await t.query(internal.members.listInterests, { actor: world.acme.actors.member, memberId })).toHaveLength(CAP);
+    await t.mutation(internal.members.setInterests, { actor: admin(), memberId, interestCategoryIds: [ids[0]] });
+    expect((await linksOf(memberId)).map((l) => l.interestCategoryId)).toEqual([ids[0]]);
+  });
+
+  test("deleting a member deletes every one of a full set of interests", async () => {
+    const [memberId] = await makeMembers(t, world.acme, 1);
+    await t.mutation(internal.members.setInterests, { actor: admin(), memberId, interestCategoryIds: await interestCategories(CAP) });
+    await t.mutation(internal.members.remove, { actor: admin(), memberId });
+    expect(await linksOf(memberId)).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-// DOMAIN.md: event registrations and the event rules they depend on.
+// Event registrations and the event rules they depend on.
 import { beforeEach, describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
 import { errorOf, makeEvent, makeMembers } from "./content.setup";
@@ -107,6 +107,31 @@ describe("staff", () => {
     await t.mutation(internal.registrations.registerSelf, { actor: world.acme.actors.member, eventId });
     const list = await t.query(internal.registrations.listForEvent, { actor: world.acme.actors.client_user, eventId, page });
     expect(list.page[0].member.email).toBe("member@acme.test");
+  });
+
+  test("a registration of a deleted member leaves the event's list: no crash, and no registration of a member that does not exist", async () => {
+    const eventId = await makeEvent(t, world.acme);
+    const [leaver] = await makeMembers(t, world.acme, 1);
+    const admin = world.acme.actors.client_admin;
+    const gone = await t.mutation(internal.registrations.registerMember, { actor: admin, eventId, memberId: leaver });
+    await t.mutation(internal.registrations.cancel, { actor: admin, registrationId: gone.id });
+    await t.mutation(internal.registrations.registerSelf, { actor: world.acme.actors.member, eventId });
+    await t.mutation(internal.members.remove, { actor: admin, memberId: leaver });
+    for (const status of [undefined, "cancelled"] as const) {
+      const list = await t.query(internal.registrations.listForEvent, { actor: world.acme.actors.client_user, eventId, page, status });
+      expect(list.page.map((r) => r.member.email)).toEqual(status === undefined ? ["member@acme.test"] : []);
+    }
+    expect((await errorOf(t.query(internal.registrations.get, { actor: admin, registrationId: gone.id }))).code).toBe("not_found");
+  });
+
+  test("a registration whose member is missing is left out of the list rather than failing it", async () => {
+    const eventId = await makeEvent(t, world.acme);
+    const [orphan] = await makeMembers(t, world.acme, 1);
+    await t.mutation(internal.registrations.registerMember, { actor: world.acme.actors.client_admin, eventId, memberId: orphan });
+    await t.mutation(internal.registrations.registerSelf, { actor: world.acme.actors.member, eventId });
+    await t.run((ctx) => ctx.db.delete(orphan));
+    const list = await t.query(internal.registrations.listForEvent, { actor: world.acme.actors.client_user, eventId, page });
+    expect(list.page.map((r) => r.member.email)).toEqual(["member@acme.test"]);
   });
 
   test("check in a confirmed registration, once", async () => {

@@ -1,6 +1,6 @@
-// The normalisation page (DESIGN.md, data model rules) as a test over the schema itself.
+// The data model rules (docs/data-model.md) as a test over the schema itself.
 import { describe, expect, test } from "vitest";
-import schema, { BOUNDED_EMBEDS } from "../schema";
+import schema, { BOUNDED_EMBEDS, BOUNDED_LINKS } from "../schema";
 
 type FieldType = { type: string; value?: unknown; tableName?: string; fieldType?: FieldType };
 type TableExport = {
@@ -80,7 +80,14 @@ describe("normalisation", () => {
     }
   });
 
-  test("every table of DOMAIN.md exists, plus the BFF's protection records", () => {
+  test.each(Object.entries(BOUNDED_LINKS))("capped join table %s is read by its parent through an index leading with it", (name, { parent, max }) => {
+    const table = exported[name].export();
+    expect(table.documentType.value[parent]?.fieldType.type).toBe("id");
+    expect(table.indexes.some((i) => i.fields[0] === parent)).toBe(true);
+    expect(Number.isInteger(max) && max > 0).toBe(true);
+  });
+
+  test("every domain table exists, plus the BFF's protection records", () => {
     const protection = ["idempotencyKeys", "rateLimitWindows"];
     expect(Object.keys(schema.tables).filter((name) => !protection.includes(name)).sort()).toEqual(
       [

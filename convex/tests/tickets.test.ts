@@ -1,4 +1,4 @@
-// DOMAIN.md: support tickets and their messages.
+// Support tickets and their messages.
 import { beforeEach, describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
 import { errorOf } from "./content.setup";

@@ -1,0 +1,129 @@
+// The shared idioms of convex/lib: views derived from the schema, the state machines, and the
+// rules the client-scoped builders hold every mutation to.
+import { convexTest } from "convex-test";
+import { makeFunctionReference } from "convex/server";
+import { validate } from "convex-helpers/validators";
+import type { VLiteral, VUnion } from "convex/values";
+import { beforeEach, describe, expect, test } from "vitest";
+import { internal } from "../_generated/api";
+import {
+  ACTIVE_REGISTRATION,
+  ENDED_ENROLLMENT,
+  ENDED_REGISTRATION,
+  ENROLLMENT,
+  EVENT,
+  OPEN_REGISTRATION,
+  PUBLICATION,
+  REGISTRATION,
+  TICKET,
+  type Transitions,
+} from "../lib/transitions";
+import { viewOf } from "../lib/views";
+import schema, { enrollmentStatus, eventStatus, publicationStatus, registrationStatus, ticketStatus } from "../schema";
+import { errorOf } from "./content.setup";
+import { modules, seedWorld, type World } from "./world.setup";
+
+const literals = (union: VUnion<string, VLiteral<string>[]>) => union.members.map((m) => m.value).sort();
+
+describe("views come from the schema", () => {
+  const doc = {
+    _id: "c1" as never,
+    _creationTime: 1,
+    clientId: "k1" as never,
+    title: "Fire Safety",
+    status: "draft" as const,
+    cpdPoints: 5,
+    createdAt: 1,
+    updatedAt: 2,
+  };
+
+  test("an omit view shows every field of the table but the hidden ones, and `_id` as `id`", () => {
+    const course = viewOf("courses", { omit: ["clientId"] });
+    const shown = Object.keys(schema.tables.courses.validator.fields).filter((f) => f !== "clientId");
+    expect(Object.keys(course.validator.fields).sort()).toEqual(["id", ...shown].sort());
+    expect(course.of(doc)).toEqual({ id: "c1", title: "Fire Safety", status: "draft", cpdPoints: 5, createdAt: 1, updatedAt: 2 });
+  });
+
+  test("a view of a document always passes the view's own validator, and a pick view holds only what it names", () => {
+    const course = viewOf("courses", { omit: ["clientId"] });
+    const summary = viewOf("courses", { pick: ["title"] });
+    expect(validate(course.validator, course.of(doc))).toBe(true);
+    expect(summary.of(doc)).toEqual({ id: "c1", title: "Fire Safety" });
+    expect(validate(summary.validator, summary.of(doc))).toBe(true);
+    expect(validate(summary.validator, course.of(doc))).toBe(false);
+  });
+
+  test("no view of an API key shows its hash", async () => {
+    const t = convexTest({ schema, modules });
+    const world = await seedWorld(t);
+    const { key } = await t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "CRM", role: "client_user" });
+    expect(Object.keys(key).sort()).toEqual(["createdAt", "id", "name", "prefix", "role"]);
+  });
+});
+
+describe("state machines (convex/lib/transitions.ts)", () => {
+  const machines: Array<[string, Transitions<string>, VUnion<string, VLiteral<string>[]>]> = [
+    ["courses", PUBLICATION, publicationStatus as never],
+    ["events", EVENT, eventStatus as never],
+    ["registrations", REGISTRATION, registrationStatus as never],
+    ["enrollments", ENROLLMENT, enrollmentStatus as never],
+    ["tickets", TICKET, ticketStatus as never],
+  ];
+
+  test.each(machines)("the %s machine has a row for every status of the schema, and goes only to those", (_name, machine, status) => {
+    expect(Object.keys(machine).sort()).toEqual(literals(status));
+    for (const targets of Object.values(machine)) for (const to of targets) expect(literals(status)).toContain(to);
+  });
+
+  test("registration groups follow the machine: open = can still be cancelled; active and ended split every status", () => {
+    const canCancel = Object.entries(REGISTRATION).filter(([, to]) => to.includes("cancelled")).map(([from]) => from);
+    expect([...OPEN_REGISTRATION].sort()).toEqual(canCancel.sort());
+    expect([...ACTIVE_REGISTRATION, ...ENDED_REGISTRATION].sort()).toEqual(literals(registrationStatus as never));
+    for (const ended of ENDED_REGISTRATION) expect(REGISTRATION[ended]).toEqual([]);
+  });
+
+  test("enrollment groups follow the machine: every status but active is ended and final", () => {
+    expect(["active", ...ENDED_ENROLLMENT].sort()).toEqual(literals(enrollmentStatus as never));
+    for (const ended of ENDED_ENROLLMENT) expect(ENROLLMENT[ended]).toEqual([]);
+  });
+});
+
+describe("the client mutation builder", () => {
+  const fixture = {
+    writesWithoutAudit: makeFunctionReference<"mutation">("guardFixture:writesWithoutAudit"),
+    insertsForAnotherClient: makeFunctionReference<"mutation">("guardFixture:insertsForAnotherClient"),
+    movesToAnotherClient: makeFunctionReference<"mutation">("guardFixture:movesToAnotherClient"),
+  };
+  let t: ReturnType<typeof convexTest>;
+  let world: World;
+  beforeEach(async () => {
+    t = convexTest({ schema, modules: { ...modules, "../guardFixture.ts": () => import("./guard.fixture") } });
+    world = await seedWorld(t);
+  });
+  const categories = () => t.run((ctx) => ctx.db.query("categories").collect());
+
+  test("refuses a mutation that changed client data without its audit record, and keeps none of it", async () => {
+    await expect(t.mutation(fixture.writesWithoutAudit, { actor: world.acme.actors.client_admin })).rejects.toThrow(/without an audit record/);
+    expect(await categories()).toEqual([]);
+  });
+
+  test("refuses to insert a document into another client", async () => {
+    const err = t.mutation(fixture.insertsForAnotherClient, { actor: world.acme.actors.client_admin, clientId: world.globex.clientId });
+    await expect(err).rejects.toThrow(/may not write another client's categories/);
+    expect(await categories()).toEqual([]);
+  });
+
+  test("refuses to move a document into another client", async () => {
+    const mine = await t.mutation(internal.categories.create, { actor: world.acme.actors.client_admin, name: "Safety", slug: "safety" });
+    const move = t.mutation(fixture.movesToAnotherClient, { actor: world.acme.actors.client_admin, categoryId: mine.id, clientId: world.globex.clientId });
+    await expect(move).rejects.toThrow(/another client/);
+    expect((await categories()).map((c) => c.clientId)).toEqual([world.acme.clientId]);
+  });
+
+  test("the owner-or-staff rule: another member's document reads exactly like a missing one", async () => {
+    const ticket = await t.mutation(internal.tickets.open, { actor: world.acme.actors.member2, subject: "S", body: "B" });
+    const foreign = await errorOf(t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: ticket.id }));
+    const missing = await errorOf(t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: "nope" }));
+    expect(foreign).toEqual(missing);
+  });
+});
