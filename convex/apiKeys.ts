@@ -7,8 +7,9 @@ import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { clientRole } from "./schema";
+import { LIMITS, TEXT_MAX } from "./lib/limits";
 
-const SECRET_PREFIX = "mp_";
+const SECRET_PREFIX = LIMITS.apiKeyPrefix;
 
 // Picked, not omitted: a field added to the table stays out of the view until named here,
 // so nothing about a key's secret can reach a caller by default.
@@ -29,7 +30,7 @@ export const create = clientMutation({
   args: { name: v.string(), role: clientRole, sponsorId: v.optional(v.string()) },
   returns: v.object({ key: keyView.validator, secret: v.string() }),
   handler: async (ctx, args) => {
-    const name = text("name", args.name, 100);
+    const name = text("name", args.name, TEXT_MAX.name);
     const sponsorRole = args.role === "sponsor_admin" || args.role === "sponsor_user";
     if (sponsorRole !== (args.sponsorId !== undefined)) {
       fail("validation", "A sponsor role needs a sponsorId, and only a sponsor role takes one", { field: "sponsorId" });

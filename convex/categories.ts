@@ -5,6 +5,7 @@ import { clientMutation, clientQuery } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
+import { PATTERNS, TEXT_MAX } from "./lib/limits";
 
 const categoryView = viewOf("categories", { omit: ["clientId"] });
 
@@ -29,7 +30,6 @@ export const get = clientQuery({
     categoryView.of(await ctx.getOwned("categories", categoryId, "category")),
 });
 
-const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const create = clientMutation({
   capability: "categories.manage",
@@ -40,8 +40,8 @@ export const create = clientMutation({
   },
   returns: categoryView.validator,
   handler: async (ctx, args) => {
-    const name = text("name", args.name, 100);
-    if (!SLUG.test(args.slug)) fail("validation", "slug must be lower-case words joined by hyphens", { field: "slug" });
+    const name = text("name", args.name, TEXT_MAX.name);
+    if (args.slug.length > TEXT_MAX.slug || !PATTERNS.slug.test(args.slug)) fail("validation", "slug must be lower-case words joined by hyphens", { field: "slug" });
     const clash = await ctx.db
       .query("categories")
       .withIndex("by_clientId_slug", (q) => q.eq("clientId", ctx.actor.clientId).eq("slug", args.slug))

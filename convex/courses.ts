@@ -9,6 +9,7 @@ import { PUBLICATION, requireTransition } from "./lib/transitions";
 import { optionalText, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_COURSE_CATEGORIES, publicationStatus } from "./schema";
+import { LIMITS, TEXT_MAX } from "./lib/limits";
 
 const courseView = viewOf("courses", { omit: ["clientId"] });
 /** A category as a course lists it. */
@@ -64,10 +65,10 @@ const courseFields = {
 
 function checkedFields(args: { title?: string; description?: string; cpdPoints?: number; startAt?: number }) {
   return {
-    ...(args.title !== undefined && { title: text("title", args.title, 200) }),
-    ...(args.description !== undefined && { description: optionalText("description", args.description, 5000) }),
-    ...(args.cpdPoints !== undefined && { cpdPoints: wholeNumber("cpdPoints", args.cpdPoints, 0, 1000) }),
-    ...(args.startAt !== undefined && { startAt: wholeNumber("startAt", args.startAt, 0, 8.64e15) }),
+    ...(args.title !== undefined && { title: text("title", args.title, TEXT_MAX.title) }),
+    ...(args.description !== undefined && { description: optionalText("description", args.description, TEXT_MAX.description) }),
+    ...(args.cpdPoints !== undefined && { cpdPoints: wholeNumber("cpdPoints", args.cpdPoints, LIMITS.courseCpdPoints.min, LIMITS.courseCpdPoints.max) }),
+    ...(args.startAt !== undefined && { startAt: wholeNumber("startAt", args.startAt, 0, LIMITS.maxEpochMs) }),
   };
 }
 

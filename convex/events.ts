@@ -12,6 +12,7 @@ import { EVENT, OPEN_REGISTRATION, requireTransition } from "./lib/transitions";
 import { optionalText, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { eventStatus, MAX_EVENT_SPONSORS, MAX_SPEAKERS, speaker } from "./schema";
+import { LIMITS, TEXT_MAX } from "./lib/limits";
 
 const eventView = viewOf("events", { omit: ["clientId"] });
 
@@ -119,17 +120,17 @@ function checkSchedule(s: Schedule) {
   if (s.registrationOpensAt !== undefined && s.registrationClosesAt !== undefined && s.registrationOpensAt >= s.registrationClosesAt) {
     fail("validation", "Registration must open before it closes", { field: "registrationOpensAt" });
   }
-  if (s.capacity !== undefined) wholeNumber("capacity", s.capacity, 1, 1_000_000);
+  if (s.capacity !== undefined) wholeNumber("capacity", s.capacity, LIMITS.eventCapacity.min, LIMITS.eventCapacity.max);
   if (s.speakers.length > MAX_SPEAKERS) fail("validation", `An event has at most ${MAX_SPEAKERS} speakers`, { field: "speakers" });
-  for (const [i, sp] of s.speakers.entries()) text(`speakers[${i}].name`, sp.name, 200);
+  for (const [i, sp] of s.speakers.entries()) text(`speakers[${i}].name`, sp.name, TEXT_MAX.title);
 }
 
 /** An event's texts, trimmed and within their lengths: the same rules on create and update. */
 function checkedTexts(args: { title?: string; description?: string; location?: string }) {
   return {
-    ...(args.title !== undefined && { title: text("title", args.title, 200) }),
-    ...(args.description !== undefined && { description: optionalText("description", args.description, 5000) }),
-    ...(args.location !== undefined && { location: optionalText("location", args.location, 300) }),
+    ...(args.title !== undefined && { title: text("title", args.title, TEXT_MAX.title) }),
+    ...(args.description !== undefined && { description: optionalText("description", args.description, TEXT_MAX.description) }),
+    ...(args.location !== undefined && { location: optionalText("location", args.location, TEXT_MAX.location) }),
   };
 }
 

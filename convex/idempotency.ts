@@ -8,8 +8,8 @@ import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
 import { type Actor, actorArg, principalOf, verifyActor } from "./lib/functions";
+import { PATTERNS } from "./lib/limits";
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
 
 const storedResponse = v.object({
   status: v.number(),
@@ -44,7 +44,7 @@ export const begin = internalMutation({
   ),
   handler: async (ctx, { actor: claimed, key, requestHash, ttlMs, lockMs }) => {
     const actor = await verifyActor(ctx, claimed);
-    if (!KEY.test(key)) fail("validation", "Idempotency-Key must be 1-255 visible ASCII characters", { field: "Idempotency-Key" });
+    if (!PATTERNS.idempotencyKey.test(key)) fail("validation", "Idempotency-Key must be 1-255 visible ASCII characters", { field: "Idempotency-Key" });
     const now = Date.now();
     const existing = await recordFor(ctx, actor, key);
     if (existing !== null && existing.expiresAt > now) {

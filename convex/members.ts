@@ -23,6 +23,7 @@ import { ACTIVE_REGISTRATION, ENDED_ENROLLMENT, ENDED_REGISTRATION } from "./lib
 import { email as checkEmail, optionalText, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_MEMBER_INTERESTS, memberStatus } from "./schema";
+import { LIMITS, PATTERNS, TEXT_MAX } from "./lib/limits";
 
 const memberView = viewOf("memberProfiles", { omit: ["clientId", "searchName"] });
 
@@ -114,10 +115,10 @@ async function requireUniqueEmail(ctx: ClientQueryCtx, email: string, except?: I
 const nameFields = { firstName: v.optional(v.string()), lastName: v.optional(v.string()), phone: v.optional(v.string()) };
 
 function checkedNames(args: { firstName?: string; lastName?: string; phone?: string }) {
-  if (args.phone !== undefined && !/^[+0-9 ()-]{0,30}$/.test(args.phone)) fail("validation", "phone may hold digits, spaces, + ( ) -", { field: "phone" });
+  if (args.phone !== undefined && !PATTERNS.phone.test(args.phone)) fail("validation", "phone may hold digits, spaces, + ( ) -", { field: "phone" });
   return {
-    ...(args.firstName !== undefined && { firstName: text("firstName", args.firstName, 100) }),
-    ...(args.lastName !== undefined && { lastName: text("lastName", args.lastName, 100) }),
+    ...(args.firstName !== undefined && { firstName: text("firstName", args.firstName, TEXT_MAX.name) }),
+    ...(args.lastName !== undefined && { lastName: text("lastName", args.lastName, TEXT_MAX.name) }),
     ...(args.phone !== undefined && { phone: optionalText("phone", args.phone, 30) }),
   };
 }
@@ -147,7 +148,7 @@ export const create = clientMutation({
       email,
       phone: names.phone,
       status: args.status ?? "active",
-      cpdPoints: args.cpdPoints === undefined ? 0 : wholeNumber("cpdPoints", args.cpdPoints, 0, 100_000),
+      cpdPoints: args.cpdPoints === undefined ? 0 : wholeNumber("cpdPoints", args.cpdPoints, LIMITS.memberCpdPoints.min, LIMITS.memberCpdPoints.max),
       searchName: `${names.firstName} ${names.lastName}`.toLowerCase(),
       createdAt: now,
       updatedAt: now,
@@ -169,7 +170,7 @@ export const update = clientMutation({
       await requireUniqueEmail(ctx, fields.email, member._id);
     }
     if (status !== undefined) fields.status = status;
-    if (cpdPoints !== undefined) fields.cpdPoints = wholeNumber("cpdPoints", cpdPoints, 0, 100_000);
+    if (cpdPoints !== undefined) fields.cpdPoints = wholeNumber("cpdPoints", cpdPoints, LIMITS.memberCpdPoints.min, LIMITS.memberCpdPoints.max);
     return applyUpdate(ctx, member, fields, "member.update");
   },
 });
@@ -333,7 +334,7 @@ export const createInterestCategory = clientMutation({
   args: { name: v.string() },
   returns: interestView.validator,
   handler: async (ctx, args) => {
-    const name = text("name", args.name, 100);
+    const name = text("name", args.name, TEXT_MAX.name);
     const clash = await ctx.db.query("interestCategories").withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId).eq("name", name)).first();
     if (clash !== null) fail("conflict", `An interest category named ${name} exists`, { field: "name" });
     const id = await ctx.db.insert("interestCategories", { clientId: ctx.actor.clientId, name, createdAt: Date.now() });

@@ -6,8 +6,9 @@
 // each table and index.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { LIMITS } from "./lib/limits";
 
-export const MAX_SPEAKERS = 20;
+export const MAX_SPEAKERS = LIMITS.speakersPerEvent;
 
 /**
  * The only embedded lists, each with the bound its mutations enforce. The
@@ -18,11 +19,11 @@ export const BOUNDED_EMBEDS: Record<string, Record<string, number>> = {
 };
 
 /** Categories one course may have (courseCategories rows per course). */
-export const MAX_COURSE_CATEGORIES = 20;
+export const MAX_COURSE_CATEGORIES = LIMITS.categoriesPerCourse;
 /** Sponsors that may back one event (eventSponsors rows per event). */
-export const MAX_EVENT_SPONSORS = 100;
+export const MAX_EVENT_SPONSORS = LIMITS.sponsorsPerEvent;
 /** Interests one member may have (memberInterests rows per member). */
-export const MAX_MEMBER_INTERESTS = 50;
+export const MAX_MEMBER_INTERESTS = LIMITS.interestsPerMember;
 
 /**
  * The join tables whose rows per parent are capped: every mutation that adds a row enforces

@@ -9,6 +9,7 @@ import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { optionalText, text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_EVENT_SPONSORS, sponsorTier as tier } from "./schema";
+import { TEXT_MAX } from "./lib/limits";
 
 const sponsorView = viewOf("sponsors", { omit: ["clientId"] });
 
@@ -17,9 +18,9 @@ function checked(args: { name?: string; website?: string; description?: string }
     fail("validation", "website must be an http(s) URL", { field: "website" });
   }
   return {
-    ...(args.name !== undefined && { name: text("name", args.name, 200) }),
+    ...(args.name !== undefined && { name: text("name", args.name, TEXT_MAX.title) }),
     ...(args.website !== undefined && { website: args.website }),
-    ...(args.description !== undefined && { description: optionalText("description", args.description, 5000) }),
+    ...(args.description !== undefined && { description: optionalText("description", args.description, TEXT_MAX.description) }),
   };
 }
 

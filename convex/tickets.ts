@@ -12,6 +12,7 @@ import { requireTransition, TICKET } from "./lib/transitions";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { ticketPriority, ticketStatus } from "./schema";
+import { TEXT_MAX } from "./lib/limits";
 
 const ticketView = viewOf("supportTickets", { omit: ["clientId"] });
 
@@ -33,7 +34,7 @@ async function addMessage(ctx: ClientMutationCtx, ticket: Doc<"supportTickets">,
     ticketId: ticket._id,
     authorUserId: ctx.actor.userId,
     authorApiKeyId: ctx.actor.apiKeyId,
-    body: text("body", body, 10_000),
+    body: text("body", body, TEXT_MAX.message),
     internal,
     createdAt: now,
   });
@@ -52,7 +53,7 @@ export const open = clientMutation({
     const id = await ctx.db.insert("supportTickets", {
       clientId: ctx.actor.clientId,
       memberId: member._id,
-      subject: text("subject", subject, 200),
+      subject: text("subject", subject, TEXT_MAX.title),
       status: "open",
       priority: priority ?? "normal",
       createdAt: now,

@@ -1,21 +1,23 @@
 import { v, type Validator } from "convex/values";
 import type { PaginationResult } from "convex/server";
+import { fail } from "./errors";
+import { LIMITS } from "./limits";
 
-export const DEFAULT_PAGE_SIZE = 30;
-export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = LIMITS.page.default;
+export const MAX_PAGE_SIZE = LIMITS.page.max;
 
-/** Page options as the BFF sends them; numItems is clamped to MAX_PAGE_SIZE. */
+/** Page options as the BFF sends them; a page beyond MAX_PAGE_SIZE is refused, as the BFF refuses it. */
 export const pageArgs = v.object({
   numItems: v.optional(v.number()),
   cursor: v.union(v.string(), v.null()),
 });
 
 export function pageOptions(page: { numItems?: number; cursor: string | null }) {
-  const requested = Math.floor(page.numItems ?? DEFAULT_PAGE_SIZE);
-  return {
-    numItems: Math.max(1, Math.min(MAX_PAGE_SIZE, requested)),
-    cursor: page.cursor,
-  };
+  const numItems = page.numItems ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE) {
+    fail("validation", `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`, { field: "limit" });
+  }
+  return { numItems, cursor: page.cursor };
 }
 
 /** The `returns` validator of a paginated list of `item`. */

@@ -1,5 +1,6 @@
 // Rules the argument validators cannot express; failures carry the offending field.
 import { fail } from "./errors";
+import { TEXT_MAX } from "./limits";
 
 export function text(field: string, value: string, max: number, min = 1): string {
   const trimmed = value.trim();
@@ -24,7 +25,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function email(field: string, value: string): string {
   const normalized = value.trim().toLowerCase();
-  if (normalized.length > 254 || !EMAIL.test(normalized)) {
+  if (normalized.length > TEXT_MAX.email || !EMAIL.test(normalized)) {
     fail("validation", `${field} must be an email address`, { field });
   }
   return normalized;
