@@ -25,7 +25,8 @@ __all__ = ["ActorGateway", "CurrentActor", "CurrentPrincipal", "Gateway", "Live"
 # Dependencies are `async def` even when they do not await: FastAPI runs plain functions in a
 # worker thread, which costs more than the work itself (bench/bff.py).
 async def get_gateway(request: Request) -> ConvexGateway:
-    return request.app.state.gateway
+    gateway: ConvexGateway = request.app.state.gateway
+    return gateway
 
 
 # The gateway itself, for calls that are not client-scoped (/v1/me, readiness).
@@ -33,7 +34,8 @@ Gateway = Annotated[ConvexGateway, Depends(get_gateway)]
 
 
 async def get_live_hub(request: Request) -> LiveHub:
-    return request.app.state.live_hub
+    hub: LiveHub = request.app.state.live_hub
+    return hub
 
 
 # The process's one Convex subscription client, for live streams.

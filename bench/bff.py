@@ -59,8 +59,8 @@ async def ceiling(rows: list[Figures]) -> dict[str, float]:
             "BFF -> stub (httpx)": {"convex_url": stub, "convex_http_client": "httpx"},
             "BFF canned in process": {"convex_url": "http://127.0.0.1:9", "factory": "bench.inprocess:app_factory"},
         }
-        for variant, options in variants.items():
-            options = dict(options)
+        for variant, variant_options in variants.items():
+            options = dict(variant_options)
             with running_bff(options.pop("convex_url"), cpus={0}, **NO_RATE_LIMIT, **options) as stack:
                 for route, path in ROUTES.items():
                     for concurrency in CONCURRENCY:

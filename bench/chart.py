@@ -18,7 +18,8 @@ def line_chart(path: Path, title: str, series: dict[str, dict[int, float]]) -> N
         return height - bottom - y * (height - bottom - top) / y_max
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
         '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="{left}" y="24" font-size="15" font-weight="bold">{title}</text>',
     ]
@@ -28,10 +29,10 @@ def line_chart(path: Path, title: str, series: dict[str, dict[int, float]]) -> N
             f'<line x1="{left}" x2="{width - right}" y1="{py(value):.1f}" y2="{py(value):.1f}" stroke="#ddd"/>'
         )
         parts.append(f'<text x="{left - 8}" y="{py(value) + 4:.1f}" text-anchor="end">{value:.0f}</text>')
-    for x in xs:
-        parts.append(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">c={x}</text>')
+    parts.extend(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">c={x}</text>' for x in xs)
     parts.append(
-        f'<text x="16" y="{(height - bottom + top) / 2:.0f}" transform="rotate(-90 16 {(height - bottom + top) / 2:.0f})" text-anchor="middle">requests per second</text>'
+        f'<text x="16" y="{(height - bottom + top) / 2:.0f}" '
+        f'transform="rotate(-90 16 {(height - bottom + top) / 2:.0f})" text-anchor="middle">requests per second</text>'
     )
     for n, (name, points) in enumerate(series.items()):
         colour = COLOURS[n % len(COLOURS)]
@@ -42,7 +43,8 @@ def line_chart(path: Path, title: str, series: dict[str, dict[int, float]]) -> N
         ]
         y = top + 20 + n * 22
         parts.append(
-            f'<line x1="{width - right + 15}" x2="{width - right + 40}" y1="{y - 4}" y2="{y - 4}" stroke="{colour}" stroke-width="3"/>'
+            f'<line x1="{width - right + 15}" x2="{width - right + 40}" y1="{y - 4}" y2="{y - 4}" '
+            f'stroke="{colour}" stroke-width="3"/>'
         )
         parts.append(f'<text x="{width - right + 46}" y="{y}">{name}</text>')
     parts.append("</svg>")

@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import jwt
@@ -39,10 +40,8 @@ class Stack:
         """The server process and its workers."""
         children = []
         for task in os.listdir(f"/proc/{self.bff_pid}/task"):
-            try:
-                children += [int(p) for p in open(f"/proc/{self.bff_pid}/task/{task}/children").read().split()]
-            except OSError:
-                pass
+            with suppress(OSError):
+                children += [int(p) for p in Path(f"/proc/{self.bff_pid}/task/{task}/children").read_text().split()]
         return [self.bff_pid, *children]
 
     def rss_mb(self) -> float:
@@ -56,7 +55,7 @@ class Stack:
         """User + system CPU seconds used by the BFF's processes."""
         total = 0
         for pid in self._pids():
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
 
@@ -128,7 +127,8 @@ def running_bff(
         **{key.upper(): value for key, value in settings.items()},
     }
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus and hasattr(os, "sched_setaffinity") else None
-    process = subprocess.Popen(_command(server, port, workers, factory), env=env, preexec_fn=pin)
+    # preexec_fn: the affinity must be set before the server forks its workers, which inherit it.
+    process = subprocess.Popen(_command(server, port, workers, factory), env=env, preexec_fn=pin)  # noqa: PLW1509
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

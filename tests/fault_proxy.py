@@ -161,20 +161,19 @@ def fault_proxy_in_thread(backend_url: str, *, idle_close_s: float | None = None
     BFF's event loop is blocked (as a busy BFF's is)."""
     loop = asyncio.new_event_loop()
     ready: concurrent.futures.Future[FaultProxy] = concurrent.futures.Future()
-    stop = threading.Event()
+    stop = asyncio.Event()  # set from this thread through the loop: asyncio objects are not thread-safe
 
     async def serve() -> None:
         async with fault_proxy(backend_url) as proxy:
             proxy.idle_close_s = idle_close_s
             ready.set_result(proxy)
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
+            await stop.wait()
 
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
     thread.start()
     try:
         yield ready.result(timeout=10)
     finally:
-        stop.set()
+        loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=10)
         loop.close()

@@ -30,7 +30,7 @@ class Stream:
     body: bytes = b""
     comments: int = 0
 
-    async def next_event(self, timeout: float = 5.0) -> Event | None:
+    async def next_event(self, timeout: float = 5.0) -> Event | None:  # noqa: ASYNC109  a test helper's own bound
         """The next event, or None once the stream has ended."""
         return await asyncio.wait_for(self.events.get(), timeout)
 

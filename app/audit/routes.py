@@ -1,6 +1,6 @@
 """The client's audit log (convex/audit.ts)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -34,7 +34,7 @@ async def list_audit_log(
     actorApiKeyId: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_EPOCH_MS, description="ms, inclusive")] = None,
     to: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS, description="ms, exclusive")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists who did what and when in the client, newest first, with before/after summaries. Filter by at most one of
     `entityType` (with `entityId` for one entity's history), `action`, `actorUserId` or `actorApiKeyId` (more gives
     422 `validation`), plus an optional `from`/`to` time range. Paged with `cursor`/`limit`; the next page's cursor is

@@ -3,21 +3,34 @@
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 MATRIX_PATH = Path(__file__).resolve().parents[2] / "convex" / "capabilities.json"
 
 
+class ActionSpec(TypedDict):
+    roles: list[str]
+    description: str
+
+
+class Matrix(TypedDict):
+    """The file's shape (its `$comment` key aside)."""
+
+    roles: dict[str, str]  # role -> what it is for
+    actions: dict[str, ActionSpec]
+
+
 @cache
-def matrix() -> dict[str, Any]:
-    return json.loads(MATRIX_PATH.read_text())
+def matrix() -> Matrix:
+    loaded: Matrix = json.loads(MATRIX_PATH.read_text())
+    return loaded
 
 
 def roles() -> list[str]:
     return list(matrix()["roles"])
 
 
-def actions() -> dict[str, dict[str, Any]]:
+def actions() -> dict[str, ActionSpec]:
     return matrix()["actions"]
 
 

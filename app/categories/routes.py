@@ -1,6 +1,6 @@
 """Course categories (convex/categories.ts)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, status
 
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/v1/clients/{client}/categories", tags=["categories"]
     response_model=Page[Category],
     responses=LIST_ERRORS,
 )
-async def list_categories(convex: Annotated[ActorGateway, requires("categories.read")], page: Pagination) -> dict:
+async def list_categories(
+    convex: Annotated[ActorGateway, requires("categories.read")], page: Pagination
+) -> dict[str, Any]:
     """Lists the client's course categories in name order, for pickers and filters. Paged with `cursor`/`limit`; the
     next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("categories:list", page)
@@ -33,7 +35,7 @@ async def list_categories(convex: Annotated[ActorGateway, requires("categories.r
     response_model=Category,
     responses=READ_ERRORS,
 )
-async def get_category(categoryId: str, convex: Annotated[ActorGateway, requires("categories.read")]) -> dict:
+async def get_category(categoryId: str, convex: Annotated[ActorGateway, requires("categories.read")]) -> dict[str, Any]:
     """Returns one course category; an id unknown in this client answers 404 `not_found`."""
     return await convex.query("categories:get", {"categoryId": categoryId})
 
@@ -46,7 +48,9 @@ async def get_category(categoryId: str, convex: Annotated[ActorGateway, requires
     response_model=Category,
     responses=WRITE_ERRORS,
 )
-async def create_category(body: CategoryCreate, convex: Annotated[ActorGateway, requires("categories.manage")]) -> dict:
+async def create_category(
+    body: CategoryCreate, convex: Annotated[ActorGateway, requires("categories.manage")]
+) -> dict[str, Any]:
     """Creates a course category that courses can then be tagged with. The `slug` must be unique within the client,
     otherwise the call fails with 409 `conflict`."""
     return await convex.mutation("categories:create", {**body.model_dump(exclude_none=True)})

@@ -16,7 +16,8 @@ is reported as of unknown outcome (docs/api.md, "Errors").
 import json
 import logging
 import time
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
 
 import httpx
 from convex import ConvexError
@@ -40,6 +41,7 @@ from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, open_wire
 log = logging.getLogger(__name__)
 
 FunctionKind = Literal["query", "mutation", "action"]
+T = TypeVar("T")
 
 # Convex answers a function's own failure with this status (and a JSON body).
 FUNCTION_ERROR_STATUS = 560
@@ -101,7 +103,7 @@ class CircuitBreaker:
             exclude=[(Exception, _not_a_breaker_failure)],
         )
 
-    async def call(self, run: Any) -> Any:
+    async def call(self, run: Callable[[], Awaitable[T]]) -> T:
         breaker = await self._factory.get_breaker(self.CIRCUIT)
         try:
             async with breaker:

@@ -19,7 +19,7 @@ request is written: a query is then retried, a mutation reported as of unknown o
 """
 
 import select
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 
 import aiohttp
 import httpx
@@ -154,6 +154,13 @@ class HttpxWire:
         await self._client.aclose()
 
 
+class _WireOptions(TypedDict):
+    connect_timeout_s: float
+    read_timeout_s: float
+    max_connections: int
+    idle_timeout_s: float
+
+
 def open_wire(
     kind: HttpClient,
     base_url: str,
@@ -165,7 +172,7 @@ def open_wire(
     idle_timeout_s: float,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Wire:
-    options = {
+    options: _WireOptions = {
         "connect_timeout_s": connect_timeout_s,
         "read_timeout_s": read_timeout_s,
         "max_connections": max_connections,

@@ -1,6 +1,6 @@
 """Courses and their category links (convex/courses.ts)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -27,7 +27,7 @@ async def list_courses(
     status_: Annotated[
         CourseStatus | None, Query(alias="status", description="Staff only for other than published.")
     ] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists the client's courses, newest first, optionally by `status`; only staff may ask for draft or archived
     courses (others get 403 `forbidden`). Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the
     `Link` header."""
@@ -42,7 +42,7 @@ async def list_courses(
     response_model=Course,
     responses=READ_ERRORS,
 )
-async def get_course(courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]) -> dict:
+async def get_course(courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]) -> dict[str, Any]:
     """Returns one course. A draft or archived course reads as 404 `not_found` to callers who are not staff."""
     return await convex.query("courses:get", {"courseId": courseId})
 
@@ -56,7 +56,9 @@ async def get_course(courseId: str, convex: Annotated[ActorGateway, requires("co
     response_model=Course,
     responses=WRITE_ERRORS,
 )
-async def create_course(body: CourseCreate, convex: Annotated[ActorGateway, requires("courses.create")]) -> dict:
+async def create_course(
+    body: CourseCreate, convex: Annotated[ActorGateway, requires("courses.create")]
+) -> dict[str, Any]:
     """Creates a course in `draft` status, optionally tagged with up to 20 of the client's categories (a category id
     unknown in this client answers 404 `not_found`). Publish it afterwards to make it visible to members."""
     return await convex.mutation("courses:create", {**body.model_dump(exclude_none=True)})
@@ -72,7 +74,7 @@ async def create_course(body: CourseCreate, convex: Annotated[ActorGateway, requ
 )
 async def update_course(
     courseId: str, body: CourseUpdate, convex: Annotated[ActorGateway, requires("courses.update")]
-) -> dict:
+) -> dict[str, Any]:
     """Edits a course's title, description, CPD points or start time; only the fields sent change. Used by staff while
     preparing or maintaining a course."""
     return await convex.mutation("courses:update", {"courseId": courseId, **body.model_dump(exclude_none=True)})
@@ -87,7 +89,9 @@ def _status_route(verb: str, target: CourseStatus, operation_id: str, summary: s
         response_model=Course,
         responses=WRITE_ERRORS,
     )
-    async def change_status(courseId: str, convex: Annotated[ActorGateway, requires("courses.publish")]) -> dict:
+    async def change_status(
+        courseId: str, convex: Annotated[ActorGateway, requires("courses.publish")]
+    ) -> dict[str, Any]:
         """Moves the course along its life cycle, draft -> published -> archived; a published course is visible to
         members and takes enrollments. Any other step, such as publishing an archived course, fails with 409
         `invalid_transition`."""
@@ -123,7 +127,9 @@ async def delete_course(courseId: str, convex: Annotated[ActorGateway, requires(
     response_model=list[CourseCategory],
     responses=READ_ERRORS,
 )
-async def list_course_categories(courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]) -> list:
+async def list_course_categories(
+    courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]
+) -> list[dict[str, Any]]:
     """Returns the categories a course is tagged with (a short, unpaged list). A course the caller may not see (drafts
     and archived ones for non-staff) answers 404 `not_found`."""
     return await convex.query("courses:listCategories", {"courseId": courseId})

@@ -1,6 +1,6 @@
 """Course enrollments (convex/enrollments.ts)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -27,7 +27,7 @@ async def enrol(
     courseId: str,
     body: EnrollmentCreate,
     convex: Annotated[ActorGateway, requires("enrollments.enrolSelf", "enrollments.enrolMember")],
-) -> dict:
+) -> dict[str, Any]:
     """Enrols the calling member in a published course or, with `memberId`, lets staff enrol a member on its behalf
     (staff who leave `memberId` out get 422 `validation`). Fails with 409 `already_enrolled` if the member already has
     an active enrollment in the course, and with 409 `conflict` if the course is not published or the member is not
@@ -50,7 +50,7 @@ async def list_course_enrollments(
     convex: Annotated[ActorGateway, requires("enrollments.list")],
     page: Pagination,
     status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists a course's enrollments with each member's name and email, optionally by `status`, for staff rosters. Paged
     with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("enrollments:listForCourse", page, courseId=courseId, status=status_)
@@ -68,7 +68,7 @@ async def list_my_enrollments(
     convex: Annotated[ActorGateway, requires("enrollments.readOwn")],
     page: Pagination,
     status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists the calling member's own enrollments, optionally by `status`; a caller without a member profile in this
     client gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
     header."""
@@ -85,7 +85,7 @@ async def list_my_enrollments(
 )
 async def get_enrollment(
     enrollmentId: str, convex: Annotated[ActorGateway, requires("enrollments.list", "enrollments.readOwn")]
-) -> dict:
+) -> dict[str, Any]:
     """Returns one enrollment: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
     return await convex.query("enrollments:get", {"enrollmentId": enrollmentId})
 
@@ -101,7 +101,7 @@ async def get_enrollment(
 async def withdraw(
     enrollmentId: str,
     convex: Annotated[ActorGateway, requires("enrollments.withdrawOwn", "enrollments.remove")],
-) -> dict:
+) -> dict[str, Any]:
     """Ends an active enrollment: a member withdraws its own (status `withdrawn`), a client_admin may remove any (status
     `removed`). An enrollment that is no longer active fails with 409 `invalid_transition`."""
     return await convex.mutation("enrollments:withdraw", {"enrollmentId": enrollmentId})
@@ -115,7 +115,9 @@ async def withdraw(
     response_model=Enrollment,
     responses=WRITE_ERRORS,
 )
-async def complete(enrollmentId: str, convex: Annotated[ActorGateway, requires("enrollments.complete")]) -> dict:
+async def complete(
+    enrollmentId: str, convex: Annotated[ActorGateway, requires("enrollments.complete")]
+) -> dict[str, Any]:
     """Marks an active enrollment completed and adds the course's CPD points to the member, exactly once. Completing an
     already completed enrollment returns it unchanged; a withdrawn or removed one fails with 409 `invalid_transition`.
     """

@@ -1,6 +1,6 @@
 """Events and their speakers (convex/events.ts)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -27,7 +27,7 @@ async def list_events(
     startsBefore: Annotated[
         int | None, Query(ge=0, le=MAX_EPOCH_MS, description="Start time upper bound (ms, exclusive).")
     ] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists the client's events by start time, optionally by `status` and a start-time range (`startsAfter`,
     `startsBefore`); only staff may ask for statuses other than published (others get 403 `forbidden`). Paged with
     `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
@@ -43,7 +43,9 @@ async def list_events(
     response_model=Page[Event],
     responses=LIST_ERRORS,
 )
-async def list_sponsored_events(convex: Annotated[ActorGateway, requires("events.read")], page: Pagination) -> dict:
+async def list_sponsored_events(
+    convex: Annotated[ActorGateway, requires("events.read")], page: Pagination
+) -> dict[str, Any]:
     """Lists every event the caller's sponsor backs, whatever its status, for sponsor portals; a caller that does not
     act for a sponsor gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and
     the `Link` header."""
@@ -53,7 +55,7 @@ async def list_sponsored_events(convex: Annotated[ActorGateway, requires("events
 @router.get(
     "/{eventId}", operation_id="getEvent", summary="Read one event", response_model=Event, responses=READ_ERRORS
 )
-async def get_event(eventId: str, convex: Annotated[ActorGateway, requires("events.read")]) -> dict:
+async def get_event(eventId: str, convex: Annotated[ActorGateway, requires("events.read")]) -> dict[str, Any]:
     """Returns one event with its speakers and registration count. An event that is not published reads as 404
     `not_found`, except to staff and to the sponsors that back it."""
     return await convex.query("events:get", {"eventId": eventId})
@@ -67,7 +69,7 @@ async def get_event(eventId: str, convex: Annotated[ActorGateway, requires("even
     response_model=Event,
     responses=WRITE_ERRORS,
 )
-async def create_event(body: EventCreate, convex: Annotated[ActorGateway, requires("events.create")]) -> dict:
+async def create_event(body: EventCreate, convex: Annotated[ActorGateway, requires("events.create")]) -> dict[str, Any]:
     """Creates an event in `draft` status with its schedule, capacity and up to 20 speakers. `endAt` must be after
     `startAt`, and a registration window must open before it closes and close no later than the event starts, otherwise
     422 `validation`."""
@@ -79,7 +81,7 @@ async def create_event(body: EventCreate, convex: Annotated[ActorGateway, requir
 )
 async def update_event(
     eventId: str, body: EventUpdate, convex: Annotated[ActorGateway, requires("events.update")]
-) -> dict:
+) -> dict[str, Any]:
     """Edits an event; only the fields sent change and the schedule rules of creation still apply (422 `validation`). A
     cancelled or archived event cannot be edited, and capacity cannot drop below the active registrations: both fail
     with 409 `conflict`."""
@@ -90,7 +92,9 @@ def _status_route(verb: str, target: EventStatus, operation_id: str, summary: st
     @router.post(
         f"/{{eventId}}/{verb}", operation_id=operation_id, summary=summary, response_model=Event, responses=WRITE_ERRORS
     )
-    async def change_status(eventId: str, convex: Annotated[ActorGateway, requires("events.publish")]) -> dict:
+    async def change_status(
+        eventId: str, convex: Annotated[ActorGateway, requires("events.publish")]
+    ) -> dict[str, Any]:
         """Moves the event through its states: draft -> published -> archived, or draft or published -> cancelled; any
         other step fails with 409 `invalid_transition`. Cancelling also cancels the event's pending, confirmed and paid
         registrations in the same change."""

@@ -9,7 +9,7 @@ result uses the client's own awaitable, so a held stream costs no thread.
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from convex import ConvexClient, QuerySubscription
@@ -67,7 +67,7 @@ class LiveHub:
         if self._open_streams[principal_key] <= 0:
             del self._open_streams[principal_key]
 
-    async def watch(self, path: str, args: dict[str, Any]) -> AsyncIterator[Any]:
+    async def watch(self, path: str, args: dict[str, Any]) -> AsyncGenerator[Any, None]:
         """Each result of the query, first the current one, then one per change.
 
         A ConvexError (access lost, the document gone) ends the iteration by raising.

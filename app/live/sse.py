@@ -10,7 +10,7 @@ The routes live with their domains (tickets, registrations); this is what they s
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from convex import ConvexError
@@ -50,7 +50,7 @@ class Subscription:
     def __init__(self, hub: LiveHub, path: str) -> None:
         self._hub = hub
         self._path = path
-        self._results: AsyncIterator[Any] | None = None
+        self._results: AsyncGenerator[Any, None] | None = None
 
     async def open(self, args: dict[str, Any]) -> Any:
         await self.close()

@@ -54,7 +54,7 @@ def csv_line(values: list[Any]) -> str:
     return buffer.getvalue()
 
 
-async def member_pages(convex: ActorGateway, status: str | None) -> AsyncIterator[list[dict]]:
+async def member_pages(convex: ActorGateway, status: str | None) -> AsyncIterator[list[dict[str, Any]]]:
     cursor = None
     while True:
         args: dict[str, Any] = {"page": {"numItems": PAGE_SIZE, "cursor": cursor}}
@@ -99,7 +99,7 @@ async def export_members(
     async def rows() -> AsyncIterator[str]:
         yield csv_line(COLUMNS)
         sent = 0
-        page: list[dict] | None = first
+        page: list[dict[str, Any]] | None = first
         while page is not None:
             if sent + len(page) > max_rows:
                 raise ExportTooLarge(f"member export cut at {max_rows} rows (EXPORT_MAX_ROWS)")

@@ -1,6 +1,6 @@
 """Member profiles and their interests (convex/members.ts)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -38,7 +38,7 @@ async def list_members(
         Query(min_length=1, pattern=NOT_BLANK, max_length=100, description="Prefix of 'first last', any case."),
     ] = None,
     email: Annotated[str | None, Query(max_length=254, description="Exact email.")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists the client's members in name order, by `status` and/or a name prefix (`search`), or by an exact `email`
     alone, for staff directories. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
     header."""
@@ -52,7 +52,7 @@ async def list_members(
     response_model=Member,
     responses=READ_ERRORS,
 )
-async def get_my_profile(convex: Annotated[ActorGateway, requires("members.readOwn")]) -> dict:
+async def get_my_profile(convex: Annotated[ActorGateway, requires("members.readOwn")]) -> dict[str, Any]:
     """Returns the caller's own member profile, for a member portal's account page. A caller without a member profile in
     this client gets 422 `validation`."""
     return await convex.query("members:getMine")
@@ -67,7 +67,7 @@ async def get_my_profile(convex: Annotated[ActorGateway, requires("members.readO
 )
 async def update_my_profile(
     body: MyProfileUpdate, convex: Annotated[ActorGateway, requires("members.updateOwn")]
-) -> dict:
+) -> dict[str, Any]:
     """Lets a member edit its own first name, last name and phone; email, status and CPD points stay the client's to
     change. A caller without a member profile in this client gets 422 `validation`."""
     return await convex.mutation("members:updateMine", {**body.model_dump(exclude_none=True)})
@@ -82,7 +82,7 @@ async def update_my_profile(
 )
 async def get_member(
     memberId: str, convex: Annotated[ActorGateway, requires("members.read", "members.readOwn")]
-) -> dict:
+) -> dict[str, Any]:
     """Returns one member profile: staff may read any, a member only itself
     (another member reads as 404 `not_found`)."""
     return await convex.query("members:get", {"memberId": memberId})
@@ -96,7 +96,9 @@ async def get_member(
     response_model=Member,
     responses=WRITE_ERRORS,
 )
-async def create_member(body: MemberCreate, convex: Annotated[ActorGateway, requires("members.create")]) -> dict:
+async def create_member(
+    body: MemberCreate, convex: Annotated[ActorGateway, requires("members.create")]
+) -> dict[str, Any]:
     """Creates a member profile, `active` with 0 CPD points unless given. The email must be unique within the client,
     otherwise 409 `conflict`."""
     return await convex.mutation("members:create", {**body.model_dump(exclude_none=True)})
@@ -111,7 +113,7 @@ async def create_member(body: MemberCreate, convex: Annotated[ActorGateway, requ
 )
 async def update_member(
     memberId: str, body: MemberUpdate, convex: Annotated[ActorGateway, requires("members.update")]
-) -> dict:
+) -> dict[str, Any]:
     """Edits a member profile, status and CPD points included; only the fields sent change. An email that another member
     of the client already has fails with 409 `conflict`."""
     return await convex.mutation("members:update", {"memberId": memberId, **body.model_dump(exclude_none=True)})
@@ -141,7 +143,7 @@ async def delete_member(memberId: str, convex: Annotated[ActorGateway, requires(
 )
 async def list_interests(
     memberId: str, convex: Annotated[ActorGateway, requires("members.read", "members.readOwn")]
-) -> list:
+) -> list[dict[str, Any]]:
     """Returns a member's interests (a short, unpaged list): staff may read anyone's, a member only its own (another
     member reads as 404 `not_found`)."""
     return await convex.query("members:listInterests", {"memberId": memberId})
@@ -158,7 +160,7 @@ async def set_interests(
     memberId: str,
     body: InterestsPut,
     convex: Annotated[ActorGateway, requires("members.update", "members.updateOwn")],
-) -> list:
+) -> list[dict[str, Any]]:
     """Replaces a member's interests with the given interest categories (at most 50); a member may set only its own. An
     interest category or member unknown in this client answers 404 `not_found`."""
     return await convex.mutation(
@@ -176,7 +178,7 @@ async def set_interests(
 )
 async def list_interest_categories(
     convex: Annotated[ActorGateway, requires("categories.read")], page: Pagination
-) -> dict:
+) -> dict[str, Any]:
     """Lists the client's interest categories in name order, to offer when members pick their interests. Paged with
     `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("members:listInterestCategories", page)

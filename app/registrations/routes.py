@@ -1,7 +1,7 @@
 """Event registrations and place counts, also live (convex/registrations.ts)."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from convex import ConvexError
 from fastapi import APIRouter, Query, status
@@ -37,7 +37,7 @@ async def register(
     eventId: str,
     body: RegistrationCreate,
     convex: Annotated[ActorGateway, requires("registrations.registerSelf", "registrations.registerMember")],
-) -> dict:
+) -> dict[str, Any]:
     """Registers the calling member for a published event or, with `memberId`, lets staff register a member on its
     behalf; the registration is `confirmed` at once. Fails with 409 `registration_closed` when the event is not
     published or outside its registration window, `already_registered` when the member already holds an active
@@ -60,7 +60,7 @@ async def list_event_registrations(
     convex: Annotated[ActorGateway, requires("registrations.list")],
     page: Pagination,
     status_: Annotated[RegistrationStatus | None, Query(alias="status")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists an event's registrations with each registrant's name and email, optionally by `status`, for staff check-in
     desks. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("registrations:listForEvent", page, eventId=eventId, status=status_)
@@ -76,7 +76,7 @@ async def list_event_registrations(
 )
 async def list_my_registrations(
     convex: Annotated[ActorGateway, requires("registrations.readOwn")], page: Pagination
-) -> dict:
+) -> dict[str, Any]:
     """Lists the calling member's own registrations, newest first; a caller without a member profile in this client gets
     422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("registrations:listMine", page)
@@ -93,7 +93,7 @@ async def list_my_registrations(
 async def get_registration(
     registrationId: str,
     convex: Annotated[ActorGateway, requires("registrations.list", "registrations.readOwn")],
-) -> dict:
+) -> dict[str, Any]:
     """Returns one registration: staff may read any, a member only its own
     (another member's reads as 404 `not_found`)."""
     return await convex.query("registrations:get", {"registrationId": registrationId})
@@ -108,7 +108,7 @@ def _action_route(verb: str, function: str, operation_id: str, summary: str, *ca
         response_model=Registration,
         responses=WRITE_ERRORS,
     )
-    async def act(registrationId: str, convex: Annotated[ActorGateway, requires(*capabilities)]) -> dict:
+    async def act(registrationId: str, convex: Annotated[ActorGateway, requires(*capabilities)]) -> dict[str, Any]:
         """Moves a registration on: cancel takes a pending, confirmed or paid one (a member only its own) and frees its
         place; check-in takes a confirmed or paid one; refund takes a paid one, frees its place and records who refunded
         it. A registration in any other status fails with 409 `invalid_transition`."""
@@ -147,7 +147,7 @@ _action_route(
 )
 async def get_registration_count(
     eventId: str, convex: Annotated[ActorGateway, requires("registrations.count")]
-) -> dict:
+) -> dict[str, Any]:
     """Returns how many places are taken and, when the event has a capacity, how many are left, without any registrant's
     personal data. An event the caller may not see answers 404 `not_found`."""
     return await convex.query("registrations:count", {"eventId": eventId})

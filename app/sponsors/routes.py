@@ -1,6 +1,6 @@
 """Sponsors and the events they back (convex/sponsors.ts)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response, status
 
@@ -14,7 +14,7 @@ from app.sponsors.schemas import Sponsor, SponsorCreate, SponsorUpdate
 router = APIRouter(prefix="/v1/clients/{client}", tags=["sponsors"], route_class=IdempotentPostRoute)
 
 
-def _body(body: RequestBody) -> dict:
+def _body(body: RequestBody) -> dict[str, Any]:
     return body.model_dump(mode="json", exclude_none=True)
 
 
@@ -25,7 +25,7 @@ def _body(body: RequestBody) -> dict:
     response_model=Page[Sponsor],
     responses=LIST_ERRORS,
 )
-async def list_sponsors(convex: Annotated[ActorGateway, requires("sponsors.read")], page: Pagination) -> dict:
+async def list_sponsors(convex: Annotated[ActorGateway, requires("sponsors.read")], page: Pagination) -> dict[str, Any]:
     """Lists the client's sponsors in name order. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor`
     and the `Link` header."""
     return await convex.list_page("sponsors:list", page)
@@ -38,7 +38,7 @@ async def list_sponsors(convex: Annotated[ActorGateway, requires("sponsors.read"
     response_model=Sponsor,
     responses=READ_ERRORS,
 )
-async def get_sponsor(sponsorId: str, convex: Annotated[ActorGateway, requires("sponsors.read")]) -> dict:
+async def get_sponsor(sponsorId: str, convex: Annotated[ActorGateway, requires("sponsors.read")]) -> dict[str, Any]:
     """Returns one sponsor's profile; an id unknown in this client answers 404 `not_found`."""
     return await convex.query("sponsors:get", {"sponsorId": sponsorId})
 
@@ -51,7 +51,9 @@ async def get_sponsor(sponsorId: str, convex: Annotated[ActorGateway, requires("
     response_model=Sponsor,
     responses=WRITE_ERRORS,
 )
-async def create_sponsor(body: SponsorCreate, convex: Annotated[ActorGateway, requires("sponsors.manage")]) -> dict:
+async def create_sponsor(
+    body: SponsorCreate, convex: Annotated[ActorGateway, requires("sponsors.manage")]
+) -> dict[str, Any]:
     """Creates a sponsor with its name, website, description and tier. It backs no event until it is attached to one."""
     return await convex.mutation("sponsors:create", {**_body(body)})
 
@@ -67,7 +69,7 @@ async def update_sponsor(
     sponsorId: str,
     body: SponsorUpdate,
     convex: Annotated[ActorGateway, requires("sponsors.manage", "sponsors.updateOwn")],
-) -> dict:
+) -> dict[str, Any]:
     """Edits a sponsor's profile; only the fields sent change. A sponsor_admin may edit only its own sponsor (another
     reads as 404 `not_found`) and may not set `tier` (403 `forbidden`)."""
     return await convex.mutation("sponsors:update", {"sponsorId": sponsorId, **_body(body)})
@@ -95,7 +97,9 @@ async def delete_sponsor(sponsorId: str, convex: Annotated[ActorGateway, require
     response_model=list[Sponsor],
     responses=READ_ERRORS,
 )
-async def list_event_sponsors(eventId: str, convex: Annotated[ActorGateway, requires("sponsors.read")]) -> list:
+async def list_event_sponsors(
+    eventId: str, convex: Annotated[ActorGateway, requires("sponsors.read")]
+) -> list[dict[str, Any]]:
     """Returns the sponsors backing an event (a short, unpaged list). An event the caller may not see answers 404
     `not_found`."""
     return await convex.query("sponsors:listForEvent", {"eventId": eventId})

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/clients/{client}/tickets", route_class=Idempotent
     response_model=Ticket,
     responses=WRITE_ERRORS,
 )
-async def open_ticket(body: TicketOpen, convex: Annotated[ActorGateway, requires("tickets.open")]) -> dict:
+async def open_ticket(body: TicketOpen, convex: Annotated[ActorGateway, requires("tickets.open")]) -> dict[str, Any]:
     """Opens a support ticket with its first message, for the calling member or, with `memberId`, by staff on a member's
     behalf. The ticket starts `open`, with priority `normal` unless another is given."""
     return await convex.mutation("tickets:open", {**body.model_dump(exclude_none=True)})
@@ -46,7 +46,7 @@ async def list_tickets(
     page: Pagination,
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
     assigneeUserId: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Lists all the client's tickets, most recently updated first, filtered by `status` or by `assigneeUserId` (one at
     a time; the assignee filter wins), for staff help desks. Paged with `cursor`/`limit`; the next page's cursor is in
     `nextCursor` and the `Link` header."""
@@ -61,7 +61,9 @@ async def list_tickets(
     response_model=Page[Ticket],
     responses=LIST_ERRORS,
 )
-async def list_my_tickets(convex: Annotated[ActorGateway, requires("tickets.readOwn")], page: Pagination) -> dict:
+async def list_my_tickets(
+    convex: Annotated[ActorGateway, requires("tickets.readOwn")], page: Pagination
+) -> dict[str, Any]:
     """Lists the calling member's own tickets, most recently updated first; a caller without a member profile in this
     client gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
     header."""
@@ -78,7 +80,7 @@ async def list_my_tickets(convex: Annotated[ActorGateway, requires("tickets.read
 )
 async def get_ticket(
     ticketId: str, convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")]
-) -> dict:
+) -> dict[str, Any]:
     """Returns one ticket: staff may read any of the client's, a member only its own (another's reads as 404
     `not_found`)."""
     return await convex.query("tickets:get", {"ticketId": ticketId})
@@ -96,7 +98,7 @@ async def list_messages(
     ticketId: str,
     convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")],
     page: Pagination,
-) -> dict:
+) -> dict[str, Any]:
     """Returns a ticket's message thread, oldest first; staff also see internal notes, members never do. Paged with
     `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("tickets:messages", page, ticketId=ticketId)
@@ -115,7 +117,7 @@ async def reply(
     ticketId: str,
     body: MessageCreate,
     convex: Annotated[ActorGateway, requires("tickets.reply", "tickets.replyOwn")],
-) -> dict:
+) -> dict[str, Any]:
     """Adds a public message to a ticket: a member on its own ticket, staff on any. A member's reply reopens a pending
     or resolved ticket; a closed ticket takes no replies and fails with 409 `invalid_transition`."""
     return await convex.mutation("tickets:reply", {"ticketId": ticketId, "body": body.body})
@@ -132,7 +134,7 @@ async def reply(
 )
 async def add_internal_note(
     ticketId: str, body: MessageCreate, convex: Annotated[ActorGateway, requires("tickets.internalNote")]
-) -> dict:
+) -> dict[str, Any]:
     """Adds an internal note to a ticket's thread for the client's staff; members never see it, here or in the live
     stream."""
     return await convex.mutation("tickets:addInternalNote", {"ticketId": ticketId, "body": body.body})
@@ -150,7 +152,7 @@ async def change_status(
     ticketId: str,
     body: StatusChange,
     convex: Annotated[ActorGateway, requires("tickets.changeStatus", "tickets.closeOwn")],
-) -> dict:
+) -> dict[str, Any]:
     """Moves a ticket through open -> pending -> resolved -> closed; it may be reopened until it is closed, and a closed
     ticket stays closed. A step the state machine does not allow fails with 409 `invalid_transition`, and a member
     asking for anything but `closed` gets 403 `forbidden`."""
@@ -165,7 +167,9 @@ async def change_status(
     response_model=Ticket,
     responses=WRITE_ERRORS,
 )
-async def assign(ticketId: str, body: Assignment, convex: Annotated[ActorGateway, requires("tickets.assign")]) -> dict:
+async def assign(
+    ticketId: str, body: Assignment, convex: Annotated[ActorGateway, requires("tickets.assign")]
+) -> dict[str, Any]:
     """Assigns a ticket to one of the client's staff users (client_admin or client_user), or unassigns it with `null`. A
     user who is not staff of this client answers 404 `not_found`."""
     return await convex.mutation("tickets:assign", {"ticketId": ticketId, "assigneeUserId": body.assigneeUserId})

@@ -28,17 +28,29 @@ export function argumentProblem(validator: ValidatorJson, value: Value | undefin
     case "null":
       return value === null ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.null()`;
     case "number":
-      return typeof value === "number" ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.float64()`;
+      return typeof value === "number"
+        ? null
+        : `Value does not match validator${at}. Value: ${got()} Validator: v.float64()`;
     case "bigint":
-      return typeof value === "bigint" ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.int64()`;
+      return typeof value === "bigint"
+        ? null
+        : `Value does not match validator${at}. Value: ${got()} Validator: v.int64()`;
     case "boolean":
-      return typeof value === "boolean" ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.boolean()`;
+      return typeof value === "boolean"
+        ? null
+        : `Value does not match validator${at}. Value: ${got()} Validator: v.boolean()`;
     case "string":
-      return typeof value === "string" ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.string()`;
+      return typeof value === "string"
+        ? null
+        : `Value does not match validator${at}. Value: ${got()} Validator: v.string()`;
     case "bytes":
-      return value instanceof ArrayBuffer ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.bytes()`;
+      return value instanceof ArrayBuffer
+        ? null
+        : `Value does not match validator${at}. Value: ${got()} Validator: v.bytes()`;
     case "literal":
-      return value === validator.value ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.literal(${JSON.stringify(validator.value)})`;
+      return value === validator.value
+        ? null
+        : `Value does not match validator${at}. Value: ${got()} Validator: v.literal(${JSON.stringify(validator.value)})`;
     case "id":
       return typeof value === "string" && idTable(value) === validator.tableName
         ? null

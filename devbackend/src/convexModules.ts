@@ -5,7 +5,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
-export type ModuleMap = Record<string, () => Promise<any>>;
+export type ModuleMap = Record<string, () => Promise<Record<string, unknown>>>;
 
 /** Files Convex would deploy: .ts/.js, no dotfiles, no several-dot names (tests, setups). */
 function isFunctionModule(name: string): boolean {
@@ -26,7 +26,7 @@ export function discoverModules(convexDir: string): ModuleMap {
       const inGenerated = relative(convexDir, full).split(sep)[0] === "_generated";
       if (inGenerated ? name.endsWith(".js") : isFunctionModule(name)) {
         // Keys relative to the folder that holds convex/, as import.meta.glob would give.
-        const key = "./" + relative(join(convexDir, ".."), full).split(sep).join("/");
+        const key = `./${relative(join(convexDir, ".."), full).split(sep).join("/")}`;
         const url = pathToFileURL(full).href;
         modules[key] = () => import(url);
       }
@@ -41,7 +41,13 @@ export function moduleKeyFor(modules: ModuleMap, udfPath: string): { key: string
   const [modulePathRaw, exportName = "default"] = udfPath.split(":");
   const modulePath = modulePathRaw.replace(/\.js$/, "");
   const key = Object.keys(modules).find(
-    (k) => !k.includes("/_generated/") && k.split("/").slice(2).join("/").replace(/\.[^.]+$/, "") === modulePath,
+    (k) =>
+      !k.includes("/_generated/") &&
+      k
+        .split("/")
+        .slice(2)
+        .join("/")
+        .replace(/\.[^.]+$/, "") === modulePath,
   );
   return key === undefined ? null : { key, exportName };
 }

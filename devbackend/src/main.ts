@@ -23,7 +23,7 @@ if (!adminKey) {
 }
 
 const embedded = await startEmbeddedServer({
-  convexDir: resolve(values["convex-dir"]!),
+  convexDir: resolve(values["convex-dir"]),
   adminKey,
   host: values.host,
   port: Number(values.port),

@@ -20,21 +20,14 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { convexTest } from "convex-test";
 import { makeFunctionReference } from "convex/server";
-import { ConvexError, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { ConvexError, type JSONValue, jsonToConvex, type Value } from "convex/values";
+import { convexTest } from "convex-test";
 import { argumentProblem, type ValidatorJson } from "./args.js";
-import { discoverModules, moduleKeyFor, type ModuleMap } from "./convexModules.js";
+import { discoverModules, type ModuleMap, moduleKeyFor } from "./convexModules.js";
 import { SyncHub } from "./sync.js";
+import { exportValue, parseFormat, RequestError, stringify, type UdfResponse, type ValueFormat } from "./wire.js";
 import { WriteLog } from "./writes.js";
-import {
-  exportValue,
-  parseFormat,
-  RequestError,
-  stringify,
-  type UdfResponse,
-  type ValueFormat,
-} from "./wire.js";
 
 export const VERSION = "embedded-convex-test";
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -67,19 +60,32 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
 
   // Every commit advances the sync clock, so live subscriptions see HTTP writes too.
   let sync: SyncHub;
-  const runAndPublish = async (kind: Kind, path: string, args: Record<string, Value>, admin: boolean, format: ValueFormat) => {
+  const runAndPublish = async (
+    kind: Kind,
+    path: string,
+    args: Record<string, Value>,
+    admin: boolean,
+    format: ValueFormat,
+  ) => {
     const response = await runFunction(backend, writes, modules, kind, path, args, admin, format);
     if (response.status === "success" && kind !== "query") sync.committed();
     return response;
   };
-  sync = new SyncHub((kind, path, args, admin) => runFunction(backend, writes, modules, kind, path, args, admin, "convex_encoded_json"), options.adminKey);
+  sync = new SyncHub(
+    (kind, path, args, admin) => runFunction(backend, writes, modules, kind, path, args, admin, "convex_encoded_json"),
+    options.adminKey,
+  );
   const run = (kind: Kind, path: string, args: Record<string, Value>, admin = true) =>
     runAndPublish(kind, path, args, admin, "convex_encoded_json");
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
       console.error("devbackend: unexpected failure", error);
-      if (!res.headersSent) send(res, 500, { code: "InternalServerError", message: "Your request couldn't be completed. Try again later." });
+      if (!res.headersSent)
+        send(res, 500, {
+          code: "InternalServerError",
+          message: "Your request couldn't be completed. Try again later.",
+        });
     });
   });
 
@@ -91,9 +97,11 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
     }
     if (url.pathname.startsWith("/_embedded/")) {
       try {
-        if (!checkAuthorization(req.headers.authorization, options.adminKey)) throw new RequestError(401, "MissingAdminKey", `${url.pathname} needs the admin key`);
+        if (!checkAuthorization(req.headers.authorization, options.adminKey))
+          throw new RequestError(401, "MissingAdminKey", `${url.pathname} needs the admin key`);
       } catch (error) {
-        if (error instanceof RequestError) return send(res, error.httpStatus, { code: error.code, message: error.message });
+        if (error instanceof RequestError)
+          return send(res, error.httpStatus, { code: error.code, message: error.message });
         throw error;
       }
     }
@@ -112,7 +120,7 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
       const tables = Object.keys((schema as { tables: Record<string, unknown> }).tables);
       const snapshot = await backend.run(async (ctx) => {
         const out: Record<string, Value[]> = {};
-        for (const table of tables) out[table] = await ctx.db.query(table as any).collect();
+        for (const table of tables) out[table] = await ctx.db.query(table).collect();
         return out;
       });
       sendRaw(res, 200, stringify(exportValue(snapshot as unknown as Value, "convex_encoded_json")));
@@ -181,9 +189,17 @@ function checkAuthorization(header: string | undefined, adminKey: string): boole
     throw new RequestError(401, "BadAdminKey", "The provided admin key was invalid for this instance");
   }
   if (header.startsWith("Bearer ")) {
-    throw new RequestError(401, "NoAuthProvider", "No auth provider found matching the given token (the embedded backend has no auth config).");
+    throw new RequestError(
+      401,
+      "NoAuthProvider",
+      "No auth provider found matching the given token (the embedded backend has no auth config).",
+    );
   }
-  throw new RequestError(401, "BadAuthHeader", "Authorization header must be `Convex <admin key>` or `Bearer <token>`.");
+  throw new RequestError(
+    401,
+    "BadAuthHeader",
+    "Authorization header must be `Convex <admin key>` or `Bearer <token>`.",
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -227,7 +243,8 @@ type RegisteredFunction = {
 };
 
 async function resolve(modules: ModuleMap, path: string, admin: boolean): Promise<RegisteredFunction> {
-  const notFound = () => new FunctionFailure(`Could not find public function for '${path.replace(/\.js(?=:|$)/, "")}'.`);
+  const notFound = () =>
+    new FunctionFailure(`Could not find public function for '${path.replace(/\.js(?=:|$)/, "")}'.`);
   const location = moduleKeyFor(modules, path);
   if (location === null) throw notFound();
   const module = await modules[location.key]();
@@ -257,17 +274,18 @@ async function runFunction(
     const actual = kindOf(fn);
     if (actual !== kind) {
       const title = (k: string | null) => (k === null ? "unknown" : k[0].toUpperCase() + k.slice(1));
-      throw new FunctionFailure(`Trying to execute ${udfPath} as ${title(kind)}, but it is defined as ${title(actual)}.`);
+      throw new FunctionFailure(
+        `Trying to execute ${udfPath} as ${title(kind)}, but it is defined as ${title(actual)}.`,
+      );
     }
     const problem = argumentProblem(JSON.parse(fn.exportArgs()) as ValidatorJson, args);
     if (problem !== null) throw new FunctionFailure(`ArgumentValidationError: ${problem}`);
-    const reference = makeFunctionReference<any>(udfPath);
     const value =
       kind === "query"
-        ? await backend.query(reference, args)
+        ? await backend.query(makeFunctionReference<"query">(udfPath), args)
         : kind === "mutation"
-          ? await writes.record(udfPath, () => backend.mutation(reference, args))
-          : await backend.action(reference, args);
+          ? await writes.record(udfPath, () => backend.mutation(makeFunctionReference<"mutation">(udfPath), args))
+          : await backend.action(makeFunctionReference<"action">(udfPath), args);
     return { status: "success", value: exportValue(value as Value, format), logLines: [] };
   } catch (error) {
     return failure(error, format);
@@ -289,7 +307,11 @@ function failure(error: unknown, format: ValueFormat): UdfResponse {
     };
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { status: "error", errorMessage: `[Request ID: ${requestId}] Server Error\nUncaught ${message}`, logLines: [] };
+  return {
+    status: "error",
+    errorMessage: `[Request ID: ${requestId}] Server Error\nUncaught ${message}`,
+    logLines: [],
+  };
 }
 
 function send(res: ServerResponse, status: number, body: JSONValue) {

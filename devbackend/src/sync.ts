@@ -20,7 +20,7 @@
 // sets), and only changed results are sent. Fine for development; see README.md.
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { type JSONValue, jsonToConvex, type Value } from "convex/values";
 import { WebSocket, WebSocketServer } from "ws";
 import { stringify, type UdfResponse } from "./wire.js";
 
@@ -28,11 +28,30 @@ const HEARTBEAT_MS = 15_000;
 const SYNC_PATH = /^\/api\/(?:[^/]+\/)?sync$/;
 
 type Kind = "query" | "mutation" | "action";
-export type RunFunction = (kind: Kind, path: string, args: Record<string, Value>, admin: boolean) => Promise<UdfResponse>;
+export type RunFunction = (
+  kind: Kind,
+  path: string,
+  args: Record<string, Value>,
+  admin: boolean,
+) => Promise<UdfResponse>;
 
 type StateVersion = { querySet: number; identity: number; ts: bigint };
 type Subscription = { udfPath: string; args: Record<string, Value>; lastResult: string | null };
 type Identity = "admin" | "anonymous";
+/** A client message as the sync protocol defines it; parsed JSON, so fields are checked where it matters. */
+type ClientMessage = {
+  type: string;
+  sessionId?: unknown;
+  baseVersion: number;
+  newVersion: number;
+  tokenType?: string;
+  value?: unknown;
+  modifications?: QuerySetModification[];
+  udfPath?: unknown;
+  args?: unknown;
+  requestId: number;
+};
+type QuerySetModification = { type: string; queryId: number; udfPath?: unknown; args?: unknown };
 
 class ProtocolError extends Error {}
 
@@ -61,7 +80,9 @@ export class SyncHub {
     private readonly run: RunFunction,
     private readonly adminKey: string,
   ) {
-    this.heartbeat = setInterval(() => this.sessions.forEach((s) => s.ping()), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => {
+      for (const session of this.sessions) session.ping();
+    }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -85,7 +106,7 @@ export class SyncHub {
   committed(): bigint {
     const now = BigInt(Date.now()) * 1_000_000n;
     this.ts = now > this.ts ? now : this.ts + 1n;
-    this.sessions.forEach((s) => s.refresh());
+    for (const session of this.sessions) session.refresh();
     return this.ts;
   }
 
@@ -158,7 +179,7 @@ class SyncSession {
   }
 
   private async receive(text: string): Promise<void> {
-    let message: Record<string, any>;
+    let message: ClientMessage;
     try {
       message = JSON.parse(text);
     } catch {
@@ -182,19 +203,29 @@ class SyncSession {
     }
   }
 
-  private async authenticate(message: Record<string, any>): Promise<void> {
+  private async authenticate(message: ClientMessage): Promise<void> {
     if (message.baseVersion !== this.requestedIdentity) {
       throw new ProtocolError(`Identity base version ${message.baseVersion} is not ${this.requestedIdentity}`);
     }
     if (message.tokenType === "Admin") {
       if (!this.hub.checkAdminKey(String(message.value))) {
-        this.send({ type: "AuthError", error: "The provided admin key was invalid for this instance", baseVersion: message.baseVersion, authUpdateAttempted: true });
+        this.send({
+          type: "AuthError",
+          error: "The provided admin key was invalid for this instance",
+          baseVersion: message.baseVersion,
+          authUpdateAttempted: true,
+        });
         this.ws.close(1000, "AuthError");
         return;
       }
       this.identity = "admin";
     } else if (message.tokenType === "User") {
-      this.send({ type: "AuthError", error: "No auth provider found matching the given token (the embedded backend has no auth config).", baseVersion: message.baseVersion, authUpdateAttempted: true });
+      this.send({
+        type: "AuthError",
+        error: "No auth provider found matching the given token (the embedded backend has no auth config).",
+        baseVersion: message.baseVersion,
+        authUpdateAttempted: true,
+      });
       this.ws.close(1000, "AuthError");
       return;
     } else {
@@ -205,9 +236,11 @@ class SyncSession {
     await this.transition([], [...this.queries.keys()]);
   }
 
-  private async modifyQuerySet(message: Record<string, any>): Promise<void> {
+  private async modifyQuerySet(message: ClientMessage): Promise<void> {
     if (message.baseVersion !== this.requestedQuerySet) {
-      throw new ProtocolError(`Base version ${message.baseVersion} passed up doesn't match the current version ${this.requestedQuerySet}`);
+      throw new ProtocolError(
+        `Base version ${message.baseVersion} passed up doesn't match the current version ${this.requestedQuerySet}`,
+      );
     }
     if (!(message.newVersion > message.baseVersion)) throw new ProtocolError("newVersion must be above baseVersion");
     this.requestedQuerySet = message.newVersion;
@@ -231,9 +264,14 @@ class SyncSession {
     await this.transition(removed, added);
   }
 
-  private async request(type: "Mutation" | "Action", message: Record<string, any>): Promise<void> {
+  private async request(type: "Mutation" | "Action", message: ClientMessage): Promise<void> {
     const kind = type === "Mutation" ? "mutation" : "action";
-    const response = await this.hub.runFunction(kind, String(message.udfPath), decodeArgs(message.args), this.identity === "admin");
+    const response = await this.hub.runFunction(
+      kind,
+      String(message.udfPath),
+      decodeArgs(message.args),
+      this.identity === "admin",
+    );
     const reply: Record<string, JSONValue> = { type: `${type}Response`, requestId: message.requestId, logLines: [] };
     if (response.status === "success") {
       Object.assign(reply, { success: true, result: response.value });
@@ -270,10 +308,20 @@ class SyncSession {
             },
       );
     }
-    const end: StateVersion = { querySet: this.requestedQuerySet, identity: this.requestedIdentity, ts: this.hub.currentTs };
-    const unchanged = end.querySet === this.sent.querySet && end.identity === this.sent.identity && end.ts === this.sent.ts;
+    const end: StateVersion = {
+      querySet: this.requestedQuerySet,
+      identity: this.requestedIdentity,
+      ts: this.hub.currentTs,
+    };
+    const unchanged =
+      end.querySet === this.sent.querySet && end.identity === this.sent.identity && end.ts === this.sent.ts;
     if (unchanged && modifications.length === 0) return;
-    this.send({ type: "Transition", startVersion: wireVersion(this.sent), endVersion: wireVersion(end), modifications });
+    this.send({
+      type: "Transition",
+      startVersion: wireVersion(this.sent),
+      endVersion: wireVersion(end),
+      modifications,
+    });
     this.sent = end;
   }
 
@@ -295,10 +343,11 @@ export function encodeMessage(message: Record<string, JSONValue>): string {
   const fields = Object.entries(message)
     .filter(([, v]) => v !== undefined)
     .map(([key, v]) => {
-      const text =
-        VALUE_FIELDS.has(key) ? stringify(v)
-        : key === "modifications" ? `[${(v as Record<string, JSONValue>[]).map(encodeMessage).join(",")}]`
-        : JSON.stringify(v);
+      const text = VALUE_FIELDS.has(key)
+        ? stringify(v)
+        : key === "modifications"
+          ? `[${(v as Record<string, JSONValue>[]).map(encodeMessage).join(",")}]`
+          : JSON.stringify(v);
       return `${JSON.stringify(key)}:${text}`;
     });
   return `{${fields.join(",")}}`;
@@ -318,6 +367,7 @@ function decodeArgs(args: unknown): Record<string, Value> {
   } catch (error) {
     throw new ProtocolError(`Invalid Convex value in args: ${(error as Error).message}`);
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ProtocolError("args must be an object");
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new ProtocolError("args must be an object");
   return value as Record<string, Value>;
 }

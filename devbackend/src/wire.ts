@@ -31,7 +31,11 @@ function clean(value: Value): JSONValue {
   if (value instanceof ArrayBuffer) return Buffer.from(value).toString("base64");
   if (Array.isArray(value)) return value.map(clean);
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, clean(v as Value)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, clean(v as Value)]),
+    );
   }
   if (typeof value === "number" && !Number.isFinite(value)) return convexToJson(value);
   return value as JSONValue;

@@ -78,8 +78,8 @@ function installHook() {
           const metadata = JSON.parse(await call("1.0/getRequestMetadata", "{}")) as { scheduledFunctionId?: unknown };
           if (metadata.scheduledFunctionId === null || metadata.scheduledFunctionId === undefined) {
             const args = JSON.parse(jsonArgs) as { table?: string; id?: string };
-            const id = op === "1.0/insert" ? (JSON.parse(result) as { _id: string })._id : args.id!;
-            pending.documents.set(id, args.table ?? tableOfId(id));
+            const id = op === "1.0/insert" ? (JSON.parse(result) as { _id: string })._id : args.id;
+            if (id !== undefined) pending.documents.set(id, args.table ?? tableOfId(id));
           }
         }
         return result;

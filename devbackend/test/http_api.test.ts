@@ -30,7 +30,11 @@ describe("successful calls", () => {
   test("values travel in Convex's encoded JSON both ways", async () => {
     const n = { $integer: Buffer.from(new BigInt64Array([7n]).buffer).toString("base64") };
     const blob = { $bytes: Buffer.from("hi").toString("base64") };
-    const { status, json } = await call("query", { path: "notes:echo", args: { n, blob, f: 1.5 }, format: "convex_encoded_json" });
+    const { status, json } = await call("query", {
+      path: "notes:echo",
+      args: { n, blob, f: 1.5 },
+      format: "convex_encoded_json",
+    });
     expect(status).toBe(200);
     expect(json).toEqual({ status: "success", value: { n, blob, f: 1.5, whole: 42 }, logLines: [] });
   });
@@ -44,7 +48,11 @@ describe("successful calls", () => {
 
   test("the json format flattens int64 to a number", async () => {
     const n = { $integer: Buffer.from(new BigInt64Array([5n]).buffer).toString("base64") };
-    const { json } = await call("query", { path: "notes:echo", args: { n, blob: { $bytes: "" }, f: 1 }, format: "json" });
+    const { json } = await call("query", {
+      path: "notes:echo",
+      args: { n, blob: { $bytes: "" }, f: 1 },
+      format: "json",
+    });
     expect(json.value.n).toBe(5);
   });
 
@@ -132,7 +140,9 @@ describe("snapshot (embedded only)", () => {
     await call("mutation", { path: "notes:add", args: { text: "in the snapshot" } });
     const refused = await fetch(`${embedded.url}/_embedded/snapshot`);
     expect(refused.status).toBe(401);
-    const response = await fetch(`${embedded.url}/_embedded/snapshot`, { headers: { Authorization: `Convex ${ADMIN_KEY}` } });
+    const response = await fetch(`${embedded.url}/_embedded/snapshot`, {
+      headers: { Authorization: `Convex ${ADMIN_KEY}` },
+    });
     const snapshot = await response.json();
     expect(Object.keys(snapshot)).toEqual(["notes"]);
     expect(snapshot.notes.map((n: { text: string }) => n.text)).toContain("in the snapshot");

@@ -11,21 +11,35 @@ let embedded: EmbeddedServer;
 const open: Session[] = [];
 
 beforeAll(async () => {
-  embedded = await startEmbeddedServer({ convexDir: resolve(__dirname, "fixture/convex"), adminKey: ADMIN_KEY, port: 0 });
+  embedded = await startEmbeddedServer({
+    convexDir: resolve(__dirname, "fixture/convex"),
+    adminKey: ADMIN_KEY,
+    port: 0,
+  });
 });
-afterEach(() => open.splice(0).forEach((s) => s.ws.close()));
+afterEach(() => {
+  for (const session of open.splice(0)) session.ws.close();
+});
 afterAll(async () => embedded.close());
+
+/** A server message as the tests read it: loosely, each assertion checks the fields it needs. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests reach into nested fields the assertions then check
+type ServerMessage = any;
 
 /** A raw protocol client: send messages, await the next server message of a type. */
 class Session {
-  readonly received: any[] = [];
+  readonly received: ServerMessage[] = [];
   private waiters: (() => void)[] = [];
   constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
       this.received.push(JSON.parse(data.toString()));
-      this.waiters.splice(0).forEach((wake) => wake());
+      this.wakeAll();
     });
-    ws.on("close", () => this.waiters.splice(0).forEach((wake) => wake()));
+    ws.on("close", () => this.wakeAll());
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   static async connect(path = "/api/sync"): Promise<Session> {
@@ -33,7 +47,13 @@ class Session {
     await new Promise((ok, fail) => ws.once("open", ok).once("error", fail));
     const session = new Session(ws);
     open.push(session);
-    session.send({ type: "Connect", sessionId: "00000000-0000-4000-8000-000000000000", connectionCount: 0, lastCloseReason: null, clientTs: 0 });
+    session.send({
+      type: "Connect",
+      sessionId: "00000000-0000-4000-8000-000000000000",
+      connectionCount: 0,
+      lastCloseReason: null,
+      clientTs: 0,
+    });
     return session;
   }
 
@@ -41,12 +61,13 @@ class Session {
     this.ws.send(JSON.stringify(message));
   }
 
-  async next(type: string, timeoutMs = 2000): Promise<any> {
+  async next(type: string, timeoutMs = 2000): Promise<ServerMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.received.findIndex((m) => m.type === type);
       if (index >= 0) return this.received.splice(index, 1)[0];
-      if (Date.now() > deadline || this.ws.readyState === WebSocket.CLOSED) throw new Error(`no ${type}; got ${JSON.stringify(this.received)}`);
+      if (Date.now() > deadline || this.ws.readyState === WebSocket.CLOSED)
+        throw new Error(`no ${type}; got ${JSON.stringify(this.received)}`);
       await new Promise<void>((wake) => {
         this.waiters.push(wake);
         setTimeout(wake, 50);
@@ -83,7 +104,10 @@ describe("versions", () => {
   });
 
   test("protocol integers stay integers while Convex values keep their float form", () => {
-    const text = encodeMessage({ type: "Transition", modifications: [{ type: "QueryUpdated", queryId: 1, value: { n: 1 } }] });
+    const text = encodeMessage({
+      type: "Transition",
+      modifications: [{ type: "QueryUpdated", queryId: 1, value: { n: 1 } }],
+    });
     expect(text).toBe('{"type":"Transition","modifications":[{"type":"QueryUpdated","queryId":1,"value":{"n":1.0}}]}');
   });
 
@@ -129,9 +153,18 @@ describe("subscriptions", () => {
   test("a ConvexError in a query is a QueryFailed with its data", async () => {
     const session = await Session.connect();
     await session.asAdmin();
-    session.send({ type: "ModifyQuerySet", baseVersion: 0, newVersion: 1, modifications: [{ type: "Add", queryId: 3, udfPath: "notes:missing", args: [{}] }] });
+    session.send({
+      type: "ModifyQuerySet",
+      baseVersion: 0,
+      newVersion: 1,
+      modifications: [{ type: "Add", queryId: 3, udfPath: "notes:missing", args: [{}] }],
+    });
     const transition = await session.next("Transition");
-    expect(transition.modifications[0]).toMatchObject({ type: "QueryFailed", queryId: 3, errorData: { code: "not_found", message: "note not found" } });
+    expect(transition.modifications[0]).toMatchObject({
+      type: "QueryFailed",
+      queryId: 3,
+      errorData: { code: "not_found", message: "note not found" },
+    });
   });
 
   test("a removed query is reported removed and no longer updated", async () => {
@@ -139,7 +172,12 @@ describe("subscriptions", () => {
     await session.asAdmin();
     session.send(addList(1, 0));
     await session.next("Transition");
-    session.send({ type: "ModifyQuerySet", baseVersion: 1, newVersion: 2, modifications: [{ type: "Remove", queryId: 1 }] });
+    session.send({
+      type: "ModifyQuerySet",
+      baseVersion: 1,
+      newVersion: 2,
+      modifications: [{ type: "Remove", queryId: 1 }],
+    });
     expect((await session.next("Transition")).modifications).toEqual([{ type: "QueryRemoved", queryId: 1 }]);
     await httpMutation("notes:add", { text: "unseen" });
     const after = await session.next("Transition");
@@ -150,7 +188,10 @@ describe("subscriptions", () => {
     const session = await Session.connect();
     session.send(addList(1, 0));
     const transition = await session.next("Transition");
-    expect(transition.modifications[0]).toMatchObject({ type: "QueryFailed", errorMessage: "Could not find public function for 'notes:list'." });
+    expect(transition.modifications[0]).toMatchObject({
+      type: "QueryFailed",
+      errorMessage: "Could not find public function for 'notes:list'.",
+    });
   });
 });
 
@@ -196,7 +237,7 @@ describe("refusals", () => {
   });
 
   test("another path is not upgraded", async () => {
-    const ws = new WebSocket(embedded.url.replace("http", "ws") + "/api/elsewhere");
+    const ws = new WebSocket(`${embedded.url.replace("http", "ws")}/api/elsewhere`);
     await expect(new Promise((ok, fail) => ws.once("open", ok).once("error", fail))).rejects.toThrow(/404/);
   });
 });

@@ -11,7 +11,11 @@ const ADMIN = { Authorization: `Convex ${ADMIN_KEY}` };
 let embedded: EmbeddedServer;
 
 beforeAll(async () => {
-  embedded = await startEmbeddedServer({ convexDir: resolve(__dirname, "fixture/convex"), adminKey: ADMIN_KEY, port: 0 });
+  embedded = await startEmbeddedServer({
+    convexDir: resolve(__dirname, "fixture/convex"),
+    adminKey: ADMIN_KEY,
+    port: 0,
+  });
 });
 afterAll(async () => embedded.close());
 beforeEach(async () => {

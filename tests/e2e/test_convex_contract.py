@@ -75,10 +75,10 @@ def test_public_function_needs_no_key(fixture_backend):
 
 
 @pytest.fixture
-def live_client(fixture_backend: EmbeddedBackend) -> Iterator[ConvexClient]:
+def live_client(fixture_backend: EmbeddedBackend) -> ConvexClient:
     client = ConvexClient(fixture_backend.url)
     client.set_admin_auth(ADMIN_KEY)
-    yield client
+    return client
 
 
 def test_sync_client_queries_and_mutates_over_the_websocket(live_client):

@@ -26,7 +26,7 @@ async def served(e2e_settings: Settings) -> AsyncIterator[str]:
     config = uvicorn.Config(create_app(e2e_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  uvicorn's Server has a `started` flag, no event to await
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -55,8 +55,10 @@ async def test_members_and_sponsors_may_not_export(api, who):
 
 
 async def test_an_export_beyond_the_limit_is_cut_not_passed_off_as_complete(e2e_settings):
-    async with bff_process(e2e_settings, raise_app_exceptions=False, export_max_rows=150) as client:
-        async with client.stream("GET", URL, headers=STAFF) as response:
-            assert response.status_code == 200
-            body = b"".join([chunk async for chunk in response.aiter_bytes()])
+    async with (
+        bff_process(e2e_settings, raise_app_exceptions=False, export_max_rows=150) as client,
+        client.stream("GET", URL, headers=STAFF) as response,
+    ):
+        assert response.status_code == 200
+        body = b"".join([chunk async for chunk in response.aiter_bytes()])
     assert body.count(b"\r\n") <= 101  # the header and the first page, never a "complete" file

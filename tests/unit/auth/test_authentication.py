@@ -71,7 +71,14 @@ async def test_alg_none_is_refused(client):
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     now = int(time.time())
-    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64({'sub': 'x', 'iss': 'http://127.0.0.1:8000/dev-issuer', 'aud': 'member-platform', 'iat': now, 'exp': now + 60})}."
+    claims = {
+        "sub": "x",
+        "iss": "http://127.0.0.1:8000/dev-issuer",
+        "aud": "member-platform",
+        "iat": now,
+        "exp": now + 60,
+    }
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
     assert_problem(await client.get("/v1/me", headers=bearer(unsigned)), 401, "unauthenticated")
 
 

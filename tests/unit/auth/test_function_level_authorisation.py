@@ -14,16 +14,14 @@ from tests.unit.tokens import make_token
 
 
 def refusals() -> list[tuple[str, str, str, list[str]]]:
-    cases = []
-    for path, item in create_app().openapi()["paths"].items():
-        for method, op in item.items():
-            needed = op.get("x-capabilities")
-            if not needed:
-                continue
-            for role in roles():
-                if not any(role_can(role, c) for c in needed):
-                    cases.append((method.upper(), path, role, needed))
-    return cases
+    return [
+        (method.upper(), path, role, needed)
+        for path, item in create_app().openapi()["paths"].items()
+        for method, op in item.items()
+        if (needed := op.get("x-capabilities"))
+        for role in roles()
+        if not any(role_can(role, c) for c in needed)
+    ]
 
 
 CASES = refusals()

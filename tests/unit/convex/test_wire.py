@@ -4,6 +4,7 @@ BFF's event loop is busy, aiohttp has not yet seen the close when it hands the c
 The peer here runs in its own thread, so it can close while the test blocks the event loop."""
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -72,10 +73,8 @@ class ClosingPeer:
         with self._lock:
             for conn in self.connections:
                 # shutdown sends the FIN now (close alone waits for the serving thread's recv).
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 conn.close()
             self.connections.clear()
 
@@ -106,7 +105,7 @@ async def burst_close_burst(url: str, connector: aiohttp.TCPConnector, peer: Clo
         # The peer closes every idle connection while the event loop is busy elsewhere (blocked),
         # so aiohttp's own bookkeeping cannot have noticed before the next burst.
         peer.close_idle_connections()
-        time.sleep(0.2)
+        time.sleep(0.2)  # noqa: ASYNC251  blocks the event loop on purpose: the point of the test
         await asyncio.gather(*(call() for _ in range(20)))
     return failures
 
