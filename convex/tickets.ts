@@ -41,14 +41,29 @@ async function addMessage(ctx: ClientMutationCtx, ticket: Doc<"supportTickets">,
   return id;
 }
 
+const ticketArgs = { subject: v.string(), body: v.string(), priority: v.optional(ticketPriority) };
+
+/** A member opens a ticket for itself. */
 export const open = clientMutation({
   capability: "tickets.open",
-  args: { subject: v.string(), body: v.string(), priority: v.optional(ticketPriority), memberId: v.optional(v.string()) },
+  args: ticketArgs,
   returns: ticketView.validator,
-  handler: async (ctx, { subject, body, priority, memberId }) => {
-    // A member opens for itself; staff may open on a member's behalf.
-    const member =
-      memberId !== undefined && isStaff(ctx) ? await ctx.getOwned("memberProfiles", memberId, "member") : await ownProfile(ctx);
+  handler: async (ctx, args) => openFor(ctx, await ownProfile(ctx), args),
+});
+
+/** Staff open a ticket on a member's behalf (the BFF picks this function when `memberId` is given). */
+export const openForMember = clientMutation({
+  capability: "tickets.openForMember",
+  args: { ...ticketArgs, memberId: v.string() },
+  returns: ticketView.validator,
+  handler: async (ctx, { memberId, ...args }) => openFor(ctx, await ctx.getOwned("memberProfiles", memberId, "member"), args),
+});
+
+async function openFor(
+  ctx: ClientMutationCtx,
+  member: Doc<"memberProfiles">,
+  { subject, body, priority }: { subject: string; body: string; priority?: Doc<"supportTickets">["priority"] },
+) {
     const now = Date.now();
     const id = await ctx.db.insert("supportTickets", {
       clientId: ctx.actor.clientId,
@@ -63,8 +78,7 @@ export const open = clientMutation({
     await addMessage(ctx, ticket, body, false);
     await ctx.audit({ action: "ticket.open", entityType: "ticket", entityId: id, after: { subject, memberId: member._id } });
     return ticketView.of(ticket);
-  },
-});
+}
 
 export const list = clientQuery({
   capability: "tickets.readAll",

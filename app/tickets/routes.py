@@ -7,6 +7,7 @@ from convex import ConvexError
 from fastapi import APIRouter, Header, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
 from app.live.sse import error_event, open_stream, sse_doc, stream_response
 from app.models import MAX_EPOCH_MS
@@ -27,10 +28,16 @@ router = APIRouter(prefix="/v1/clients/{client}/tickets", route_class=Idempotent
     response_model=Ticket,
     responses=WRITE_ERRORS,
 )
-async def open_ticket(body: TicketOpen, convex: Annotated[ActorGateway, requires("tickets.open")]) -> dict[str, Any]:
+async def open_ticket(
+    body: TicketOpen, convex: Annotated[ActorGateway, requires("tickets.open", "tickets.openForMember")]
+) -> dict[str, Any]:
     """Opens a support ticket with its first message, for the calling member or, with `memberId`, by staff on a member's
-    behalf. The ticket starts `open`, with priority `normal` unless another is given."""
-    return await convex.mutation("tickets:open", {**body.model_dump(exclude_none=True)})
+    behalf (staff must name the member: 422 otherwise). The ticket starts `open`, with priority `normal` unless another
+    is given."""
+    fields = body.model_dump(exclude_none=True)
+    if acting_for(convex.actor, body.memberId, "tickets.open", "tickets.openForMember"):
+        return await convex.mutation("tickets:openForMember", fields)
+    return await convex.mutation("tickets:open", fields)
 
 
 @router.get(

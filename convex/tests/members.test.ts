@@ -138,7 +138,7 @@ describe("deleting a member", () => {
     await t.mutation(internal.enrollments.complete, { actor: admin(), enrollmentId: enrollment.id });
     const interest = await t.mutation(internal.members.createInterestCategory, { actor: admin(), name: "Leadership" });
     await t.mutation(internal.members.setInterests, { actor: admin(), memberId, interestCategoryIds: [interest.id] });
-    await t.mutation(internal.tickets.open, { actor: world.acme.actors.client_user, memberId, subject: "Address", body: "Moved house" });
+    await t.mutation(internal.tickets.openForMember, { actor: world.acme.actors.client_user, memberId, subject: "Address", body: "Moved house" });
 
     expect(await remove(memberId)).toBeNull();
     const left = await t.run(async (ctx) => ({

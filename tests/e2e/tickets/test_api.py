@@ -70,3 +70,29 @@ async def test_unknown_fields_are_refused(api):
         "/v1/clients/acme/tickets", json={"subject": "x", "body": "y", "status": "closed"}, headers=MEMBER
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.status"
+
+
+async def test_staff_open_a_ticket_on_a_members_behalf_and_the_member_sees_it(api):
+    member = (await api.get("/v1/clients/acme/members/me", headers=MEMBER2)).json()
+    response = await api.post(
+        "/v1/clients/acme/tickets",
+        json={"subject": "Called about invoices", "body": "Logged from a phone call.", "memberId": member["id"]},
+        headers=STAFF,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["memberId"] == member["id"]
+    mine = (await api.get("/v1/clients/acme/tickets/mine", params={"limit": 100}, headers=MEMBER2)).json()["items"]
+    assert response.json()["id"] in {t["id"] for t in mine}
+
+
+async def test_staff_must_name_the_member_they_open_a_ticket_for(api):
+    response = await api.post("/v1/clients/acme/tickets", json={"subject": "S", "body": "B"}, headers=STAFF)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.memberId"
+
+
+async def test_a_member_cannot_open_a_ticket_for_another_member(api):
+    other = (await api.get("/v1/clients/acme/members/me", headers=MEMBER2)).json()
+    response = await api.post(
+        "/v1/clients/acme/tickets", json={"subject": "S", "body": "B", "memberId": other["id"]}, headers=MEMBER
+    )
+    assert response.status_code == 403 and response.json()["capability"] == "tickets.openForMember"
