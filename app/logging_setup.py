@@ -66,11 +66,7 @@ def configure_logging(level: str, *, secrets: Iterable[str] = (), stream: IO[str
                 "default": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"}
             },
             "handlers": {"console": handler},
-            "loggers": {
-                "app": {"level": level},
-                "uvicorn.error": {"level": level},
-                "uvicorn.access": {"level": level},
-            },
+            "loggers": {"app": {"level": level}, "uvicorn.error": {"level": level}, "uvicorn.access": {"level": level}},
             "root": {"handlers": ["console"], "level": "WARNING"},
         }
     )

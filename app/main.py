@@ -50,9 +50,7 @@ def tune_gc() -> None:
 
 
 def create_app(
-    settings: Settings | None = None,
-    *,
-    convex_transport: httpx.AsyncBaseTransport | None = None,
+    settings: Settings | None = None, *, convex_transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
     """Build the app. Tests pass their own settings and a respx transport."""
     settings = settings or get_settings()

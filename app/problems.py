@@ -127,10 +127,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             )
             for err in exc.errors()
         ]
-        return problem_response(
-            request,
-            Problem(422, "validation", "The request is not valid.", errors=errors),
-        )
+        return problem_response(request, Problem(422, "validation", "The request is not valid.", errors=errors))
 
     @app.exception_handler(ResponseValidationError)
     async def _bad_answer(request: Request, exc: ResponseValidationError) -> JSONResponse:

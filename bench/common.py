@@ -44,9 +44,7 @@ class Figures:
 def stub_upstream(cpu: int = 1) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.upstream_stub", str(port), str(cpu)],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", "bench.upstream_stub", str(port), str(cpu)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None

@@ -26,17 +26,8 @@ def main() -> None:
             backend = stack.enter_context(embedded_backend(admin_key, port=EMBEDDED_PORT, echo=True))
             os.environ["CONVEX_URL"] = backend.url
             get_settings.cache_clear()
-        print(
-            f"\nBFF on http://{HOST}:{PORT}  (Swagger UI: http://{HOST}:{PORT}/docs)\n",
-            flush=True,
-        )
-        uvicorn.run(
-            "app.main:app_factory",
-            factory=True,
-            host=HOST,
-            port=PORT,
-            log_config=None,
-        )
+        print(f"\nBFF on http://{HOST}:{PORT}  (Swagger UI: http://{HOST}:{PORT}/docs)\n", flush=True)
+        uvicorn.run("app.main:app_factory", factory=True, host=HOST, port=PORT, log_config=None)
 
 
 if __name__ == "__main__":

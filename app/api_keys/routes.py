@@ -12,6 +12,9 @@ from app.protection.idempotency import IdempotentPostRoute
 
 router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanManageApiKeys = Annotated[ActorGateway, requires("apiKeys.manage")]
+
 
 @router.post(
     "/api-keys",
@@ -22,9 +25,7 @@ router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRout
     response_model=CreatedApiKey,
     responses=WRITE_ERRORS,
 )
-async def create_api_key(
-    body: ApiKeyCreate, convex: Annotated[ActorGateway, requires("apiKeys.manage")]
-) -> dict[str, Any]:
+async def create_api_key(body: ApiKeyCreate, convex: CanManageApiKeys) -> dict[str, Any]:
     """Creates an API key for an integrator that acts in this client with the given `role`; the response carries the
     secret, shown only this once. Sponsor roles need a `sponsorId` and only they take one, otherwise 422 `validation`.
     """
@@ -39,9 +40,7 @@ async def create_api_key(
     response_model=Page[ApiKey],
     responses=LIST_ERRORS,
 )
-async def list_api_keys(
-    convex: Annotated[ActorGateway, requires("apiKeys.manage")], page: Pagination
-) -> dict[str, Any]:
+async def list_api_keys(convex: CanManageApiKeys, page: Pagination) -> dict[str, Any]:
     """Lists the client's API keys, newest first, revoked ones included; secrets are never returned, only their
     `prefix`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("apiKeys:list", page)
@@ -55,7 +54,7 @@ async def list_api_keys(
     response_model=ApiKey,
     responses=WRITE_ERRORS,
 )
-async def revoke_api_key(apiKeyId: str, convex: Annotated[ActorGateway, requires("apiKeys.manage")]) -> dict[str, Any]:
+async def revoke_api_key(apiKeyId: str, convex: CanManageApiKeys) -> dict[str, Any]:
     """Revokes an API key at once: requests made with it are refused from then on. Revoking a key that is already
     revoked fails with 409 `conflict`."""
     return await convex.mutation("apiKeys:revoke", {"apiKeyId": apiKeyId})

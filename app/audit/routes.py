@@ -13,6 +13,9 @@ from app.protection.idempotency import IdempotentPostRoute
 
 router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanReadAudit = Annotated[ActorGateway, requires("audit.read")]
+
 
 @router.get(
     "/audit-log",
@@ -23,7 +26,7 @@ router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRout
     responses=LIST_ERRORS,
 )
 async def list_audit_log(
-    convex: Annotated[ActorGateway, requires("audit.read")],
+    convex: CanReadAudit,
     page: Pagination,
     entityType: Annotated[str | None, Query(max_length=64, examples=["registration"])] = None,
     entityId: Annotated[

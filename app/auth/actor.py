@@ -112,10 +112,7 @@ def require_capability(actor: Actor, *capabilities: str) -> None:
     if not any(role_can(actor.role, name) for name in capabilities):
         wanted = " or ".join(capabilities)
         raise Problem(
-            403,
-            "forbidden",
-            f"Your role ({actor.role}) lacks the capability {wanted}.",
-            extra={"capability": wanted},
+            403, "forbidden", f"Your role ({actor.role}) lacks the capability {wanted}.", extra={"capability": wanted}
         )
 
 

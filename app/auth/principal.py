@@ -21,9 +21,7 @@ bearer_scheme = HTTPBearer(
     description="A user's JWT from the identity provider (`make token EMAIL=...` in development).",
 )
 api_key_scheme = APIKeyHeader(
-    name="X-API-Key",
-    auto_error=False,
-    description="An integrator's API key (`mp_...`), created by a client_admin.",
+    name="X-API-Key", auto_error=False, description="An integrator's API key (`mp_...`), created by a client_admin."
 )
 
 

@@ -12,6 +12,10 @@ from app.protection.idempotency import IdempotentPostRoute
 
 router = APIRouter(prefix="/v1/clients/{client}/categories", tags=["categories"], route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanManageCategories = Annotated[ActorGateway, requires("categories.manage")]
+CanReadCategories = Annotated[ActorGateway, requires("categories.read")]
+
 
 @router.get(
     "",
@@ -20,9 +24,7 @@ router = APIRouter(prefix="/v1/clients/{client}/categories", tags=["categories"]
     response_model=Page[Category],
     responses=LIST_ERRORS,
 )
-async def list_categories(
-    convex: Annotated[ActorGateway, requires("categories.read")], page: Pagination
-) -> dict[str, Any]:
+async def list_categories(convex: CanReadCategories, page: Pagination) -> dict[str, Any]:
     """Lists the client's course categories in name order, for pickers and filters. Paged with `cursor`/`limit`; the
     next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("categories:list", page)
@@ -35,7 +37,7 @@ async def list_categories(
     response_model=Category,
     responses=READ_ERRORS,
 )
-async def get_category(categoryId: str, convex: Annotated[ActorGateway, requires("categories.read")]) -> dict[str, Any]:
+async def get_category(categoryId: str, convex: CanReadCategories) -> dict[str, Any]:
     """Returns one course category; an id unknown in this client answers 404 `not_found`."""
     return await convex.query("categories:get", {"categoryId": categoryId})
 
@@ -48,9 +50,7 @@ async def get_category(categoryId: str, convex: Annotated[ActorGateway, requires
     response_model=Category,
     responses=WRITE_ERRORS,
 )
-async def create_category(
-    body: CategoryCreate, convex: Annotated[ActorGateway, requires("categories.manage")]
-) -> dict[str, Any]:
+async def create_category(body: CategoryCreate, convex: CanManageCategories) -> dict[str, Any]:
     """Creates a course category that courses can then be tagged with. The `slug` must be unique within the client,
     otherwise the call fails with 409 `conflict`."""
     return await convex.mutation("categories:create", {**body.model_dump(exclude_none=True)})

@@ -98,9 +98,7 @@ class CircuitBreaker:
     def __init__(self, threshold: int, reset_s: float) -> None:
         self.reset_s = reset_s
         self._factory = AsyncCircuitBreakerFactory(
-            default_threshold=threshold,
-            default_ttl=reset_s,
-            exclude=[(Exception, _not_a_breaker_failure)],
+            default_threshold=threshold, default_ttl=reset_s, exclude=[(Exception, _not_a_breaker_failure)]
         )
 
     async def call(self, run: Callable[[], Awaitable[T]]) -> T:

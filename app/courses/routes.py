@@ -12,6 +12,13 @@ from app.protection.idempotency import IdempotentPostRoute
 
 router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanCreateCourses = Annotated[ActorGateway, requires("courses.create")]
+CanDeleteCourses = Annotated[ActorGateway, requires("courses.delete")]
+CanPublishCourses = Annotated[ActorGateway, requires("courses.publish")]
+CanReadCourses = Annotated[ActorGateway, requires("courses.read")]
+CanUpdateCourses = Annotated[ActorGateway, requires("courses.update")]
+
 
 @router.get(
     "/courses",
@@ -22,7 +29,7 @@ router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRout
     responses=LIST_ERRORS,
 )
 async def list_courses(
-    convex: Annotated[ActorGateway, requires("courses.read")],
+    convex: CanReadCourses,
     page: Pagination,
     status_: Annotated[
         CourseStatus | None, Query(alias="status", description="Staff only for other than published.")
@@ -42,7 +49,7 @@ async def list_courses(
     response_model=Course,
     responses=READ_ERRORS,
 )
-async def get_course(courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]) -> dict[str, Any]:
+async def get_course(courseId: str, convex: CanReadCourses) -> dict[str, Any]:
     """Returns one course. A draft or archived course reads as 404 `not_found` to callers who are not staff."""
     return await convex.query("courses:get", {"courseId": courseId})
 
@@ -56,9 +63,7 @@ async def get_course(courseId: str, convex: Annotated[ActorGateway, requires("co
     response_model=Course,
     responses=WRITE_ERRORS,
 )
-async def create_course(
-    body: CourseCreate, convex: Annotated[ActorGateway, requires("courses.create")]
-) -> dict[str, Any]:
+async def create_course(body: CourseCreate, convex: CanCreateCourses) -> dict[str, Any]:
     """Creates a course in `draft` status, optionally tagged with up to 20 of the client's categories (a category id
     unknown in this client answers 404 `not_found`). Publish it afterwards to make it visible to members."""
     return await convex.mutation("courses:create", {**body.model_dump(exclude_none=True)})
@@ -72,9 +77,7 @@ async def create_course(
     response_model=Course,
     responses=WRITE_ERRORS,
 )
-async def update_course(
-    courseId: str, body: CourseUpdate, convex: Annotated[ActorGateway, requires("courses.update")]
-) -> dict[str, Any]:
+async def update_course(courseId: str, body: CourseUpdate, convex: CanUpdateCourses) -> dict[str, Any]:
     """Edits a course's title, description, CPD points or start time; only the fields sent change. Used by staff while
     preparing or maintaining a course."""
     return await convex.mutation("courses:update", {"courseId": courseId, **body.model_dump(exclude_none=True)})
@@ -89,9 +92,7 @@ def _status_route(verb: str, target: CourseStatus, operation_id: str, summary: s
         response_model=Course,
         responses=WRITE_ERRORS,
     )
-    async def change_status(
-        courseId: str, convex: Annotated[ActorGateway, requires("courses.publish")]
-    ) -> dict[str, Any]:
+    async def change_status(courseId: str, convex: CanPublishCourses) -> dict[str, Any]:
         """Moves the course along its life cycle, draft -> published -> archived; a published course is visible to
         members and takes enrollments. Any other step, such as publishing an archived course, fails with 409
         `invalid_transition`."""
@@ -112,7 +113,7 @@ _status_route("archive", "archived", "archiveCourse", "Archive a published cours
     response_class=Response,
     responses=WRITE_ERRORS,
 )
-async def delete_course(courseId: str, convex: Annotated[ActorGateway, requires("courses.delete")]) -> Response:
+async def delete_course(courseId: str, convex: CanDeleteCourses) -> Response:
     """Deletes a course and its category links. A course that has any enrollment, even a withdrawn one, cannot be
     deleted and fails with 409 `conflict`; archive it instead."""
     await convex.mutation("courses:remove", {"courseId": courseId})
@@ -127,9 +128,7 @@ async def delete_course(courseId: str, convex: Annotated[ActorGateway, requires(
     response_model=list[CourseCategory],
     responses=READ_ERRORS,
 )
-async def list_course_categories(
-    courseId: str, convex: Annotated[ActorGateway, requires("courses.read")]
-) -> list[dict[str, Any]]:
+async def list_course_categories(courseId: str, convex: CanReadCourses) -> list[dict[str, Any]]:
     """Returns the categories a course is tagged with (a short, unpaged list). A course the caller may not see (drafts
     and archived ones for non-staff) answers 404 `not_found`."""
     return await convex.query("courses:listCategories", {"courseId": courseId})
@@ -144,9 +143,7 @@ async def list_course_categories(
     response_class=Response,
     responses=WRITE_ERRORS,
 )
-async def add_course_category(
-    courseId: str, categoryId: str, convex: Annotated[ActorGateway, requires("courses.update")]
-) -> Response:
+async def add_course_category(courseId: str, categoryId: str, convex: CanUpdateCourses) -> Response:
     """Tags a course with one of the client's categories. Fails with 409 `conflict` if the course already has it, and
     with 404 `not_found` if either id is unknown in this client."""
     await convex.mutation("courses:addCategory", {"courseId": courseId, "categoryId": categoryId})
@@ -162,9 +159,7 @@ async def add_course_category(
     response_class=Response,
     responses=WRITE_ERRORS,
 )
-async def remove_course_category(
-    courseId: str, categoryId: str, convex: Annotated[ActorGateway, requires("courses.update")]
-) -> Response:
+async def remove_course_category(courseId: str, categoryId: str, convex: CanUpdateCourses) -> Response:
     """Takes a category off a course; the category itself is kept. Answers 404 `not_found` if the course does not have
     that category."""
     await convex.mutation("courses:removeCategory", {"courseId": courseId, "categoryId": categoryId})

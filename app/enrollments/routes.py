@@ -13,6 +13,14 @@ from app.protection.idempotency import IdempotentPostRoute
 
 router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanCompleteEnrollments = Annotated[ActorGateway, requires("enrollments.complete")]
+CanEnrol = Annotated[ActorGateway, requires("enrollments.enrolSelf", "enrollments.enrolMember")]
+CanListEnrollments = Annotated[ActorGateway, requires("enrollments.list")]
+CanReadEnrollment = Annotated[ActorGateway, requires("enrollments.list", "enrollments.readOwn")]
+CanReadOwnEnrollments = Annotated[ActorGateway, requires("enrollments.readOwn")]
+CanWithdrawEnrollment = Annotated[ActorGateway, requires("enrollments.withdrawOwn", "enrollments.remove")]
+
 
 @router.post(
     "/courses/{courseId}/enrollments",
@@ -23,11 +31,7 @@ router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRout
     response_model=Enrollment,
     responses=WRITE_ERRORS,
 )
-async def enrol(
-    courseId: str,
-    body: EnrollmentCreate,
-    convex: Annotated[ActorGateway, requires("enrollments.enrolSelf", "enrollments.enrolMember")],
-) -> dict[str, Any]:
+async def enrol(courseId: str, body: EnrollmentCreate, convex: CanEnrol) -> dict[str, Any]:
     """Enrols the calling member in a published course or, with `memberId`, lets staff enrol a member on its behalf
     (staff who leave `memberId` out get 422 `validation`). Fails with 409 `already_enrolled` if the member already has
     an active enrollment in the course, and with 409 `conflict` if the course is not published or the member is not
@@ -47,7 +51,7 @@ async def enrol(
 )
 async def list_course_enrollments(
     courseId: str,
-    convex: Annotated[ActorGateway, requires("enrollments.list")],
+    convex: CanListEnrollments,
     page: Pagination,
     status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
 ) -> dict[str, Any]:
@@ -65,7 +69,7 @@ async def list_course_enrollments(
     responses=LIST_ERRORS,
 )
 async def list_my_enrollments(
-    convex: Annotated[ActorGateway, requires("enrollments.readOwn")],
+    convex: CanReadOwnEnrollments,
     page: Pagination,
     status_: Annotated[EnrollmentStatus | None, Query(alias="status")] = None,
 ) -> dict[str, Any]:
@@ -83,9 +87,7 @@ async def list_my_enrollments(
     response_model=Enrollment,
     responses=READ_ERRORS,
 )
-async def get_enrollment(
-    enrollmentId: str, convex: Annotated[ActorGateway, requires("enrollments.list", "enrollments.readOwn")]
-) -> dict[str, Any]:
+async def get_enrollment(enrollmentId: str, convex: CanReadEnrollment) -> dict[str, Any]:
     """Returns one enrollment: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
     return await convex.query("enrollments:get", {"enrollmentId": enrollmentId})
 
@@ -98,10 +100,7 @@ async def get_enrollment(
     response_model=Enrollment,
     responses=WRITE_ERRORS,
 )
-async def withdraw(
-    enrollmentId: str,
-    convex: Annotated[ActorGateway, requires("enrollments.withdrawOwn", "enrollments.remove")],
-) -> dict[str, Any]:
+async def withdraw(enrollmentId: str, convex: CanWithdrawEnrollment) -> dict[str, Any]:
     """Ends an active enrollment: a member withdraws its own (status `withdrawn`), a client_admin may remove any (status
     `removed`). An enrollment that is no longer active fails with 409 `invalid_transition`."""
     return await convex.mutation("enrollments:withdraw", {"enrollmentId": enrollmentId})
@@ -115,9 +114,7 @@ async def withdraw(
     response_model=Enrollment,
     responses=WRITE_ERRORS,
 )
-async def complete(
-    enrollmentId: str, convex: Annotated[ActorGateway, requires("enrollments.complete")]
-) -> dict[str, Any]:
+async def complete(enrollmentId: str, convex: CanCompleteEnrollments) -> dict[str, Any]:
     """Marks an active enrollment completed and adds the course's CPD points to the member, exactly once. Completing an
     already completed enrollment returns it unchanged; a withdrawn or removed one fails with 409 `invalid_transition`.
     """

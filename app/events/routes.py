@@ -13,10 +13,17 @@ from app.protection.idempotency import IdempotentPostRoute
 
 router = APIRouter(prefix="/v1/clients/{client}/events", tags=["events"], route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanCreateEvents = Annotated[ActorGateway, requires("events.create")]
+CanDeleteEvents = Annotated[ActorGateway, requires("events.delete")]
+CanPublishEvents = Annotated[ActorGateway, requires("events.publish")]
+CanReadEvents = Annotated[ActorGateway, requires("events.read")]
+CanUpdateEvents = Annotated[ActorGateway, requires("events.update")]
+
 
 @router.get("", operation_id="listEvents", summary="List events", response_model=Page[Event], responses=LIST_ERRORS)
 async def list_events(
-    convex: Annotated[ActorGateway, requires("events.read")],
+    convex: CanReadEvents,
     page: Pagination,
     status_: Annotated[
         EventStatus | None, Query(alias="status", description="Staff only for other than published.")
@@ -43,9 +50,7 @@ async def list_events(
     response_model=Page[Event],
     responses=LIST_ERRORS,
 )
-async def list_sponsored_events(
-    convex: Annotated[ActorGateway, requires("events.read")], page: Pagination
-) -> dict[str, Any]:
+async def list_sponsored_events(convex: CanReadEvents, page: Pagination) -> dict[str, Any]:
     """Lists every event the caller's sponsor backs, whatever its status, for sponsor portals; a caller that does not
     act for a sponsor gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and
     the `Link` header."""
@@ -55,7 +60,7 @@ async def list_sponsored_events(
 @router.get(
     "/{eventId}", operation_id="getEvent", summary="Read one event", response_model=Event, responses=READ_ERRORS
 )
-async def get_event(eventId: str, convex: Annotated[ActorGateway, requires("events.read")]) -> dict[str, Any]:
+async def get_event(eventId: str, convex: CanReadEvents) -> dict[str, Any]:
     """Returns one event with its speakers and registration count. An event that is not published reads as 404
     `not_found`, except to staff and to the sponsors that back it."""
     return await convex.query("events:get", {"eventId": eventId})
@@ -69,7 +74,7 @@ async def get_event(eventId: str, convex: Annotated[ActorGateway, requires("even
     response_model=Event,
     responses=WRITE_ERRORS,
 )
-async def create_event(body: EventCreate, convex: Annotated[ActorGateway, requires("events.create")]) -> dict[str, Any]:
+async def create_event(body: EventCreate, convex: CanCreateEvents) -> dict[str, Any]:
     """Creates an event in `draft` status with its schedule, capacity and up to 20 speakers. `endAt` must be after
     `startAt`, and a registration window must open before it closes and close no later than the event starts, otherwise
     422 `validation`."""
@@ -79,9 +84,7 @@ async def create_event(body: EventCreate, convex: Annotated[ActorGateway, requir
 @router.patch(
     "/{eventId}", operation_id="updateEvent", summary="Edit an event", response_model=Event, responses=WRITE_ERRORS
 )
-async def update_event(
-    eventId: str, body: EventUpdate, convex: Annotated[ActorGateway, requires("events.update")]
-) -> dict[str, Any]:
+async def update_event(eventId: str, body: EventUpdate, convex: CanUpdateEvents) -> dict[str, Any]:
     """Edits an event; only the fields sent change and the schedule rules of creation still apply (422 `validation`). A
     cancelled or archived event cannot be edited, and capacity cannot drop below the active registrations: both fail
     with 409 `conflict`."""
@@ -92,9 +95,7 @@ def _status_route(verb: str, target: EventStatus, operation_id: str, summary: st
     @router.post(
         f"/{{eventId}}/{verb}", operation_id=operation_id, summary=summary, response_model=Event, responses=WRITE_ERRORS
     )
-    async def change_status(
-        eventId: str, convex: Annotated[ActorGateway, requires("events.publish")]
-    ) -> dict[str, Any]:
+    async def change_status(eventId: str, convex: CanPublishEvents) -> dict[str, Any]:
         """Moves the event through its states: draft -> published -> archived, or draft or published -> cancelled; any
         other step fails with 409 `invalid_transition`. Cancelling also cancels the event's pending, confirmed and paid
         registrations in the same change."""
@@ -116,7 +117,7 @@ _status_route("archive", "archived", "archiveEvent", "Archive a published event"
     response_class=Response,
     responses=WRITE_ERRORS,
 )
-async def delete_event(eventId: str, convex: Annotated[ActorGateway, requires("events.delete")]) -> Response:
+async def delete_event(eventId: str, convex: CanDeleteEvents) -> Response:
     """Deletes an event and its sponsor links. An event with any registration, even a cancelled one, fails with 409
     `conflict`; cancel it instead."""
     await convex.mutation("events:remove", {"eventId": eventId})

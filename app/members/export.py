@@ -22,6 +22,9 @@ from app.problems import READ_ERRORS
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["members"])
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanExportMembers = Annotated[ActorGateway, requires("members.export")]
+
 
 COLUMNS = ["id", "firstName", "lastName", "email", "phone", "status", "cpdPoints", "createdAt", "updatedAt"]
 
@@ -81,9 +84,7 @@ async def member_pages(convex: ActorGateway, status: str | None) -> AsyncIterato
     },
 )
 async def export_members(
-    request: Request,
-    convex: Annotated[ActorGateway, requires("members.export")],
-    status_: Annotated[MemberStatus | None, Query(alias="status")] = None,
+    request: Request, convex: CanExportMembers, status_: Annotated[MemberStatus | None, Query(alias="status")] = None
 ) -> StreamingResponse:
     """Streams every member of the client (or those with one `status`) as CSV, in name order, for
     spreadsheets and mailing tools. Cells that a spreadsheet would run as a formula are prefixed with

@@ -21,6 +21,17 @@ from app.protection.idempotency import IdempotentPostRoute
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanCreateMembers = Annotated[ActorGateway, requires("members.create")]
+CanDeleteMembers = Annotated[ActorGateway, requires("members.delete")]
+CanReadCategories = Annotated[ActorGateway, requires("categories.read")]
+CanReadMembers = Annotated[ActorGateway, requires("members.read")]
+CanReadMember = Annotated[ActorGateway, requires("members.read", "members.readOwn")]
+CanReadOwnMembers = Annotated[ActorGateway, requires("members.readOwn")]
+CanUpdateMembers = Annotated[ActorGateway, requires("members.update")]
+CanSetInterests = Annotated[ActorGateway, requires("members.update", "members.updateOwn")]
+CanUpdateOwnMembers = Annotated[ActorGateway, requires("members.updateOwn")]
+
 
 @router.get(
     "/members",
@@ -30,7 +41,7 @@ router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=
     responses=LIST_ERRORS,
 )
 async def list_members(
-    convex: Annotated[ActorGateway, requires("members.read")],
+    convex: CanReadMembers,
     page: Pagination,
     status_: Annotated[MemberStatus | None, Query(alias="status")] = None,
     search: Annotated[
@@ -52,7 +63,7 @@ async def list_members(
     response_model=Member,
     responses=READ_ERRORS,
 )
-async def get_my_profile(convex: Annotated[ActorGateway, requires("members.readOwn")]) -> dict[str, Any]:
+async def get_my_profile(convex: CanReadOwnMembers) -> dict[str, Any]:
     """Returns the caller's own member profile, for a member portal's account page. A caller without a member profile in
     this client gets 422 `validation`."""
     return await convex.query("members:getMine")
@@ -65,9 +76,7 @@ async def get_my_profile(convex: Annotated[ActorGateway, requires("members.readO
     response_model=Member,
     responses=WRITE_ERRORS,
 )
-async def update_my_profile(
-    body: MyProfileUpdate, convex: Annotated[ActorGateway, requires("members.updateOwn")]
-) -> dict[str, Any]:
+async def update_my_profile(body: MyProfileUpdate, convex: CanUpdateOwnMembers) -> dict[str, Any]:
     """Lets a member edit its own first name, last name and phone; email, status and CPD points stay the client's to
     change. A caller without a member profile in this client gets 422 `validation`."""
     return await convex.mutation("members:updateMine", {**body.model_dump(exclude_none=True)})
@@ -80,9 +89,7 @@ async def update_my_profile(
     response_model=Member,
     responses=READ_ERRORS,
 )
-async def get_member(
-    memberId: str, convex: Annotated[ActorGateway, requires("members.read", "members.readOwn")]
-) -> dict[str, Any]:
+async def get_member(memberId: str, convex: CanReadMember) -> dict[str, Any]:
     """Returns one member profile: staff may read any, a member only itself
     (another member reads as 404 `not_found`)."""
     return await convex.query("members:get", {"memberId": memberId})
@@ -96,9 +103,7 @@ async def get_member(
     response_model=Member,
     responses=WRITE_ERRORS,
 )
-async def create_member(
-    body: MemberCreate, convex: Annotated[ActorGateway, requires("members.create")]
-) -> dict[str, Any]:
+async def create_member(body: MemberCreate, convex: CanCreateMembers) -> dict[str, Any]:
     """Creates a member profile, `active` with 0 CPD points unless given. The email must be unique within the client,
     otherwise 409 `conflict`."""
     return await convex.mutation("members:create", {**body.model_dump(exclude_none=True)})
@@ -111,9 +116,7 @@ async def create_member(
     response_model=Member,
     responses=WRITE_ERRORS,
 )
-async def update_member(
-    memberId: str, body: MemberUpdate, convex: Annotated[ActorGateway, requires("members.update")]
-) -> dict[str, Any]:
+async def update_member(memberId: str, body: MemberUpdate, convex: CanUpdateMembers) -> dict[str, Any]:
     """Edits a member profile, status and CPD points included; only the fields sent change. An email that another member
     of the client already has fails with 409 `conflict`."""
     return await convex.mutation("members:update", {"memberId": memberId, **body.model_dump(exclude_none=True)})
@@ -127,7 +130,7 @@ async def update_member(
     response_class=Response,
     responses=WRITE_ERRORS,
 )
-async def delete_member(memberId: str, convex: Annotated[ActorGateway, requires("members.delete")]) -> Response:
+async def delete_member(memberId: str, convex: CanDeleteMembers) -> Response:
     """Deletes a member profile and its interests. A member with an active enrollment or an active event registration
     (pending, confirmed, paid or checked in) cannot be deleted: 409 `conflict`."""
     await convex.mutation("members:remove", {"memberId": memberId})
@@ -141,9 +144,7 @@ async def delete_member(memberId: str, convex: Annotated[ActorGateway, requires(
     response_model=list[Interest],
     responses=READ_ERRORS,
 )
-async def list_interests(
-    memberId: str, convex: Annotated[ActorGateway, requires("members.read", "members.readOwn")]
-) -> list[dict[str, Any]]:
+async def list_interests(memberId: str, convex: CanReadMember) -> list[dict[str, Any]]:
     """Returns a member's interests (a short, unpaged list): staff may read anyone's, a member only its own (another
     member reads as 404 `not_found`)."""
     return await convex.query("members:listInterests", {"memberId": memberId})
@@ -156,16 +157,11 @@ async def list_interests(
     response_model=list[Interest],
     responses=WRITE_ERRORS,
 )
-async def set_interests(
-    memberId: str,
-    body: InterestsPut,
-    convex: Annotated[ActorGateway, requires("members.update", "members.updateOwn")],
-) -> list[dict[str, Any]]:
+async def set_interests(memberId: str, body: InterestsPut, convex: CanSetInterests) -> list[dict[str, Any]]:
     """Replaces a member's interests with the given interest categories (at most 50); a member may set only its own. An
     interest category or member unknown in this client answers 404 `not_found`."""
     return await convex.mutation(
-        "members:setInterests",
-        {"memberId": memberId, "interestCategoryIds": body.interestCategoryIds},
+        "members:setInterests", {"memberId": memberId, "interestCategoryIds": body.interestCategoryIds}
     )
 
 
@@ -176,9 +172,7 @@ async def set_interests(
     response_model=Page[Interest],
     responses=LIST_ERRORS,
 )
-async def list_interest_categories(
-    convex: Annotated[ActorGateway, requires("categories.read")], page: Pagination
-) -> dict[str, Any]:
+async def list_interest_categories(convex: CanReadCategories, page: Pagination) -> dict[str, Any]:
     """Lists the client's interest categories in name order, to offer when members pick their interests. Paged with
     `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("members:listInterestCategories", page)

@@ -68,10 +68,7 @@ def replay_response(request: Request, exc: Exception) -> Response:
     if stored.get("location"):
         headers["Location"] = stored["location"]
     return Response(
-        content=stored["body"],
-        status_code=int(stored["status"]),
-        media_type=stored["contentType"],
-        headers=headers,
+        content=stored["body"], status_code=int(stored["status"]), media_type=stored["contentType"], headers=headers
     )
 
 

@@ -23,6 +23,13 @@ from app.registrations.schemas import (
 
 router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanCountRegistrations = Annotated[ActorGateway, requires("registrations.count")]
+CanReadRegistration = Annotated[ActorGateway, requires("registrations.list", "registrations.readOwn")]
+CanListRegistrations = Annotated[ActorGateway, requires("registrations.list")]
+CanReadOwnRegistrations = Annotated[ActorGateway, requires("registrations.readOwn")]
+CanRegister = Annotated[ActorGateway, requires("registrations.registerSelf", "registrations.registerMember")]
+
 
 @router.post(
     "/events/{eventId}/registrations",
@@ -33,11 +40,7 @@ router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRout
     response_model=Registration,
     responses=WRITE_ERRORS,
 )
-async def register(
-    eventId: str,
-    body: RegistrationCreate,
-    convex: Annotated[ActorGateway, requires("registrations.registerSelf", "registrations.registerMember")],
-) -> dict[str, Any]:
+async def register(eventId: str, body: RegistrationCreate, convex: CanRegister) -> dict[str, Any]:
     """Registers the calling member for a published event or, with `memberId`, lets staff register a member on its
     behalf; the registration is `confirmed` at once. Fails with 409 `registration_closed` when the event is not
     published or outside its registration window, `already_registered` when the member already holds an active
@@ -57,7 +60,7 @@ async def register(
 )
 async def list_event_registrations(
     eventId: str,
-    convex: Annotated[ActorGateway, requires("registrations.list")],
+    convex: CanListRegistrations,
     page: Pagination,
     status_: Annotated[RegistrationStatus | None, Query(alias="status")] = None,
 ) -> dict[str, Any]:
@@ -74,9 +77,7 @@ async def list_event_registrations(
     response_model=Page[Registration],
     responses=LIST_ERRORS,
 )
-async def list_my_registrations(
-    convex: Annotated[ActorGateway, requires("registrations.readOwn")], page: Pagination
-) -> dict[str, Any]:
+async def list_my_registrations(convex: CanReadOwnRegistrations, page: Pagination) -> dict[str, Any]:
     """Lists the calling member's own registrations, newest first; a caller without a member profile in this client gets
     422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("registrations:listMine", page)
@@ -90,10 +91,7 @@ async def list_my_registrations(
     response_model=Registration,
     responses=READ_ERRORS,
 )
-async def get_registration(
-    registrationId: str,
-    convex: Annotated[ActorGateway, requires("registrations.list", "registrations.readOwn")],
-) -> dict[str, Any]:
+async def get_registration(registrationId: str, convex: CanReadRegistration) -> dict[str, Any]:
     """Returns one registration: staff may read any, a member only its own
     (another member's reads as 404 `not_found`)."""
     return await convex.query("registrations:get", {"registrationId": registrationId})
@@ -145,9 +143,7 @@ _action_route(
     response_model=RegistrationCount,
     responses=READ_ERRORS,
 )
-async def get_registration_count(
-    eventId: str, convex: Annotated[ActorGateway, requires("registrations.count")]
-) -> dict[str, Any]:
+async def get_registration_count(eventId: str, convex: CanCountRegistrations) -> dict[str, Any]:
     """Returns how many places are taken and, when the event has a capacity, how many are left, without any registrant's
     personal data. An event the caller may not see answers 404 `not_found`."""
     return await convex.query("registrations:count", {"eventId": eventId})
@@ -168,11 +164,7 @@ async def get_registration_count(
         'event: count\ndata: {"eventId":"k98xyz","registered":41,"capacity":50,"placesLeft":9}\n\n',
     ),
 )
-async def stream_registration_count(
-    eventId: str,
-    convex: Annotated[ActorGateway, requires("registrations.count")],
-    hub: Live,
-) -> EventSourceResponse:
+async def stream_registration_count(eventId: str, convex: CanCountRegistrations, hub: Live) -> EventSourceResponse:
     lease, subscription, first = await open_stream(
         hub, convex.actor, "registrations:count", convex.args({"eventId": eventId})
     )

@@ -18,6 +18,16 @@ from app.tickets.schemas import Assignment, Message, MessageCreate, StatusChange
 
 router = APIRouter(prefix="/v1/clients/{client}/tickets", route_class=IdempotentPostRoute)
 
+# Who may call what: each alias checks a capability and gives the gateway bound to the actor.
+CanAssignTickets = Annotated[ActorGateway, requires("tickets.assign")]
+CanChangeTicketStatus = Annotated[ActorGateway, requires("tickets.changeStatus", "tickets.closeOwn")]
+CanWriteInternalNotes = Annotated[ActorGateway, requires("tickets.internalNote")]
+CanOpenTickets = Annotated[ActorGateway, requires("tickets.open", "tickets.openForMember")]
+CanReadTicket = Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")]
+CanReadAllTickets = Annotated[ActorGateway, requires("tickets.readAll")]
+CanReadOwnTickets = Annotated[ActorGateway, requires("tickets.readOwn")]
+CanReplyToTicket = Annotated[ActorGateway, requires("tickets.reply", "tickets.replyOwn")]
+
 
 @router.post(
     "",
@@ -28,9 +38,7 @@ router = APIRouter(prefix="/v1/clients/{client}/tickets", route_class=Idempotent
     response_model=Ticket,
     responses=WRITE_ERRORS,
 )
-async def open_ticket(
-    body: TicketOpen, convex: Annotated[ActorGateway, requires("tickets.open", "tickets.openForMember")]
-) -> dict[str, Any]:
+async def open_ticket(body: TicketOpen, convex: CanOpenTickets) -> dict[str, Any]:
     """Opens a support ticket with its first message, for the calling member or, with `memberId`, by staff on a member's
     behalf (staff must name the member: 422 otherwise). The ticket starts `open`, with priority `normal` unless another
     is given."""
@@ -49,7 +57,7 @@ async def open_ticket(
     responses=LIST_ERRORS,
 )
 async def list_tickets(
-    convex: Annotated[ActorGateway, requires("tickets.readAll")],
+    convex: CanReadAllTickets,
     page: Pagination,
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
     assigneeUserId: Annotated[str | None, Query(max_length=64)] = None,
@@ -68,9 +76,7 @@ async def list_tickets(
     response_model=Page[Ticket],
     responses=LIST_ERRORS,
 )
-async def list_my_tickets(
-    convex: Annotated[ActorGateway, requires("tickets.readOwn")], page: Pagination
-) -> dict[str, Any]:
+async def list_my_tickets(convex: CanReadOwnTickets, page: Pagination) -> dict[str, Any]:
     """Lists the calling member's own tickets, most recently updated first; a caller without a member profile in this
     client gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
     header."""
@@ -85,9 +91,7 @@ async def list_my_tickets(
     response_model=Ticket,
     responses=READ_ERRORS,
 )
-async def get_ticket(
-    ticketId: str, convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")]
-) -> dict[str, Any]:
+async def get_ticket(ticketId: str, convex: CanReadTicket) -> dict[str, Any]:
     """Returns one ticket: staff may read any of the client's, a member only its own (another's reads as 404
     `not_found`)."""
     return await convex.query("tickets:get", {"ticketId": ticketId})
@@ -101,11 +105,7 @@ async def get_ticket(
     response_model=Page[Message],
     responses=LIST_ERRORS,
 )
-async def list_messages(
-    ticketId: str,
-    convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")],
-    page: Pagination,
-) -> dict[str, Any]:
+async def list_messages(ticketId: str, convex: CanReadTicket, page: Pagination) -> dict[str, Any]:
     """Returns a ticket's message thread, oldest first; staff also see internal notes, members never do. Paged with
     `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("tickets:messages", page, ticketId=ticketId)
@@ -120,11 +120,7 @@ async def list_messages(
     response_model=Message,
     responses=WRITE_ERRORS,
 )
-async def reply(
-    ticketId: str,
-    body: MessageCreate,
-    convex: Annotated[ActorGateway, requires("tickets.reply", "tickets.replyOwn")],
-) -> dict[str, Any]:
+async def reply(ticketId: str, body: MessageCreate, convex: CanReplyToTicket) -> dict[str, Any]:
     """Adds a public message to a ticket: a member on its own ticket, staff on any. A member's reply reopens a pending
     or resolved ticket; a closed ticket takes no replies and fails with 409 `invalid_transition`."""
     return await convex.mutation("tickets:reply", {"ticketId": ticketId, "body": body.body})
@@ -139,9 +135,7 @@ async def reply(
     response_model=Message,
     responses=WRITE_ERRORS,
 )
-async def add_internal_note(
-    ticketId: str, body: MessageCreate, convex: Annotated[ActorGateway, requires("tickets.internalNote")]
-) -> dict[str, Any]:
+async def add_internal_note(ticketId: str, body: MessageCreate, convex: CanWriteInternalNotes) -> dict[str, Any]:
     """Adds an internal note to a ticket's thread for the client's staff; members never see it, here or in the live
     stream."""
     return await convex.mutation("tickets:addInternalNote", {"ticketId": ticketId, "body": body.body})
@@ -155,11 +149,7 @@ async def add_internal_note(
     response_model=Ticket,
     responses=WRITE_ERRORS,
 )
-async def change_status(
-    ticketId: str,
-    body: StatusChange,
-    convex: Annotated[ActorGateway, requires("tickets.changeStatus", "tickets.closeOwn")],
-) -> dict[str, Any]:
+async def change_status(ticketId: str, body: StatusChange, convex: CanChangeTicketStatus) -> dict[str, Any]:
     """Moves a ticket through open -> pending -> resolved -> closed; it may be reopened until it is closed, and a closed
     ticket stays closed. A step the state machine does not allow fails with 409 `invalid_transition`, and a member
     asking for anything but `closed` gets 403 `forbidden`."""
@@ -174,9 +164,7 @@ async def change_status(
     response_model=Ticket,
     responses=WRITE_ERRORS,
 )
-async def assign(
-    ticketId: str, body: Assignment, convex: Annotated[ActorGateway, requires("tickets.assign")]
-) -> dict[str, Any]:
+async def assign(ticketId: str, body: Assignment, convex: CanAssignTickets) -> dict[str, Any]:
     """Assigns a ticket to one of the client's staff users (client_admin or client_user), or unassigns it with `null`. A
     user who is not staff of this client answers 404 `not_found`."""
     return await convex.mutation("tickets:assign", {"ticketId": ticketId, "assigneeUserId": body.assigneeUserId})
@@ -216,7 +204,7 @@ def parse_last_event_id(value: str | None) -> tuple[int, str | None]:
 )
 async def stream_ticket_messages(
     ticketId: str,
-    convex: Annotated[ActorGateway, requires("tickets.readAll", "tickets.readOwn")],
+    convex: CanReadTicket,
     hub: Live,
     since: Annotated[
         int, Query(ge=0, le=MAX_EPOCH_MS, description="Start from messages written at or after this time (ms).")

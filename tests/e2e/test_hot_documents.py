@@ -43,7 +43,7 @@ ALLOWED = {
     "event place counter": (
         "events",
         {"registrations:registerSelf", "registrations:registerMember", "registrations:cancel"},
-    ),
+    )
 }
 
 
