@@ -29,13 +29,12 @@ run: install
 test: install lint typecheck test-convex test-python
 
 # Python: ruff (rules in pyproject.toml), then mypy --strict over app/ (files in pyproject.toml).
-# TypeScript: Biome (biome.json). convex/ is not Biome-clean yet: once it is, make the last line
-# `npx biome check --error-on-warnings convex devbackend`.
+# TypeScript: Biome (biome.json) over convex/ (but convex/_generated) and devbackend/, warnings as errors.
 lint: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	npx biome check --error-on-warnings devbackend
+	npx biome check --error-on-warnings convex devbackend
 
 test-convex: $(NODE_STAMP)
 	npx vitest run

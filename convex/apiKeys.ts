@@ -1,13 +1,14 @@
 // API keys for integrators: scoped to one client and a role (never above
 // client_admin). Only a SHA-256 hash is stored; the secret is returned once.
 import { v } from "convex/values";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery } from "./lib/functions";
+import { LIMITS, TEXT_MAX } from "./lib/limits";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { clientRole } from "./schema";
-import { LIMITS, TEXT_MAX } from "./lib/limits";
 
 const SECRET_PREFIX = LIMITS.apiKeyPrefix;
 
@@ -35,7 +36,8 @@ export const create = clientMutation({
     if (sponsorRole !== (args.sponsorId !== undefined)) {
       fail("validation", "A sponsor role needs a sponsorId, and only a sponsor role takes one", { field: "sponsorId" });
     }
-    const sponsor = args.sponsorId === undefined ? undefined : await ctx.getOwned("sponsors", args.sponsorId, "sponsor");
+    const sponsor =
+      args.sponsorId === undefined ? undefined : await ctx.getOwned("sponsors", args.sponsorId, "sponsor");
     const secret = newSecret();
     const id = await ctx.db.insert("apiKeys", {
       clientId: ctx.actor.clientId,
@@ -47,8 +49,13 @@ export const create = clientMutation({
       createdByUserId: ctx.actor.userId,
       createdAt: Date.now(),
     });
-    await ctx.audit({ action: "apiKey.create", entityType: "apiKey", entityId: id, after: { name, role: args.role, sponsorId: sponsor?._id } });
-    return { key: keyView.of((await ctx.db.get(id))!), secret };
+    await ctx.audit({
+      action: "apiKey.create",
+      entityType: "apiKey",
+      entityId: id,
+      after: { name, role: args.role, sponsorId: sponsor?._id },
+    });
+    return { key: keyView.of(await mustGet(ctx, id)), secret };
   },
 });
 
@@ -58,7 +65,11 @@ export const list = clientQuery({
   returns: pageOf(keyView.validator),
   handler: async (ctx, { page }) =>
     toPage(
-      await ctx.db.query("apiKeys").withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId)).order("desc").paginate(pageOptions(page)),
+      await ctx.db
+        .query("apiKeys")
+        .withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId))
+        .order("desc")
+        .paginate(pageOptions(page)),
       keyView.of,
     ),
 });
@@ -72,7 +83,13 @@ export const revoke = clientMutation({
     const key = await ctx.getOwned("apiKeys", apiKeyId, "API key");
     if (key.revokedAt !== undefined) fail("conflict", "The key is already revoked");
     await ctx.db.patch(key._id, { revokedAt: Date.now() });
-    await ctx.audit({ action: "apiKey.revoke", entityType: "apiKey", entityId: key._id, before: { revokedAt: null }, after: { revoked: true } });
-    return keyView.of((await ctx.db.get(key._id))!);
+    await ctx.audit({
+      action: "apiKey.revoke",
+      entityType: "apiKey",
+      entityId: key._id,
+      before: { revokedAt: null },
+      after: { revoked: true },
+    });
+    return keyView.of(await mustGet(ctx, key._id));
   },
 });

@@ -1,6 +1,8 @@
 // The audit log: every write to client data leaves a record (written by the
 // builders' ctx.audit in the writing transaction). client_admin reads its client's log.
+import type { IndexRange } from "convex/server";
 import { v } from "convex/values";
+import type { RangeAt } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientQuery } from "./lib/functions";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
@@ -32,11 +34,14 @@ export const list = clientQuery({
     }
     const filters = [entityType, action, actorUserId, actorApiKeyId].filter((f) => f !== undefined);
     if (filters.length > 1) {
-      fail("validation", "Filter by one of entityType, action, actorUserId, actorApiKeyId at a time", { field: "entityType" });
+      fail("validation", "Filter by one of entityType, action, actorUserId, actorApiKeyId at a time", {
+        field: "entityType",
+      });
     }
-    const time = <Q extends { gte: Function; lt: Function }>(q: Q) => {
-      const lower = from === undefined ? q : (q.gte("at", from) as Q);
-      return to === undefined ? lower : (lower.lt("at", to) as Q);
+    // Every index below has `at` after its equalities.
+    const time = (q: RangeAt<"auditLogs", "at">): IndexRange => {
+      const lower = from === undefined ? q : q.gte("at", from);
+      return to === undefined ? lower : lower.lt("at", to);
     };
     const userId = actorUserId === undefined ? undefined : ctx.db.normalizeId("users", actorUserId);
     const keyId = actorApiKeyId === undefined ? undefined : ctx.db.normalizeId("apiKeys", actorApiKeyId);
@@ -48,14 +53,20 @@ export const list = clientQuery({
             time(q.eq("clientId", clientId).eq("entityType", entityType).eq("entityId", entityId)),
           )
         : entityType !== undefined
-        ? logs.withIndex("by_clientId_entityType_at", (q) => time(q.eq("clientId", clientId).eq("entityType", entityType)))
-        : action !== undefined
-          ? logs.withIndex("by_clientId_action_at", (q) => time(q.eq("clientId", clientId).eq("action", action)))
-          : userId !== undefined
-            ? logs.withIndex("by_clientId_actorUserId_at", (q) => time(q.eq("clientId", clientId).eq("actorUserId", userId)))
-            : keyId !== undefined
-              ? logs.withIndex("by_clientId_actorApiKeyId_at", (q) => time(q.eq("clientId", clientId).eq("actorApiKeyId", keyId)))
-              : logs.withIndex("by_clientId_at", (q) => time(q.eq("clientId", clientId)));
+          ? logs.withIndex("by_clientId_entityType_at", (q) =>
+              time(q.eq("clientId", clientId).eq("entityType", entityType)),
+            )
+          : action !== undefined
+            ? logs.withIndex("by_clientId_action_at", (q) => time(q.eq("clientId", clientId).eq("action", action)))
+            : userId !== undefined
+              ? logs.withIndex("by_clientId_actorUserId_at", (q) =>
+                  time(q.eq("clientId", clientId).eq("actorUserId", userId)),
+                )
+              : keyId !== undefined
+                ? logs.withIndex("by_clientId_actorApiKeyId_at", (q) =>
+                    time(q.eq("clientId", clientId).eq("actorApiKeyId", keyId)),
+                  )
+                : logs.withIndex("by_clientId_at", (q) => time(q.eq("clientId", clientId)));
     return toPage(await query.order("desc").paginate(pageOptions(page)), entryView.of);
   },
 });

@@ -1,11 +1,12 @@
 // Course categories: everyone in the client reads them; client_admin manages them.
 import { v } from "convex/values";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery } from "./lib/functions";
+import { PATTERNS, TEXT_MAX } from "./lib/limits";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
-import { PATTERNS, TEXT_MAX } from "./lib/limits";
 
 const categoryView = viewOf("categories", { omit: ["clientId"] });
 
@@ -26,10 +27,8 @@ export const get = clientQuery({
   capability: "categories.read",
   args: { categoryId: v.string() },
   returns: categoryView.validator,
-  handler: async (ctx, { categoryId }) =>
-    categoryView.of(await ctx.getOwned("categories", categoryId, "category")),
+  handler: async (ctx, { categoryId }) => categoryView.of(await ctx.getOwned("categories", categoryId, "category")),
 });
-
 
 export const create = clientMutation({
   capability: "categories.manage",
@@ -41,7 +40,8 @@ export const create = clientMutation({
   returns: categoryView.validator,
   handler: async (ctx, args) => {
     const name = text("name", args.name, TEXT_MAX.name);
-    if (args.slug.length > TEXT_MAX.slug || !PATTERNS.slug.test(args.slug)) fail("validation", "slug must be lower-case words joined by hyphens", { field: "slug" });
+    if (args.slug.length > TEXT_MAX.slug || !PATTERNS.slug.test(args.slug))
+      fail("validation", "slug must be lower-case words joined by hyphens", { field: "slug" });
     const clash = await ctx.db
       .query("categories")
       .withIndex("by_clientId_slug", (q) => q.eq("clientId", ctx.actor.clientId).eq("slug", args.slug))
@@ -54,8 +54,13 @@ export const create = clientMutation({
       description: args.description,
       createdAt: Date.now(),
     });
-    const doc = (await ctx.db.get(id))!;
-    await ctx.audit({ action: "category.create", entityType: "category", entityId: id, after: { name, slug: args.slug } });
+    const doc = await mustGet(ctx, id);
+    await ctx.audit({
+      action: "category.create",
+      entityType: "category",
+      entityId: id,
+      after: { name, slug: args.slug },
+    });
     return categoryView.of(doc);
   },
 });

@@ -2,14 +2,15 @@
 // Everyone in the client reads published courses; drafts and archived ones only staff.
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientQueryCtx } from "./lib/functions";
+import { type ClientQueryCtx, clientMutation, clientQuery } from "./lib/functions";
+import { LIMITS, TEXT_MAX } from "./lib/limits";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { PUBLICATION, requireTransition } from "./lib/transitions";
-import { optionalText, text, wholeNumber } from "./lib/validate";
+import { optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_COURSE_CATEGORIES, publicationStatus } from "./schema";
-import { LIMITS, TEXT_MAX } from "./lib/limits";
 
 const courseView = viewOf("courses", { omit: ["clientId"] });
 /** A category as a course lists it. */
@@ -26,7 +27,8 @@ function categoryLinks(ctx: ClientQueryCtx, courseId: Id<"courses">) {
 /** A course the actor may see: unpublished ones read as missing to non-staff. */
 export async function visibleCourse(ctx: ClientQueryCtx, courseId: string): Promise<Doc<"courses">> {
   const course = await ctx.getOwned("courses", courseId, "course");
-  if (course.status !== "published" && !ctx.can("courses.readUnpublished")) fail("not_found", "course not found", { entity: "course" });
+  if (course.status !== "published" && !ctx.can("courses.readUnpublished"))
+    fail("not_found", "course not found", { entity: "course" });
   return course;
 }
 
@@ -44,7 +46,9 @@ export const list = clientQuery({
         ? ctx.db.query("courses").withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId))
         : ctx.db
             .query("courses")
-            .withIndex("by_clientId_status_createdAt", (q) => q.eq("clientId", ctx.actor.clientId).eq("status", wanted));
+            .withIndex("by_clientId_status_createdAt", (q) =>
+              q.eq("clientId", ctx.actor.clientId).eq("status", wanted),
+            );
     return toPage(await query.order("desc").paginate(pageOptions(page)), courseView.of);
   },
 });
@@ -66,8 +70,12 @@ const courseFields = {
 function checkedFields(args: { title?: string; description?: string; cpdPoints?: number; startAt?: number }) {
   return {
     ...(args.title !== undefined && { title: text("title", args.title, TEXT_MAX.title) }),
-    ...(args.description !== undefined && { description: optionalText("description", args.description, TEXT_MAX.description) }),
-    ...(args.cpdPoints !== undefined && { cpdPoints: wholeNumber("cpdPoints", args.cpdPoints, LIMITS.courseCpdPoints.min, LIMITS.courseCpdPoints.max) }),
+    ...(args.description !== undefined && {
+      description: optionalText("description", args.description, TEXT_MAX.description),
+    }),
+    ...(args.cpdPoints !== undefined && {
+      cpdPoints: wholeNumber("cpdPoints", args.cpdPoints, LIMITS.courseCpdPoints.min, LIMITS.courseCpdPoints.max),
+    }),
     ...(args.startAt !== undefined && { startAt: wholeNumber("startAt", args.startAt, 0, LIMITS.maxEpochMs) }),
   };
 }
@@ -82,7 +90,7 @@ export const create = clientMutation({
     const categoryIds = await ownedCategories(ctx, args.categoryIds ?? []);
     const id = await ctx.db.insert("courses", {
       clientId: ctx.actor.clientId,
-      title: fields.title!,
+      title: required("title", fields.title),
       description: fields.description,
       cpdPoints: fields.cpdPoints ?? 0,
       startAt: fields.startAt,
@@ -94,7 +102,7 @@ export const create = clientMutation({
       await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: id, categoryId });
     }
     await ctx.audit({ action: "course.create", entityType: "course", entityId: id, after: { ...fields, categoryIds } });
-    return courseView.of((await ctx.db.get(id))!);
+    return courseView.of(await mustGet(ctx, id));
   },
 });
 
@@ -114,7 +122,7 @@ export const update = clientMutation({
     const before = Object.fromEntries(Object.keys(fields).map((k) => [k, course[k as keyof typeof course]]));
     await ctx.db.patch(course._id, { ...fields, updatedAt: Date.now() });
     await ctx.audit({ action: "course.update", entityType: "course", entityId: course._id, before, after: fields });
-    return courseView.of((await ctx.db.get(course._id))!);
+    return courseView.of(await mustGet(ctx, course._id));
   },
 });
 
@@ -126,8 +134,14 @@ export const setStatus = clientMutation({
     const course = await ctx.getOwned("courses", courseId, "course");
     requireTransition(PUBLICATION, "course", course.status, status);
     await ctx.db.patch(course._id, { status, updatedAt: Date.now() });
-    await ctx.audit({ action: `course.${status === "published" ? "publish" : "archive"}`, entityType: "course", entityId: course._id, before: { status: course.status }, after: { status } });
-    return courseView.of((await ctx.db.get(course._id))!);
+    await ctx.audit({
+      action: `course.${status === "published" ? "publish" : "archive"}`,
+      entityType: "course",
+      entityId: course._id,
+      before: { status: course.status },
+      after: { status },
+    });
+    return courseView.of(await mustGet(ctx, course._id));
   },
 });
 
@@ -137,11 +151,19 @@ export const remove = clientMutation({
   returns: v.null(),
   handler: async (ctx, { courseId }) => {
     const course = await ctx.getOwned("courses", courseId, "course");
-    const enrolled = await ctx.db.query("courseEnrollments").withIndex("by_courseId_status", (q) => q.eq("courseId", course._id)).first();
+    const enrolled = await ctx.db
+      .query("courseEnrollments")
+      .withIndex("by_courseId_status", (q) => q.eq("courseId", course._id))
+      .first();
     if (enrolled !== null) fail("conflict", "A course with enrollments cannot be deleted; archive it instead");
     for (const link of await categoryLinks(ctx, course._id)) await ctx.db.delete(link._id);
     await ctx.db.delete(course._id);
-    await ctx.audit({ action: "course.delete", entityType: "course", entityId: course._id, before: { title: course.title, status: course.status } });
+    await ctx.audit({
+      action: "course.delete",
+      entityType: "course",
+      entityId: course._id,
+      before: { title: course.title, status: course.status },
+    });
     return null;
   },
 });
@@ -179,8 +201,17 @@ export const addCategory = clientMutation({
     if ((await categoryLinks(ctx, course._id)).length >= MAX_COURSE_CATEGORIES) {
       fail("conflict", `A course has at most ${MAX_COURSE_CATEGORIES} categories`, { field: "categoryId" });
     }
-    await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: course._id, categoryId: category._id });
-    await ctx.audit({ action: "course.addCategory", entityType: "course", entityId: course._id, after: { categoryId: category._id } });
+    await ctx.db.insert("courseCategories", {
+      clientId: ctx.actor.clientId,
+      courseId: course._id,
+      categoryId: category._id,
+    });
+    await ctx.audit({
+      action: "course.addCategory",
+      entityType: "course",
+      entityId: course._id,
+      after: { categoryId: category._id },
+    });
     return null;
   },
 });
@@ -193,13 +224,19 @@ export const removeCategory = clientMutation({
     const { course, category, link } = await courseCategoryLink(ctx, courseId, categoryId);
     if (link === null) fail("not_found", "The course does not have this category", { entity: "courseCategory" });
     await ctx.db.delete(link._id);
-    await ctx.audit({ action: "course.removeCategory", entityType: "course", entityId: course._id, before: { categoryId: category._id } });
+    await ctx.audit({
+      action: "course.removeCategory",
+      entityType: "course",
+      entityId: course._id,
+      before: { categoryId: category._id },
+    });
     return null;
   },
 });
 
 async function ownedCategories(ctx: ClientQueryCtx, ids: string[]): Promise<Id<"categories">[]> {
-  if (ids.length > MAX_COURSE_CATEGORIES) fail("validation", `A course has at most ${MAX_COURSE_CATEGORIES} categories`, { field: "categoryIds" });
+  if (ids.length > MAX_COURSE_CATEGORIES)
+    fail("validation", `A course has at most ${MAX_COURSE_CATEGORIES} categories`, { field: "categoryIds" });
   const unique = [...new Set(ids)];
   return Promise.all(unique.map(async (id) => (await ctx.getOwned("categories", id, "category"))._id));
 }

@@ -17,8 +17,50 @@ const PEOPLE = [
   { local: "sponsor-staff", role: "sponsor_user", name: "Sid Sponsor" },
 ] as const;
 
-const FIRST = ["Alex", "Blake", "Casey", "Dana", "Eli", "Flynn", "Gray", "Harper", "Indy", "Jules", "Kai", "Lee", "Morgan", "Noor", "Ola", "Pat", "Quinn", "Ray", "Sky", "Tam"];
-const LAST = ["Adams", "Brown", "Clark", "Diaz", "Evans", "Fox", "Garcia", "Hill", "Ito", "Jones", "King", "Lopez", "Moore", "Nash", "Owens", "Park", "Reed", "Smith", "Tran", "Young"];
+const FIRST = [
+  "Alex",
+  "Blake",
+  "Casey",
+  "Dana",
+  "Eli",
+  "Flynn",
+  "Gray",
+  "Harper",
+  "Indy",
+  "Jules",
+  "Kai",
+  "Lee",
+  "Morgan",
+  "Noor",
+  "Ola",
+  "Pat",
+  "Quinn",
+  "Ray",
+  "Sky",
+  "Tam",
+];
+const LAST = [
+  "Adams",
+  "Brown",
+  "Clark",
+  "Diaz",
+  "Evans",
+  "Fox",
+  "Garcia",
+  "Hill",
+  "Ito",
+  "Jones",
+  "King",
+  "Lopez",
+  "Moore",
+  "Nash",
+  "Owens",
+  "Park",
+  "Reed",
+  "Smith",
+  "Tran",
+  "Young",
+];
 
 export const seed = internalMutation({
   args: { acmeMembers: v.optional(v.number()), globexMembers: v.optional(v.number()) },
@@ -111,17 +153,31 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
   }
 
   const interests = await Promise.all(
-    ["Leadership", "Digital skills", "Compliance"].map((n) => ctx.db.insert("interestCategories", { clientId, name: n, createdAt: now })),
+    ["Leadership", "Digital skills", "Compliance"].map((n) =>
+      ctx.db.insert("interestCategories", { clientId, name: n, createdAt: now }),
+    ),
   );
-  await ctx.db.insert("memberInterests", { clientId, memberId: profileIds.member, interestCategoryId: interests[0], createdAt: now });
-  await ctx.db.insert("memberInterests", { clientId, memberId: profileIds.member, interestCategoryId: interests[1], createdAt: now });
+  await ctx.db.insert("memberInterests", {
+    clientId,
+    memberId: profileIds.member,
+    interestCategoryId: interests[0],
+    createdAt: now,
+  });
+  await ctx.db.insert("memberInterests", {
+    clientId,
+    memberId: profileIds.member,
+    interestCategoryId: interests[1],
+    createdAt: now,
+  });
 
   const categories = await Promise.all(
     [
       ["Health & Safety", "health-safety"],
       ["Leadership", "leadership"],
       ["Technology", "technology"],
-    ].map(([n, s]) => ctx.db.insert("categories", { clientId, name: n, slug: s, description: `${n} courses.`, createdAt: now })),
+    ].map(([n, s]) =>
+      ctx.db.insert("categories", { clientId, name: n, slug: s, description: `${n} courses.`, createdAt: now }),
+    ),
   );
 
   const courseSpecs = [
@@ -234,7 +290,11 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
   const thread = [
     { authorUserId: userIds.member, body: "The download link on my certificate page gives an error.", internal: false },
     { authorUserId: userIds.staff, body: "Sorry about that. We are looking into it.", internal: false },
-    { authorUserId: userIds.staff, body: "Internal: certificate service returns 500 for this member; escalated.", internal: true },
+    {
+      authorUserId: userIds.staff,
+      body: "Internal: certificate service returns 500 for this member; escalated.",
+      internal: true,
+    },
   ];
   for (const [i, message] of thread.entries()) {
     await ctx.db.insert("supportTicketMessages", { clientId, ticketId, ...message, createdAt: now + i });

@@ -4,8 +4,15 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { visibleCourse } from "./courses";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx, requireOwnerOrStaff } from "./lib/functions";
+import {
+  type ClientMutationCtx,
+  type ClientQueryCtx,
+  clientMutation,
+  clientQuery,
+  requireOwnerOrStaff,
+} from "./lib/functions";
 import { memberSummary, ownProfile, withMembers } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { ENROLLMENT, requireTransition } from "./lib/transitions";
@@ -21,7 +28,8 @@ async function enrol(ctx: ClientMutationCtx, course: Doc<"courses">, member: Doc
     .query("courseEnrollments")
     .withIndex("by_courseId_memberId", (q) => q.eq("courseId", course._id).eq("memberId", member._id))
     .collect();
-  if (current.some((e) => e.status === "active")) fail("already_enrolled", "The member is already enrolled in this course");
+  if (current.some((e) => e.status === "active"))
+    fail("already_enrolled", "The member is already enrolled in this course");
   const now = Date.now();
   const id = await ctx.db.insert("courseEnrollments", {
     clientId: ctx.actor.clientId,
@@ -31,8 +39,13 @@ async function enrol(ctx: ClientMutationCtx, course: Doc<"courses">, member: Doc
     enrolledAt: now,
     updatedAt: now,
   });
-  await ctx.audit({ action: "enrollment.create", entityType: "enrollment", entityId: id, after: { courseId: course._id, memberId: member._id } });
-  return enrollmentView.of((await ctx.db.get(id))!);
+  await ctx.audit({
+    action: "enrollment.create",
+    entityType: "enrollment",
+    entityId: id,
+    after: { courseId: course._id, memberId: member._id },
+  });
+  return enrollmentView.of(await mustGet(ctx, id));
 }
 
 export const enrolSelf = clientMutation({
@@ -47,7 +60,11 @@ export const enrolMember = clientMutation({
   args: { courseId: v.string(), memberId: v.string() },
   returns: enrollmentView.validator,
   handler: async (ctx, { courseId, memberId }) =>
-    enrol(ctx, await ctx.getOwned("courses", courseId, "course"), await ctx.getOwned("memberProfiles", memberId, "member")),
+    enrol(
+      ctx,
+      await ctx.getOwned("courses", courseId, "course"),
+      await ctx.getOwned("memberProfiles", memberId, "member"),
+    ),
 });
 
 /** An enrollment the actor may see: staff any; a member only its own (others read as missing). */
@@ -71,12 +88,19 @@ export const withdraw = clientMutation({
   returns: enrollmentView.validator,
   handler: async (ctx, { enrollmentId }) => {
     const enrollment = await ctx.getOwned("courseEnrollments", enrollmentId, "enrollment");
-    const own = requireOwnerOrStaff(ctx, { memberId: enrollment.memberId }, "enrollments.remove", "enrollment") === "owner";
+    const own =
+      requireOwnerOrStaff(ctx, { memberId: enrollment.memberId }, "enrollments.remove", "enrollment") === "owner";
     const status = own ? ("withdrawn" as const) : ("removed" as const);
     requireTransition(ENROLLMENT, "enrollment", enrollment.status, status);
     await ctx.db.patch(enrollment._id, { status, updatedAt: Date.now() });
-    await ctx.audit({ action: `enrollment.${own ? "withdraw" : "remove"}`, entityType: "enrollment", entityId: enrollment._id, before: { status: enrollment.status }, after: { status } });
-    return enrollmentView.of((await ctx.db.get(enrollment._id))!);
+    await ctx.audit({
+      action: `enrollment.${own ? "withdraw" : "remove"}`,
+      entityType: "enrollment",
+      entityId: enrollment._id,
+      before: { status: enrollment.status },
+      after: { status },
+    });
+    return enrollmentView.of(await mustGet(ctx, enrollment._id));
   },
 });
 
@@ -89,13 +113,24 @@ export const complete = clientMutation({
     const enrollment = await ctx.getOwned("courseEnrollments", enrollmentId, "enrollment");
     if (enrollment.status === "completed") return enrollmentView.of(enrollment);
     requireTransition(ENROLLMENT, "enrollment", enrollment.status, "completed");
-    const course = (await ctx.db.get(enrollment.courseId))!;
-    const member = (await ctx.db.get(enrollment.memberId))!;
+    const course = await mustGet(ctx, enrollment.courseId);
+    const member = await mustGet(ctx, enrollment.memberId);
     const now = Date.now();
-    await ctx.db.patch(enrollment._id, { status: "completed", completedAt: now, cpdPointsAwarded: course.cpdPoints, updatedAt: now });
+    await ctx.db.patch(enrollment._id, {
+      status: "completed",
+      completedAt: now,
+      cpdPointsAwarded: course.cpdPoints,
+      updatedAt: now,
+    });
     await ctx.db.patch(member._id, { cpdPoints: member.cpdPoints + course.cpdPoints, updatedAt: now });
-    await ctx.audit({ action: "enrollment.complete", entityType: "enrollment", entityId: enrollment._id, before: { status: "active", memberCpdPoints: member.cpdPoints }, after: { status: "completed", cpdPointsAwarded: course.cpdPoints } });
-    return enrollmentView.of((await ctx.db.get(enrollment._id))!);
+    await ctx.audit({
+      action: "enrollment.complete",
+      entityType: "enrollment",
+      entityId: enrollment._id,
+      before: { status: "active", memberCpdPoints: member.cpdPoints },
+      after: { status: "completed", cpdPointsAwarded: course.cpdPoints },
+    });
+    return enrollmentView.of(await mustGet(ctx, enrollment._id));
   },
 });
 
@@ -107,9 +142,15 @@ export const listForCourse = clientQuery({
     const course = await ctx.getOwned("courses", courseId, "course");
     const result = await ctx.db
       .query("courseEnrollments")
-      .withIndex("by_courseId_status", (q) => (status === undefined ? q.eq("courseId", course._id) : q.eq("courseId", course._id).eq("status", status)))
+      .withIndex("by_courseId_status", (q) =>
+        status === undefined ? q.eq("courseId", course._id) : q.eq("courseId", course._id).eq("status", status),
+      )
       .paginate(pageOptions(page));
-    return { page: await withMembers(ctx, result.page, enrollmentView.of), isDone: result.isDone, continueCursor: result.continueCursor };
+    return {
+      page: await withMembers(ctx, result.page, enrollmentView.of),
+      isDone: result.isDone,
+      continueCursor: result.continueCursor,
+    };
   },
 });
 
@@ -121,7 +162,9 @@ export const listMine = clientQuery({
     const member = await ownProfile(ctx);
     const result = await ctx.db
       .query("courseEnrollments")
-      .withIndex("by_memberId_status", (q) => (status === undefined ? q.eq("memberId", member._id) : q.eq("memberId", member._id).eq("status", status)))
+      .withIndex("by_memberId_status", (q) =>
+        status === undefined ? q.eq("memberId", member._id) : q.eq("memberId", member._id).eq("status", status),
+      )
       .paginate(pageOptions(page));
     return toPage(result, enrollmentView.of);
   },

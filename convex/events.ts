@@ -5,14 +5,15 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { type ActorArg, actorArg, clientMutation, clientQuery, type ClientQueryCtx, writeAudit } from "./lib/functions";
+import { type ActorArg, actorArg, type ClientQueryCtx, clientMutation, clientQuery, writeAudit } from "./lib/functions";
+import { LIMITS, TEXT_MAX } from "./lib/limits";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { EVENT, OPEN_REGISTRATION, requireTransition } from "./lib/transitions";
-import { optionalText, text, wholeNumber } from "./lib/validate";
+import { optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { eventStatus, MAX_EVENT_SPONSORS, MAX_SPEAKERS, speaker } from "./schema";
-import { LIMITS, TEXT_MAX } from "./lib/limits";
 
 const eventView = viewOf("events", { omit: ["clientId"] });
 
@@ -85,13 +86,18 @@ export const listSponsored = clientQuery({
     const sponsor =
       sponsorId !== undefined && ctx.can("events.readUnpublished")
         ? (await ctx.getOwned("sponsors", sponsorId, "sponsor"))._id
-        : (ctx.actor.sponsorId ?? fail("validation", "Name a sponsor (staff) or act for one (sponsor roles)", { field: "sponsorId" }));
+        : (ctx.actor.sponsorId ??
+          fail("validation", "Name a sponsor (staff) or act for one (sponsor roles)", { field: "sponsorId" }));
     const result = await ctx.db
       .query("eventSponsors")
       .withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor))
       .paginate(pageOptions(page));
     const events = await Promise.all(result.page.map((link) => ctx.db.get(link.eventId)));
-    return { page: events.flatMap((e) => (e === null ? [] : [eventView.of(e)])), isDone: result.isDone, continueCursor: result.continueCursor };
+    return {
+      page: events.flatMap((e) => (e === null ? [] : [eventView.of(e)])),
+      isDone: result.isDone,
+      continueCursor: result.continueCursor,
+    };
   },
 });
 
@@ -117,11 +123,16 @@ function checkSchedule(s: Schedule) {
   if (s.registrationClosesAt !== undefined && s.registrationClosesAt > s.startAt) {
     fail("validation", "Registration must close no later than the event starts", { field: "registrationClosesAt" });
   }
-  if (s.registrationOpensAt !== undefined && s.registrationClosesAt !== undefined && s.registrationOpensAt >= s.registrationClosesAt) {
+  if (
+    s.registrationOpensAt !== undefined &&
+    s.registrationClosesAt !== undefined &&
+    s.registrationOpensAt >= s.registrationClosesAt
+  ) {
     fail("validation", "Registration must open before it closes", { field: "registrationOpensAt" });
   }
   if (s.capacity !== undefined) wholeNumber("capacity", s.capacity, LIMITS.eventCapacity.min, LIMITS.eventCapacity.max);
-  if (s.speakers.length > MAX_SPEAKERS) fail("validation", `An event has at most ${MAX_SPEAKERS} speakers`, { field: "speakers" });
+  if (s.speakers.length > MAX_SPEAKERS)
+    fail("validation", `An event has at most ${MAX_SPEAKERS} speakers`, { field: "speakers" });
   for (const [i, sp] of s.speakers.entries()) text(`speakers[${i}].name`, sp.name, TEXT_MAX.title);
 }
 
@@ -129,7 +140,9 @@ function checkSchedule(s: Schedule) {
 function checkedTexts(args: { title?: string; description?: string; location?: string }) {
   return {
     ...(args.title !== undefined && { title: text("title", args.title, TEXT_MAX.title) }),
-    ...(args.description !== undefined && { description: optionalText("description", args.description, TEXT_MAX.description) }),
+    ...(args.description !== undefined && {
+      description: optionalText("description", args.description, TEXT_MAX.description),
+    }),
     ...(args.location !== undefined && { location: optionalText("location", args.location, TEXT_MAX.location) }),
   };
 }
@@ -159,7 +172,7 @@ export const create = clientMutation({
     const now = Date.now();
     const id = await ctx.db.insert("events", {
       clientId: ctx.actor.clientId,
-      title: texts.title!,
+      title: required("title", texts.title),
       description: texts.description,
       location: texts.location,
       status: "draft",
@@ -173,8 +186,13 @@ export const create = clientMutation({
       createdAt: now,
       updatedAt: now,
     });
-    await ctx.audit({ action: "event.create", entityType: "event", entityId: id, after: { title: args.title, startAt: args.startAt, capacity: args.capacity } });
-    return eventView.of((await ctx.db.get(id))!);
+    await ctx.audit({
+      action: "event.create",
+      entityType: "event",
+      entityId: id,
+      after: { title: args.title, startAt: args.startAt, capacity: args.capacity },
+    });
+    return eventView.of(await mustGet(ctx, id));
   },
 });
 
@@ -195,17 +213,23 @@ export const update = clientMutation({
   returns: eventView.validator,
   handler: async (ctx, { eventId, ...changes }) => {
     const event = await ctx.getOwned("events", eventId, "event");
-    if (event.status === "cancelled" || event.status === "archived") fail("conflict", `A ${event.status} event cannot be edited`);
-    const next = { ...event, ...Object.fromEntries(Object.entries(changes).filter(([, val]) => val !== undefined)) } as Doc<"events">;
+    if (event.status === "cancelled" || event.status === "archived")
+      fail("conflict", `A ${event.status} event cannot be edited`);
+    const next = {
+      ...event,
+      ...Object.fromEntries(Object.entries(changes).filter(([, val]) => val !== undefined)),
+    } as Doc<"events">;
     checkSchedule(next);
     if (next.capacity !== undefined && next.capacity < event.registeredCount) {
-      fail("conflict", `Capacity cannot go below the ${event.registeredCount} active registrations`, { field: "capacity" });
+      fail("conflict", `Capacity cannot go below the ${event.registeredCount} active registrations`, {
+        field: "capacity",
+      });
     }
     const patch = { ...changes, ...checkedTexts(changes), updatedAt: Date.now() };
     await ctx.db.patch(event._id, patch);
     const before = Object.fromEntries(Object.keys(changes).map((k) => [k, event[k as keyof Doc<"events">]]));
     await ctx.audit({ action: "event.update", entityType: "event", entityId: event._id, before, after: changes });
-    return eventView.of((await ctx.db.get(event._id))!);
+    return eventView.of(await mustGet(ctx, event._id));
   },
 });
 
@@ -256,7 +280,10 @@ async function cancelNextBatch(ctx: MutationCtx, event: Doc<"events">, actor: Ac
   const more = open.length > CANCEL_BATCH;
   if (more) {
     const { clientId, role, userId, apiKeyId } = actor;
-    await ctx.scheduler.runAfter(0, internal.events.cancelRegistrationsBatch, { eventId: event._id, actor: { clientId, role, userId, apiKeyId } });
+    await ctx.scheduler.runAfter(0, internal.events.cancelRegistrationsBatch, {
+      eventId: event._id,
+      actor: { clientId, role, userId, apiKeyId },
+    });
   }
   return { cancelled: batch.length, more };
 }
@@ -271,9 +298,14 @@ export const setStatus = clientMutation({
     // Cancelling an event cancels its open registrations: a first batch here, the rest in
     // scheduled batches. The event is cancelled from this commit on, so no registration can
     // be added meanwhile (registrations.ts accepts only published events).
-    const batch: Batch = status === "cancelled" ? await cancelNextBatch(ctx, event, ctx.actor) : { cancelled: 0, more: false };
+    const batch: Batch =
+      status === "cancelled" ? await cancelNextBatch(ctx, event, ctx.actor) : { cancelled: 0, more: false };
     // registeredCount keeps counting the registrations still active (checked-in ones stay).
-    await ctx.db.patch(event._id, { status, updatedAt: Date.now(), registeredCount: Math.max(0, event.registeredCount - batch.cancelled) });
+    await ctx.db.patch(event._id, {
+      status,
+      updatedAt: Date.now(),
+      registeredCount: Math.max(0, event.registeredCount - batch.cancelled),
+    });
     await ctx.audit({
       action: `event.${status === "published" ? "publish" : status === "cancelled" ? "cancel" : "archive"}`,
       entityType: "event",
@@ -281,7 +313,7 @@ export const setStatus = clientMutation({
       before: { status: event.status },
       after: { status, cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
     });
-    return eventView.of((await ctx.db.get(event._id))!);
+    return eventView.of(await mustGet(ctx, event._id));
   },
 });
 
@@ -296,7 +328,8 @@ export const cancelRegistrationsBatch = internalMutation({
   returns: v.object({ cancelled: v.number(), more: v.boolean() }),
   handler: async (ctx, { eventId, actor }): Promise<Batch> => {
     const event = await ctx.db.get(eventId);
-    if (event === null || event.clientId !== actor.clientId || event.status !== "cancelled") return { cancelled: 0, more: false };
+    if (event === null || event.clientId !== actor.clientId || event.status !== "cancelled")
+      return { cancelled: 0, more: false };
     const batch = await cancelNextBatch(ctx, event, actor);
     if (batch.cancelled > 0) {
       await ctx.db.patch(event._id, { registeredCount: Math.max(0, event.registeredCount - batch.cancelled) });
@@ -317,11 +350,19 @@ export const remove = clientMutation({
   returns: v.null(),
   handler: async (ctx, { eventId }) => {
     const event = await ctx.getOwned("events", eventId, "event");
-    const registration = await ctx.db.query("eventRegistrations").withIndex("by_eventId_status", (q) => q.eq("eventId", event._id)).first();
+    const registration = await ctx.db
+      .query("eventRegistrations")
+      .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id))
+      .first();
     if (registration !== null) fail("conflict", "An event with registrations cannot be deleted; cancel it instead");
     for (const link of await sponsorLinks(ctx, event._id)) await ctx.db.delete(link._id);
     await ctx.db.delete(event._id);
-    await ctx.audit({ action: "event.delete", entityType: "event", entityId: event._id, before: { title: event.title, status: event.status } });
+    await ctx.audit({
+      action: "event.delete",
+      entityType: "event",
+      entityId: event._id,
+      before: { title: event.title, status: event.status },
+    });
     return null;
   },
 });

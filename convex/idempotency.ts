@@ -10,7 +10,6 @@ import { fail } from "./lib/errors";
 import { type Actor, actorArg, principalOf, verifyActor } from "./lib/functions";
 import { PATTERNS } from "./lib/limits";
 
-
 const storedResponse = v.object({
   status: v.number(),
   contentType: v.string(),
@@ -44,7 +43,8 @@ export const begin = internalMutation({
   ),
   handler: async (ctx, { actor: claimed, key, requestHash, ttlMs, lockMs }) => {
     const actor = await verifyActor(ctx, claimed);
-    if (!PATTERNS.idempotencyKey.test(key)) fail("validation", "Idempotency-Key must be 1-255 visible ASCII characters", { field: "Idempotency-Key" });
+    if (!PATTERNS.idempotencyKey.test(key))
+      fail("validation", "Idempotency-Key must be 1-255 visible ASCII characters", { field: "Idempotency-Key" });
     const now = Date.now();
     const existing = await recordFor(ctx, actor, key);
     if (existing !== null && existing.expiresAt > now) {

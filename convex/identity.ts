@@ -59,9 +59,11 @@ export const resolveActor = internalQuery({
       return { ...base, role: key.role, apiKeyId: key._id, sponsorId: key.sponsorId };
     }
 
+    // Never taken (the first check refused a principal with neither), but it tells the types so.
+    if (authSubject === undefined) return null;
     const user = await ctx.db
       .query("users")
-      .withIndex("by_authSubject", (q) => q.eq("authSubject", authSubject!))
+      .withIndex("by_authSubject", (q) => q.eq("authSubject", authSubject))
       .unique();
     if (user === null) return null;
     const memberId = await memberIdOf(ctx, client._id, user._id);

@@ -2,28 +2,30 @@
 // (memberInterests join table with interestCategories).
 // A member reads and edits its own profile (not status or CPD points) and interests;
 // client_user views and exports members; client_admin creates, edits and deletes them.
+import type { IndexRange } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
+import { mustGet, type RangeAt } from "./lib/db";
 import { fail } from "./lib/errors";
 import {
   type ActorArg,
   actorArg,
-  clientMutation,
-  clientQuery,
   type ClientMutationCtx,
   type ClientQueryCtx,
+  clientMutation,
+  clientQuery,
   requireOwnerOrStaff,
   writeAudit,
 } from "./lib/functions";
+import { LIMITS, PATTERNS, TEXT_MAX } from "./lib/limits";
 import { ownProfile } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { ACTIVE_REGISTRATION, ENDED_ENROLLMENT, ENDED_REGISTRATION } from "./lib/transitions";
-import { email as checkEmail, optionalText, text, wholeNumber } from "./lib/validate";
+import { email as checkEmail, optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_MEMBER_INTERESTS, memberStatus } from "./schema";
-import { LIMITS, PATTERNS, TEXT_MAX } from "./lib/limits";
 
 const memberView = viewOf("memberProfiles", { omit: ["clientId", "searchName"] });
 
@@ -40,7 +42,12 @@ async function readableMember(ctx: ClientQueryCtx, memberId: string) {
  */
 export const list = clientQuery({
   capability: "members.read",
-  args: { page: pageArgs, status: v.optional(memberStatus), search: v.optional(v.string()), email: v.optional(v.string()) },
+  args: {
+    page: pageArgs,
+    status: v.optional(memberStatus),
+    search: v.optional(v.string()),
+    email: v.optional(v.string()),
+  },
   returns: pageOf(memberView.validator),
   handler: async (ctx, { page, status, search, email }) => {
     const clientId = ctx.actor.clientId;
@@ -52,12 +59,15 @@ export const list = clientQuery({
       return toPage(result, memberView.of);
     }
     const prefix = search?.trim().toLowerCase();
-    const range = <Q extends { gte: Function; lt: Function }>(q: Q) =>
-      prefix ? (q.gte("searchName", prefix) as Q).lt("searchName", prefix + "\uffff") : q;
+    // Both indexes below have `searchName` after their equalities.
+    const range = (q: RangeAt<"memberProfiles", "searchName">): IndexRange =>
+      prefix ? q.gte("searchName", prefix).lt("searchName", `${prefix}\uffff`) : q;
     const query =
       status === undefined
         ? ctx.db.query("memberProfiles").withIndex("by_clientId_searchName", (q) => range(q.eq("clientId", clientId)))
-        : ctx.db.query("memberProfiles").withIndex("by_clientId_status_searchName", (q) => range(q.eq("clientId", clientId).eq("status", status)));
+        : ctx.db
+            .query("memberProfiles")
+            .withIndex("by_clientId_status_searchName", (q) => range(q.eq("clientId", clientId).eq("status", status)));
     return toPage(await query.paginate(pageOptions(page)), memberView.of);
   },
 });
@@ -73,7 +83,9 @@ export const exportPage = clientQuery({
     const query =
       status === undefined
         ? ctx.db.query("memberProfiles").withIndex("by_clientId_searchName", (q) => q.eq("clientId", clientId))
-        : ctx.db.query("memberProfiles").withIndex("by_clientId_status_searchName", (q) => q.eq("clientId", clientId).eq("status", status));
+        : ctx.db
+            .query("memberProfiles")
+            .withIndex("by_clientId_status_searchName", (q) => q.eq("clientId", clientId).eq("status", status));
     return toPage(await query.paginate(pageOptions(page)), memberView.of);
   },
 });
@@ -85,7 +97,12 @@ export const recordExport = clientMutation({
   args: { status: v.optional(memberStatus) },
   returns: v.null(),
   handler: async (ctx, { status }) => {
-    await ctx.audit({ action: "member.export", entityType: "member", entityId: "*", after: { status: status ?? "all" } });
+    await ctx.audit({
+      action: "member.export",
+      entityType: "member",
+      entityId: "*",
+      after: { status: status ?? "all" },
+    });
     return null;
   },
 });
@@ -109,13 +126,19 @@ async function requireUniqueEmail(ctx: ClientQueryCtx, email: string, except?: I
     .query("memberProfiles")
     .withIndex("by_clientId_email", (q) => q.eq("clientId", ctx.actor.clientId).eq("email", email))
     .first();
-  if (clash !== null && clash._id !== except) fail("conflict", `A member with email ${email} exists`, { field: "email" });
+  if (clash !== null && clash._id !== except)
+    fail("conflict", `A member with email ${email} exists`, { field: "email" });
 }
 
-const nameFields = { firstName: v.optional(v.string()), lastName: v.optional(v.string()), phone: v.optional(v.string()) };
+const nameFields = {
+  firstName: v.optional(v.string()),
+  lastName: v.optional(v.string()),
+  phone: v.optional(v.string()),
+};
 
 function checkedNames(args: { firstName?: string; lastName?: string; phone?: string }) {
-  if (args.phone !== undefined && !PATTERNS.phone.test(args.phone)) fail("validation", "phone may hold digits, spaces, + ( ) -", { field: "phone" });
+  if (args.phone !== undefined && !PATTERNS.phone.test(args.phone))
+    fail("validation", "phone may hold digits, spaces, + ( ) -", { field: "phone" });
   return {
     ...(args.firstName !== undefined && { firstName: text("firstName", args.firstName, TEXT_MAX.name) }),
     ...(args.lastName !== undefined && { lastName: text("lastName", args.lastName, TEXT_MAX.name) }),
@@ -123,44 +146,76 @@ function checkedNames(args: { firstName?: string; lastName?: string; phone?: str
   };
 }
 
-async function applyUpdate(ctx: ClientMutationCtx, member: Doc<"memberProfiles">, fields: Partial<Doc<"memberProfiles">>, action: string) {
+async function applyUpdate(
+  ctx: ClientMutationCtx,
+  member: Doc<"memberProfiles">,
+  fields: Partial<Doc<"memberProfiles">>,
+  action: string,
+) {
   const firstName = fields.firstName ?? member.firstName;
   const lastName = fields.lastName ?? member.lastName;
-  await ctx.db.patch(member._id, { ...fields, searchName: `${firstName} ${lastName}`.toLowerCase(), updatedAt: Date.now() });
+  await ctx.db.patch(member._id, {
+    ...fields,
+    searchName: `${firstName} ${lastName}`.toLowerCase(),
+    updatedAt: Date.now(),
+  });
   const before = Object.fromEntries(Object.keys(fields).map((k) => [k, member[k as keyof Doc<"memberProfiles">]]));
   await ctx.audit({ action, entityType: "member", entityId: member._id, before, after: fields });
-  return memberView.of((await ctx.db.get(member._id))!);
+  return memberView.of(await mustGet(ctx, member._id));
 }
 
 export const create = clientMutation({
   capability: "members.create",
-  args: { firstName: v.string(), lastName: v.string(), email: v.string(), phone: v.optional(v.string()), status: v.optional(memberStatus), cpdPoints: v.optional(v.number()) },
+  args: {
+    firstName: v.string(),
+    lastName: v.string(),
+    email: v.string(),
+    phone: v.optional(v.string()),
+    status: v.optional(memberStatus),
+    cpdPoints: v.optional(v.number()),
+  },
   returns: memberView.validator,
   handler: async (ctx, args) => {
     const names = checkedNames(args);
+    const firstName = required("firstName", names.firstName);
+    const lastName = required("lastName", names.lastName);
     const email = checkEmail("email", args.email);
     await requireUniqueEmail(ctx, email);
     const now = Date.now();
     const id = await ctx.db.insert("memberProfiles", {
       clientId: ctx.actor.clientId,
-      firstName: names.firstName!,
-      lastName: names.lastName!,
+      firstName,
+      lastName,
       email,
       phone: names.phone,
       status: args.status ?? "active",
-      cpdPoints: args.cpdPoints === undefined ? 0 : wholeNumber("cpdPoints", args.cpdPoints, LIMITS.memberCpdPoints.min, LIMITS.memberCpdPoints.max),
-      searchName: `${names.firstName} ${names.lastName}`.toLowerCase(),
+      cpdPoints:
+        args.cpdPoints === undefined
+          ? 0
+          : wholeNumber("cpdPoints", args.cpdPoints, LIMITS.memberCpdPoints.min, LIMITS.memberCpdPoints.max),
+      searchName: `${firstName} ${lastName}`.toLowerCase(),
       createdAt: now,
       updatedAt: now,
     });
-    await ctx.audit({ action: "member.create", entityType: "member", entityId: id, after: { ...names, email, status: args.status ?? "active" } });
-    return memberView.of((await ctx.db.get(id))!);
+    await ctx.audit({
+      action: "member.create",
+      entityType: "member",
+      entityId: id,
+      after: { ...names, email, status: args.status ?? "active" },
+    });
+    return memberView.of(await mustGet(ctx, id));
   },
 });
 
 export const update = clientMutation({
   capability: "members.update",
-  args: { memberId: v.string(), ...nameFields, email: v.optional(v.string()), status: v.optional(memberStatus), cpdPoints: v.optional(v.number()) },
+  args: {
+    memberId: v.string(),
+    ...nameFields,
+    email: v.optional(v.string()),
+    status: v.optional(memberStatus),
+    cpdPoints: v.optional(v.number()),
+  },
   returns: memberView.validator,
   handler: async (ctx, { memberId, email, status, cpdPoints, ...names }) => {
     const member = await ctx.getOwned("memberProfiles", memberId, "member");
@@ -170,7 +225,8 @@ export const update = clientMutation({
       await requireUniqueEmail(ctx, fields.email, member._id);
     }
     if (status !== undefined) fields.status = status;
-    if (cpdPoints !== undefined) fields.cpdPoints = wholeNumber("cpdPoints", cpdPoints, LIMITS.memberCpdPoints.min, LIMITS.memberCpdPoints.max);
+    if (cpdPoints !== undefined)
+      fields.cpdPoints = wholeNumber("cpdPoints", cpdPoints, LIMITS.memberCpdPoints.min, LIMITS.memberCpdPoints.max);
     return applyUpdate(ctx, member, fields, "member.update");
   },
 });
@@ -220,14 +276,21 @@ async function activeCommitment(ctx: ClientQueryCtx, memberId: Id<"memberProfile
  * so an active one could never be deleted here; none exists, as `remove` refuses a member with
  * one and nothing registers or enrols a member that no longer exists.
  */
-async function deleteNextHistoryBatch(ctx: MutationCtx, memberId: Id<"memberProfiles">, actor: ActorArg): Promise<HistoryBatch> {
+async function deleteNextHistoryBatch(
+  ctx: MutationCtx,
+  memberId: Id<"memberProfiles">,
+  actor: ActorArg,
+): Promise<HistoryBatch> {
   // One more than a batch: whether any remain after this one.
   const registrations: Doc<"eventRegistrations">[] = [];
   for (const status of ENDED_REGISTRATION) {
     const room = HISTORY_BATCH + 1 - registrations.length;
     if (room === 0) break;
     registrations.push(
-      ...(await ctx.db.query("eventRegistrations").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status)).take(room)),
+      ...(await ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
+        .take(room)),
     );
   }
   const enrollments: Doc<"courseEnrollments">[] = [];
@@ -235,7 +298,10 @@ async function deleteNextHistoryBatch(ctx: MutationCtx, memberId: Id<"memberProf
     const room = HISTORY_BATCH + 1 - registrations.length - enrollments.length;
     if (room === 0) break;
     enrollments.push(
-      ...(await ctx.db.query("courseEnrollments").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status)).take(room)),
+      ...(await ctx.db
+        .query("courseEnrollments")
+        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
+        .take(room)),
     );
   }
   const batch = [...registrations, ...enrollments].slice(0, HISTORY_BATCH);
@@ -244,7 +310,10 @@ async function deleteNextHistoryBatch(ctx: MutationCtx, memberId: Id<"memberProf
   const more = registrations.length + enrollments.length > HISTORY_BATCH;
   if (more) {
     const { clientId, role, userId, apiKeyId } = actor;
-    await ctx.scheduler.runAfter(0, internal.members.deleteHistoryBatch, { memberId, actor: { clientId, role, userId, apiKeyId } });
+    await ctx.scheduler.runAfter(0, internal.members.deleteHistoryBatch, {
+      memberId,
+      actor: { clientId, role, userId, apiKeyId },
+    });
   }
   const deletedRegistrations = Math.min(registrations.length, HISTORY_BATCH);
   return { registrations: deletedRegistrations, enrollments: batch.length - deletedRegistrations, more };
@@ -300,7 +369,12 @@ export const deleteHistoryBatch = internalMutation({
     if ((await ctx.db.get(memberId)) !== null) return { registrations: 0, enrollments: 0, more: false };
     const batch = await deleteNextHistoryBatch(ctx, memberId, actor);
     if (batch.registrations + batch.enrollments > 0) {
-      await writeAudit(ctx, actor, { action: "member.deleteHistory", entityType: "member", entityId: memberId, after: historyAudit(batch) });
+      await writeAudit(ctx, actor, {
+        action: "member.deleteHistory",
+        entityType: "member",
+        entityId: memberId,
+        after: historyAudit(batch),
+      });
     }
     return batch;
   },
@@ -324,7 +398,10 @@ export const listInterestCategories = clientQuery({
   returns: pageOf(interestView.validator),
   handler: async (ctx, { page }) =>
     toPage(
-      await ctx.db.query("interestCategories").withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId)).paginate(pageOptions(page)),
+      await ctx.db
+        .query("interestCategories")
+        .withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId))
+        .paginate(pageOptions(page)),
       interestView.of,
     ),
 });
@@ -335,11 +412,19 @@ export const createInterestCategory = clientMutation({
   returns: interestView.validator,
   handler: async (ctx, args) => {
     const name = text("name", args.name, TEXT_MAX.name);
-    const clash = await ctx.db.query("interestCategories").withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId).eq("name", name)).first();
+    const clash = await ctx.db
+      .query("interestCategories")
+      .withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId).eq("name", name))
+      .first();
     if (clash !== null) fail("conflict", `An interest category named ${name} exists`, { field: "name" });
     const id = await ctx.db.insert("interestCategories", { clientId: ctx.actor.clientId, name, createdAt: Date.now() });
-    await ctx.audit({ action: "interestCategory.create", entityType: "interestCategory", entityId: id, after: { name } });
-    return interestView.of((await ctx.db.get(id))!);
+    await ctx.audit({
+      action: "interestCategory.create",
+      entityType: "interestCategory",
+      entityId: id,
+      after: { name },
+    });
+    return interestView.of(await mustGet(ctx, id));
   },
 });
 
@@ -368,15 +453,29 @@ export const setInterests = clientMutation({
       fail("validation", `At most ${MAX_MEMBER_INTERESTS} interests`, { field: "interestCategoryIds" });
     }
     const wanted = await Promise.all(
-      [...new Set(interestCategoryIds)].map(async (id) => (await ctx.getOwned("interestCategories", id, "interest category"))._id),
+      [...new Set(interestCategoryIds)].map(
+        async (id) => (await ctx.getOwned("interestCategories", id, "interest category"))._id,
+      ),
     );
     const current = await interestLinks(ctx, member._id);
     for (const link of current) if (!wanted.includes(link.interestCategoryId)) await ctx.db.delete(link._id);
     const kept = new Set(current.map((l) => l.interestCategoryId));
     for (const id of wanted) {
-      if (!kept.has(id)) await ctx.db.insert("memberInterests", { clientId: ctx.actor.clientId, memberId: member._id, interestCategoryId: id, createdAt: Date.now() });
+      if (!kept.has(id))
+        await ctx.db.insert("memberInterests", {
+          clientId: ctx.actor.clientId,
+          memberId: member._id,
+          interestCategoryId: id,
+          createdAt: Date.now(),
+        });
     }
-    await ctx.audit({ action: "member.setInterests", entityType: "member", entityId: member._id, before: { interestCategoryIds: current.map((l) => l.interestCategoryId) }, after: { interestCategoryIds: wanted } });
+    await ctx.audit({
+      action: "member.setInterests",
+      entityType: "member",
+      entityId: member._id,
+      before: { interestCategoryIds: current.map((l) => l.interestCategoryId) },
+      after: { interestCategoryIds: wanted },
+    });
     return interestsOf(ctx, member._id);
   },
 });

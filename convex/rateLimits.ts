@@ -56,7 +56,13 @@ async function windowOf(ctx: MutationCtx, bucket: string, windowStart: number): 
     .unique();
 }
 
-async function spend(ctx: MutationCtx, current: Window, bucket: string, windowStart: number, fields: { clientShard?: number } = {}) {
+async function spend(
+  ctx: MutationCtx,
+  current: Window,
+  bucket: string,
+  windowStart: number,
+  fields: { clientShard?: number } = {},
+) {
   if (current !== null) {
     await ctx.db.patch(current._id, { count: current.count + 1, ...fields });
     return;
@@ -126,7 +132,11 @@ export const consume = internalMutation({
       allowed,
       resetMs,
       buckets: [
-        { name: principal.name, limit: principal.limit, remaining: Math.max(0, principal.limit - principalCount - (allowed ? 1 : 0)) },
+        {
+          name: principal.name,
+          limit: principal.limit,
+          remaining: Math.max(0, principal.limit - principalCount - (allowed ? 1 : 0)),
+        },
         {
           name: client.name,
           limit: client.limit,

@@ -8,22 +8,32 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { visibleEvent } from "./events";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx, principalOf, requireOwnerOrStaff } from "./lib/functions";
+import {
+  type ClientMutationCtx,
+  type ClientQueryCtx,
+  clientMutation,
+  clientQuery,
+  principalOf,
+  requireOwnerOrStaff,
+} from "./lib/functions";
 import { memberSummary, ownProfile, withMembers } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { ACTIVE_REGISTRATION, REGISTRATION, requireTransition } from "./lib/transitions";
 import { viewOf } from "./lib/views";
 import { registrationStatus } from "./schema";
 
-const isActive = (status: Doc<"eventRegistrations">["status"]) => (ACTIVE_REGISTRATION as readonly string[]).includes(status);
+const isActive = (status: Doc<"eventRegistrations">["status"]) =>
+  (ACTIVE_REGISTRATION as readonly string[]).includes(status);
 
 const registrationView = viewOf("eventRegistrations", { omit: ["clientId", "updatedAt"] });
 
 async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Doc<"memberProfiles">) {
   const now = Date.now();
   if (event.status !== "published") fail("registration_closed", "Registration is only open for published events");
-  if (event.registrationOpensAt !== undefined && now < event.registrationOpensAt) fail("registration_closed", "Registration has not opened yet");
+  if (event.registrationOpensAt !== undefined && now < event.registrationOpensAt)
+    fail("registration_closed", "Registration has not opened yet");
   const closesAt = event.registrationClosesAt ?? event.startAt;
   if (now > closesAt) fail("registration_closed", "Registration has closed");
   if (member.status !== "active") fail("conflict", "Only an active member can register");
@@ -31,7 +41,8 @@ async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Do
     .query("eventRegistrations")
     .withIndex("by_eventId_memberId", (q) => q.eq("eventId", event._id).eq("memberId", member._id))
     .collect();
-  if (previous.some((r) => isActive(r.status))) fail("already_registered", "The member is already registered for this event");
+  if (previous.some((r) => isActive(r.status)))
+    fail("already_registered", "The member is already registered for this event");
   if (event.capacity !== undefined && event.registeredCount >= event.capacity) {
     fail("capacity_full", "The event is full", { capacity: event.capacity });
   }
@@ -44,8 +55,13 @@ async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Do
     updatedAt: now,
   });
   await ctx.db.patch(event._id, { registeredCount: event.registeredCount + 1 });
-  await ctx.audit({ action: "registration.create", entityType: "registration", entityId: id, after: { eventId: event._id, memberId: member._id, status: "confirmed" } });
-  return registrationView.of((await ctx.db.get(id))!);
+  await ctx.audit({
+    action: "registration.create",
+    entityType: "registration",
+    entityId: id,
+    after: { eventId: event._id, memberId: member._id, status: "confirmed" },
+  });
+  return registrationView.of(await mustGet(ctx, id));
 }
 
 export const registerSelf = clientMutation({
@@ -60,7 +76,11 @@ export const registerMember = clientMutation({
   args: { eventId: v.string(), memberId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { eventId, memberId }) =>
-    register(ctx, await ctx.getOwned("events", eventId, "event"), await ctx.getOwned("memberProfiles", memberId, "member")),
+    register(
+      ctx,
+      await ctx.getOwned("events", eventId, "event"),
+      await ctx.getOwned("memberProfiles", memberId, "member"),
+    ),
 });
 
 /** A registration the actor may see: staff any; a member its own; others read as missing. */
@@ -78,7 +98,7 @@ export const get = clientQuery({
 });
 
 async function release(ctx: ClientMutationCtx, registration: Doc<"eventRegistrations">) {
-  const event = (await ctx.db.get(registration.eventId))!;
+  const event = await mustGet(ctx, registration.eventId);
   await ctx.db.patch(event._id, { registeredCount: Math.max(0, event.registeredCount - 1) });
 }
 
@@ -94,8 +114,14 @@ export const cancel = clientMutation({
     const now = Date.now();
     await ctx.db.patch(registration._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
     await release(ctx, registration);
-    await ctx.audit({ action: "registration.cancel", entityType: "registration", entityId: registration._id, before: { status: registration.status }, after: { status: "cancelled" } });
-    return registrationView.of((await ctx.db.get(registration._id))!);
+    await ctx.audit({
+      action: "registration.cancel",
+      entityType: "registration",
+      entityId: registration._id,
+      before: { status: registration.status },
+      after: { status: "cancelled" },
+    });
+    return registrationView.of(await mustGet(ctx, registration._id));
   },
 });
 
@@ -107,12 +133,19 @@ export const checkIn = clientMutation({
     const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
     requireTransition(REGISTRATION, "registration", registration.status, "checked_in");
     // A cancelled event's registrations may still be waiting for their batch (events.ts, CANCEL_BATCH).
-    const event = (await ctx.db.get(registration.eventId))!;
-    if (event.status === "cancelled") fail("conflict", "The event is cancelled: its registrations cannot be checked in");
+    const event = await mustGet(ctx, registration.eventId);
+    if (event.status === "cancelled")
+      fail("conflict", "The event is cancelled: its registrations cannot be checked in");
     const now = Date.now();
     await ctx.db.patch(registration._id, { status: "checked_in", checkedInAt: now, updatedAt: now });
-    await ctx.audit({ action: "registration.checkIn", entityType: "registration", entityId: registration._id, before: { status: registration.status }, after: { status: "checked_in" } });
-    return registrationView.of((await ctx.db.get(registration._id))!);
+    await ctx.audit({
+      action: "registration.checkIn",
+      entityType: "registration",
+      entityId: registration._id,
+      before: { status: registration.status },
+      after: { status: "checked_in" },
+    });
+    return registrationView.of(await mustGet(ctx, registration._id));
   },
 });
 
@@ -125,10 +158,21 @@ export const refund = clientMutation({
     const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
     requireTransition(REGISTRATION, "registration", registration.status, "refunded");
     const now = Date.now();
-    await ctx.db.patch(registration._id, { status: "refunded", refundedAt: now, refundedBy: principalOf(ctx.actor), updatedAt: now });
+    await ctx.db.patch(registration._id, {
+      status: "refunded",
+      refundedAt: now,
+      refundedBy: principalOf(ctx.actor),
+      updatedAt: now,
+    });
     await release(ctx, registration);
-    await ctx.audit({ action: "registration.refund", entityType: "registration", entityId: registration._id, before: { status: "paid" }, after: { status: "refunded", refundedBy: principalOf(ctx.actor) } });
-    return registrationView.of((await ctx.db.get(registration._id))!);
+    await ctx.audit({
+      action: "registration.refund",
+      entityType: "registration",
+      entityId: registration._id,
+      before: { status: "paid" },
+      after: { status: "refunded", refundedBy: principalOf(ctx.actor) },
+    });
+    return registrationView.of(await mustGet(ctx, registration._id));
   },
 });
 
@@ -136,7 +180,12 @@ export const refund = clientMutation({
 export const count = clientQuery({
   capability: "registrations.count",
   args: { eventId: v.string() },
-  returns: v.object({ eventId: v.string(), registered: v.number(), capacity: v.optional(v.number()), placesLeft: v.optional(v.number()) }),
+  returns: v.object({
+    eventId: v.string(),
+    registered: v.number(),
+    capacity: v.optional(v.number()),
+    placesLeft: v.optional(v.number()),
+  }),
   handler: async (ctx, { eventId }) => {
     const event = await visibleEvent(ctx, eventId);
     return {
@@ -157,9 +206,15 @@ export const listForEvent = clientQuery({
     const event = await ctx.getOwned("events", eventId, "event");
     const result = await ctx.db
       .query("eventRegistrations")
-      .withIndex("by_eventId_status", (q) => (status === undefined ? q.eq("eventId", event._id) : q.eq("eventId", event._id).eq("status", status)))
+      .withIndex("by_eventId_status", (q) =>
+        status === undefined ? q.eq("eventId", event._id) : q.eq("eventId", event._id).eq("status", status),
+      )
       .paginate(pageOptions(page));
-    return { page: await withMembers(ctx, result.page, registrationView.of), isDone: result.isDone, continueCursor: result.continueCursor };
+    return {
+      page: await withMembers(ctx, result.page, registrationView.of),
+      isDone: result.isDone,
+      continueCursor: result.continueCursor,
+    };
   },
 });
 

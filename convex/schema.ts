@@ -53,22 +53,14 @@ export const clientRole = v.union(
   v.literal("sponsor_user"),
 );
 
-export const publicationStatus = v.union(
-  v.literal("draft"),
-  v.literal("published"),
-  v.literal("archived"),
-);
+export const publicationStatus = v.union(v.literal("draft"), v.literal("published"), v.literal("archived"));
 export const eventStatus = v.union(
   v.literal("draft"),
   v.literal("published"),
   v.literal("cancelled"),
   v.literal("archived"),
 );
-export const memberStatus = v.union(
-  v.literal("active"),
-  v.literal("inactive"),
-  v.literal("suspended"),
-);
+export const memberStatus = v.union(v.literal("active"), v.literal("inactive"), v.literal("suspended"));
 export const registrationStatus = v.union(
   v.literal("pending"),
   v.literal("confirmed"),
@@ -89,12 +81,7 @@ export const ticketStatus = v.union(
   v.literal("resolved"),
   v.literal("closed"),
 );
-export const ticketPriority = v.union(
-  v.literal("low"),
-  v.literal("normal"),
-  v.literal("high"),
-  v.literal("urgent"),
-);
+export const ticketPriority = v.union(v.literal("low"), v.literal("normal"), v.literal("high"), v.literal("urgent"));
 
 export const sponsorTier = v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"));
 

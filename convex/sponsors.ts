@@ -3,13 +3,14 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { sponsorLinks, visibleEvent } from "./events";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientQueryCtx, requireOwnerOrStaff } from "./lib/functions";
+import { type ClientQueryCtx, clientMutation, clientQuery, requireOwnerOrStaff } from "./lib/functions";
+import { TEXT_MAX } from "./lib/limits";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { optionalText, text } from "./lib/validate";
+import { optionalText, required, text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_EVENT_SPONSORS, sponsorTier as tier } from "./schema";
-import { TEXT_MAX } from "./lib/limits";
 
 const sponsorView = viewOf("sponsors", { omit: ["clientId"] });
 
@@ -20,7 +21,9 @@ function checked(args: { name?: string; website?: string; description?: string }
   return {
     ...(args.name !== undefined && { name: text("name", args.name, TEXT_MAX.title) }),
     ...(args.website !== undefined && { website: args.website }),
-    ...(args.description !== undefined && { description: optionalText("description", args.description, TEXT_MAX.description) }),
+    ...(args.description !== undefined && {
+      description: optionalText("description", args.description, TEXT_MAX.description),
+    }),
   };
 }
 
@@ -30,7 +33,10 @@ export const list = clientQuery({
   returns: pageOf(sponsorView.validator),
   handler: async (ctx, { page }) =>
     toPage(
-      await ctx.db.query("sponsors").withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId)).paginate(pageOptions(page)),
+      await ctx.db
+        .query("sponsors")
+        .withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId))
+        .paginate(pageOptions(page)),
       sponsorView.of,
     ),
 });
@@ -44,18 +50,41 @@ export const get = clientQuery({
 
 export const create = clientMutation({
   capability: "sponsors.manage",
-  args: { name: v.string(), website: v.optional(v.string()), description: v.optional(v.string()), tier: v.optional(tier) },
+  args: {
+    name: v.string(),
+    website: v.optional(v.string()),
+    description: v.optional(v.string()),
+    tier: v.optional(tier),
+  },
   returns: sponsorView.validator,
   handler: async (ctx, args) => {
     const fields = checked(args);
     const now = Date.now();
-    const id = await ctx.db.insert("sponsors", { clientId: ctx.actor.clientId, name: fields.name!, website: fields.website, description: fields.description, tier: args.tier, createdAt: now, updatedAt: now });
-    await ctx.audit({ action: "sponsor.create", entityType: "sponsor", entityId: id, after: { ...fields, tier: args.tier } });
-    return sponsorView.of((await ctx.db.get(id))!);
+    const id = await ctx.db.insert("sponsors", {
+      clientId: ctx.actor.clientId,
+      name: required("name", fields.name),
+      website: fields.website,
+      description: fields.description,
+      tier: args.tier,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await ctx.audit({
+      action: "sponsor.create",
+      entityType: "sponsor",
+      entityId: id,
+      after: { ...fields, tier: args.tier },
+    });
+    return sponsorView.of(await mustGet(ctx, id));
   },
 });
 
-const updateArgs = { sponsorId: v.string(), name: v.optional(v.string()), website: v.optional(v.string()), description: v.optional(v.string()) };
+const updateArgs = {
+  sponsorId: v.string(),
+  name: v.optional(v.string()),
+  website: v.optional(v.string()),
+  description: v.optional(v.string()),
+};
 
 /**
  * Edit a sponsor's profile: client_admin any sponsor; a sponsor_admin only its own
@@ -68,12 +97,13 @@ export const update = clientMutation({
   handler: async (ctx, { sponsorId, tier: newTier, ...changes }) => {
     const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
     requireOwnerOrStaff(ctx, { sponsorId: sponsor._id }, "sponsors.manage", "sponsor");
-    if (!ctx.can("sponsors.manage") && newTier !== undefined) fail("forbidden", "Only the client's admins set a sponsor's tier", { capability: "sponsors.manage" });
+    if (!ctx.can("sponsors.manage") && newTier !== undefined)
+      fail("forbidden", "Only the client's admins set a sponsor's tier", { capability: "sponsors.manage" });
     const fields = { ...checked(changes), ...(newTier !== undefined && { tier: newTier }) };
     await ctx.db.patch(sponsor._id, { ...fields, updatedAt: Date.now() });
     const before = Object.fromEntries(Object.keys(fields).map((k) => [k, sponsor[k as keyof Doc<"sponsors">]]));
     await ctx.audit({ action: "sponsor.update", entityType: "sponsor", entityId: sponsor._id, before, after: fields });
-    return sponsorView.of((await ctx.db.get(sponsor._id))!);
+    return sponsorView.of(await mustGet(ctx, sponsor._id));
   },
 });
 
@@ -83,10 +113,18 @@ export const remove = clientMutation({
   returns: v.null(),
   handler: async (ctx, { sponsorId }) => {
     const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
-    const backs = await ctx.db.query("eventSponsors").withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id)).first();
+    const backs = await ctx.db
+      .query("eventSponsors")
+      .withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id))
+      .first();
     if (backs !== null) fail("conflict", "A sponsor that backs events cannot be deleted; detach it first");
     await ctx.db.delete(sponsor._id);
-    await ctx.audit({ action: "sponsor.delete", entityType: "sponsor", entityId: sponsor._id, before: { name: sponsor.name } });
+    await ctx.audit({
+      action: "sponsor.delete",
+      entityType: "sponsor",
+      entityId: sponsor._id,
+      before: { name: sponsor.name },
+    });
     return null;
   },
 });
@@ -112,8 +150,18 @@ export const attachToEvent = clientMutation({
     if ((await sponsorLinks(ctx, event._id)).length >= MAX_EVENT_SPONSORS) {
       fail("conflict", `An event has at most ${MAX_EVENT_SPONSORS} sponsors`, { field: "sponsorId" });
     }
-    await ctx.db.insert("eventSponsors", { clientId: ctx.actor.clientId, eventId: event._id, sponsorId: sponsor._id, createdAt: Date.now() });
-    await ctx.audit({ action: "event.attachSponsor", entityType: "event", entityId: event._id, after: { sponsorId: sponsor._id } });
+    await ctx.db.insert("eventSponsors", {
+      clientId: ctx.actor.clientId,
+      eventId: event._id,
+      sponsorId: sponsor._id,
+      createdAt: Date.now(),
+    });
+    await ctx.audit({
+      action: "event.attachSponsor",
+      entityType: "event",
+      entityId: event._id,
+      after: { sponsorId: sponsor._id },
+    });
     return null;
   },
 });
@@ -126,7 +174,12 @@ export const detachFromEvent = clientMutation({
     const { event, sponsor, link } = await eventSponsorLink(ctx, eventId, sponsorId);
     if (link === null) fail("not_found", "The sponsor does not back this event", { entity: "eventSponsor" });
     await ctx.db.delete(link._id);
-    await ctx.audit({ action: "event.detachSponsor", entityType: "event", entityId: event._id, before: { sponsorId: sponsor._id } });
+    await ctx.audit({
+      action: "event.detachSponsor",
+      entityType: "event",
+      entityId: event._id,
+      before: { sponsorId: sponsor._id },
+    });
     return null;
   },
 });

@@ -4,15 +4,22 @@
 // states. Internal notes are never shown to members. Tickets are never deleted.
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
+import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, type ClientMutationCtx, type ClientQueryCtx, requireOwnerOrStaff } from "./lib/functions";
+import {
+  type ClientMutationCtx,
+  type ClientQueryCtx,
+  clientMutation,
+  clientQuery,
+  requireOwnerOrStaff,
+} from "./lib/functions";
+import { TEXT_MAX } from "./lib/limits";
 import { ownProfile } from "./lib/members";
 import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
 import { requireTransition, TICKET } from "./lib/transitions";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { ticketPriority, ticketStatus } from "./schema";
-import { TEXT_MAX } from "./lib/limits";
 
 const ticketView = viewOf("supportTickets", { omit: ["clientId"] });
 
@@ -56,7 +63,8 @@ export const openForMember = clientMutation({
   capability: "tickets.openForMember",
   args: { ...ticketArgs, memberId: v.string() },
   returns: ticketView.validator,
-  handler: async (ctx, { memberId, ...args }) => openFor(ctx, await ctx.getOwned("memberProfiles", memberId, "member"), args),
+  handler: async (ctx, { memberId, ...args }) =>
+    openFor(ctx, await ctx.getOwned("memberProfiles", memberId, "member"), args),
 });
 
 async function openFor(
@@ -64,20 +72,25 @@ async function openFor(
   member: Doc<"memberProfiles">,
   { subject, body, priority }: { subject: string; body: string; priority?: Doc<"supportTickets">["priority"] },
 ) {
-    const now = Date.now();
-    const id = await ctx.db.insert("supportTickets", {
-      clientId: ctx.actor.clientId,
-      memberId: member._id,
-      subject: text("subject", subject, TEXT_MAX.title),
-      status: "open",
-      priority: priority ?? "normal",
-      createdAt: now,
-      updatedAt: now,
-    });
-    const ticket = (await ctx.db.get(id))!;
-    await addMessage(ctx, ticket, body, false);
-    await ctx.audit({ action: "ticket.open", entityType: "ticket", entityId: id, after: { subject, memberId: member._id } });
-    return ticketView.of(ticket);
+  const now = Date.now();
+  const id = await ctx.db.insert("supportTickets", {
+    clientId: ctx.actor.clientId,
+    memberId: member._id,
+    subject: text("subject", subject, TEXT_MAX.title),
+    status: "open",
+    priority: priority ?? "normal",
+    createdAt: now,
+    updatedAt: now,
+  });
+  const ticket = await mustGet(ctx, id);
+  await addMessage(ctx, ticket, body, false);
+  await ctx.audit({
+    action: "ticket.open",
+    entityType: "ticket",
+    entityId: id,
+    after: { subject, memberId: member._id },
+  });
+  return ticketView.of(ticket);
 }
 
 export const list = clientQuery({
@@ -91,7 +104,9 @@ export const list = clientQuery({
       if (assignee === null) return { page: [], isDone: true, continueCursor: "" };
       const result = await ctx.db
         .query("supportTickets")
-        .withIndex("by_clientId_assigneeUserId_updatedAt", (q) => q.eq("clientId", clientId).eq("assigneeUserId", assignee))
+        .withIndex("by_clientId_assigneeUserId_updatedAt", (q) =>
+          q.eq("clientId", clientId).eq("assigneeUserId", assignee),
+        )
         .order("desc")
         .paginate(pageOptions(page));
       return toPage(result, ticketView.of);
@@ -99,7 +114,9 @@ export const list = clientQuery({
     const query =
       status === undefined
         ? ctx.db.query("supportTickets").withIndex("by_clientId_updatedAt", (q) => q.eq("clientId", clientId))
-        : ctx.db.query("supportTickets").withIndex("by_clientId_status_updatedAt", (q) => q.eq("clientId", clientId).eq("status", status));
+        : ctx.db
+            .query("supportTickets")
+            .withIndex("by_clientId_status_updatedAt", (q) => q.eq("clientId", clientId).eq("status", status));
     return toPage(await query.order("desc").paginate(pageOptions(page)), ticketView.of);
   },
 });
@@ -135,7 +152,9 @@ export const messages = clientQuery({
     const ticket = await visibleTicket(ctx, ticketId);
     const query = isStaff(ctx)
       ? ctx.db.query("supportTicketMessages").withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id))
-      : ctx.db.query("supportTicketMessages").withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false));
+      : ctx.db
+          .query("supportTicketMessages")
+          .withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false));
     return toPage(await query.paginate(pageOptions(page)), messageView.of);
   },
 });
@@ -154,10 +173,14 @@ export const messagesSince = clientQuery({
   handler: async (ctx, { ticketId, since }) => {
     const ticket = await visibleTicket(ctx, ticketId);
     const query = isStaff(ctx)
-      ? ctx.db.query("supportTicketMessages").withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id).gte("createdAt", since))
+      ? ctx.db
+          .query("supportTicketMessages")
+          .withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id).gte("createdAt", since))
       : ctx.db
           .query("supportTicketMessages")
-          .withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false).gte("createdAt", since));
+          .withIndex("by_ticketId_internal_createdAt", (q) =>
+            q.eq("ticketId", ticket._id).eq("internal", false).gte("createdAt", since),
+          );
     return (await query.take(MAX_LIVE_MESSAGES)).map(messageView.of);
   },
 });
@@ -172,13 +195,19 @@ export const reply = clientMutation({
   returns: messageView.validator,
   handler: async (ctx, { ticketId, body }) => {
     const ticket = await visibleTicket(ctx, ticketId);
-    if (ticket.status === "closed") fail("invalid_transition", "A closed ticket takes no replies", { from: "closed", to: "closed" });
+    if (ticket.status === "closed")
+      fail("invalid_transition", "A closed ticket takes no replies", { from: "closed", to: "closed" });
     const id = await addMessage(ctx, ticket, body, false);
     const reopen = !isStaff(ctx) && ticket.status !== "open";
     if (reopen) requireTransition(TICKET, "ticket", ticket.status, "open");
     await ctx.db.patch(ticket._id, { updatedAt: Date.now(), ...(reopen && { status: "open" as const }) });
-    await ctx.audit({ action: "ticket.reply", entityType: "ticket", entityId: ticket._id, after: { messageId: id, ...(reopen && { status: "open" }) } });
-    return messageView.of((await ctx.db.get(id))!);
+    await ctx.audit({
+      action: "ticket.reply",
+      entityType: "ticket",
+      entityId: ticket._id,
+      after: { messageId: id, ...(reopen && { status: "open" }) },
+    });
+    return messageView.of(await mustGet(ctx, id));
   },
 });
 
@@ -190,8 +219,13 @@ export const addInternalNote = clientMutation({
     const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
     const id = await addMessage(ctx, ticket, body, true);
     await ctx.db.patch(ticket._id, { updatedAt: Date.now() });
-    await ctx.audit({ action: "ticket.internalNote", entityType: "ticket", entityId: ticket._id, after: { messageId: id } });
-    return messageView.of((await ctx.db.get(id))!);
+    await ctx.audit({
+      action: "ticket.internalNote",
+      entityType: "ticket",
+      entityId: ticket._id,
+      after: { messageId: id },
+    });
+    return messageView.of(await mustGet(ctx, id));
   },
 });
 
@@ -212,14 +246,24 @@ export const assign = clientMutation({
               .withIndex("by_clientId_userId", (q) => q.eq("clientId", ctx.actor.clientId).eq("userId", userId))
               .unique();
       // Only the client's staff take tickets; anyone else reads as a missing user.
-      if (membership === null || (membership.role !== "client_admin" && membership.role !== "client_user")) {
+      if (
+        userId === null ||
+        membership === null ||
+        (membership.role !== "client_admin" && membership.role !== "client_user")
+      ) {
         fail("not_found", "user not found", { entity: "user" });
       }
-      assignee = userId!;
+      assignee = userId;
     }
     await ctx.db.patch(ticket._id, { assigneeUserId: assignee, updatedAt: Date.now() });
-    await ctx.audit({ action: "ticket.assign", entityType: "ticket", entityId: ticket._id, before: { assigneeUserId: ticket.assigneeUserId ?? null }, after: { assigneeUserId: assignee ?? null } });
-    return ticketView.of((await ctx.db.get(ticket._id))!);
+    await ctx.audit({
+      action: "ticket.assign",
+      entityType: "ticket",
+      entityId: ticket._id,
+      before: { assigneeUserId: ticket.assigneeUserId ?? null },
+      after: { assigneeUserId: assignee ?? null },
+    });
+    return ticketView.of(await mustGet(ctx, ticket._id));
   },
 });
 
@@ -236,7 +280,13 @@ export const setStatus = clientMutation({
     requireTransition(TICKET, "ticket", ticket.status, status);
     const now = Date.now();
     await ctx.db.patch(ticket._id, { status, updatedAt: now, ...(status === "closed" && { closedAt: now }) });
-    await ctx.audit({ action: `ticket.${status === "closed" ? "close" : "setStatus"}`, entityType: "ticket", entityId: ticket._id, before: { status: ticket.status }, after: { status } });
-    return ticketView.of((await ctx.db.get(ticket._id))!);
+    await ctx.audit({
+      action: `ticket.${status === "closed" ? "close" : "setStatus"}`,
+      entityType: "ticket",
+      entityId: ticket._id,
+      before: { status: ticket.status },
+      after: { status },
+    });
+    return ticketView.of(await mustGet(ctx, ticket._id));
   },
 });

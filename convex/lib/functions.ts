@@ -8,15 +8,11 @@
 // profile and sponsor it acts for) and helpers that scope every read and write to the
 // actor's client. A mutation's writes are held to the actor's client and to an audit
 // record by the builder itself (`guardedWriter`), not by each handler remembering.
+
+import { type Infer, v } from "convex/values";
 import { customMutation, customQuery } from "convex-helpers/server/customFunctions";
-import { v, type Infer } from "convex/values";
 import type { Doc, Id, TableNames } from "../_generated/dataModel";
-import {
-  internalMutation,
-  internalQuery,
-  type MutationCtx,
-  type QueryCtx,
-} from "../_generated/server";
+import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "../_generated/server";
 import schema, { role } from "../schema";
 import { type Action, type Role, roleCan } from "./capabilities";
 import { fail } from "./errors";
@@ -43,44 +39,43 @@ type ClientOwnedTable = {
 
 /** Verify the actor against the data; refuse a forged or stale one. */
 export async function verifyActor(ctx: QueryCtx, actor: ActorArg): Promise<Actor> {
-  const refuse = (why: string): never => fail("invalid_actor", `Actor refused: ${why}`);
-  if ((actor.userId === undefined) === (actor.apiKeyId === undefined)) {
+  // Typed, not inferred, so that a call to it narrows like a call to `fail`.
+  const refuse: (why: string) => never = (why) => fail("invalid_actor", `Actor refused: ${why}`);
+  const { userId, apiKeyId } = actor;
+  if ((userId === undefined) === (apiKeyId === undefined)) {
     refuse("exactly one of userId and apiKeyId is required");
   }
   const client = await ctx.db.get(actor.clientId);
   if (client === null) refuse("unknown client");
   let sponsorId: Id<"sponsors"> | undefined;
   let memberId: Id<"memberProfiles"> | undefined;
-  if (actor.userId !== undefined) {
-    const user = await ctx.db.get(actor.userId);
+  if (userId !== undefined) {
+    const user = await ctx.db.get(userId);
     if (user === null) refuse("unknown user");
     if (actor.role === "platform_admin") {
-      if (!user!.isPlatformAdmin) refuse("not a platform admin");
+      if (!user.isPlatformAdmin) refuse("not a platform admin");
     } else {
       const membership = await ctx.db
         .query("clientMemberships")
-        .withIndex("by_clientId_userId", (q) =>
-          q.eq("clientId", actor.clientId).eq("userId", actor.userId!),
-        )
+        .withIndex("by_clientId_userId", (q) => q.eq("clientId", actor.clientId).eq("userId", userId))
         .unique();
       if (membership === null || membership.role !== actor.role) {
         refuse("no membership with that role in this client");
       }
-      sponsorId = membership!.sponsorId;
+      sponsorId = membership.sponsorId;
     }
     const profile = await ctx.db
       .query("memberProfiles")
-      .withIndex("by_clientId_userId", (q) =>
-        q.eq("clientId", actor.clientId).eq("userId", actor.userId),
-      )
+      .withIndex("by_clientId_userId", (q) => q.eq("clientId", actor.clientId).eq("userId", userId))
       .unique();
     memberId = profile?._id;
-  } else {
-    const key = await ctx.db.get(actor.apiKeyId!);
+  } else if (apiKeyId !== undefined) {
+    // Always taken when userId is undefined: the first check refused an actor with neither.
+    const key = await ctx.db.get(apiKeyId);
     if (key === null || key.clientId !== actor.clientId) refuse("unknown API key");
-    if (key!.revokedAt !== undefined) refuse("API key revoked");
-    if (key!.role !== actor.role) refuse("API key has another role");
-    sponsorId = key!.sponsorId;
+    if (key.revokedAt !== undefined) refuse("API key revoked");
+    if (key.role !== actor.role) refuse("API key has another role");
+    sponsorId = key.sponsorId;
   }
   return { ...actor, memberId, sponsorId };
 }
@@ -108,11 +103,7 @@ function scopedReader(ctx: QueryCtx, actor: Actor) {
      * A malformed id, an id of another table, a missing document and a
      * document of another client all give the same not_found.
      */
-    async getOwned<T extends ClientOwnedTable>(
-      table: T,
-      id: string,
-      entity: string = table,
-    ): Promise<Doc<T>> {
+    async getOwned<T extends ClientOwnedTable>(table: T, id: string, entity: string = table): Promise<Doc<T>> {
       const normalized = ctx.db.normalizeId(table, id);
       const doc = normalized === null ? null : await ctx.db.get(normalized);
       if (doc === null || (doc as unknown as { clientId: Id<"clients"> }).clientId !== actor.clientId) {
@@ -146,7 +137,9 @@ type CapabilityExtra = { capability: Action | readonly Action[] };
 
 /** Tables whose documents belong to one client (they carry `clientId`). */
 const CLIENT_OWNED: ReadonlySet<string> = new Set(
-  Object.entries(schema.tables).flatMap(([name, table]) => ("clientId" in ((table.validator as { fields?: object }).fields ?? {}) ? [name] : [])),
+  Object.entries(schema.tables).flatMap(([name, table]) =>
+    "clientId" in ((table.validator as { fields?: object }).fields ?? {}) ? [name] : [],
+  ),
 );
 const WRITES: ReadonlySet<string | symbol> = new Set(["insert", "patch", "replace", "delete"]);
 
@@ -170,7 +163,10 @@ function guardedWriter(db: MutationCtx["db"], actor: Actor, onWrite: () => void)
           name === "insert"
             ? CLIENT_OWNED.has(args[0] as string) && value?.clientId !== actor.clientId
             : value !== undefined && "clientId" in value && value.clientId !== actor.clientId;
-        if (foreign) throw new Error(`A ${actor.role} of client ${actor.clientId} may not write another client's ${String(args[0])}`);
+        if (foreign)
+          throw new Error(
+            `A ${actor.role} of client ${actor.clientId} may not write another client's ${String(args[0])}`,
+          );
         onWrite();
         return member.apply(target, args);
       };

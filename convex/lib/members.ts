@@ -1,5 +1,6 @@
 // Helpers about the member an action concerns.
 import type { Doc, Id } from "../_generated/dataModel";
+import { mustGet } from "./db";
 import { fail } from "./errors";
 import type { ClientQueryCtx } from "./functions";
 import { viewOf } from "./views";
@@ -7,9 +8,11 @@ import { viewOf } from "./views";
 /** The acting member's own profile; an actor with none (staff, keys) cannot act "as itself". */
 export async function ownProfile(ctx: ClientQueryCtx): Promise<Doc<"memberProfiles">> {
   if (ctx.actor.memberId === undefined) {
-    fail("validation", "This action is for members: your account has no member profile in this client", { field: "memberId" });
+    fail("validation", "This action is for members: your account has no member profile in this client", {
+      field: "memberId",
+    });
   }
-  return (await ctx.db.get(ctx.actor.memberId))!;
+  return await mustGet(ctx, ctx.actor.memberId);
 }
 
 /** Who a registration or an enrollment is for, as staff lists show it. */

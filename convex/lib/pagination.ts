@@ -1,5 +1,5 @@
-import { v, type Validator } from "convex/values";
 import type { PaginationResult } from "convex/server";
+import { type Validator, v } from "convex/values";
 import { fail } from "./errors";
 import { LIMITS } from "./limits";
 
@@ -21,7 +21,7 @@ export function pageOptions(page: { numItems?: number; cursor: string | null }) 
 }
 
 /** The `returns` validator of a paginated list of `item`. */
-export function pageOf<T extends Validator<any, "required", any>>(item: T) {
+export function pageOf<T extends Validator<unknown, "required", string>>(item: T) {
   return v.object({
     page: v.array(item),
     isDone: v.boolean(),

@@ -5,12 +5,7 @@ import { fail } from "./errors";
 
 export type Transitions<S extends string> = Readonly<Record<S, readonly S[]>>;
 
-export function requireTransition<S extends string>(
-  machine: Transitions<S>,
-  entity: string,
-  from: S,
-  to: S,
-): void {
+export function requireTransition<S extends string>(machine: Transitions<S>, entity: string, from: S, to: S): void {
   if (!machine[from].includes(to)) {
     fail("invalid_transition", `A ${entity} cannot go from ${from} to ${to}`, { from, to });
   }

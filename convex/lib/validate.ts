@@ -30,3 +30,14 @@ export function email(field: string, value: string): string {
   }
   return normalized;
 }
+
+/**
+ * A field that the function's argument validator requires, read back from a checking helper
+ * that create and update share (so its result types every field as optional). It is always
+ * there; were it not, that would be a bug here, not the caller's mistake: a plain Error (an
+ * internal error), never a validation problem.
+ */
+export function required<T>(field: string, value: T | undefined): T {
+  if (value === undefined) throw new Error(`${field} is required by the argument validator but is missing`);
+  return value;
+}

@@ -7,12 +7,14 @@
 //
 // `omit` for a document's full view (everything but what is hidden); `pick` for a summary of
 // a few fields, or for a table with secrets, where a new field must not leak by default.
-import { v, type PropertyValidators, type VId, type VObject } from "convex/values";
+import { type PropertyValidators, type VId, type VObject, v } from "convex/values";
 import type { Doc, Id, TableNames } from "../_generated/dataModel";
 import schema from "../schema";
 
 type FieldsOf<T extends TableNames> =
-  (typeof schema)["tables"][T]["validator"] extends VObject<infer _Type, infer F, infer _Optional, infer _Paths> ? F : never;
+  (typeof schema)["tables"][T]["validator"] extends VObject<infer _Type, infer F, infer _Optional, infer _Paths>
+    ? F
+    : never;
 type FieldName<T extends TableNames> = keyof FieldsOf<T> & string;
 type ViewFields<T extends TableNames, F> = { id: VId<Id<T>> } & (F extends PropertyValidators ? F : never);
 type ViewValidator<T extends TableNames, F> = ReturnType<typeof v.object<ViewFields<T, F>>>;
@@ -24,9 +26,18 @@ export type View<T extends TableNames, F> = {
   of: (doc: Doc<T>) => ViewValidator<T, F>["type"];
 };
 
-export function viewOf<T extends TableNames, K extends FieldName<T>>(table: T, shown: { omit: readonly K[] }): View<T, Omit<FieldsOf<T>, K>>;
-export function viewOf<T extends TableNames, K extends FieldName<T>>(table: T, shown: { pick: readonly K[] }): View<T, Pick<FieldsOf<T>, K>>;
-export function viewOf(table: TableNames, shown: { omit: readonly string[] } | { pick: readonly string[] }): View<TableNames, PropertyValidators> {
+export function viewOf<T extends TableNames, K extends FieldName<T>>(
+  table: T,
+  shown: { omit: readonly K[] },
+): View<T, Omit<FieldsOf<T>, K>>;
+export function viewOf<T extends TableNames, K extends FieldName<T>>(
+  table: T,
+  shown: { pick: readonly K[] },
+): View<T, Pick<FieldsOf<T>, K>>;
+export function viewOf(
+  table: TableNames,
+  shown: { omit: readonly string[] } | { pick: readonly string[] },
+): View<TableNames, PropertyValidators> {
   const all = (schema.tables[table].validator as VObject<unknown, PropertyValidators>).fields;
   const names = "pick" in shown ? [...shown.pick] : Object.keys(all).filter((name) => !shown.omit.includes(name));
   const fields = Object.fromEntries(names.map((name) => [name, all[name]]));

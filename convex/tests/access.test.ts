@@ -16,23 +16,35 @@ const page = { cursor: null };
 
 describe("resolving the actor", () => {
   test("a user resolves to its role in a client it belongs to", async () => {
-    const actor = await t.query(internal.identity.resolveActor, { clientSlug: "acme", authSubject: "user|member@acme.test" });
+    const actor = await t.query(internal.identity.resolveActor, {
+      clientSlug: "acme",
+      authSubject: "user|member@acme.test",
+    });
     expect(actor).toMatchObject({ clientSlug: "acme", role: "member", memberId: world.acme.memberIds.member });
   });
 
   test("a user resolves to nothing in a client it does not belong to", async () => {
-    expect(await t.query(internal.identity.resolveActor, { clientSlug: "globex", authSubject: "user|member@acme.test" })).toBeNull();
+    expect(
+      await t.query(internal.identity.resolveActor, { clientSlug: "globex", authSubject: "user|member@acme.test" }),
+    ).toBeNull();
   });
 
   test("the platform admin acts as platform_admin in any client", async () => {
     for (const slug of ["acme", "globex"]) {
-      expect((await t.query(internal.identity.resolveActor, { clientSlug: slug, authSubject: "user|support@platform.test" }))?.role).toBe("platform_admin");
+      expect(
+        (await t.query(internal.identity.resolveActor, { clientSlug: slug, authSubject: "user|support@platform.test" }))
+          ?.role,
+      ).toBe("platform_admin");
     }
   });
 
   test("an unknown client or subject resolves to nothing", async () => {
-    expect(await t.query(internal.identity.resolveActor, { clientSlug: "nowhere", authSubject: "user|member@acme.test" })).toBeNull();
-    expect(await t.query(internal.identity.resolveActor, { clientSlug: "acme", authSubject: "user|nobody" })).toBeNull();
+    expect(
+      await t.query(internal.identity.resolveActor, { clientSlug: "nowhere", authSubject: "user|member@acme.test" }),
+    ).toBeNull();
+    expect(
+      await t.query(internal.identity.resolveActor, { clientSlug: "acme", authSubject: "user|nobody" }),
+    ).toBeNull();
   });
 });
 
@@ -53,10 +65,17 @@ describe("forged or stale actors are refused", () => {
   });
 
   test("a revoked API key, and a key used in another client", async () => {
-    const { key } = await t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "CRM sync", role: "client_user" });
+    const { key } = await t.mutation(internal.apiKeys.create, {
+      actor: world.acme.actors.client_admin,
+      name: "CRM sync",
+      role: "client_user",
+    });
     const keyActor = { clientId: world.acme.clientId, role: "client_user" as const, apiKeyId: key.id as never };
     expect((await t.query(internal.courses.list, { actor: keyActor, page })).page).toEqual([]);
-    expect((await errorOf(t.query(internal.courses.list, { actor: { ...keyActor, clientId: world.globex.clientId }, page }))).code).toBe("invalid_actor");
+    expect(
+      (await errorOf(t.query(internal.courses.list, { actor: { ...keyActor, clientId: world.globex.clientId }, page })))
+        .code,
+    ).toBe("invalid_actor");
     await t.mutation(internal.apiKeys.revoke, { actor: world.acme.actors.client_admin, apiKeyId: key.id });
     expect((await errorOf(t.query(internal.courses.list, { actor: keyActor, page }))).code).toBe("invalid_actor");
   });
@@ -64,7 +83,11 @@ describe("forged or stale actors are refused", () => {
 
 describe("API keys", () => {
   test("the secret is returned once and only its hash is stored", async () => {
-    const { key, secret } = await t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "Zapier", role: "client_user" });
+    const { key, secret } = await t.mutation(internal.apiKeys.create, {
+      actor: world.acme.actors.client_admin,
+      name: "Zapier",
+      role: "client_user",
+    });
     expect(secret).toMatch(/^mp_[0-9a-f]{48}$/);
     const stored = await t.run((ctx) => ctx.db.get(key.id as never));
     expect(JSON.stringify(stored)).not.toContain(secret);
@@ -74,9 +97,16 @@ describe("API keys", () => {
   });
 
   test("a key resolves to its client and role by hash; revoked keys resolve to nothing", async () => {
-    const { key, secret } = await t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "Zapier", role: "client_user" });
+    const { key, secret } = await t.mutation(internal.apiKeys.create, {
+      actor: world.acme.actors.client_admin,
+      name: "Zapier",
+      role: "client_user",
+    });
     const apiKeyHash = await sha256Hex(secret);
-    expect(await t.query(internal.identity.resolveActor, { clientSlug: "acme", apiKeyHash })).toMatchObject({ role: "client_user", apiKeyId: key.id });
+    expect(await t.query(internal.identity.resolveActor, { clientSlug: "acme", apiKeyHash })).toMatchObject({
+      role: "client_user",
+      apiKeyId: key.id,
+    });
     expect(await t.query(internal.identity.resolveActor, { clientSlug: "globex", apiKeyHash })).toBeNull();
     await t.mutation(internal.apiKeys.revoke, { actor: world.acme.actors.client_admin, apiKeyId: key.id });
     expect(await t.query(internal.identity.resolveActor, { clientSlug: "acme", apiKeyHash })).toBeNull();
@@ -84,32 +114,81 @@ describe("API keys", () => {
 
   test("a key never acts above client_admin", async () => {
     await expect(
-      t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "God mode", role: "platform_admin" as never }),
+      t.mutation(internal.apiKeys.create, {
+        actor: world.acme.actors.client_admin,
+        name: "God mode",
+        role: "platform_admin" as never,
+      }),
     ).rejects.toThrow(/Validator error/);
   });
 
   test("a sponsor-role key needs a sponsor of the client", async () => {
-    expect((await errorOf(t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "S", role: "sponsor_user" }))).code).toBe("validation");
-    expect((await errorOf(t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "S", role: "sponsor_user", sponsorId: world.globex.sponsorId }))).code).toBe("not_found");
+    expect(
+      (
+        await errorOf(
+          t.mutation(internal.apiKeys.create, {
+            actor: world.acme.actors.client_admin,
+            name: "S",
+            role: "sponsor_user",
+          }),
+        )
+      ).code,
+    ).toBe("validation");
+    expect(
+      (
+        await errorOf(
+          t.mutation(internal.apiKeys.create, {
+            actor: world.acme.actors.client_admin,
+            name: "S",
+            role: "sponsor_user",
+            sponsorId: world.globex.sponsorId,
+          }),
+        )
+      ).code,
+    ).toBe("not_found");
   });
 
   test("only client_admin manages keys", async () => {
-    expect((await errorOf(t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_user, name: "X", role: "member" }))).code).toBe("forbidden");
+    expect(
+      (
+        await errorOf(
+          t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_user, name: "X", role: "member" }),
+        )
+      ).code,
+    ).toBe("forbidden");
   });
 });
 
 describe("the audit log", () => {
   test("every write leaves a record with who, what and when", async () => {
     const before = Date.now();
-    const category = await t.mutation(internal.categories.create, { actor: world.acme.actors.client_admin, name: "Safety", slug: "safety" });
+    const category = await t.mutation(internal.categories.create, {
+      actor: world.acme.actors.client_admin,
+      name: "Safety",
+      slug: "safety",
+    });
     const log = await t.query(internal.audit.list, { actor: world.acme.actors.client_admin, page });
-    expect(log.page[0]).toMatchObject({ action: "category.create", entityType: "category", entityId: category.id, actorUserId: world.acme.actors.client_admin.userId, actorRole: "client_admin" });
+    expect(log.page[0]).toMatchObject({
+      action: "category.create",
+      entityType: "category",
+      entityId: category.id,
+      actorUserId: world.acme.actors.client_admin.userId,
+      actorRole: "client_admin",
+    });
     expect(log.page[0].at).toBeGreaterThanOrEqual(before);
   });
 
   test("platform admins' actions are logged in the client they act in", async () => {
-    await t.mutation(internal.categories.create, { actor: world.globex.actors.platform_admin, name: "Ops", slug: "ops" });
-    const log = await t.query(internal.audit.list, { actor: world.globex.actors.client_admin, page, entityType: "category" });
+    await t.mutation(internal.categories.create, {
+      actor: world.globex.actors.platform_admin,
+      name: "Ops",
+      slug: "ops",
+    });
+    const log = await t.query(internal.audit.list, {
+      actor: world.globex.actors.client_admin,
+      page,
+      entityType: "category",
+    });
     expect(log.page[0].actorRole).toBe("platform_admin");
   });
 
@@ -119,12 +198,23 @@ describe("the audit log", () => {
   });
 
   test("only client_admin reads the log", async () => {
-    expect((await errorOf(t.query(internal.audit.list, { actor: world.acme.actors.client_user, page }))).code).toBe("forbidden");
+    expect((await errorOf(t.query(internal.audit.list, { actor: world.acme.actors.client_user, page }))).code).toBe(
+      "forbidden",
+    );
   });
 
   test("a failed write leaves no record and no change", async () => {
-    await errorOf(t.mutation(internal.categories.create, { actor: world.acme.actors.client_admin, name: "Bad", slug: "Not A Slug" }));
-    const rows = await t.run(async (ctx) => ({ logs: await ctx.db.query("auditLogs").collect(), categories: await ctx.db.query("categories").collect() }));
+    await errorOf(
+      t.mutation(internal.categories.create, {
+        actor: world.acme.actors.client_admin,
+        name: "Bad",
+        slug: "Not A Slug",
+      }),
+    );
+    const rows = await t.run(async (ctx) => ({
+      logs: await ctx.db.query("auditLogs").collect(),
+      categories: await ctx.db.query("categories").collect(),
+    }));
     expect(rows).toEqual({ logs: [], categories: [] });
   });
 });

@@ -43,8 +43,8 @@ describe("categories", () => {
 
   test("a forged actor (role it does not hold) is refused", async () => {
     const forged = { ...world.globex.actors.member, role: "client_admin" as const };
-    await expect(
-      t.query(internal.categories.list, { actor: forged, page: { cursor: null } }),
-    ).rejects.toThrow(/Actor refused/);
+    await expect(t.query(internal.categories.list, { actor: forged, page: { cursor: null } })).rejects.toThrow(
+      /Actor refused/,
+    );
   });
 });

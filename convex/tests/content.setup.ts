@@ -8,7 +8,14 @@ const DAY = 24 * 60 * 60 * 1000;
 export async function makeEvent(
   t: Backend,
   client: ClientWorld,
-  overrides: Partial<{ status: "draft" | "published" | "cancelled" | "archived"; capacity: number; inDays: number; opensInDays: number; closesInDays: number; title: string }> = {},
+  overrides: Partial<{
+    status: "draft" | "published" | "cancelled" | "archived";
+    capacity: number;
+    inDays: number;
+    opensInDays: number;
+    closesInDays: number;
+    title: string;
+  }> = {},
 ): Promise<Id<"events">> {
   return t.run(async (ctx) => {
     const now = Date.now();
@@ -72,11 +79,20 @@ export async function makeMembers(t: Backend, client: ClientWorld, count: number
 }
 
 export async function backEvent(t: Backend, client: ClientWorld, eventId: Id<"events">) {
-  await t.run((ctx) => ctx.db.insert("eventSponsors", { clientId: client.clientId, eventId, sponsorId: client.sponsorId, createdAt: Date.now() }));
+  await t.run((ctx) =>
+    ctx.db.insert("eventSponsors", {
+      clientId: client.clientId,
+      eventId,
+      sponsorId: client.sponsorId,
+      createdAt: Date.now(),
+    }),
+  );
 }
 
 /** The ConvexError data a call rejects with (fails the test when it resolves). */
-export async function errorOf(promise: Promise<unknown>): Promise<{ code: string; message: string; [k: string]: unknown }> {
+export async function errorOf(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; [k: string]: unknown }> {
   try {
     await promise;
   } catch (error) {

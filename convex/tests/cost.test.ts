@@ -2,8 +2,9 @@
 // cannot slow another down). convex-test enforces a documentsRead limit per transaction;
 // with another client's 5,000 rows in the table, listing one page must stay
 // within page size + a small constant (the actor's own documents).
-import { describe, expect, test } from "vitest";
+
 import { convexTest } from "convex-test";
+import { describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
 import schema from "../schema";
 import { makeMembers } from "./content.setup";
@@ -24,9 +25,15 @@ async function worldWithCrowdedNeighbour(limit: number) {
 describe("cost of a list is flat in other clients' data", () => {
   test(`a page of ${PAGE} members reads at most ${PAGE + CONSTANT} documents beside 5,000 of another client's`, async () => {
     const { t, world } = await worldWithCrowdedNeighbour(PAGE + CONSTANT);
-    const page = await t.query(internal.members.list, { actor: world.acme.actors.client_user, page: { cursor: null, numItems: PAGE } });
+    const page = await t.query(internal.members.list, {
+      actor: world.acme.actors.client_user,
+      page: { cursor: null, numItems: PAGE },
+    });
     expect(page.page).toHaveLength(PAGE);
-    const next = await t.query(internal.members.list, { actor: world.acme.actors.client_user, page: { cursor: page.continueCursor, numItems: PAGE } });
+    const next = await t.query(internal.members.list, {
+      actor: world.acme.actors.client_user,
+      page: { cursor: page.continueCursor, numItems: PAGE },
+    });
     expect(next.page).toHaveLength(PAGE);
   });
 

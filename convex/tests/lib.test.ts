@@ -1,9 +1,10 @@
 // The shared idioms of convex/lib: views derived from the schema, the state machines, and the
 // rules the client-scoped builders hold every mutation to.
-import { convexTest } from "convex-test";
+
 import { makeFunctionReference } from "convex/server";
-import { validate } from "convex-helpers/validators";
 import type { VLiteral, VUnion } from "convex/values";
+import { validate } from "convex-helpers/validators";
+import { convexTest } from "convex-test";
 import { beforeEach, describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
 import {
@@ -41,7 +42,14 @@ describe("views come from the schema", () => {
     const course = viewOf("courses", { omit: ["clientId"] });
     const shown = Object.keys(schema.tables.courses.validator.fields).filter((f) => f !== "clientId");
     expect(Object.keys(course.validator.fields).sort()).toEqual(["id", ...shown].sort());
-    expect(course.of(doc)).toEqual({ id: "c1", title: "Fire Safety", status: "draft", cpdPoints: 5, createdAt: 1, updatedAt: 2 });
+    expect(course.of(doc)).toEqual({
+      id: "c1",
+      title: "Fire Safety",
+      status: "draft",
+      cpdPoints: 5,
+      createdAt: 1,
+      updatedAt: 2,
+    });
   });
 
   test("a view of a document always passes the view's own validator, and a pick view holds only what it names", () => {
@@ -56,7 +64,11 @@ describe("views come from the schema", () => {
   test("no view of an API key shows its hash", async () => {
     const t = convexTest({ schema, modules });
     const world = await seedWorld(t);
-    const { key } = await t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_admin, name: "CRM", role: "client_user" });
+    const { key } = await t.mutation(internal.apiKeys.create, {
+      actor: world.acme.actors.client_admin,
+      name: "CRM",
+      role: "client_user",
+    });
     expect(Object.keys(key).sort()).toEqual(["createdAt", "id", "name", "prefix", "role"]);
   });
 });
@@ -70,13 +82,18 @@ describe("state machines (convex/lib/transitions.ts)", () => {
     ["tickets", TICKET, ticketStatus as never],
   ];
 
-  test.each(machines)("the %s machine has a row for every status of the schema, and goes only to those", (_name, machine, status) => {
-    expect(Object.keys(machine).sort()).toEqual(literals(status));
-    for (const targets of Object.values(machine)) for (const to of targets) expect(literals(status)).toContain(to);
-  });
+  test.each(machines)(
+    "the %s machine has a row for every status of the schema, and goes only to those",
+    (_name, machine, status) => {
+      expect(Object.keys(machine).sort()).toEqual(literals(status));
+      for (const targets of Object.values(machine)) for (const to of targets) expect(literals(status)).toContain(to);
+    },
+  );
 
   test("registration groups follow the machine: open = can still be cancelled; active and ended split every status", () => {
-    const canCancel = Object.entries(REGISTRATION).filter(([, to]) => to.includes("cancelled")).map(([from]) => from);
+    const canCancel = Object.entries(REGISTRATION)
+      .filter(([, to]) => to.includes("cancelled"))
+      .map(([from]) => from);
     expect([...OPEN_REGISTRATION].sort()).toEqual(canCancel.sort());
     expect([...ACTIVE_REGISTRATION, ...ENDED_REGISTRATION].sort()).toEqual(literals(registrationStatus as never));
     for (const ended of ENDED_REGISTRATION) expect(REGISTRATION[ended]).toEqual([]);
@@ -103,26 +120,45 @@ describe("the client mutation builder", () => {
   const categories = () => t.run((ctx) => ctx.db.query("categories").collect());
 
   test("refuses a mutation that changed client data without its audit record, and keeps none of it", async () => {
-    await expect(t.mutation(fixture.writesWithoutAudit, { actor: world.acme.actors.client_admin })).rejects.toThrow(/without an audit record/);
+    await expect(t.mutation(fixture.writesWithoutAudit, { actor: world.acme.actors.client_admin })).rejects.toThrow(
+      /without an audit record/,
+    );
     expect(await categories()).toEqual([]);
   });
 
   test("refuses to insert a document into another client", async () => {
-    const err = t.mutation(fixture.insertsForAnotherClient, { actor: world.acme.actors.client_admin, clientId: world.globex.clientId });
+    const err = t.mutation(fixture.insertsForAnotherClient, {
+      actor: world.acme.actors.client_admin,
+      clientId: world.globex.clientId,
+    });
     await expect(err).rejects.toThrow(/may not write another client's categories/);
     expect(await categories()).toEqual([]);
   });
 
   test("refuses to move a document into another client", async () => {
-    const mine = await t.mutation(internal.categories.create, { actor: world.acme.actors.client_admin, name: "Safety", slug: "safety" });
-    const move = t.mutation(fixture.movesToAnotherClient, { actor: world.acme.actors.client_admin, categoryId: mine.id, clientId: world.globex.clientId });
+    const mine = await t.mutation(internal.categories.create, {
+      actor: world.acme.actors.client_admin,
+      name: "Safety",
+      slug: "safety",
+    });
+    const move = t.mutation(fixture.movesToAnotherClient, {
+      actor: world.acme.actors.client_admin,
+      categoryId: mine.id,
+      clientId: world.globex.clientId,
+    });
     await expect(move).rejects.toThrow(/another client/);
     expect((await categories()).map((c) => c.clientId)).toEqual([world.acme.clientId]);
   });
 
   test("the owner-or-staff rule: another member's document reads exactly like a missing one", async () => {
-    const ticket = await t.mutation(internal.tickets.open, { actor: world.acme.actors.member2, subject: "S", body: "B" });
-    const foreign = await errorOf(t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: ticket.id }));
+    const ticket = await t.mutation(internal.tickets.open, {
+      actor: world.acme.actors.member2,
+      subject: "S",
+      body: "B",
+    });
+    const foreign = await errorOf(
+      t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: ticket.id }),
+    );
     const missing = await errorOf(t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: "nope" }));
     expect(foreign).toEqual(missing);
   });

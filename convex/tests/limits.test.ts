@@ -8,6 +8,7 @@ import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { CANCEL_BATCH } from "../events";
 import { SWEEP_BATCH } from "../idempotency";
+import { mustGet } from "../lib/db";
 import { HISTORY_BATCH } from "../members";
 import schema, { MAX_MEMBER_INTERESTS } from "../schema";
 import { errorOf, makeCourse, makeEvent, makeMembers } from "./content.setup";
@@ -66,7 +67,7 @@ async function registerMany(
     });
   }
   await t.run(async (ctx) => {
-    const event = (await ctx.db.get(eventId))!;
+    const event = await mustGet(ctx, eventId);
     await ctx.db.patch(eventId, { registeredCount: event.registeredCount + count });
   });
 }
@@ -75,7 +76,10 @@ async function registerMany(
 async function anyOpen(t: Backend, eventId: Id<"events">) {
   return t.run(async (ctx) => {
     for (const status of OPEN) {
-      const reg = await ctx.db.query("eventRegistrations").withIndex("by_eventId_status", (q) => q.eq("eventId", eventId).eq("status", status)).first();
+      const reg = await ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_eventId_status", (q) => q.eq("eventId", eventId).eq("status", status))
+        .first();
       if (reg !== null) return true;
     }
     return false;
@@ -83,7 +87,12 @@ async function anyOpen(t: Backend, eventId: Id<"events">) {
 }
 
 async function scheduledJobs(t: Backend) {
-  return t.run(async (ctx) => (await ctx.db.system.query("_scheduled_functions").collect()).map((job) => ({ name: job.name, state: job.state.kind })));
+  return t.run(async (ctx) =>
+    (await ctx.db.system.query("_scheduled_functions").collect()).map((job) => ({
+      name: job.name,
+      state: job.state.kind,
+    })),
+  );
 }
 
 describe("cancelling an event with more open registrations than one batch", () => {
@@ -106,13 +115,25 @@ describe("cancelling an event with more open registrations than one batch", () =
 
     await t.finishAllScheduledFunctions(vi.runAllTimers);
 
-    const regs = await t.run((ctx) => ctx.db.query("eventRegistrations").withIndex("by_eventId_status", (q) => q.eq("eventId", eventId)).collect());
+    const regs = await t.run((ctx) =>
+      ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_eventId_status", (q) => q.eq("eventId", eventId))
+        .collect(),
+    );
     expect(regs.filter((r) => r.status === "cancelled" && r.cancelledAt !== undefined)).toHaveLength(MANY);
     expect(regs.filter((r) => r.status === "checked_in")).toHaveLength(1);
     expect((await t.query(internal.registrations.count, { actor: admin, eventId })).registered).toBe(1);
     // The first batch ran in setStatus; three continuations followed, the last one not full.
-    expect(await scheduledJobs(t)).toEqual(Array(3).fill({ name: "events:cancelRegistrationsBatch", state: "success" }));
-    const history = await t.query(internal.audit.list, { actor: admin, page: { cursor: null }, entityType: "event", entityId: eventId });
+    expect(await scheduledJobs(t)).toEqual(
+      Array(3).fill({ name: "events:cancelRegistrationsBatch", state: "success" }),
+    );
+    const history = await t.query(internal.audit.list, {
+      actor: admin,
+      page: { cursor: null },
+      entityType: "event",
+      entityId: eventId,
+    });
     expect(history.page.map((e) => [e.action, e.after.cancelledRegistrations, e.actorUserId])).toEqual([
       ["event.cancelRegistrations", 1, admin.userId],
       ["event.cancelRegistrations", CANCEL_BATCH, admin.userId],
@@ -123,10 +144,29 @@ describe("cancelling an event with more open registrations than one batch", () =
 
   test("the event is cancelled at once: while batches are pending, nobody registers and no registration is checked in", async () => {
     await t.mutation(internal.events.setStatus, { actor: acme.actors.client_admin, eventId, status: "cancelled" });
-    const err = await errorOf(t.mutation(internal.registrations.registerMember, { actor: acme.actors.client_admin, eventId, memberId: acme.memberIds.member }));
+    const err = await errorOf(
+      t.mutation(internal.registrations.registerMember, {
+        actor: acme.actors.client_admin,
+        eventId,
+        memberId: acme.memberIds.member,
+      }),
+    );
     expect(err.code).toBe("registration_closed");
-    const waiting = await t.run((ctx) => ctx.db.query("eventRegistrations").withIndex("by_eventId_status", (q) => q.eq("eventId", eventId).eq("status", "paid")).first());
-    expect((await errorOf(t.mutation(internal.registrations.checkIn, { actor: acme.actors.client_user, registrationId: waiting!._id }))).code).toBe("conflict");
+    const waiting = await t.run(async (ctx) => {
+      const paid = await ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_eventId_status", (q) => q.eq("eventId", eventId).eq("status", "paid"))
+        .first();
+      if (paid === null) throw new Error("a paid registration should still be waiting for its batch");
+      return paid;
+    });
+    expect(
+      (
+        await errorOf(
+          t.mutation(internal.registrations.checkIn, { actor: acme.actors.client_user, registrationId: waiting._id }),
+        )
+      ).code,
+    ).toBe("conflict");
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await anyOpen(t, eventId)).toBe(false);
   });
@@ -135,21 +175,36 @@ describe("cancelling an event with more open registrations than one batch", () =
     const admin = acme.actors.client_admin;
     await t.mutation(internal.events.setStatus, { actor: admin, eventId, status: "cancelled" });
     // A second chain beside the scheduled one: the two share out the registrations.
-    expect(await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: admin })).toEqual({ cancelled: CANCEL_BATCH, more: true });
+    expect(await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: admin })).toEqual({
+      cancelled: CANCEL_BATCH,
+      more: true,
+    });
     await t.finishAllScheduledFunctions(vi.runAllTimers);
-    expect(await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: admin })).toEqual({ cancelled: 0, more: false });
+    expect(await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: admin })).toEqual({
+      cancelled: 0,
+      more: false,
+    });
     expect(await anyOpen(t, eventId)).toBe(false);
     expect((await t.query(internal.registrations.count, { actor: admin, eventId })).registered).toBe(1);
-    const history = await t.query(internal.audit.list, { actor: admin, page: { cursor: null }, action: "event.cancelRegistrations" });
+    const history = await t.query(internal.audit.list, {
+      actor: admin,
+      page: { cursor: null },
+      action: "event.cancelRegistrations",
+    });
     expect(history.page.reduce((sum, e) => sum + e.after.cancelledRegistrations, CANCEL_BATCH)).toBe(MANY);
   });
 
   test("a batch for an event that is not cancelled, or in another client's name, does nothing", async () => {
     const admin = acme.actors.client_admin;
-    expect(await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: admin })).toEqual({ cancelled: 0, more: false });
+    expect(await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: admin })).toEqual({
+      cancelled: 0,
+      more: false,
+    });
     expect(await anyOpen(t, eventId)).toBe(true);
     await t.mutation(internal.events.setStatus, { actor: admin, eventId, status: "cancelled" });
-    expect(await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: globex.actors.client_admin })).toEqual({ cancelled: 0, more: false });
+    expect(
+      await t.mutation(internal.events.cancelRegistrationsBatch, { eventId, actor: globex.actors.client_admin }),
+    ).toEqual({ cancelled: 0, more: false });
   });
 });
 
@@ -168,7 +223,9 @@ describe(`one cancellation transaction fits a budget of one batch (${CANCEL_BATC
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await anyOpen(t, eventId)).toBe(false);
     expect((await scheduledJobs(t)).map((job) => job.state)).toEqual(["success", "success", "success"]);
-    expect((await t.query(internal.registrations.count, { actor: acme.actors.client_admin, eventId })).registered).toBe(0);
+    expect((await t.query(internal.registrations.count, { actor: acme.actors.client_admin, eventId })).registered).toBe(
+      0,
+    );
   });
 
   test("the budget bites: cancelling one batch and one more registration in one transaction is refused", async () => {
@@ -177,7 +234,10 @@ describe(`one cancellation transaction fits a budget of one batch (${CANCEL_BATC
     const eventId = await makeEvent(t, acme);
     await registerMany(t, acme, eventId, CANCEL_BATCH + 3, ["confirmed"]);
     const cancelAll = t.run(async (ctx) => {
-      const regs = await ctx.db.query("eventRegistrations").withIndex("by_eventId_status", (q) => q.eq("eventId", eventId).eq("status", "confirmed")).take(CANCEL_BATCH + 3);
+      const regs = await ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_eventId_status", (q) => q.eq("eventId", eventId).eq("status", "confirmed"))
+        .take(CANCEL_BATCH + 3);
       for (const reg of regs) await ctx.db.patch(reg._id, { status: "cancelled" });
     });
     await expect(cancelAll).rejects.toThrow(/too many documents/i);
@@ -188,13 +248,23 @@ describe(`one cancellation transaction fits a budget of one batch (${CANCEL_BATC
  * A member of `client` with a full set of interests, `registrations` ended registrations and
  * `enrollments` ended enrollments (statuses taking turns), written `chunk` at a time.
  */
-async function memberWithHistory(t: Backend, client: ClientWorld, registrations: number, enrollments: number, chunk = 50) {
+async function memberWithHistory(
+  t: Backend,
+  client: ClientWorld,
+  registrations: number,
+  enrollments: number,
+  chunk = 50,
+) {
   const [memberId] = await makeMembers(t, client, 1);
   const eventId = await makeEvent(t, client);
   const courseId = await makeCourse(t, client);
   await t.run(async (ctx) => {
     for (let i = 0; i < MAX_MEMBER_INTERESTS; i++) {
-      const interestCategoryId = await ctx.db.insert("interestCategories", { clientId: client.clientId, name: `Interest ${i}`, createdAt: 0 });
+      const interestCategoryId = await ctx.db.insert("interestCategories", {
+        clientId: client.clientId,
+        name: `Interest ${i}`,
+        createdAt: 0,
+      });
       await ctx.db.insert("memberInterests", { clientId: client.clientId, memberId, interestCategoryId, createdAt: 0 });
     }
   });
@@ -203,11 +273,25 @@ async function memberWithHistory(t: Backend, client: ClientWorld, registrations:
       for (let i = start; i < start + chunk; i++) {
         if (i < registrations) {
           const status = (["cancelled", "refunded"] as const)[i % 2];
-          await ctx.db.insert("eventRegistrations", { clientId: client.clientId, eventId, memberId, status, registeredAt: i, updatedAt: i });
+          await ctx.db.insert("eventRegistrations", {
+            clientId: client.clientId,
+            eventId,
+            memberId,
+            status,
+            registeredAt: i,
+            updatedAt: i,
+          });
         }
         if (i < enrollments) {
           const status = (["completed", "withdrawn", "removed"] as const)[i % 3];
-          await ctx.db.insert("courseEnrollments", { clientId: client.clientId, courseId, memberId, status, enrolledAt: i, updatedAt: i });
+          await ctx.db.insert("courseEnrollments", {
+            clientId: client.clientId,
+            courseId,
+            memberId,
+            status,
+            enrolledAt: i,
+            updatedAt: i,
+          });
         }
       }
     });
@@ -217,8 +301,18 @@ async function memberWithHistory(t: Backend, client: ClientWorld, registrations:
 
 async function historyLeft(t: Backend, memberId: Id<"memberProfiles">) {
   return t.run(async (ctx) => ({
-    registrations: (await ctx.db.query("eventRegistrations").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).take(10)).length,
-    enrollments: (await ctx.db.query("courseEnrollments").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).take(10)).length,
+    registrations: (
+      await ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId))
+        .take(10)
+    ).length,
+    enrollments: (
+      await ctx.db
+        .query("courseEnrollments")
+        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId))
+        .take(10)
+    ).length,
   }));
 }
 
@@ -232,7 +326,12 @@ describe(`deleting a member with more ended registrations and enrollments than o
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await historyLeft(t, memberId)).toEqual({ registrations: 0, enrollments: 0 });
     expect(await scheduledJobs(t)).toEqual(Array(2).fill({ name: "members:deleteHistoryBatch", state: "success" }));
-    const history = await t.query(internal.audit.list, { actor: admin, page: { cursor: null }, entityType: "member", entityId: memberId });
+    const history = await t.query(internal.audit.list, {
+      actor: admin,
+      page: { cursor: null },
+      entityType: "member",
+      entityId: memberId,
+    });
     expect(history.page.map((e) => [e.action, e.after])).toEqual([
       ["member.deleteHistory", { deletedRegistrations: 0, deletedEnrollments: 1 }],
       ["member.deleteHistory", { deletedRegistrations: 1, deletedEnrollments: HISTORY_BATCH - 1, moreToDelete: true }],
@@ -263,7 +362,10 @@ describe(`deleting a member with more ended registrations and enrollments than o
     const { acme } = await seedWorld(t);
     const memberId = await memberWithHistory(t, acme, HISTORY_BATCH + MAX_MEMBER_INTERESTS + 3, 0);
     const deleteAll = t.run(async (ctx) => {
-      const regs = await ctx.db.query("eventRegistrations").withIndex("by_memberId_status", (q) => q.eq("memberId", memberId)).take(HISTORY_BATCH + MAX_MEMBER_INTERESTS + 3);
+      const regs = await ctx.db
+        .query("eventRegistrations")
+        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId))
+        .take(HISTORY_BATCH + MAX_MEMBER_INTERESTS + 3);
       for (const reg of regs) await ctx.db.delete(reg._id);
     });
     await expect(deleteAll).rejects.toThrow(/too many documents/i);
@@ -274,7 +376,12 @@ describe(`sweeping expired idempotency keys, ${SWEEP_BATCH} per transaction`, ()
   // The largest record the BFF stores: a 64 KiB body (MAX_STORED_BODY) under a 255-character key.
   const BODY = "x".repeat(64 * 1024);
   // One batch: each record read twice (index range, delete) at under 66 KiB, deleted once.
-  const budget = { documentsWritten: SWEEP_BATCH, documentsRead: 2 * SWEEP_BATCH, bytesRead: SWEEP_BATCH * 2 * 66 * 1024, functionsScheduled: 1 };
+  const budget = {
+    documentsWritten: SWEEP_BATCH,
+    documentsRead: 2 * SWEEP_BATCH,
+    bytesRead: SWEEP_BATCH * 2 * 66 * 1024,
+    functionsScheduled: 1,
+  };
   const EXPIRED = 3 * SWEEP_BATCH + 1;
 
   async function storeKeys(t: Backend, client: ClientWorld, count: number, expiresAt: number, prefix: string) {
@@ -288,7 +395,12 @@ describe(`sweeping expired idempotency keys, ${SWEEP_BATCH} per transaction`, ()
             requestHash: "h".repeat(64),
             state: "done",
             lockedUntil: 0,
-            response: { status: 201, contentType: "application/json", body: BODY, location: `/v1/clients/${client.slug}/things/${i}` },
+            response: {
+              status: 201,
+              contentType: "application/json",
+              body: BODY,
+              location: `/v1/clients/${client.slug}/things/${i}`,
+            },
             createdAt: 0,
             expiresAt,
           });
@@ -306,7 +418,9 @@ describe(`sweeping expired idempotency keys, ${SWEEP_BATCH} per transaction`, ()
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     // Full batches scheduled the next; the fourth, not full, stopped.
     expect(await scheduledJobs(t)).toEqual(Array(3).fill({ name: "idempotency:sweep", state: "success" }));
-    const left = await t.run(async (ctx) => (await ctx.db.query("idempotencyKeys").take(10)).map((r) => r.key.split("-")[0]));
+    const left = await t.run(async (ctx) =>
+      (await ctx.db.query("idempotencyKeys").take(10)).map((r) => r.key.split("-")[0]),
+    );
     expect(left).toEqual(["live", "live", "live"]);
   });
 
@@ -315,7 +429,10 @@ describe(`sweeping expired idempotency keys, ${SWEEP_BATCH} per transaction`, ()
     const { acme } = await seedWorld(t);
     await storeKeys(t, acme, SWEEP_BATCH + 1, Date.now() - 1, "old");
     const deleteAll = t.run(async (ctx) => {
-      const expired = await ctx.db.query("idempotencyKeys").withIndex("by_expiresAt", (q) => q.lt("expiresAt", Date.now())).take(SWEEP_BATCH + 1);
+      const expired = await ctx.db
+        .query("idempotencyKeys")
+        .withIndex("by_expiresAt", (q) => q.lt("expiresAt", Date.now()))
+        .take(SWEEP_BATCH + 1);
       for (const record of expired) await ctx.db.delete(record._id);
     });
     await expect(deleteAll).rejects.toThrow(/limit/i);

@@ -31,7 +31,9 @@ describe("idempotency keys", () => {
   test("a completed key replays the stored response for the same request", async () => {
     const member = world.acme.actors.member;
     await begin(member, "k-1");
-    expect(await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response })).toBe(true);
+    expect(
+      await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response }),
+    ).toBe(true);
     expect(await begin(member, "k-1")).toEqual({ outcome: "replay", response });
   });
 
@@ -66,10 +68,16 @@ describe("idempotency keys", () => {
   test("a key whose outcome is unknown stays in doubt: never run again, released or completed", async () => {
     const member = world.acme.actors.member;
     await begin(member, "k-1");
-    expect(await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" })).toBe(true);
+    expect(await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" })).toBe(
+      true,
+    );
     expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
-    expect(await t.mutation(internal.idempotency.release, { actor: member, key: "k-1", requestHash: "h1" })).toBe(false);
-    expect(await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response })).toBe(false);
+    expect(await t.mutation(internal.idempotency.release, { actor: member, key: "k-1", requestHash: "h1" })).toBe(
+      false,
+    );
+    expect(
+      await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response }),
+    ).toBe(false);
     expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
     expect(await begin(member, "k-1", "other-body")).toEqual({ outcome: "mismatch" });
   });
@@ -213,7 +221,9 @@ describe("rate limit windows", () => {
       }
       expect(admitted).toBe(800);
       expect(firstRefusal).toBe(800);
-      const counted = (await windows()).filter((w) => w.bucket.startsWith("client:acme#")).reduce((n, w) => n + w.count, 0);
+      const counted = (await windows())
+        .filter((w) => w.bucket.startsWith("client:acme#"))
+        .reduce((n, w) => n + w.count, 0);
       expect(counted).toBe(admitted);
     });
 

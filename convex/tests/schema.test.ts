@@ -20,12 +20,24 @@ const GLOBAL_LOOKUPS: Record<string, string> = {
   "idempotencyKeys.by_expiresAt": "the expiry sweep deletes expired records of every client",
 };
 /** Parent ids that a leading index field may be: the parent is checked against the client first. */
-const PARENT_IDS = new Set(["courseId", "eventId", "ticketId", "memberId", "interestCategoryId", "categoryId", "sponsorId", "userId"]);
+const PARENT_IDS = new Set([
+  "courseId",
+  "eventId",
+  "ticketId",
+  "memberId",
+  "interestCategoryId",
+  "categoryId",
+  "sponsorId",
+  "userId",
+]);
 
 function arraysIn(type: FieldType, path: string): { path: string; element: FieldType }[] {
-  if (type.type === "array") return [{ path, element: type.value as FieldType }, ...arraysIn(type.value as FieldType, `${path}[]`)];
+  if (type.type === "array")
+    return [{ path, element: type.value as FieldType }, ...arraysIn(type.value as FieldType, `${path}[]`)];
   if (type.type === "object") {
-    return Object.entries(type.value as Record<string, { fieldType: FieldType }>).flatMap(([k, f]) => arraysIn(f.fieldType, `${path}.${k}`));
+    return Object.entries(type.value as Record<string, { fieldType: FieldType }>).flatMap(([k, f]) =>
+      arraysIn(f.fieldType, `${path}.${k}`),
+    );
   }
   if (type.type === "union") return (type.value as FieldType[]).flatMap((member) => arraysIn(member, path));
   return [];
@@ -35,33 +47,41 @@ function containsId(type: FieldType): boolean {
   if (type.type === "id") return true;
   if (type.type === "array") return containsId(type.value as FieldType);
   if (type.type === "union") return (type.value as FieldType[]).some(containsId);
-  if (type.type === "object") return Object.values(type.value as Record<string, { fieldType: FieldType }>).some((f) => containsId(f.fieldType));
+  if (type.type === "object")
+    return Object.values(type.value as Record<string, { fieldType: FieldType }>).some((f) => containsId(f.fieldType));
   return false;
 }
 
 describe("normalisation", () => {
   test.each(tables)("%s has no array of ids (many-to-many goes through join tables)", (_name, table) => {
     const offenders = Object.entries(table.documentType.value).flatMap(([field, f]) =>
-      arraysIn(f.fieldType, field).filter((a) => containsId(a.element)).map((a) => a.path),
+      arraysIn(f.fieldType, field)
+        .filter((a) => containsId(a.element))
+        .map((a) => a.path),
     );
     expect(offenders).toEqual([]);
   });
 
   test.each(tables)("%s embeds only bounded lists", (name, table) => {
-    const arrays = Object.entries(table.documentType.value).flatMap(([field, f]) => arraysIn(f.fieldType, field).map((a) => a.path));
+    const arrays = Object.entries(table.documentType.value).flatMap(([field, f]) =>
+      arraysIn(f.fieldType, field).map((a) => a.path),
+    );
     const allowed = Object.keys(BOUNDED_EMBEDS[name] ?? {});
     expect(arrays.filter((path) => !allowed.includes(path))).toEqual([]);
   });
 
-  test.each(tables.filter(([name]) => !GLOBAL_TABLES.has(name)))("%s carries clientId and indexes lead with it or a parent id", (name, table) => {
-    expect(table.documentType.value.clientId?.fieldType).toEqual({ type: "id", tableName: "clients" });
-    expect(table.indexes.length).toBeGreaterThan(0);
-    for (const index of table.indexes) {
-      if (GLOBAL_LOOKUPS[`${name}.${index.indexDescriptor}`]) continue;
-      expect(index.fields[0] === "clientId" || PARENT_IDS.has(index.fields[0]), index.indexDescriptor).toBe(true);
-    }
-    expect(table.indexes.some((i) => i.fields[0] === "clientId" || PARENT_IDS.has(i.fields[0]))).toBe(true);
-  });
+  test.each(tables.filter(([name]) => !GLOBAL_TABLES.has(name)))(
+    "%s carries clientId and indexes lead with it or a parent id",
+    (name, table) => {
+      expect(table.documentType.value.clientId?.fieldType).toEqual({ type: "id", tableName: "clients" });
+      expect(table.indexes.length).toBeGreaterThan(0);
+      for (const index of table.indexes) {
+        if (GLOBAL_LOOKUPS[`${name}.${index.indexDescriptor}`]) continue;
+        expect(index.fields[0] === "clientId" || PARENT_IDS.has(index.fields[0]), index.indexDescriptor).toBe(true);
+      }
+      expect(table.indexes.some((i) => i.fields[0] === "clientId" || PARENT_IDS.has(i.fields[0]))).toBe(true);
+    },
+  );
 
   test.each(tables)("%s names each index for its fields", (_name, table) => {
     for (const index of table.indexes) expect(index.indexDescriptor).toBe(`by_${index.fields.join("_")}`);
@@ -80,20 +100,42 @@ describe("normalisation", () => {
     }
   });
 
-  test.each(Object.entries(BOUNDED_LINKS))("capped join table %s is read by its parent through an index leading with it", (name, { parent, max }) => {
-    const table = exported[name].export();
-    expect(table.documentType.value[parent]?.fieldType.type).toBe("id");
-    expect(table.indexes.some((i) => i.fields[0] === parent)).toBe(true);
-    expect(Number.isInteger(max) && max > 0).toBe(true);
-  });
+  test.each(Object.entries(BOUNDED_LINKS))(
+    "capped join table %s is read by its parent through an index leading with it",
+    (name, { parent, max }) => {
+      const table = exported[name].export();
+      expect(table.documentType.value[parent]?.fieldType.type).toBe("id");
+      expect(table.indexes.some((i) => i.fields[0] === parent)).toBe(true);
+      expect(Number.isInteger(max) && max > 0).toBe(true);
+    },
+  );
 
   test("every domain table exists, plus the BFF's protection records", () => {
     const protection = ["idempotencyKeys", "rateLimitWindows"];
-    expect(Object.keys(schema.tables).filter((name) => !protection.includes(name)).sort()).toEqual(
+    expect(
+      Object.keys(schema.tables)
+        .filter((name) => !protection.includes(name))
+        .sort(),
+    ).toEqual(
       [
-        "apiKeys", "auditLogs", "categories", "clientMemberships", "clients", "courseCategories", "courseEnrollments", "courses",
-        "eventRegistrations", "eventSponsors", "events", "interestCategories", "memberInterests", "memberProfiles",
-        "sponsors", "supportTicketMessages", "supportTickets", "users",
+        "apiKeys",
+        "auditLogs",
+        "categories",
+        "clientMemberships",
+        "clients",
+        "courseCategories",
+        "courseEnrollments",
+        "courses",
+        "eventRegistrations",
+        "eventSponsors",
+        "events",
+        "interestCategories",
+        "memberInterests",
+        "memberProfiles",
+        "sponsors",
+        "supportTicketMessages",
+        "supportTickets",
+        "users",
       ].sort(),
     );
   });

@@ -19,14 +19,11 @@ export function newBackend() {
   return convexTest({ schema, modules, transactionLimits: true });
 }
 
-export const CLIENT_ROLES = [
-  "client_admin",
-  "client_user",
-  "member",
-  "sponsor_admin",
-  "sponsor_user",
-] as const;
+export const CLIENT_ROLES = ["client_admin", "client_user", "member", "sponsor_admin", "sponsor_user"] as const;
 export type ClientRole = (typeof CLIENT_ROLES)[number];
+
+/** Every actor of the world is a user (tests of API keys make their own). */
+export type UserActor = ActorArg & { userId: Id<"users"> };
 
 /** One client of the world: its id, a sponsor, and an actor per role. */
 export type ClientWorld = {
@@ -34,7 +31,7 @@ export type ClientWorld = {
   slug: string;
   sponsorId: Id<"sponsors">;
   /** Actors by role; `member2` is a second member (another person). */
-  actors: Record<ClientRole | "member2" | "platform_admin", ActorArg>;
+  actors: Record<ClientRole | "member2" | "platform_admin", UserActor>;
   /** Member profiles of `member` and `member2`. */
   memberIds: { member: Id<"memberProfiles">; member2: Id<"memberProfiles"> };
 };
