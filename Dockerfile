@@ -8,4 +8,4 @@ COPY app ./app
 COPY convex/capabilities.json ./convex/capabilities.json
 USER nobody
 EXPOSE 8000
-CMD ["uvicorn", "--factory", "app.main:app_factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "--factory", "app.main:app_factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-server-header"]

@@ -37,6 +37,7 @@ from app.protection.body_limit import BodyLimitMiddleware
 from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
+from app.protection.source_limit import SourceGuard
 from app.settings import Settings, get_settings
 
 
@@ -91,6 +92,7 @@ def create_app(
         )
         app.state.token_verifier = TokenVerifier(settings)
         app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)
+        app.state.source_guard = SourceGuard(settings)
         if settings.gc_freeze_at_startup:
             tune_gc()
         try:
@@ -104,7 +106,9 @@ def create_app(
         version="1.0.0",
         summary="Courses, events, memberships and member support for member organisations.",
         lifespan=lifespan,
-        docs_url=None,  # served by app/docs_ui.py from local assets
+        # Both served by app/docs_ui.py: from local assets, and only as API_DOCS allows.
+        docs_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     # Added innermost first: a request meets CORS, security headers, the request id,
@@ -157,7 +161,7 @@ def create_app(
     ):
         app.include_router(domain.routes.router)
     app.include_router(member_export.router)
-    install_docs(app)
+    install_docs(app, settings.api_docs_exposure, persist_authorization=settings.persist_docs_authorization)
     install_openapi(
         app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}]
     )

@@ -1,10 +1,28 @@
-"""Settings from the environment (and `.env`), one object per process."""
+"""Settings from the environment (and `.env`), one object per process.
 
+Each secret may also come from a file named after it in SECRETS_DIR (default `/run/secrets`,
+where Docker and Kubernetes mount secrets): `/run/secrets/convex_admin_key` holds
+CONVEX_ADMIN_KEY. The environment wins over a file.
+
+With ENVIRONMENT=production the settings refuse development values (the development admin key
+and JWT secret, localhost or plain-http issuers and origins, no CONVEX_URL), naming each one,
+and every exposure setting defaults to its safe value.
+"""
+
+import os
 from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development values shipped in .env.example: never acceptable in production.
+DEVELOPMENT_ADMIN_KEY = "dev-admin-key-embedded-backend-only"
+DEVELOPMENT_JWT_SECRET = "dev-only-hs256-secret-change-me-in-production-0123456789"
+MIN_HS256_SECRET_BYTES = 32
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
 class Settings(BaseSettings):
@@ -81,10 +99,75 @@ class Settings(BaseSettings):
     # Freeze start-up objects out of the garbage collector's walks (see app.main.tune_gc).
     gc_freeze_at_startup: bool = True
 
+    # Anonymous and failing traffic (docs/security.md, "Limits"): counted per source in each
+    # process, before any Convex call.
+    auth_failures_per_minute_per_source: int = Field(default=20, ge=1)
+    # Actor look-ups in Convex (a principal trying a client it has not used lately).
+    actor_lookups_per_minute_per_principal: int = Field(default=60, ge=1)
+    # How long an API key Convex did not know is answered 401 without asking Convex again.
+    unknown_api_key_ttl_s: float = Field(default=300.0, gt=0)
+    # Proxies whose `Forwarded` / `X-Forwarded-For` name the client (CIDRs, JSON list).
+    trusted_proxies: list[str] = []
+
+    # What the deployment shows of itself. None: public in development, off in production.
+    # "authenticated": /docs and /openapi.json need a bearer token or an API key.
+    api_docs: Literal["public", "authenticated", "off"] | None = None
+    # Swagger UI keeps the token or key an admin enters in the browser's storage. None: in
+    # development only.
+    docs_persist_authorization: bool | None = None
+
     log_level: str = "INFO"
-    environment: str = "development"
+    environment: Literal["development", "test", "production"] = "development"
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def api_docs_exposure(self) -> Literal["public", "authenticated", "off"]:
+        return self.api_docs or ("off" if self.production else "public")
+
+    @property
+    def persist_docs_authorization(self) -> bool:
+        return self.docs_persist_authorization if self.docs_persist_authorization is not None else not self.production
+
+    @model_validator(mode="after")
+    def _no_development_values_in_production(self) -> Self:
+        if not self.production:
+            return self
+        refusals = []
+        # (Plain http stays allowed here: self-hosted Convex on a private network, as in compose.)
+        if "convex_url" not in self.model_fields_set:
+            refusals.append("CONVEX_URL is not set: the embedded backend is for development only")
+        admin_key = self.convex_admin_key.get_secret_value()
+        if admin_key in ("", DEVELOPMENT_ADMIN_KEY):
+            refusals.append("CONVEX_ADMIN_KEY is empty or the development key from .env.example")
+        secret = self.jwt_hs256_secret.get_secret_value()
+        if "HS256" in self.jwt_algorithms:
+            if secret == DEVELOPMENT_JWT_SECRET:
+                refusals.append("JWT_HS256_SECRET is the development secret from .env.example")
+            elif len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+                refusals.append(f"JWT_HS256_SECRET is shorter than {MIN_HS256_SECRET_BYTES} bytes")
+        if _is_local_or_plain_http(self.jwt_issuer):
+            refusals.append(f"JWT_ISSUER is {self.jwt_issuer}: production needs an https issuer that is not local")
+        if self.jwt_jwks_url and _is_local_or_plain_http(self.jwt_jwks_url):
+            refusals.append(f"JWT_JWKS_URL is {self.jwt_jwks_url}: production needs https")
+        refusals += [
+            f"CORS_ORIGINS holds {origin}: production needs https origins that are not local"
+            for origin in self.cors_origins
+            if _is_local_or_plain_http(origin)
+        ]
+        if refusals:
+            raise ValueError("refusing development settings in production: " + "; ".join(refusals))
+        return self
+
+
+def _is_local_or_plain_http(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme != "https" or (parsed.hostname or "") in LOCAL_HOSTS
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    secrets_dir = Path(os.environ.get("SECRETS_DIR", "/run/secrets"))
+    return Settings(_secrets_dir=secrets_dir if secrets_dir.is_dir() else None)

@@ -27,7 +27,7 @@ def main() -> None:
             os.environ["CONVEX_URL"] = backend.url
             get_settings.cache_clear()
         print(f"\nBFF on http://{HOST}:{PORT}  (Swagger UI: http://{HOST}:{PORT}/docs)\n", flush=True)
-        uvicorn.run("app.main:app_factory", factory=True, host=HOST, port=PORT, log_config=None)
+        uvicorn.run("app.main:app_factory", factory=True, host=HOST, port=PORT, log_config=None, server_header=False)
 
 
 if __name__ == "__main__":

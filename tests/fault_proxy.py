@@ -1,7 +1,7 @@
 """A fault-injecting HTTP proxy for tests: it sits on 127.0.0.1 in front of a real backend and,
 per request, either forwards faithfully or breaks the exchange the way networks and overloaded
 services do. Faults are on real sockets, so the BFF's HTTP client meets them as it would in
-production (respx covers the same answers one layer up, in tests/unit/test_gateway.py)."""
+production (respx covers the same answers one layer up, in tests/unit/convex/test_gateway.py)."""
 
 import asyncio
 import concurrent.futures

@@ -6,6 +6,7 @@ stops working here within `actor_cache_ttl_s`, and Convex re-checks every call.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -13,10 +14,11 @@ from cachetools import TTLCache
 from fastapi import Depends, Path, Request
 
 from app.auth.capabilities import role_can
-from app.auth.principal import CurrentPrincipal, Principal, unauthenticated
+from app.auth.principal import CurrentPrincipal, Principal, unknown_api_key
 from app.contract import PATTERNS
 from app.convex.gateway import ConvexGateway
 from app.problems import FieldError, Problem
+from app.protection.source_limit import SourceGuard
 
 CLIENT_SLUG: str = PATTERNS["clientSlug"]
 
@@ -43,10 +45,15 @@ class ActorResolver:
         self._gateway = gateway
         self._cache: TTLCache[tuple[str, str], Actor | None] = TTLCache(max_entries, ttl_s)
 
-    async def resolve(self, principal: Principal, client_slug: str) -> Actor | None:
+    async def resolve(
+        self, principal: Principal, client_slug: str, before_lookup: Callable[[], None] | None = None
+    ) -> Actor | None:
+        """The actor from the cache, or from Convex after `before_lookup` (which may refuse)."""
         key = (principal.cache_key, client_slug)
         if key in self._cache:
             return self._cache[key]
+        if before_lookup is not None:
+            before_lookup()
         args: dict[str, Any] = {"clientSlug": client_slug}
         if principal.kind == "user":
             args["authSubject"] = principal.subject
@@ -74,21 +81,30 @@ class ActorResolver:
             self._cache.pop(key, None)
 
 
-def unknown_api_key() -> Problem:
-    return unauthenticated("The API key is not valid or has been revoked.", invalid_token=True)
-
-
 def client_not_found(slug: str) -> Problem:
     # A client the principal does not belong to reads exactly like one that does not exist.
     return Problem(404, "not_found", f"client {slug} not found")
 
 
-async def resolve_or_refuse(resolver: ActorResolver, principal: Principal, client: str) -> Actor:
-    """The actor, or 401 for a dead API key, or 404 for a client the principal is not in."""
-    actor = await resolver.resolve(principal, client)
+async def resolve_or_refuse(request: Request, principal: Principal, client: str) -> Actor:
+    """The actor, or 401 for a dead API key, or 404 for a client the principal is not in.
+
+    A look-up in Convex is budgeted per principal, and an API key not already known is looked
+    up only while its source is within its failure budget (app/protection/source_limit.py)."""
+    resolver: ActorResolver = request.app.state.actor_resolver
+    guard: SourceGuard = request.app.state.source_guard
+    source: str = request.state.source
+
+    def before_lookup() -> None:
+        guard.spend_lookup(principal.cache_key)
+        if principal.kind == "api_key":
+            guard.refuse_if_over_budget(source)
+
+    actor = await resolver.resolve(principal, client, before_lookup)
     if actor is None:
         if principal.kind == "api_key" and await resolver.api_key_principal(principal) is None:
-            raise unknown_api_key()
+            guard.remember_unknown_key(principal.cache_key)
+            raise guard.failed(source, unknown_api_key())
         raise client_not_found(client)
     return actor
 
@@ -100,7 +116,7 @@ async def get_actor(
 ) -> Actor:
     if not re.fullmatch(CLIENT_SLUG, client):
         raise client_not_found(client)
-    return await resolve_or_refuse(request.app.state.actor_resolver, principal, client)
+    return await resolve_or_refuse(request, principal, client)
 
 
 # The actor before its rate limit is spent; routes use app.deps.CurrentActor, which spends it.

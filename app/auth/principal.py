@@ -10,6 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from app.auth.tokens import InvalidToken, TokenVerifier
 from app.contract import LIMITS
 from app.problems import Problem
+from app.protection.source_limit import SourceGuard
 
 API_KEY_PREFIX: str = LIMITS["apiKeyPrefix"]
 REALM = 'Bearer realm="member-platform"'
@@ -41,6 +42,10 @@ def hash_api_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def unknown_api_key() -> Problem:
+    return unauthenticated("The API key is not valid or has been revoked.", invalid_token=True)
+
+
 def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
     challenge = f'{REALM}, error="invalid_token"' if invalid_token else REALM
     return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": challenge})
@@ -51,18 +56,23 @@ async def get_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
+    # Failures are counted per source before any Convex call (app/protection/source_limit.py).
+    guard: SourceGuard = request.app.state.source_guard
+    source = request.state.source = guard.source_of(request)
+    if api_key is None and bearer is not None and bearer.credentials.startswith(API_KEY_PREFIX):
+        api_key = bearer.credentials
     if api_key is not None:
-        return Principal(kind="api_key", api_key_hash=hash_api_key(api_key))
+        principal = Principal(kind="api_key", api_key_hash=hash_api_key(api_key))
+        if guard.is_unknown_key(principal.cache_key):
+            raise guard.failed(source, unknown_api_key())
+        return principal
     if bearer is None:
-        raise unauthenticated("Authentication required: a bearer token or an X-API-Key header.")
-    token = bearer.credentials
-    if token.startswith(API_KEY_PREFIX):
-        return Principal(kind="api_key", api_key_hash=hash_api_key(token))
+        raise guard.failed(source, unauthenticated("Authentication required: a bearer token or an X-API-Key header."))
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        verified = await verifier.verify(token)
+        verified = await verifier.verify(bearer.credentials)
     except InvalidToken:
-        raise unauthenticated("The bearer token is not valid.", invalid_token=True) from None
+        raise guard.failed(source, unauthenticated("The bearer token is not valid.", invalid_token=True)) from None
     return Principal(kind="user", subject=verified.subject)
 
 

@@ -61,7 +61,7 @@ class _FreshConnector(aiohttp.TCPConnector):
 
     aiohttp notices a peer's close only when its event loop gets to the socket's EOF; a busy
     loop hands out the closed connection first. This overrides aiohttp's private `_get`
-    (aiohttp is pinned; tests/unit/test_wire.py fails if the hook stops working).
+    (aiohttp is pinned; tests/unit/convex/test_wire.py fails if the hook stops working).
     """
 
     async def _get(self, key: Any, traces: Any) -> Any:

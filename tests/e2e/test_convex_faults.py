@@ -173,7 +173,7 @@ PEER_IDLE_S = 0.5
 
 
 async def test_idle_connections_are_dropped_before_the_peer_closes_them(e2e_settings, backend):
-    # The peer closes on its own loop, as a load balancer would; tests/unit/test_wire.py shows a
+    # The peer closes on its own loop, as a load balancer would; tests/unit/convex/test_wire.py shows a
     # connection closed under a busy loop is never written on, and bench/burst_idle.py counts
     # the failures of the race this prevents.
     with fault_proxy_in_thread(backend.url, idle_close_s=PEER_IDLE_S) as peer:

@@ -1,6 +1,10 @@
-"""Settings: `.env.example` documents every one, and it loads as it stands."""
+"""Settings: `.env.example` documents every one and loads as it stands; production refuses
+development values; secrets may come from files."""
 
 from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
 
 from app.settings import Settings
 
@@ -19,3 +23,73 @@ def test_env_example_loads_as_it_stands():
         "http://localhost:5173",
         "http://127.0.0.1:5173",
     ]
+
+
+# --- production refuses development settings -----------------------------------------------
+
+PRODUCTION = {
+    "_env_file": None,
+    "environment": "production",
+    "convex_url": "https://happy-otter-123.convex.cloud",
+    "convex_admin_key": "prod|0123456789abcdef",
+    "jwt_issuer": "https://auth.example.org/",
+    "jwt_hs256_secret": "a-production-secret-of-forty-bytes-012345",
+    "cors_origins": ["https://app.example.org"],
+}
+
+
+def test_a_production_configuration_without_development_values_starts():
+    settings = Settings(**PRODUCTION)  # type: ignore[arg-type]
+    assert settings.production and settings.api_docs_exposure == "off" and not settings.persist_docs_authorization
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"convex_admin_key": "dev-admin-key-embedded-backend-only"}, "CONVEX_ADMIN_KEY"),
+        ({"convex_admin_key": ""}, "CONVEX_ADMIN_KEY"),
+        ({"jwt_hs256_secret": "dev-only-hs256-secret-change-me-in-production-0123456789"}, "JWT_HS256_SECRET"),
+        ({"jwt_hs256_secret": "short-secret-31-bytes-0123456789"[:31]}, "JWT_HS256_SECRET"),
+        ({"jwt_issuer": "http://auth.example.org/"}, "JWT_ISSUER"),
+        ({"jwt_issuer": "https://localhost:8443/"}, "JWT_ISSUER"),
+        ({"cors_origins": ["http://app.example.org"]}, "CORS_ORIGINS"),
+        ({"cors_origins": ["https://127.0.0.1:5173"]}, "CORS_ORIGINS"),
+        ({"jwt_jwks_url": "http://auth.example.org/jwks.json"}, "JWT_JWKS_URL"),
+    ],
+)
+def test_production_refuses_a_development_value_naming_the_setting(change, named):
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{**PRODUCTION, **change})  # type: ignore[arg-type]
+    assert named in str(refused.value)
+
+
+def test_production_refuses_to_run_without_a_convex_url():
+    without_url = {k: v for k, v in PRODUCTION.items() if k != "convex_url"}
+    with pytest.raises(ValidationError, match="CONVEX_URL is not set"):
+        Settings(**without_url)  # type: ignore[arg-type]
+
+
+def test_production_refuses_the_env_example_as_it_stands_naming_every_problem():
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=ENV_EXAMPLE, environment="production")  # type: ignore[arg-type]
+    for name in ("CONVEX_URL", "CONVEX_ADMIN_KEY", "JWT_HS256_SECRET", "JWT_ISSUER", "CORS_ORIGINS"):
+        assert name in str(refused.value)
+
+
+def test_development_exposes_the_docs_and_keeps_swagger_authorisation():
+    settings = Settings(_env_file=None)
+    assert settings.api_docs_exposure == "public" and settings.persist_docs_authorization
+
+
+def test_a_secret_can_come_from_a_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONVEX_ADMIN_KEY", raising=False)
+    (tmp_path / "convex_admin_key").write_text("from-a-mounted-secret")
+    settings = Settings(_env_file=None, _secrets_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.convex_admin_key.get_secret_value() == "from-a-mounted-secret"
+
+
+def test_the_environment_wins_over_a_secret_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVEX_ADMIN_KEY", "from-the-environment")
+    (tmp_path / "convex_admin_key").write_text("from-a-mounted-secret")
+    settings = Settings(_env_file=None, _secrets_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.convex_admin_key.get_secret_value() == "from-the-environment"

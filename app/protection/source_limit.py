@@ -1,0 +1,118 @@
+"""Anonymous and failing traffic costs Convex nothing at scale (docs/security.md, "Limits").
+
+Requests without valid credentials and authentication failures are counted per source in
+this process, before any Convex call; a source over its budget is answered 429 at once. An
+API key cannot be checked without Convex, so unknown keys are remembered briefly (a bounded
+negative cache), and a key that is not already known is looked up only while its source is
+within budget. Actor look-ups (a cache miss: a principal trying a client slug it has not used
+lately) are budgeted per principal, so probing slugs is limited too.
+
+The counters are per process on purpose: they guard this process's calls to Convex, they
+cost no Convex call themselves, and an attacker spread over N processes gets N budgets,
+still a small constant. The source is the peer's address, or the client address a trusted
+proxy (TRUSTED_PROXIES) put in `Forwarded` / `X-Forwarded-For`.
+"""
+
+import math
+import time
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+
+from cachetools import TTLCache
+from fastapi import Request
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from app.problems import Problem
+from app.settings import Settings
+
+IPAddress = IPv4Address | IPv6Address
+
+
+class SourceGuard:
+    def __init__(self, settings: Settings) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._failures: RateLimitItem = RateLimitItemPerMinute(settings.auth_failures_per_minute_per_source)
+        self._lookups: RateLimitItem = RateLimitItemPerMinute(settings.actor_lookups_per_minute_per_principal)
+        self._unknown_keys: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=settings.unknown_api_key_ttl_s)
+        self._trusted = [ip_network(cidr, strict=False) for cidr in settings.trusted_proxies]
+
+    # -- where a request comes from ---------------------------------------------------------
+
+    def source_of(self, request: Request) -> str:
+        peer = request.client.host if request.client else "unknown"
+        if not self._is_trusted(peer):
+            return peer
+        # Walk the proxies' list from the right: the first address no trusted proxy added is
+        # the client's (anything left of it was written by the client and proves nothing).
+        for hop in reversed(_forwarded_for(request)):
+            if not self._is_trusted(hop):
+                return hop
+        return peer
+
+    def _is_trusted(self, address: str) -> bool:
+        parsed = _parse_ip(address)
+        return parsed is not None and any(parsed in network for network in self._trusted)
+
+    # -- authentication failures per source -----------------------------------------------
+
+    def refuse_if_over_budget(self, source: str) -> None:
+        """429 when this source failed authentication too often in the last minute."""
+        if not self._limiter.test(self._failures, "failures", source):
+            raise _too_many(self._limiter.get_window_stats(self._failures, "failures", source).reset_time)
+
+    def failed(self, source: str, problem: Problem) -> Problem:
+        """Count a failure of `source` and give the problem to answer: `problem`, or 429 once the
+        source is over its budget."""
+        self.refuse_if_over_budget(source)
+        self._limiter.hit(self._failures, "failures", source)
+        return problem
+
+    # -- API keys Convex did not know ------------------------------------------------------
+
+    def is_unknown_key(self, api_key_hash: str) -> bool:
+        return api_key_hash in self._unknown_keys
+
+    def remember_unknown_key(self, api_key_hash: str) -> None:
+        self._unknown_keys[api_key_hash] = True
+
+    # -- actor look-ups per principal ------------------------------------------------------
+
+    def spend_lookup(self, principal_key: str) -> None:
+        """One actor look-up in Convex for this principal; 429 beyond its budget."""
+        if not self._limiter.hit(self._lookups, "lookups", principal_key):
+            raise _too_many(self._limiter.get_window_stats(self._lookups, "lookups", principal_key).reset_time)
+
+
+def _too_many(reset_at: float) -> Problem:
+    wait = max(1, math.ceil(reset_at - time.time()))
+    return Problem(
+        429,
+        "rate_limited",
+        f"Too many failed or unknown requests from here: try again in {wait} s.",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def _parse_ip(text: str) -> IPAddress | None:
+    try:
+        return ip_address(text.strip().strip('"').strip("[]"))
+    except ValueError:
+        return None
+
+
+def _forwarded_for(request: Request) -> list[str]:
+    """Client addresses from `Forwarded` (RFC 7239) or else `X-Forwarded-For`, in order."""
+    hops: list[str] = []
+    forwarded = request.headers.get("forwarded")
+    if forwarded:
+        for element in forwarded.split(","):
+            for pair in element.split(";"):
+                name, _, value = pair.strip().partition("=")
+                if name.lower() == "for":
+                    value = value.strip('"')
+                    # "[2001:db8::1]:4711" or "192.0.2.60:8080": drop the port.
+                    host = value[1:].split("]")[0] if value.startswith("[") else value.split(":")[0]
+                    hops.append(host)
+        return hops
+    return [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
