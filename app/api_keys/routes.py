@@ -10,7 +10,7 @@ from app.pagination import Page
 from app.problems import LIST_ERRORS, WRITE_ERRORS
 from app.protection.idempotency import IdempotentPostRoute
 
-router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+router = APIRouter(prefix="/v1/clients/{client}", tags=["api-keys"], route_class=IdempotentPostRoute)
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanManageApiKeys = Annotated[ActorGateway, requires("apiKeys.manage")]
@@ -18,7 +18,6 @@ CanManageApiKeys = Annotated[ActorGateway, requires("apiKeys.manage")]
 
 @router.post(
     "/api-keys",
-    tags=["api-keys"],
     operation_id="createApiKey",
     summary="Create an API key (the secret is shown once)",
     status_code=status.HTTP_201_CREATED,
@@ -34,7 +33,6 @@ async def create_api_key(body: ApiKeyCreate, convex: CanManageApiKeys) -> dict[s
 
 @router.get(
     "/api-keys",
-    tags=["api-keys"],
     operation_id="listApiKeys",
     summary="List the client's API keys",
     response_model=Page[ApiKey],
@@ -48,7 +46,6 @@ async def list_api_keys(convex: CanManageApiKeys, page: Pagination) -> dict[str,
 
 @router.post(
     "/api-keys/{apiKeyId}/revoke",
-    tags=["api-keys"],
     operation_id="revokeApiKey",
     summary="Revoke an API key",
     response_model=ApiKey,

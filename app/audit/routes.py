@@ -11,7 +11,7 @@ from app.pagination import Page
 from app.problems import LIST_ERRORS
 from app.protection.idempotency import IdempotentPostRoute
 
-router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+router = APIRouter(prefix="/v1/clients/{client}", tags=["audit"], route_class=IdempotentPostRoute)
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanReadAudit = Annotated[ActorGateway, requires("audit.read")]
@@ -19,7 +19,6 @@ CanReadAudit = Annotated[ActorGateway, requires("audit.read")]
 
 @router.get(
     "/audit-log",
-    tags=["audit"],
     operation_id="listAuditLog",
     summary="The client's audit log, newest first (one filter plus a time range)",
     response_model=Page[AuditEntry],

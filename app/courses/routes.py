@@ -10,7 +10,7 @@ from app.pagination import Page
 from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from app.protection.idempotency import IdempotentPostRoute
 
-router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+router = APIRouter(prefix="/v1/clients/{client}", tags=["courses"], route_class=IdempotentPostRoute)
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanCreateCourses = Annotated[ActorGateway, requires("courses.create")]
@@ -22,7 +22,6 @@ CanUpdateCourses = Annotated[ActorGateway, requires("courses.update")]
 
 @router.get(
     "/courses",
-    tags=["courses"],
     operation_id="listCourses",
     summary="List courses",
     response_model=Page[Course],
@@ -43,7 +42,6 @@ async def list_courses(
 
 @router.get(
     "/courses/{courseId}",
-    tags=["courses"],
     operation_id="getCourse",
     summary="Read one course",
     response_model=Course,
@@ -56,7 +54,6 @@ async def get_course(courseId: str, convex: CanReadCourses) -> dict[str, Any]:
 
 @router.post(
     "/courses",
-    tags=["courses"],
     operation_id="createCourse",
     summary="Create a draft course",
     status_code=status.HTTP_201_CREATED,
@@ -71,7 +68,6 @@ async def create_course(body: CourseCreate, convex: CanCreateCourses) -> dict[st
 
 @router.patch(
     "/courses/{courseId}",
-    tags=["courses"],
     operation_id="updateCourse",
     summary="Edit a course",
     response_model=Course,
@@ -86,7 +82,6 @@ async def update_course(courseId: str, body: CourseUpdate, convex: CanUpdateCour
 def _status_route(verb: str, target: CourseStatus, operation_id: str, summary: str) -> None:
     @router.post(
         f"/courses/{{courseId}}/{verb}",
-        tags=["courses"],
         operation_id=operation_id,
         summary=summary,
         response_model=Course,
@@ -106,7 +101,6 @@ _status_route("archive", "archived", "archiveCourse", "Archive a published cours
 
 @router.delete(
     "/courses/{courseId}",
-    tags=["courses"],
     operation_id="deleteCourse",
     summary="Delete a course with no enrollments",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -122,7 +116,6 @@ async def delete_course(courseId: str, convex: CanDeleteCourses) -> Response:
 
 @router.get(
     "/courses/{courseId}/categories",
-    tags=["courses"],
     operation_id="listCourseCategories",
     summary="A course's categories",
     response_model=list[CourseCategory],
@@ -136,7 +129,6 @@ async def list_course_categories(courseId: str, convex: CanReadCourses) -> list[
 
 @router.put(
     "/courses/{courseId}/categories/{categoryId}",
-    tags=["courses"],
     operation_id="addCourseCategory",
     summary="Put a category on a course",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -152,7 +144,6 @@ async def add_course_category(courseId: str, categoryId: str, convex: CanUpdateC
 
 @router.delete(
     "/courses/{courseId}/categories/{categoryId}",
-    tags=["courses"],
     operation_id="removeCourseCategory",
     summary="Take a category off a course",
     status_code=status.HTTP_204_NO_CONTENT,

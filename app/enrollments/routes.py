@@ -11,7 +11,7 @@ from app.pagination import Page
 from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from app.protection.idempotency import IdempotentPostRoute
 
-router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+router = APIRouter(prefix="/v1/clients/{client}", tags=["enrollments"], route_class=IdempotentPostRoute)
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanCompleteEnrollments = Annotated[ActorGateway, requires("enrollments.complete")]
@@ -24,7 +24,6 @@ CanWithdrawEnrollment = Annotated[ActorGateway, requires("enrollments.withdrawOw
 
 @router.post(
     "/courses/{courseId}/enrollments",
-    tags=["enrollments"],
     operation_id="enrolInCourse",
     summary="Enrol in a course (yourself, or a member on its behalf)",
     status_code=status.HTTP_201_CREATED,
@@ -43,7 +42,6 @@ async def enrol(courseId: str, body: EnrollmentCreate, convex: CanEnrol) -> dict
 
 @router.get(
     "/courses/{courseId}/enrollments",
-    tags=["enrollments"],
     operation_id="listCourseEnrollments",
     summary="A course's enrollments, with members (staff)",
     response_model=Page[EnrollmentWithMember],
@@ -62,7 +60,6 @@ async def list_course_enrollments(
 
 @router.get(
     "/enrollments/mine",
-    tags=["enrollments"],
     operation_id="listMyEnrollments",
     summary="Your own enrollments",
     response_model=Page[Enrollment],
@@ -81,7 +78,6 @@ async def list_my_enrollments(
 
 @router.get(
     "/enrollments/{enrollmentId}",
-    tags=["enrollments"],
     operation_id="getEnrollment",
     summary="Read one enrollment (your own, or any as staff)",
     response_model=Enrollment,
@@ -94,7 +90,6 @@ async def get_enrollment(enrollmentId: str, convex: CanReadEnrollment) -> dict[s
 
 @router.post(
     "/enrollments/{enrollmentId}/withdraw",
-    tags=["enrollments"],
     operation_id="withdrawEnrollment",
     summary="Withdraw (your own; any as client_admin)",
     response_model=Enrollment,
@@ -108,7 +103,6 @@ async def withdraw(enrollmentId: str, convex: CanWithdrawEnrollment) -> dict[str
 
 @router.post(
     "/enrollments/{enrollmentId}/complete",
-    tags=["enrollments"],
     operation_id="completeEnrollment",
     summary="Mark completed; awards the course's CPD points once",
     response_model=Enrollment,
