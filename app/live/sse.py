@@ -43,6 +43,10 @@ def error_event(error: ConvexError) -> ServerSentEvent:
     return ServerSentEvent(event="error", data=json.dumps({"code": problem.code, "detail": problem.detail}))
 
 
+class SubscriptionEnded(Exception):
+    """The Convex subscription was dropped (the client reconnects)."""
+
+
 class Subscription:
     """A stream's current Convex subscription, primed with its first result, so that a
     refusal (404, 403) is an ordinary problem response before any byte is streamed."""
@@ -62,7 +66,11 @@ class Subscription:
 
     async def next(self) -> Any:
         assert self._results is not None
-        return await anext(self._results)
+        try:
+            return await anext(self._results)
+        except StopAsyncIteration:
+            # Not StopAsyncIteration itself: it cannot cross a generator (PEP 479).
+            raise SubscriptionEnded from None
 
     async def close(self) -> None:
         if self._results is not None:
@@ -85,10 +93,18 @@ async def open_stream(
 
 
 def stream_response(lease: StreamLease, events: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
+    """Stream `events` until access ends (an `error` event: a revoked key, a removed membership,
+    a resource gone) or the subscription is dropped (the browser reconnects); the lease ends
+    with the stream, however it ends."""
+
     async def held() -> AsyncIterator[ServerSentEvent]:
         try:
             async for event in events:
                 yield event
+        except ConvexError as error:
+            yield error_event(error)
+        except SubscriptionEnded:
+            return
         finally:
             await lease.close()
 

@@ -3,13 +3,12 @@
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from convex import ConvexError
 from fastapi import APIRouter, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
-from app.live.sse import error_event, open_stream, sse_doc, stream_response
+from app.live.sse import open_stream, sse_doc, stream_response
 from app.pagination import Page
 from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from app.protection.idempotency import IdempotentPostRoute
@@ -171,16 +170,11 @@ async def stream_registration_count(eventId: str, convex: CanCountRegistrations,
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         value, previous = first, None
-        try:
-            while True:
-                count = RegistrationCount.model_validate(value).model_dump_json(exclude_none=True)
-                if count != previous:
-                    yield ServerSentEvent(event="count", data=count)
-                    previous = count
-                value = await subscription.next()
-        except ConvexError as error:
-            yield error_event(error)
-        except StopAsyncIteration:  # the subscription was dropped: the client reconnects
-            return
+        while True:
+            count = RegistrationCount.model_validate(value).model_dump_json(exclude_none=True)
+            if count != previous:
+                yield ServerSentEvent(event="count", data=count)
+                previous = count
+            value = await subscription.next()
 
     return stream_response(lease, events())

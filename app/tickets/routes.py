@@ -3,13 +3,12 @@
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from convex import ConvexError
 from fastapi import APIRouter, Header, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
-from app.live.sse import error_event, open_stream, sse_doc, stream_response
+from app.live.sse import open_stream, sse_doc, stream_response
 from app.models import MAX_EPOCH_MS
 from app.pagination import Page
 from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
@@ -224,25 +223,20 @@ async def stream_ticket_messages(
         # later, or as late but not sent yet (two messages can share a millisecond).
         last_at, sent_at_last = start, {resume_after_id} if resume_after_id else set()
         value = first
-        try:
-            while True:
-                for raw in value:
-                    message = Message.model_validate(raw)
-                    if message.createdAt < last_at or (message.createdAt == last_at and message.id in sent_at_last):
-                        continue
-                    if message.createdAt > last_at:
-                        last_at, sent_at_last = message.createdAt, set()
-                    sent_at_last.add(message.id)
-                    yield ServerSentEvent(
-                        event="message", id=f"{message.createdAt}:{message.id}", data=message.model_dump_json()
-                    )
-                if len(value) >= MAX_LIVE_MESSAGES:
-                    value = await subscription.open(query_args(last_at))
-                else:
-                    value = await subscription.next()
-        except ConvexError as error:
-            yield error_event(error)
-        except StopAsyncIteration:  # the subscription was dropped: the client reconnects
-            return
+        while True:
+            for raw in value:
+                message = Message.model_validate(raw)
+                if message.createdAt < last_at or (message.createdAt == last_at and message.id in sent_at_last):
+                    continue
+                if message.createdAt > last_at:
+                    last_at, sent_at_last = message.createdAt, set()
+                sent_at_last.add(message.id)
+                yield ServerSentEvent(
+                    event="message", id=f"{message.createdAt}:{message.id}", data=message.model_dump_json()
+                )
+            if len(value) >= MAX_LIVE_MESSAGES:
+                value = await subscription.open(query_args(last_at))
+            else:
+                value = await subscription.next()
 
     return stream_response(lease, events())
