@@ -9,7 +9,7 @@ import logging
 import logging.config
 import re
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 MASK = "[redacted]"
 _PATTERNS = [
@@ -42,11 +42,17 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(level: str, *, secrets: Iterable[str] = (), stream: IO[str] | None = None) -> None:
+def configure_logging(
+    level: str,
+    *,
+    secrets: Iterable[str] = (),
+    stream: IO[str] | None = None,
+    log_format: Literal["console", "json"] = "console",
+) -> None:
     handler: dict[str, Any] = {
         "class": "logging.StreamHandler",
         "filters": ["request_id", "redact"],
-        "formatter": "default",
+        "formatter": log_format,
     }
     if stream is not None:
         handler["stream"] = stream
@@ -63,10 +69,21 @@ def configure_logging(level: str, *, secrets: Iterable[str] = (), stream: IO[str
                 "redact": {"()": RedactSecrets, "secrets": list(secrets)},
             },
             "formatters": {
-                "default": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"}
+                "console": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+                # One JSON object a line: the message, and every `extra` field of the record.
+                "json": {
+                    "()": "pythonjsonlogger.json.JsonFormatter",
+                    "fmt": "%(asctime)s %(levelname)s %(correlation_id)s %(name)s %(message)s",
+                    "rename_fields": {"asctime": "time", "levelname": "level", "correlation_id": "request_id"},
+                    "timestamp": False,
+                },
             },
             "handlers": {"console": handler},
-            "loggers": {"app": {"level": level}, "uvicorn.error": {"level": level}, "uvicorn.access": {"level": level}},
+            "loggers": {
+                "app": {"level": level},
+                "uvicorn.error": {"level": level},
+                "uvicorn.access": {"level": "WARNING"},
+            },
             "root": {"handlers": ["console"], "level": "WARNING"},
         }
     )

@@ -38,6 +38,7 @@ from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
 from app.protection.source_limit import SourceGuard
+from app.request_log import RequestLogMiddleware
 from app.settings import Settings, get_settings
 
 
@@ -115,6 +116,7 @@ def create_app(
     # the body cap, then the idempotency store, then the routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)  # inside the request id, so its line carries it
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
@@ -174,5 +176,6 @@ def app_factory() -> FastAPI:
     configure_logging(
         settings.log_level,
         secrets=[settings.convex_admin_key.get_secret_value(), settings.jwt_hs256_secret.get_secret_value()],
+        log_format=settings.log_format,
     )
     return create_app(settings)

@@ -9,9 +9,10 @@ import socket
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,8 @@ class EmbeddedBackend:
     url: str
     admin_key: str
     process: subprocess.Popen[str]
+    # The backend's latest output lines (one per function run, with its request id).
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=5000))
 
 
 def free_port() -> int:
@@ -65,15 +68,14 @@ def embedded_backend(
         start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop it in order.
     )
     ready = threading.Event()
-    tail: list[str] = []
+    log: deque[str] = deque(maxlen=5000)
 
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
             if echo:
                 print(line, end="", flush=True)
-            tail.append(line)
-            del tail[:-50]
+            log.append(line)
             if line.startswith(READY_LINE):
                 ready.set()
 
@@ -82,8 +84,8 @@ def embedded_backend(
         deadline = time.monotonic() + startup_timeout_s
         while not ready.wait(0.1):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("embedded backend did not start:\n" + "".join(tail[-30:]))
-        yield EmbeddedBackend(f"http://127.0.0.1:{port}", admin_key, process)
+                raise RuntimeError("embedded backend did not start:\n" + "".join(list(log)[-30:]))
+        yield EmbeddedBackend(f"http://127.0.0.1:{port}", admin_key, process, log)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -62,7 +62,7 @@ async def get_principal(
     if api_key is None and bearer is not None and bearer.credentials.startswith(API_KEY_PREFIX):
         api_key = bearer.credentials
     if api_key is not None:
-        principal = Principal(kind="api_key", api_key_hash=hash_api_key(api_key))
+        principal = request.state.principal = Principal(kind="api_key", api_key_hash=hash_api_key(api_key))
         if guard.is_unknown_key(principal.cache_key):
             raise guard.failed(source, unknown_api_key())
         return principal
@@ -73,7 +73,8 @@ async def get_principal(
         verified = await verifier.verify(bearer.credentials)
     except InvalidToken:
         raise guard.failed(source, unauthenticated("The bearer token is not valid.", invalid_token=True)) from None
-    return Principal(kind="user", subject=verified.subject)
+    principal = request.state.principal = Principal(kind="user", subject=verified.subject)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

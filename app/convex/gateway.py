@@ -15,11 +15,13 @@ is reported as of unknown outcome (docs/api.md, "Errors").
 
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
 import httpx
+from asgi_correlation_id import correlation_id
 from convex import ConvexError
 from convex import __version__ as convex_py_version
 from convex.values import convex_to_json, json_to_convex
@@ -37,6 +39,7 @@ from app.convex.errors import (
     WriteConflict,
 )
 from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, open_wire
+from app.request_log import record_convex_call, trace_id
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,16 @@ FUNCTION_ERROR_STATUS = 560
 # retries: HTTP 503 with this code (convex-backend, crates/errors: ErrorCode::OCC). It did
 # not commit.
 WRITE_CONFLICT_CODE = "OptimisticConcurrencyControlFailure"
+
+
+def trace_headers() -> dict[str, str]:
+    """The request id and a W3C `traceparent` for one Convex call, so Convex's function log joins
+    the BFF's log line: Convex takes `Convex-Request-Id` as the function's request id and starts
+    its trace from `traceparent` (convex-backend, crates/common/src/http). Each call is a span."""
+    request_id, trace = correlation_id.get(), trace_id()
+    if request_id is None or trace is None:
+        return {}
+    return {"Convex-Request-Id": request_id, "traceparent": f"00-{trace}-{secrets.token_hex(8)}-01"}
 
 
 def decode_value(value: Any, raw: bytes) -> Any:
@@ -193,7 +206,7 @@ class ConvexGateway:
     async def _send(self, kind: FunctionKind, path: str, body: bytes, attempt: int) -> Any:
         started = time.perf_counter()
         try:
-            status, answer = await self._wire.request("POST", f"/api/{kind}", body)
+            status, answer = await self._wire.request("POST", f"/api/{kind}", body, trace_headers())
             return self._decode(kind, path, status, answer)
         except (NotSent, NoAnswer, Broken, UpstreamError) as exc:
             failure = self._failure(kind, path, exc)
@@ -211,6 +224,8 @@ class ConvexGateway:
             if failure is exc:
                 raise
             raise failure from exc
+        finally:
+            record_convex_call(path, (time.perf_counter() - started) * 1000)
 
     @staticmethod
     def _failure(kind: FunctionKind, path: str, exc: Exception) -> UpstreamError:

@@ -42,7 +42,9 @@ class Broken(Exception):
 
 
 class Wire(Protocol):
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]: ...
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]: ...
     async def aclose(self) -> None: ...
 
 
@@ -97,9 +99,11 @@ class AiohttpWire:
             connector=_FreshConnector(limit=max_connections, keepalive_timeout=idle_timeout_s),
         )
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         try:
-            async with self._session.request(method, self._base + path, data=body) as response:
+            async with self._session.request(method, self._base + path, data=body, headers=headers) as response:
                 return response.status, await response.read()
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise NotSent(repr(exc)) from exc
@@ -139,9 +143,11 @@ class HttpxWire:
             transport=transport,
         )
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         try:
-            response = await self._client.request(method, path, content=body)
+            response = await self._client.request(method, path, content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise NotSent(repr(exc)) from exc
         except httpx.TimeoutException as exc:

@@ -65,6 +65,7 @@ def rate_limited(decision: Decision) -> Problem:
 
 async def spend_rate_limit(request: Request, response: Response, actor: ResolvedActor) -> Actor:
     """The actor, once its request is counted: 429 when its principal or client is over budget."""
+    request.state.actor = actor  # named in the request's log line
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)

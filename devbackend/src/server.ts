@@ -148,7 +148,9 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
       } catch (e) {
         throw new RequestError(400, "BadJsonBody", `Invalid Convex value in args: ${(e as Error).message}`);
       }
+      const started = performance.now();
       const response = await runAndPublish(match[1] as Kind, body.path, args as Record<string, Value>, admin, format);
+      logFunction(req, match[1] as Kind, body.path, response, performance.now() - started);
       sendRaw(res, 200, stringify(response as unknown as JSONValue));
     } catch (error) {
       if (error instanceof RequestError) {
@@ -320,4 +322,14 @@ function send(res: ServerResponse, status: number, body: JSONValue) {
 
 function sendRaw(res: ServerResponse, status: number, text: string) {
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }).end(text);
+}
+
+/**
+ * One line per function run, with the caller's request id, as Convex's function logs carry it
+ * (it takes `Convex-Request-Id` as the request id), so a BFF log line and this one join.
+ */
+function logFunction(req: IncomingMessage, kind: Kind, path: string, response: UdfResponse, ms: number) {
+  const requestId = req.headers["convex-request-id"] ?? "-";
+  const outcome = response.status === "success" ? "success" : "error";
+  console.log(`devbackend: [${requestId}] ${kind} ${path} ${outcome} ${ms.toFixed(1)} ms`);
 }

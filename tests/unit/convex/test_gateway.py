@@ -5,6 +5,7 @@ import json
 import httpx
 import pytest
 import respx
+from asgi_correlation_id import correlation_id
 from convex import ConvexError, ConvexInt64
 
 from app.convex.errors import (
@@ -219,3 +220,24 @@ async def test_an_integer_convex_cannot_hold_exactly_is_a_422_and_nothing_is_sen
     with pytest.raises(UnencodableArgument):
         await gateway.mutation("events:create", {"startAt": 2**53 + 1})
     assert not route.called
+
+
+async def test_each_call_carries_the_request_id_and_a_traceparent(convex, gateway):
+    route = convex.post("/api/query").mock(return_value=success(1))
+    token = correlation_id.set("4bf92f3577b34da6a3ce929d0e0e4736")
+    try:
+        await gateway.query("courses:list", {})
+        await gateway.query("courses:list", {})
+    finally:
+        correlation_id.reset(token)
+    first, second = (call.request.headers for call in route.calls)
+    assert first["Convex-Request-Id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    version, trace_id, span_id, flags = first["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", "4bf92f3577b34da6a3ce929d0e0e4736", "01") and len(span_id) == 16
+    assert second["traceparent"].split("-")[2] != span_id  # one span per call
+
+
+async def test_a_call_outside_a_request_sends_no_request_id(convex, gateway):
+    route = convex.post("/api/query").mock(return_value=success(1))
+    await gateway.query("courses:list", {})
+    assert "Convex-Request-Id" not in route.calls.last.request.headers

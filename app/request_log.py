@@ -1,0 +1,112 @@
+"""One log line per request (docs/api.md, "Logs"): time, level, request id, trace id, method,
+route template, status, duration, client slug, principal kind and id, the Convex calls made
+and their time, and the problem code of an error. Never a token, key or cookie: the principal
+is named by its Convex id, its JWT subject, or the first 12 hex digits of its key's hash.
+
+`LOG_FORMAT=json` writes each line as one JSON object (python-json-logger); the console format
+stays the default for `make run`.
+"""
+
+import hashlib
+import json
+import logging
+import re
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("app.requests")
+
+# The Convex calls of the request being served: (function, milliseconds), appended by the gateway.
+CONVEX_CALLS: ContextVar[list[tuple[str, float]] | None] = ContextVar("convex_calls", default=None)
+
+
+TRACE_ID = re.compile(r"(?!0{32})[0-9a-f]{32}")
+
+
+def trace_id() -> str | None:
+    """The W3C trace id of the request being served: its request id when that is 32 hex digits
+    (the ones the BFF generates are), else a digest of it, so every call and line agree."""
+    request_id = correlation_id.get()
+    if request_id is None:
+        return None
+    digits = request_id.replace("-", "").lower()
+    return digits if TRACE_ID.fullmatch(digits) else hashlib.sha256(request_id.encode()).hexdigest()[:32]
+
+
+def record_convex_call(path: str, ms: float) -> None:
+    calls = CONVEX_CALLS.get()
+    if calls is not None:
+        calls.append((path, ms))
+
+
+class RequestLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        calls: list[tuple[str, float]] = []
+        token = CONVEX_CALLS.set(calls)
+        answer: dict[str, Any] = {"status": 500, "problem": False, "body": bytearray()}
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                answer["problem"] = b"problem+json" in content_type
+            elif message["type"] == "http.response.body" and answer["problem"] and len(answer["body"]) < 8192:
+                answer["body"].extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            CONVEX_CALLS.reset(token)
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                _route(scope),
+                answer["status"],
+                extra=_fields(scope, answer, calls, (time.perf_counter() - started) * 1000),
+            )
+
+
+def _route(scope: Scope) -> str:
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def _fields(scope: Scope, answer: dict[str, Any], calls: list[tuple[str, float]], ms: float) -> dict[str, Any]:
+    state = scope.get("state", {})
+    principal, actor = state.get("principal"), state.get("actor")
+    fields: dict[str, Any] = {
+        "method": scope["method"],
+        "route": _route(scope),
+        "status": answer["status"],
+        "duration_ms": round(ms, 2),
+        "client": scope.get("path_params", {}).get("client"),
+        "convex_calls": len(calls),
+        "convex_ms": round(sum(call_ms for _, call_ms in calls), 2),
+        "convex_functions": [path for path, _ in calls],
+    }
+    fields["trace_id"] = trace_id()
+    if principal is not None:
+        fields["principal_kind"] = principal.kind
+        fields["principal_id"] = (
+            (actor.userId or actor.apiKeyId)
+            if actor is not None
+            else (principal.subject if principal.kind == "user" else f"key:{(principal.api_key_hash or '')[:12]}")
+        )
+    if answer["problem"]:
+        try:
+            fields["problem"] = json.loads(bytes(answer["body"])).get("code")
+        except ValueError:
+            fields["problem"] = None
+    return fields

@@ -1,0 +1,80 @@
+"""One log line per request, as JSON with LOG_FORMAT=json: the fields an operator joins on,
+and never a secret."""
+
+import io
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from app.logging_setup import configure_logging
+from app.main import create_app
+from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
+from tests.unit.conftest import ADMIN_KEY
+from tests.unit.tokens import make_token
+
+PAGE = {"page": [], "isDone": True, "continueCursor": "c"}
+
+
+@pytest.fixture
+async def json_lines(settings, convex) -> AsyncIterator:
+    captured = io.StringIO()
+    configure_logging("INFO", secrets=[ADMIN_KEY], stream=captured, log_format="json")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = json.loads(request.content)["path"]
+        answers = {"identity:resolveActor": ACME_MEMBER, "identity:apiKeyPrincipal": None}
+        return convex_value(answers.get(path, PAGE))
+
+    convex.post("/api/query").mock(side_effect=answer)
+    app = create_app(settings, convex_transport=httpx.MockTransport(convex.handler))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test") as http,
+    ):
+
+        async def request_lines(*args: str, **kwargs: object) -> tuple[httpx.Response, list[dict]]:
+            response = await http.get(*args, **kwargs)  # type: ignore[arg-type]
+            lines = [json.loads(line) for line in captured.getvalue().splitlines() if line.startswith("{")]
+            return response, [line for line in lines if line["name"] == "app.requests"]
+
+        try:
+            yield request_lines
+        finally:
+            configure_logging("INFO")
+            logging.getLogger().setLevel(logging.WARNING)
+
+
+async def test_a_request_writes_one_json_line_with_what_an_operator_joins_on(json_lines):
+    token = make_token()
+    response, lines = await json_lines("/v1/clients/acme/events", headers=bearer(token))
+    [line] = lines
+    assert line["request_id"] == response.headers["X-Request-ID"] == line["trace_id"]
+    assert (line["method"], line["route"], line["status"]) == ("GET", "/v1/clients/{client}/events", 200)
+    assert (
+        line["client"] == "acme" and line["principal_kind"] == "user" and line["principal_id"] == ACME_MEMBER["userId"]
+    )
+    assert line["convex_calls"] == 2 and line["convex_functions"] == ["identity:resolveActor", "events:list"]
+    assert line["duration_ms"] >= line["convex_ms"] >= 0 and line["level"] == "INFO" and line["time"]
+    assert token not in json.dumps(lines)
+
+
+async def test_an_error_line_names_its_problem_code(json_lines):
+    response, lines = await json_lines("/v1/clients/acme/events")
+    assert response.status_code == 401
+    assert lines[-1]["problem"] == "unauthenticated" and lines[-1]["status"] == 401
+
+
+async def test_an_api_key_is_named_by_a_prefix_of_its_hash_never_by_itself(json_lines, convex):
+    key = "mp_" + "s" * 48
+    _, lines = await json_lines("/v1/me", headers={"X-API-Key": key})
+    assert lines[-1]["principal_kind"] == "api_key" and lines[-1]["principal_id"].startswith("key:")
+    assert key not in json.dumps(lines)
+
+
+async def test_route_labels_are_templates_never_raw_paths(json_lines):
+    _, lines = await json_lines("/v1/clients/acme/events/e-12345", headers=bearer(make_token()))
+    assert lines[-1]["route"] == "/v1/clients/{client}/events/{eventId}"
