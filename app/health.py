@@ -1,10 +1,14 @@
 """Liveness and readiness probes."""
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+import math
+from typing import Literal
 
-from app.deps import Gateway
-from app.problems import problem_responses
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.convex.errors import CircuitOpen
+from app.deps import Gateway, Live
+from app.problems import Problem, problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +23,20 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: str
-    convexVersion: str
+    convexVersion: str = Field(description="What Convex's `GET /version` answered.")
+    convexProbe: str = Field(
+        description="The internal query that answered: the admin key is accepted and this project's functions are "
+        "deployed.",
+        examples=[READINESS_PROBE[0]],
+    )
+    circuitBreaker: Literal["closed", "half_open", "open", "disabled"] = Field(
+        description="The gateway's circuit breaker: `open` while calls to Convex fail fast (then /ready is 503), "
+        "`half_open` while the next call decides, `disabled` when CIRCUIT_BREAKER_ENABLED is false."
+    )
+    liveUpdates: Literal["idle", "unknown"] = Field(
+        description="The live-updates WebSocket: `idle` before the first live stream opens it; `unknown` after, "
+        "because Convex's client reconnects on its own and does not report whether it is connected."
+    )
 
 
 @router.get("/health", operation_id="health", summary="The process is up", response_model=Health)
@@ -36,11 +53,27 @@ async def health() -> Health:
     response_model=Readiness,
     responses=problem_responses(502, 503, 504),
 )
-async def ready(gateway: Gateway) -> Readiness:
+async def ready(gateway: Gateway, hub: Live) -> Readiness:
     """Readiness probe: checks that Convex is reachable, accepts the BFF's admin key and has this project's functions
-    deployed, and reports the Convex version. Answers 502, 503 or 504 when it is not, so the platform stops sending
-    traffic here."""
+    deployed, and reports the Convex version, the circuit breaker's state and the live-updates connection. Answers
+    502, 503 or 504 when it is not ready (503 with `circuitBreaker: open` while the breaker refuses calls), so the
+    platform stops sending traffic here."""
     version = await gateway.version()
     path, args = READINESS_PROBE
-    await gateway.query(path, args)
-    return Readiness(status="ready", convexVersion=version)
+    try:
+        await gateway.query(path, args)
+    except CircuitOpen as exc:
+        raise Problem(
+            503,
+            exc.code,
+            "Convex failed repeatedly: the circuit breaker refuses calls until its reset time has passed.",
+            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))},
+            extra={"circuitBreaker": "open"},
+        ) from None
+    return Readiness(
+        status="ready",
+        convexVersion=version,
+        convexProbe=path,
+        circuitBreaker=gateway.breaker.state if gateway.breaker is not None else "disabled",
+        liveUpdates=hub.connection,
+    )

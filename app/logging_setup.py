@@ -13,7 +13,8 @@ from typing import IO, Any, Literal
 
 MASK = "[redacted]"
 _PATTERNS = [
-    re.compile(r"(?i)\b(bearer|convex)\s+[A-Za-z0-9._~+/=|:-]+"),
+    # A credential after the scheme word: long enough to be one (so "convex query" stays legible).
+    re.compile(r"(?i)\b(bearer|convex)\s+[A-Za-z0-9._~+/=|:-]{16,}"),
     re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
     re.compile(r"\bmp_[A-Za-z0-9_-]+"),
 ]

@@ -31,6 +31,8 @@ from app.docs_ui import install_docs
 from app.live.hub import LiveHub
 from app.logging_setup import configure_logging
 from app.members import export as member_export
+from app.observability.metrics import install_metrics, process_stopped
+from app.observability.tracing import install_tracing
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
 from app.protection.body_limit import BodyLimitMiddleware
@@ -69,6 +71,7 @@ def create_app(
             attempts=settings.convex_attempts,
             http_client=settings.convex_http_client,
             transport=convex_transport,
+            tracer=app.state.tracer,  # None unless tracing is on (install_tracing below)
             breaker=(
                 CircuitBreaker(settings.circuit_breaker_threshold, settings.circuit_breaker_reset_s)
                 if settings.circuit_breaker_enabled
@@ -101,6 +104,7 @@ def create_app(
         finally:
             app.state.live_hub.close()
             await app.state.gateway.aclose()
+            process_stopped()  # multiprocess metrics: this worker's live gauges leave with it
 
     app = FastAPI(
         title="Member Platform API",
@@ -164,9 +168,12 @@ def create_app(
         app.include_router(domain.routes.router)
     app.include_router(member_export.router)
     install_docs(app, settings.api_docs_exposure, persist_authorization=settings.persist_docs_authorization)
+    install_metrics(app, settings.metrics_exposure)
     install_openapi(
         app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}]
     )
+    # Last, so its middleware is outermost: OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set, else nothing.
+    install_tracing(app, settings)
     return app
 
 

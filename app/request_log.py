@@ -16,7 +16,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from asgi_correlation_id import correlation_id
+from opentelemetry import trace
+from opentelemetry.trace import format_trace_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.observability.metrics import observe_request
 
 log = logging.getLogger("app.requests")
 
@@ -28,8 +32,12 @@ TRACE_ID = re.compile(r"(?!0{32})[0-9a-f]{32}")
 
 
 def trace_id() -> str | None:
-    """The W3C trace id of the request being served: its request id when that is 32 hex digits
-    (the ones the BFF generates are), else a digest of it, so every call and line agree."""
+    """The W3C trace id of the request being served: with tracing on, its server span's (so the
+    line leads to the trace); off, its request id when that is 32 hex digits (the ones the BFF
+    generates are), else a digest of it, so every call and line agree."""
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        return format_trace_id(span.trace_id)
     request_id = correlation_id.get()
     if request_id is None:
         return None
@@ -69,12 +77,15 @@ class RequestLogMiddleware:
             await self.app(scope, receive, observed)
         finally:
             CONVEX_CALLS.reset(token)
+            seconds = time.perf_counter() - started
+            # The same timing feeds the log line and the request metrics (app/observability/metrics.py).
+            observe_request(scope["method"], _route(scope), answer["status"], seconds)
             log.info(
                 "%s %s %s",
                 scope["method"],
                 _route(scope),
                 answer["status"],
-                extra=_fields(scope, answer, calls, (time.perf_counter() - started) * 1000),
+                extra=_fields(scope, answer, calls, seconds * 1000),
             )
 
 

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     # Freeze start-up objects out of the garbage collector's walks (see app.main.tune_gc).
     gc_freeze_at_startup: bool = True
 
+    # OpenTelemetry traces (app/observability/tracing.py), the standard variables: spans go over
+    # OTLP/HTTP to <endpoint>/v1/traces. Unset: no tracing, and nothing of it installed.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "member-platform-bff"
+
     # Anonymous and failing traffic (docs/security.md, "Limits"): counted per source in each
     # process, before any Convex call.
     auth_failures_per_minute_per_source: int = Field(default=20, ge=1)
@@ -115,6 +120,10 @@ class Settings(BaseSettings):
     # Swagger UI keeps the token or key an admin enters in the browser's storage. None: in
     # development only.
     docs_persist_authorization: bool | None = None
+    # Prometheus metrics at /metrics (app/observability/metrics.py). None: public in
+    # development, off in production; set public there when the proxy in front of the BFF
+    # keeps /metrics from the internet and only the scraper reaches it.
+    metrics: Literal["public", "off"] | None = None
 
     log_level: str = "INFO"
     # console (readable, the default for `make run`) or json (one object a line, for log shippers);
@@ -129,6 +138,10 @@ class Settings(BaseSettings):
     @property
     def api_docs_exposure(self) -> Literal["public", "authenticated", "off"]:
         return self.api_docs or ("off" if self.production else "public")
+
+    @property
+    def metrics_exposure(self) -> Literal["public", "off"]:
+        return self.metrics or ("off" if self.production else "public")
 
     @property
     def persist_docs_authorization(self) -> bool:

@@ -17,7 +17,9 @@ DEFAULT = encoded("courses:list")
 
 
 class CannedWire:
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         if method == "GET":
             return 200, b"canned"
         return 200, BODIES.get(json.loads(body or b"{}").get("path", ""), DEFAULT)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import bff, cost_split, official_client, transports
+from bench import bff, cost_split, observability_cost, official_client, transports
 from bench.chart import line_chart
 from bench.common import FULL, Figures
 
@@ -87,6 +87,9 @@ async def main() -> None:
     split = await cost_split.measure()
     cost_split.print_split(split)
 
+    section("Observability: CPU per request with logs + metrics, and with tracing, against both off")
+    observability = await observability_cost.measure()
+
     section("Data cost: documents read by one list page as another client's data grows 100x")
     flatness = data_cost()
 
@@ -98,6 +101,7 @@ async def main() -> None:
     ):
         results[name] = records(rows)
     results["split"] = split
+    results["observability_us"] = observability
 
     section("Targets")
     route = "list courses"

@@ -17,6 +17,7 @@ from app.auth.capabilities import role_can
 from app.auth.principal import CurrentPrincipal, Principal, unknown_api_key
 from app.contract import PATTERNS
 from app.convex.gateway import ConvexGateway
+from app.observability import metrics
 from app.problems import FieldError, Problem
 from app.protection.source_limit import SourceGuard
 
@@ -50,7 +51,9 @@ class ActorResolver:
     ) -> Actor | None:
         """The actor from the cache, or from Convex after `before_lookup` (which may refuse)."""
         key = (principal.cache_key, client_slug)
-        if key in self._cache:
+        cached = key in self._cache
+        metrics.actor_cache(hit=cached)
+        if cached:
             return self._cache[key]
         if before_lookup is not None:
             before_lookup()

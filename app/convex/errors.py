@@ -1,5 +1,6 @@
 """How Convex failures become HTTP problems: one table, one place (docs/architecture.md, decision 5)."""
 
+import logging
 import math
 from typing import Any
 
@@ -9,6 +10,8 @@ from fastapi.responses import JSONResponse
 
 from app.contract import CONVEX_ERROR_CODES
 from app.problems import Problem, problem_response
+
+log = logging.getLogger(__name__)
 
 # Every ConvexError code thrown by convex/ -> one HTTP status (convex/errorCodes.json).
 CONVEX_ERROR_STATUS: dict[str, int] = {code: spec["status"] for code, spec in CONVEX_ERROR_CODES.items()}
@@ -80,6 +83,8 @@ def problem_from_convex_error(error: ConvexError, request: Request | None = None
     code = data.get("code") if isinstance(data, dict) else None
     status = CONVEX_ERROR_STATUS.get(code) if isinstance(code, str) else None
     if status is None or not isinstance(code, str):
+        # A code this BFF does not know: Convex's functions are newer than the BFF, or a bug.
+        log.warning("ConvexError with an unknown code %r answered as upstream_error", code)
         return Problem(502, UpstreamError.code, UpstreamError.detail)
     message = data.get("message")
     detail = message if isinstance(message, str) else str(code)

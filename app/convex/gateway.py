@@ -18,6 +18,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -25,7 +26,10 @@ from asgi_correlation_id import correlation_id
 from convex import ConvexError
 from convex import __version__ as convex_py_version
 from convex.values import convex_to_json, json_to_convex
+from opentelemetry.trace import Tracer
 from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.messages.base import Event
+from purgatory.domain.messages.events import ContextChanged
 from purgatory.domain.model import OpenedState
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -39,6 +43,8 @@ from app.convex.errors import (
     WriteConflict,
 )
 from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, open_wire
+from app.observability import metrics
+from app.observability.tracing import inject_traceparent, traced_call
 from app.request_log import record_convex_call, trace_id
 
 log = logging.getLogger(__name__)
@@ -57,11 +63,14 @@ WRITE_CONFLICT_CODE = "OptimisticConcurrencyControlFailure"
 def trace_headers() -> dict[str, str]:
     """The request id and a W3C `traceparent` for one Convex call, so Convex's function log joins
     the BFF's log line: Convex takes `Convex-Request-Id` as the function's request id and starts
-    its trace from `traceparent` (convex-backend, crates/common/src/http). Each call is a span."""
-    request_id, trace = correlation_id.get(), trace_id()
-    if request_id is None or trace is None:
-        return {}
-    return {"Convex-Request-Id": request_id, "traceparent": f"00-{trace}-{secrets.token_hex(8)}-01"}
+    its trace from `traceparent` (convex-backend, crates/common/src/http). Each call is a span:
+    with tracing on, the call's own span (app/observability/tracing.py); off, a span id of its own
+    in the trace whose id is the request id."""
+    request_id = correlation_id.get()
+    headers = {} if request_id is None else {"Convex-Request-Id": request_id}
+    if not inject_traceparent(headers) and (trace := trace_id()) is not None:
+        headers["traceparent"] = f"00-{trace}-{secrets.token_hex(8)}-01"
+    return headers
 
 
 def decode_value(value: Any, raw: bytes) -> Any:
@@ -113,6 +122,23 @@ class CircuitBreaker:
         self._factory = AsyncCircuitBreakerFactory(
             default_threshold=threshold, default_ttl=reset_s, exclude=[(Exception, _not_a_breaker_failure)]
         )
+        # purgatory's state ("closed", "opened", "half-opened") and when it opened, kept from
+        # its state-change events so it can be read without awaiting its store.
+        self._state, self._opened_at = "closed", 0.0
+        self._factory.add_listener(self._state_changed)
+
+    @property
+    def state(self) -> Literal["closed", "open", "half_open"]:
+        """`open` while calls fail fast; `half_open` once the reset time has passed (the next
+        call is let through and decides) or while that call runs."""
+        if self._state == "opened":
+            return "open" if time.time() < self._opened_at + self.reset_s else "half_open"
+        return "half_open" if self._state == "half-opened" else "closed"
+
+    def _state_changed(self, circuit: str, kind: str, event: Event) -> None:
+        if isinstance(event, ContextChanged):
+            self._state, self._opened_at = event.state, event.opened_at or 0.0
+            metrics.set_circuit_breaker_open(self.state == "open")
 
     async def call(self, run: Callable[[], Awaitable[T]]) -> T:
         breaker = await self._factory.get_breaker(self.CIRCUIT)
@@ -138,8 +164,10 @@ class ConvexGateway:
         http_client: HttpClient = "aiohttp",
         transport: httpx.AsyncBaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.breaker = breaker
+        self._tracer = tracer
         self._attempts = attempts
         headers = {
             "Authorization": f"Convex {admin_key}",
@@ -200,16 +228,27 @@ class ConvexGateway:
             reraise=True,
         ):
             with attempt:
-                return await self._send(kind, path, body, attempt.retry_state.attempt_number)
+                number = attempt.retry_state.attempt_number
+                if self._tracer is None:  # tracing off: no span, nothing else to pay
+                    return await self._send(kind, path, body, number)
+                send = partial(self._send, kind, path, body, number)
+                return await traced_call(self._tracer, kind, path, number, send)
         raise AssertionError("unreachable: the last attempt returns or re-raises (reraise=True)")
 
     async def _send(self, kind: FunctionKind, path: str, body: bytes, attempt: int) -> Any:
         started = time.perf_counter()
+        outcome = "aborted"  # cancelled mid-call, or an unexpected exception
         try:
             status, answer = await self._wire.request("POST", f"/api/{kind}", body, trace_headers())
-            return self._decode(kind, path, status, answer)
+            value = self._decode(kind, path, status, answer)
+            outcome = "success"
+            return value
+        except ConvexError:
+            outcome = "convex_error"
+            raise
         except (NotSent, NoAnswer, Broken, UpstreamError) as exc:
             failure = self._failure(kind, path, exc)
+            outcome = failure.code
             # One line per failed call; the request id comes from the log filter.
             log.warning(
                 "convex %s %s failed: %s (%s) after %.1f ms, attempt %d/%d",
@@ -225,7 +264,9 @@ class ConvexGateway:
                 raise
             raise failure from exc
         finally:
-            record_convex_call(path, (time.perf_counter() - started) * 1000)
+            seconds = time.perf_counter() - started
+            record_convex_call(path, seconds * 1000)
+            metrics.observe_convex_call(path, kind, outcome, seconds)
 
     @staticmethod
     def _failure(kind: FunctionKind, path: str, exc: Exception) -> UpstreamError:

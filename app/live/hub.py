@@ -10,10 +10,11 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from convex import ConvexClient, QuerySubscription
 
+from app.observability import metrics
 from app.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,12 @@ class LiveHub:
         self._client = None
 
     @property
+    def connection(self) -> Literal["idle", "unknown"]:
+        """`idle` until the first stream (no WebSocket opened yet); then `unknown`: the official
+        client reconnects on its own and does not say whether it is connected right now."""
+        return "idle" if self._client is None else "unknown"
+
+    @property
     def open_streams(self) -> int:
         return sum(self._open_streams.values())
 
@@ -60,9 +67,11 @@ class LiveHub:
                 headers={"Retry-After": "5"},
             )
         self._open_streams[principal_key] += 1
+        metrics.live_stream_opened()
         return StreamLease(self, principal_key)
 
     def _give_back(self, principal_key: str) -> None:
+        metrics.live_stream_closed()
         self._open_streams[principal_key] -= 1
         if self._open_streams[principal_key] <= 0:
             del self._open_streams[principal_key]

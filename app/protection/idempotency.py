@@ -34,6 +34,7 @@ from app.auth.actor import Actor
 from app.contract import PATTERNS
 from app.convex.errors import MutationOutcomeUnknown
 from app.convex.gateway import ConvexGateway
+from app.observability import metrics
 from app.problems import FieldError, Problem
 from app.protection.rate_limit import CurrentActor
 
@@ -106,6 +107,7 @@ async def claim_idempotency_key(
     )
     match outcome["outcome"]:
         case "replay":
+            metrics.idempotency_replayed()
             raise Replay(outcome["response"])
         case "in_flight":
             raise Problem(

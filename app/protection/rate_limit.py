@@ -16,6 +16,7 @@ from fastapi import Depends, Request, Response
 
 from app.auth.actor import Actor, ResolvedActor
 from app.convex.gateway import ConvexGateway
+from app.observability import metrics
 from app.problems import Problem
 
 
@@ -70,6 +71,7 @@ async def spend_rate_limit(request: Request, response: Response, actor: Resolved
     if limiter is not None:
         decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)
         if not decision.allowed:
+            metrics.rate_limit_refused("principal_or_client")
             raise rate_limited(decision)
         response.headers.update(decision.headers)
     return actor

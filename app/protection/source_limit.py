@@ -23,6 +23,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from app.observability import metrics
 from app.problems import Problem
 from app.settings import Settings
 
@@ -59,7 +60,7 @@ class SourceGuard:
     def refuse_if_over_budget(self, source: str) -> None:
         """429 when this source failed authentication too often in the last minute."""
         if not self._limiter.test(self._failures, "failures", source):
-            raise _too_many(self._limiter.get_window_stats(self._failures, "failures", source).reset_time)
+            raise _too_many(self._limiter.get_window_stats(self._failures, "failures", source).reset_time, "source")
 
     def failed(self, source: str, problem: Problem) -> Problem:
         """Count a failure of `source` and give the problem to answer: `problem`, or 429 once the
@@ -81,10 +82,12 @@ class SourceGuard:
     def spend_lookup(self, principal_key: str) -> None:
         """One actor look-up in Convex for this principal; 429 beyond its budget."""
         if not self._limiter.hit(self._lookups, "lookups", principal_key):
-            raise _too_many(self._limiter.get_window_stats(self._lookups, "lookups", principal_key).reset_time)
+            reset_at = self._limiter.get_window_stats(self._lookups, "lookups", principal_key).reset_time
+            raise _too_many(reset_at, "lookup")
 
 
-def _too_many(reset_at: float) -> Problem:
+def _too_many(reset_at: float, scope: metrics.RefusalScope) -> Problem:
+    metrics.rate_limit_refused(scope)
     wait = max(1, math.ceil(reset_at - time.time()))
     return Problem(
         429,

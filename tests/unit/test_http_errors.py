@@ -42,7 +42,13 @@ async def test_ready_when_convex_answers(client, convex):
     )
     response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "convexVersion": "1.0.0-embedded"}
+    assert response.json() == {
+        "status": "ready",
+        "convexVersion": "1.0.0-embedded",
+        "convexProbe": "identity:resolveActor",
+        "circuitBreaker": "closed",
+        "liveUpdates": "idle",
+    }
 
 
 async def test_ready_when_convex_is_down_is_503_with_retry_after(client, convex):

@@ -1,0 +1,125 @@
+"""/ready reports what it checked: the Convex version, the internal query that answered, the
+circuit breaker's state and the live-updates connection (as far as it can be known)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+import app.live.hub
+from app.main import create_app
+from app.settings import Settings
+from tests.unit.auth.test_authentication import bearer, convex_value
+from tests.unit.test_http_errors import assert_problem
+from tests.unit.tokens import make_token
+
+EVENTS = "/v1/clients/acme/events"
+
+
+def breaker_settings(settings: Settings, reset_s: float) -> Settings:
+    """The breaker opens at the first failure, and a call is tried once."""
+    update = {"circuit_breaker_threshold": 1, "circuit_breaker_reset_s": reset_s, "convex_attempts": 1}
+    return settings.model_copy(update=update)
+
+
+class Convex:
+    """Convex on the wire, refusing connections until `healthy`."""
+
+    def __init__(self, router) -> None:
+        self.healthy = True
+        self.queries = 0
+        router.get("/version").mock(side_effect=self.version)
+        router.post("/api/query").mock(side_effect=self.query)
+
+    def version(self, request: httpx.Request) -> httpx.Response:
+        if not self.healthy:
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, text="1.2.3")
+
+    def query(self, request: httpx.Request) -> httpx.Response:
+        self.queries += 1
+        if not self.healthy:
+            raise httpx.ConnectError("refused")
+        return convex_value(None)
+
+
+@pytest.fixture
+async def serve(convex) -> AsyncIterator:
+    opened: list = []
+
+    async def make(settings: Settings) -> tuple[FastAPI, httpx.AsyncClient]:
+        app = create_app(settings, convex_transport=httpx.MockTransport(convex.handler))
+        manager = LifespanManager(app)
+        await manager.__aenter__()
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test")
+        opened.append((manager, client))
+        return app, client
+
+    yield make
+    for manager, client in opened:
+        await client.aclose()
+        await manager.__aexit__(None, None, None)
+
+
+async def test_ready_reports_the_version_the_probe_the_breaker_and_the_live_connection(serve, convex, settings):
+    Convex(convex)
+    _, client = await serve(settings)
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "convexVersion": "1.2.3",
+        "convexProbe": "identity:resolveActor",
+        "circuitBreaker": "closed",
+        "liveUpdates": "idle",
+    }
+
+
+async def test_an_open_breaker_makes_ready_503_saying_so_without_calling_convex(serve, convex, settings):
+    wire = Convex(convex)
+    _, client = await serve(breaker_settings(settings, reset_s=30))
+    wire.healthy = False
+    assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
+    wire.healthy = True  # Convex is back, but the breaker still refuses calls
+    queries = wire.queries
+    body = assert_problem(await client.get("/ready"), 503, "upstream_unavailable")
+    assert body["circuitBreaker"] == "open"
+    assert wire.queries == queries
+
+
+async def test_after_the_reset_time_ready_is_the_probe_that_closes_the_breaker(serve, convex, settings):
+    wire = Convex(convex)
+    _, client = await serve(breaker_settings(settings, reset_s=0.1))
+    wire.healthy = False
+    assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
+    wire.healthy = True
+    await asyncio.sleep(0.2)
+    response = await client.get("/ready")
+    assert response.status_code == 200 and response.json()["circuitBreaker"] == "closed"
+
+
+async def test_ready_says_when_the_breaker_is_disabled(serve, convex, settings):
+    Convex(convex)
+    _, client = await serve(settings.model_copy(update={"circuit_breaker_enabled": False}))
+    assert (await client.get("/ready")).json()["circuitBreaker"] == "disabled"
+
+
+async def test_once_a_stream_opened_the_websocket_its_state_is_reported_unknown(serve, convex, settings, monkeypatch):
+    class OfficialClient:
+        """Stands in for convex.ConvexClient: like it, it cannot say whether it is connected."""
+
+        def __init__(self, url: str) -> None:
+            self.url = url
+
+        def set_admin_auth(self, key: str) -> None:
+            self.key = key
+
+    monkeypatch.setattr(app.live.hub, "ConvexClient", OfficialClient)
+    Convex(convex)
+    application, client = await serve(settings)
+    assert (await client.get("/ready")).json()["liveUpdates"] == "idle"
+    await application.state.live_hub.client()
+    assert (await client.get("/ready")).json()["liveUpdates"] == "unknown"
