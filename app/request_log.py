@@ -62,6 +62,9 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         calls: list[tuple[str, float]] = []
         token = CONVEX_CALLS.set(calls)
+        # This request's own copy of the app state, as uvicorn gives each request: what the
+        # request notes there (its principal, actor, source) never shows on another's line.
+        scope["state"] = dict(scope.get("state") or {})
         answer: dict[str, Any] = {"status": 500, "problem": False, "body": bytearray()}
 
         async def observed(message: Message) -> None:
