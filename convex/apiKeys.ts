@@ -1,11 +1,11 @@
 // API keys for integrators: scoped to one client and a role (never above
 // client_admin). Only a SHA-256 hash is stored; the secret is returned once.
 import { v } from "convex/values";
-import { mustGet } from "./lib/db";
+import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { clientRole } from "./schema";
@@ -49,12 +49,7 @@ export const create = clientMutation({
       createdByUserId: ctx.actor.userId,
       createdAt: Date.now(),
     });
-    await ctx.audit({
-      action: "apiKey.create",
-      entityType: "apiKey",
-      entityId: id,
-      after: { name, role: args.role, sponsorId: sponsor?._id },
-    });
+    await ctx.audit("apiKey.create", id, { after: { name, role: args.role, sponsorId: sponsor?._id } });
     return { key: keyView.of(await mustGet(ctx, id)), secret };
   },
 });
@@ -63,15 +58,7 @@ export const list = clientQuery({
   capability: "apiKeys.manage",
   args: { page: pageArgs },
   returns: pageOf(keyView.validator),
-  handler: async (ctx, { page }) =>
-    toPage(
-      await ctx.db
-        .query("apiKeys")
-        .withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId))
-        .order("desc")
-        .paginate(pageOptions(page)),
-      keyView.of,
-    ),
+  handler: (ctx, { page }) => paged(inClient(ctx, "apiKeys", "by_clientId_createdAt").order("desc"), page, keyView.of),
 });
 
 /** Revoke a key; revoking a revoked key is a conflict (the first revocation stands). */
@@ -83,13 +70,7 @@ export const revoke = clientMutation({
     const key = await ctx.getOwned("apiKeys", apiKeyId, "API key");
     if (key.revokedAt !== undefined) fail("conflict", "The key is already revoked");
     await ctx.db.patch(key._id, { revokedAt: Date.now() });
-    await ctx.audit({
-      action: "apiKey.revoke",
-      entityType: "apiKey",
-      entityId: key._id,
-      before: { revokedAt: null },
-      after: { revoked: true },
-    });
+    await ctx.audit("apiKey.revoke", key._id, { before: { revokedAt: null }, after: { revoked: true } });
     return keyView.of(await mustGet(ctx, key._id));
   },
 });

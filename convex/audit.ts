@@ -5,7 +5,7 @@ import { v } from "convex/values";
 import type { RangeAt } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientQuery } from "./lib/functions";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { viewOf } from "./lib/views";
 
 const entryView = viewOf("auditLogs", { omit: ["clientId"] });
@@ -67,6 +67,6 @@ export const list = clientQuery({
                     time(q.eq("clientId", clientId).eq("actorApiKeyId", keyId)),
                   )
                 : logs.withIndex("by_clientId_at", (q) => time(q.eq("clientId", clientId)));
-    return toPage(await query.order("desc").paginate(pageOptions(page)), entryView.of);
+    return paged(query.order("desc"), page, entryView.of);
   },
 });

@@ -1,10 +1,10 @@
 // Course categories: everyone in the client reads them; client_admin manages them.
 import { v } from "convex/values";
-import { mustGet } from "./lib/db";
+import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery } from "./lib/functions";
 import { PATTERNS, TEXT_MAX } from "./lib/limits";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 
@@ -14,13 +14,7 @@ export const list = clientQuery({
   capability: "categories.read",
   args: { page: pageArgs },
   returns: pageOf(categoryView.validator),
-  handler: async (ctx, { page }) => {
-    const result = await ctx.db
-      .query("categories")
-      .withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId))
-      .paginate(pageOptions(page));
-    return toPage(result, categoryView.of);
-  },
+  handler: (ctx, { page }) => paged(inClient(ctx, "categories", "by_clientId_name"), page, categoryView.of),
 });
 
 export const get = clientQuery({
@@ -55,12 +49,7 @@ export const create = clientMutation({
       createdAt: Date.now(),
     });
     const doc = await mustGet(ctx, id);
-    await ctx.audit({
-      action: "category.create",
-      entityType: "category",
-      entityId: id,
-      after: { name, slug: args.slug },
-    });
+    await ctx.audit("category.create", id, { after: { name, slug: args.slug } });
     return categoryView.of(doc);
   },
 });

@@ -1,13 +1,15 @@
 // Courses and their categories (courseCategories join table).
 // Everyone in the client reads published courses; drafts and archived ones only staff.
 import { v } from "convex/values";
+import { partial } from "convex-helpers/validators";
 import type { Doc, Id } from "./_generated/dataModel";
-import { mustGet } from "./lib/db";
+import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ClientQueryCtx, clientMutation, clientQuery } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { PUBLICATION, requireTransition } from "./lib/transitions";
+import { addLink, COURSE_CATEGORIES, deleteWithLinks, linksOf, removeLink } from "./lib/links";
+import { pageArgs, paged, pageOf } from "./lib/pagination";
+import { PUBLICATION, requireTransition, statusChange } from "./lib/transitions";
 import { optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_COURSE_CATEGORIES, publicationStatus } from "./schema";
@@ -15,14 +17,6 @@ import { MAX_COURSE_CATEGORIES, publicationStatus } from "./schema";
 const courseView = viewOf("courses", { omit: ["clientId"] });
 /** A category as a course lists it. */
 const courseCategoryView = viewOf("categories", { pick: ["name", "slug"] });
-
-/** A course's category links: at most MAX_COURSE_CATEGORIES (every path that adds one checks), so this is all of them. */
-function categoryLinks(ctx: ClientQueryCtx, courseId: Id<"courses">) {
-  return ctx.db
-    .query("courseCategories")
-    .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", courseId))
-    .take(MAX_COURSE_CATEGORIES);
-}
 
 /** A course the actor may see: unpublished ones read as missing to non-staff. */
 export async function visibleCourse(ctx: ClientQueryCtx, courseId: string): Promise<Doc<"courses">> {
@@ -43,13 +37,9 @@ export const list = clientQuery({
     }
     const query =
       wanted === undefined
-        ? ctx.db.query("courses").withIndex("by_clientId_createdAt", (q) => q.eq("clientId", ctx.actor.clientId))
-        : ctx.db
-            .query("courses")
-            .withIndex("by_clientId_status_createdAt", (q) =>
-              q.eq("clientId", ctx.actor.clientId).eq("status", wanted),
-            );
-    return toPage(await query.order("desc").paginate(pageOptions(page)), courseView.of);
+        ? inClient(ctx, "courses", "by_clientId_createdAt")
+        : inClient(ctx, "courses", "by_clientId_status_createdAt", wanted);
+    return paged(query.order("desc"), page, courseView.of);
   },
 });
 
@@ -60,6 +50,7 @@ export const get = clientQuery({
   handler: async (ctx, { courseId }) => courseView.of(await visibleCourse(ctx, courseId)),
 });
 
+/** A course's own fields, as create takes them; update takes any of them. */
 const courseFields = {
   title: v.string(),
   description: v.optional(v.string()),
@@ -101,27 +92,21 @@ export const create = clientMutation({
     for (const categoryId of categoryIds) {
       await ctx.db.insert("courseCategories", { clientId: ctx.actor.clientId, courseId: id, categoryId });
     }
-    await ctx.audit({ action: "course.create", entityType: "course", entityId: id, after: { ...fields, categoryIds } });
+    await ctx.audit("course.create", id, { after: { ...fields, categoryIds } });
     return courseView.of(await mustGet(ctx, id));
   },
 });
 
 export const update = clientMutation({
   capability: "courses.update",
-  args: {
-    courseId: v.string(),
-    title: v.optional(v.string()),
-    description: v.optional(v.string()),
-    cpdPoints: v.optional(v.number()),
-    startAt: v.optional(v.number()),
-  },
+  args: { courseId: v.string(), ...partial(courseFields) },
   returns: courseView.validator,
   handler: async (ctx, { courseId, ...changes }) => {
     const course = await ctx.getOwned("courses", courseId, "course");
     const fields = checkedFields(changes);
     const before = Object.fromEntries(Object.keys(fields).map((k) => [k, course[k as keyof typeof course]]));
     await ctx.db.patch(course._id, { ...fields, updatedAt: Date.now() });
-    await ctx.audit({ action: "course.update", entityType: "course", entityId: course._id, before, after: fields });
+    await ctx.audit("course.update", course._id, { before, after: fields });
     return courseView.of(await mustGet(ctx, course._id));
   },
 });
@@ -134,13 +119,11 @@ export const setStatus = clientMutation({
     const course = await ctx.getOwned("courses", courseId, "course");
     requireTransition(PUBLICATION, "course", course.status, status);
     await ctx.db.patch(course._id, { status, updatedAt: Date.now() });
-    await ctx.audit({
-      action: `course.${status === "published" ? "publish" : "archive"}`,
-      entityType: "course",
-      entityId: course._id,
-      before: { status: course.status },
-      after: { status },
-    });
+    await ctx.audit(
+      `course.${status === "published" ? "publish" : "archive"}`,
+      course._id,
+      statusChange(course.status, status),
+    );
     return courseView.of(await mustGet(ctx, course._id));
   },
 });
@@ -156,14 +139,7 @@ export const remove = clientMutation({
       .withIndex("by_courseId_status", (q) => q.eq("courseId", course._id))
       .first();
     if (enrolled !== null) fail("conflict", "A course with enrollments cannot be deleted; archive it instead");
-    for (const link of await categoryLinks(ctx, course._id)) await ctx.db.delete(link._id);
-    await ctx.db.delete(course._id);
-    await ctx.audit({
-      action: "course.delete",
-      entityType: "course",
-      entityId: course._id,
-      before: { title: course.title, status: course.status },
-    });
+    await deleteWithLinks(ctx, COURSE_CATEGORIES, course, { title: course.title, status: course.status });
     return null;
   },
 });
@@ -174,64 +150,24 @@ export const listCategories = clientQuery({
   args: { courseId: v.string() },
   returns: v.array(courseCategoryView.validator),
   handler: async (ctx, { courseId }) => {
-    const links = await categoryLinks(ctx, (await visibleCourse(ctx, courseId))._id);
+    const links = await linksOf(ctx, COURSE_CATEGORIES, (await visibleCourse(ctx, courseId))._id);
     const categories = await Promise.all(links.map((l) => ctx.db.get(l.categoryId)));
     return categories.flatMap((c) => (c === null ? [] : [courseCategoryView.of(c)]));
   },
 });
 
-/** The course, the category (both of the actor's client) and the link between them, if any. */
-async function courseCategoryLink(ctx: ClientQueryCtx, courseId: string, categoryId: string) {
-  const course = await ctx.getOwned("courses", courseId, "course");
-  const category = await ctx.getOwned("categories", categoryId, "category");
-  const link = await ctx.db
-    .query("courseCategories")
-    .withIndex("by_courseId_categoryId", (q) => q.eq("courseId", course._id).eq("categoryId", category._id))
-    .unique();
-  return { course, category, link };
-}
-
 export const addCategory = clientMutation({
   capability: "courses.update",
   args: { courseId: v.string(), categoryId: v.string() },
   returns: v.null(),
-  handler: async (ctx, { courseId, categoryId }) => {
-    const { course, category, link } = await courseCategoryLink(ctx, courseId, categoryId);
-    if (link !== null) fail("conflict", "The course already has this category");
-    if ((await categoryLinks(ctx, course._id)).length >= MAX_COURSE_CATEGORIES) {
-      fail("conflict", `A course has at most ${MAX_COURSE_CATEGORIES} categories`, { field: "categoryId" });
-    }
-    await ctx.db.insert("courseCategories", {
-      clientId: ctx.actor.clientId,
-      courseId: course._id,
-      categoryId: category._id,
-    });
-    await ctx.audit({
-      action: "course.addCategory",
-      entityType: "course",
-      entityId: course._id,
-      after: { categoryId: category._id },
-    });
-    return null;
-  },
+  handler: (ctx, { courseId, categoryId }) => addLink(ctx, COURSE_CATEGORIES, courseId, categoryId),
 });
 
 export const removeCategory = clientMutation({
   capability: "courses.update",
   args: { courseId: v.string(), categoryId: v.string() },
   returns: v.null(),
-  handler: async (ctx, { courseId, categoryId }) => {
-    const { course, category, link } = await courseCategoryLink(ctx, courseId, categoryId);
-    if (link === null) fail("not_found", "The course does not have this category", { entity: "courseCategory" });
-    await ctx.db.delete(link._id);
-    await ctx.audit({
-      action: "course.removeCategory",
-      entityType: "course",
-      entityId: course._id,
-      before: { categoryId: category._id },
-    });
-    return null;
-  },
+  handler: (ctx, { courseId, categoryId }) => removeLink(ctx, COURSE_CATEGORIES, courseId, categoryId),
 });
 
 async function ownedCategories(ctx: ClientQueryCtx, ids: string[]): Promise<Id<"categories">[]> {

@@ -6,16 +6,10 @@ import type { Doc } from "./_generated/dataModel";
 import { visibleCourse } from "./courses";
 import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import {
-  type ClientMutationCtx,
-  type ClientQueryCtx,
-  clientMutation,
-  clientQuery,
-  requireOwnerOrStaff,
-} from "./lib/functions";
-import { memberSummary, ownProfile, withMembers } from "./lib/members";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { ENROLLMENT, requireTransition } from "./lib/transitions";
+import { type ClientMutationCtx, clientMutation, clientQuery, requireOwnerOrStaff } from "./lib/functions";
+import { getForOwnerOrStaff, memberSummary, ownProfile, withMembers } from "./lib/members";
+import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
+import { ENROLLMENT, requireTransition, statusChange } from "./lib/transitions";
 import { viewOf } from "./lib/views";
 import { enrollmentStatus } from "./schema";
 
@@ -39,12 +33,7 @@ async function enrol(ctx: ClientMutationCtx, course: Doc<"courses">, member: Doc
     enrolledAt: now,
     updatedAt: now,
   });
-  await ctx.audit({
-    action: "enrollment.create",
-    entityType: "enrollment",
-    entityId: id,
-    after: { courseId: course._id, memberId: member._id },
-  });
+  await ctx.audit("enrollment.create", id, { after: { courseId: course._id, memberId: member._id } });
   return enrollmentView.of(await mustGet(ctx, id));
 }
 
@@ -67,18 +56,12 @@ export const enrolMember = clientMutation({
     ),
 });
 
-/** An enrollment the actor may see: staff any; a member only its own (others read as missing). */
-async function visibleEnrollment(ctx: ClientQueryCtx, enrollmentId: string) {
-  const enrollment = await ctx.getOwned("courseEnrollments", enrollmentId, "enrollment");
-  requireOwnerOrStaff(ctx, { memberId: enrollment.memberId }, "enrollments.list", "enrollment");
-  return enrollment;
-}
-
 export const get = clientQuery({
   capability: ["enrollments.list", "enrollments.readOwn"],
   args: { enrollmentId: v.string() },
   returns: enrollmentView.validator,
-  handler: async (ctx, { enrollmentId }) => enrollmentView.of(await visibleEnrollment(ctx, enrollmentId)),
+  handler: async (ctx, { enrollmentId }) =>
+    enrollmentView.of(await getForOwnerOrStaff(ctx, "courseEnrollments", enrollmentId, "enrollments.list")),
 });
 
 /** Withdraw: the member its own enrollment; client_admin any (recorded as removed). */
@@ -93,13 +76,11 @@ export const withdraw = clientMutation({
     const status = own ? ("withdrawn" as const) : ("removed" as const);
     requireTransition(ENROLLMENT, "enrollment", enrollment.status, status);
     await ctx.db.patch(enrollment._id, { status, updatedAt: Date.now() });
-    await ctx.audit({
-      action: `enrollment.${own ? "withdraw" : "remove"}`,
-      entityType: "enrollment",
-      entityId: enrollment._id,
-      before: { status: enrollment.status },
-      after: { status },
-    });
+    await ctx.audit(
+      `enrollment.${own ? "withdraw" : "remove"}`,
+      enrollment._id,
+      statusChange(enrollment.status, status),
+    );
     return enrollmentView.of(await mustGet(ctx, enrollment._id));
   },
 });
@@ -123,10 +104,7 @@ export const complete = clientMutation({
       updatedAt: now,
     });
     await ctx.db.patch(member._id, { cpdPoints: member.cpdPoints + course.cpdPoints, updatedAt: now });
-    await ctx.audit({
-      action: "enrollment.complete",
-      entityType: "enrollment",
-      entityId: enrollment._id,
+    await ctx.audit("enrollment.complete", enrollment._id, {
       before: { status: "active", memberCpdPoints: member.cpdPoints },
       after: { status: "completed", cpdPointsAwarded: course.cpdPoints },
     });
@@ -140,17 +118,12 @@ export const listForCourse = clientQuery({
   returns: pageOf(enrollmentView.validator.extend({ member: memberSummary.validator })),
   handler: async (ctx, { courseId, page, status }) => {
     const course = await ctx.getOwned("courses", courseId, "course");
-    const result = await ctx.db
+    const query = ctx.db
       .query("courseEnrollments")
       .withIndex("by_courseId_status", (q) =>
         status === undefined ? q.eq("courseId", course._id) : q.eq("courseId", course._id).eq("status", status),
-      )
-      .paginate(pageOptions(page));
-    return {
-      page: await withMembers(ctx, result.page, enrollmentView.of),
-      isDone: result.isDone,
-      continueCursor: result.continueCursor,
-    };
+      );
+    return pagedWith(query, page, (enrollments) => withMembers(ctx, enrollments, enrollmentView.of));
   },
 });
 
@@ -160,12 +133,11 @@ export const listMine = clientQuery({
   returns: pageOf(enrollmentView.validator),
   handler: async (ctx, { page, status }) => {
     const member = await ownProfile(ctx);
-    const result = await ctx.db
+    const query = ctx.db
       .query("courseEnrollments")
       .withIndex("by_memberId_status", (q) =>
         status === undefined ? q.eq("memberId", member._id) : q.eq("memberId", member._id).eq("status", status),
-      )
-      .paginate(pageOptions(page));
-    return toPage(result, enrollmentView.of);
+      );
+    return paged(query, page, enrollmentView.of);
   },
 });

@@ -2,28 +2,22 @@
 // Everyone reads published events; staff see drafts, cancelled and archived ones;
 // sponsor roles also see the events their sponsor backs.
 import { v } from "convex/values";
+import { partial } from "convex-helpers/validators";
 import { internal } from "./_generated/api";
-import type { Doc, Id } from "./_generated/dataModel";
+import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
-import { mustGet } from "./lib/db";
+import { mustGet, takeByStatus } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ActorArg, actorArg, type ClientQueryCtx, clientMutation, clientQuery, writeAudit } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { deleteWithLinks, EVENT_SPONSORS } from "./lib/links";
+import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
 import { EVENT, OPEN_REGISTRATION, requireTransition } from "./lib/transitions";
 import { optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
-import { eventStatus, MAX_EVENT_SPONSORS, MAX_SPEAKERS, speaker } from "./schema";
+import { eventStatus, MAX_SPEAKERS, speaker } from "./schema";
 
 const eventView = viewOf("events", { omit: ["clientId"] });
-
-/** An event's sponsor links: at most MAX_EVENT_SPONSORS (sponsors.attachToEvent checks), so this is all of them. */
-export function sponsorLinks(ctx: ClientQueryCtx, eventId: Id<"events">) {
-  return ctx.db
-    .query("eventSponsors")
-    .withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", eventId))
-    .take(MAX_EVENT_SPONSORS);
-}
 
 /** Whether the actor's sponsor backs this event. */
 async function backedBySponsor(ctx: ClientQueryCtx, event: Doc<"events">): Promise<boolean> {
@@ -73,7 +67,7 @@ export const list = clientQuery({
             const lower = startsAfter === undefined ? base : base.gte("startAt", startsAfter);
             return startsBefore === undefined ? lower : lower.lt("startAt", startsBefore);
           });
-    return toPage(await query.paginate(pageOptions(page)), eventView.of);
+    return paged(query, page, eventView.of);
   },
 });
 
@@ -88,16 +82,11 @@ export const listSponsored = clientQuery({
         ? (await ctx.getOwned("sponsors", sponsorId, "sponsor"))._id
         : (ctx.actor.sponsorId ??
           fail("validation", "Name a sponsor (staff) or act for one (sponsor roles)", { field: "sponsorId" }));
-    const result = await ctx.db
-      .query("eventSponsors")
-      .withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor))
-      .paginate(pageOptions(page));
-    const events = await Promise.all(result.page.map((link) => ctx.db.get(link.eventId)));
-    return {
-      page: events.flatMap((e) => (e === null ? [] : [eventView.of(e)])),
-      isDone: result.isDone,
-      continueCursor: result.continueCursor,
-    };
+    const links = ctx.db.query("eventSponsors").withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor));
+    return pagedWith(links, page, async (found) => {
+      const events = await Promise.all(found.map((link) => ctx.db.get(link.eventId)));
+      return events.flatMap((e) => (e === null ? [] : [eventView.of(e)]));
+    });
   },
 });
 
@@ -147,23 +136,22 @@ function checkedTexts(args: { title?: string; description?: string; location?: s
   };
 }
 
-const scheduleArgs = {
+/** An event's own fields, as create takes them; update takes any of them. */
+const eventFields = {
+  title: v.string(),
+  description: v.optional(v.string()),
+  location: v.optional(v.string()),
   startAt: v.number(),
   endAt: v.number(),
   registrationOpensAt: v.optional(v.number()),
   registrationClosesAt: v.optional(v.number()),
   capacity: v.optional(v.number()),
+  speakers: v.optional(v.array(speaker)),
 };
 
 export const create = clientMutation({
   capability: "events.create",
-  args: {
-    title: v.string(),
-    description: v.optional(v.string()),
-    location: v.optional(v.string()),
-    ...scheduleArgs,
-    speakers: v.optional(v.array(speaker)),
-  },
+  args: eventFields,
   returns: eventView.validator,
   handler: async (ctx, args) => {
     const speakers = args.speakers ?? [];
@@ -186,10 +174,7 @@ export const create = clientMutation({
       createdAt: now,
       updatedAt: now,
     });
-    await ctx.audit({
-      action: "event.create",
-      entityType: "event",
-      entityId: id,
+    await ctx.audit("event.create", id, {
       after: { title: args.title, startAt: args.startAt, capacity: args.capacity },
     });
     return eventView.of(await mustGet(ctx, id));
@@ -198,18 +183,7 @@ export const create = clientMutation({
 
 export const update = clientMutation({
   capability: "events.update",
-  args: {
-    eventId: v.string(),
-    title: v.optional(v.string()),
-    description: v.optional(v.string()),
-    location: v.optional(v.string()),
-    startAt: v.optional(v.number()),
-    endAt: v.optional(v.number()),
-    registrationOpensAt: v.optional(v.number()),
-    registrationClosesAt: v.optional(v.number()),
-    capacity: v.optional(v.number()),
-    speakers: v.optional(v.array(speaker)),
-  },
+  args: { eventId: v.string(), ...partial(eventFields) },
   returns: eventView.validator,
   handler: async (ctx, { eventId, ...changes }) => {
     const event = await ctx.getOwned("events", eventId, "event");
@@ -228,7 +202,7 @@ export const update = clientMutation({
     const patch = { ...changes, ...checkedTexts(changes), updatedAt: Date.now() };
     await ctx.db.patch(event._id, patch);
     const before = Object.fromEntries(Object.keys(changes).map((k) => [k, event[k as keyof Doc<"events">]]));
-    await ctx.audit({ action: "event.update", entityType: "event", entityId: event._id, before, after: changes });
+    await ctx.audit("event.update", event._id, { before, after: changes });
     return eventView.of(await mustGet(ctx, event._id));
   },
 });
@@ -260,18 +234,13 @@ type Batch = { cancelled: number; more: boolean };
  * `registeredCount` in the same transaction.
  */
 async function cancelNextBatch(ctx: MutationCtx, event: Doc<"events">, actor: ActorArg): Promise<Batch> {
-  const open: Doc<"eventRegistrations">[] = [];
-  for (const status of OPEN_REGISTRATION) {
-    // One more than a batch: whether any remain after this one.
-    const room = CANCEL_BATCH + 1 - open.length;
-    if (room === 0) break;
-    open.push(
-      ...(await ctx.db
-        .query("eventRegistrations")
-        .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id).eq("status", status))
-        .take(room)),
-    );
-  }
+  // One more than a batch: whether any remain after this one.
+  const open = await takeByStatus(OPEN_REGISTRATION, CANCEL_BATCH + 1, (status, n) =>
+    ctx.db
+      .query("eventRegistrations")
+      .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id).eq("status", status))
+      .take(n),
+  );
   const batch = open.slice(0, CANCEL_BATCH);
   const now = Date.now();
   for (const reg of batch) {
@@ -306,13 +275,14 @@ export const setStatus = clientMutation({
       updatedAt: Date.now(),
       registeredCount: Math.max(0, event.registeredCount - batch.cancelled),
     });
-    await ctx.audit({
-      action: `event.${status === "published" ? "publish" : status === "cancelled" ? "cancel" : "archive"}`,
-      entityType: "event",
-      entityId: event._id,
-      before: { status: event.status },
-      after: { status, cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
-    });
+    await ctx.audit(
+      `event.${status === "published" ? "publish" : status === "cancelled" ? "cancel" : "archive"}`,
+      event._id,
+      {
+        before: { status: event.status },
+        after: { status, cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
+      },
+    );
     return eventView.of(await mustGet(ctx, event._id));
   },
 });
@@ -333,10 +303,7 @@ export const cancelRegistrationsBatch = internalMutation({
     const batch = await cancelNextBatch(ctx, event, actor);
     if (batch.cancelled > 0) {
       await ctx.db.patch(event._id, { registeredCount: Math.max(0, event.registeredCount - batch.cancelled) });
-      await writeAudit(ctx, actor, {
-        action: "event.cancelRegistrations",
-        entityType: "event",
-        entityId: event._id,
+      await writeAudit(ctx, actor, "event.cancelRegistrations", event._id, {
         after: { cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
       });
     }
@@ -355,14 +322,7 @@ export const remove = clientMutation({
       .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id))
       .first();
     if (registration !== null) fail("conflict", "An event with registrations cannot be deleted; cancel it instead");
-    for (const link of await sponsorLinks(ctx, event._id)) await ctx.db.delete(link._id);
-    await ctx.db.delete(event._id);
-    await ctx.audit({
-      action: "event.delete",
-      entityType: "event",
-      entityId: event._id,
-      before: { title: event.title, status: event.status },
-    });
+    await deleteWithLinks(ctx, EVENT_SPONSORS, event, { title: event.title, status: event.status });
     return null;
   },
 });

@@ -7,15 +7,9 @@ import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
-import { type Actor, actorArg, principalOf, verifyActor } from "./lib/functions";
+import { type Actor, type ActorArg, actorArg, principalOf, verifyActor } from "./lib/functions";
 import { PATTERNS } from "./lib/limits";
-
-const storedResponse = v.object({
-  status: v.number(),
-  contentType: v.string(),
-  body: v.string(),
-  location: v.optional(v.string()),
-});
+import { storedResponse } from "./schema";
 
 async function recordFor(ctx: MutationCtx, actor: Actor, key: string): Promise<Doc<"idempotencyKeys"> | null> {
   return await ctx.db
@@ -73,43 +67,49 @@ export const begin = internalMutation({
   },
 });
 
+const settleArgs = { actor: actorArg, key: v.string(), requestHash: v.string() };
+
+/**
+ * Settle a key this request began: `apply` changes its record, which must still be in flight
+ * with this request's hash. Any other record (done, in doubt, expired and begun again, another
+ * request's) is left as it is, and the answer is false.
+ */
+async function settle(
+  ctx: MutationCtx,
+  claimed: ActorArg,
+  key: string,
+  requestHash: string,
+  apply: (record: Doc<"idempotencyKeys">) => Promise<void>,
+): Promise<boolean> {
+  const actor = await verifyActor(ctx, claimed);
+  const record = await recordFor(ctx, actor, key);
+  if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
+  await apply(record);
+  return true;
+}
+
 /** Store the response of a request that began with this key (successes only; see the BFF). */
 export const complete = internalMutation({
-  args: { actor: actorArg, key: v.string(), requestHash: v.string(), response: storedResponse },
+  args: { ...settleArgs, response: storedResponse },
   returns: v.boolean(),
-  handler: async (ctx, { actor: claimed, key, requestHash, response }) => {
-    const actor = await verifyActor(ctx, claimed);
-    const record = await recordFor(ctx, actor, key);
-    if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
-    await ctx.db.patch(record._id, { state: "done", response });
-    return true;
-  },
+  handler: (ctx, { actor, key, requestHash, response }) =>
+    settle(ctx, actor, key, requestHash, (record) => ctx.db.patch(record._id, { state: "done", response })),
 });
 
 /** Let the key go: the request failed, changed nothing, and may be retried with the same key. */
 export const release = internalMutation({
-  args: { actor: actorArg, key: v.string(), requestHash: v.string() },
+  args: settleArgs,
   returns: v.boolean(),
-  handler: async (ctx, { actor: claimed, key, requestHash }) => {
-    const actor = await verifyActor(ctx, claimed);
-    const record = await recordFor(ctx, actor, key);
-    if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
-    await ctx.db.delete(record._id);
-    return true;
-  },
+  handler: (ctx, { actor, key, requestHash }) =>
+    settle(ctx, actor, key, requestHash, (record) => ctx.db.delete(record._id)),
 });
 
 /** The request's change was sent and its outcome is unknown: keep the key from running it again. */
 export const markInDoubt = internalMutation({
-  args: { actor: actorArg, key: v.string(), requestHash: v.string() },
+  args: settleArgs,
   returns: v.boolean(),
-  handler: async (ctx, { actor: claimed, key, requestHash }) => {
-    const actor = await verifyActor(ctx, claimed);
-    const record = await recordFor(ctx, actor, key);
-    if (record === null || record.state !== "in_flight" || record.requestHash !== requestHash) return false;
-    await ctx.db.patch(record._id, { state: "in_doubt" });
-    return true;
-  },
+  handler: (ctx, { actor, key, requestHash }) =>
+    settle(ctx, actor, key, requestHash, (record) => ctx.db.patch(record._id, { state: "in_doubt" })),
 });
 
 /**

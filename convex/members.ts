@@ -7,7 +7,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
-import { mustGet, type RangeAt } from "./lib/db";
+import { inClient, mustGet, type RangeAt, takeByStatus } from "./lib/db";
 import { fail } from "./lib/errors";
 import {
   type ActorArg,
@@ -20,8 +20,9 @@ import {
   writeAudit,
 } from "./lib/functions";
 import { LIMITS, PATTERNS, TEXT_MAX } from "./lib/limits";
+import { linksOf, MEMBER_INTERESTS } from "./lib/links";
 import { ownProfile } from "./lib/members";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { ACTIVE_REGISTRATION, ENDED_ENROLLMENT, ENDED_REGISTRATION } from "./lib/transitions";
 import { email as checkEmail, optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
@@ -52,11 +53,10 @@ export const list = clientQuery({
   handler: async (ctx, { page, status, search, email }) => {
     const clientId = ctx.actor.clientId;
     if (email !== undefined) {
-      const result = await ctx.db
+      const byEmail = ctx.db
         .query("memberProfiles")
-        .withIndex("by_clientId_email", (q) => q.eq("clientId", clientId).eq("email", email.trim().toLowerCase()))
-        .paginate(pageOptions(page));
-      return toPage(result, memberView.of);
+        .withIndex("by_clientId_email", (q) => q.eq("clientId", clientId).eq("email", email.trim().toLowerCase()));
+      return paged(byEmail, page, memberView.of);
     }
     const prefix = search?.trim().toLowerCase();
     // Both indexes below have `searchName` after their equalities.
@@ -68,7 +68,7 @@ export const list = clientQuery({
         : ctx.db
             .query("memberProfiles")
             .withIndex("by_clientId_status_searchName", (q) => range(q.eq("clientId", clientId).eq("status", status)));
-    return toPage(await query.paginate(pageOptions(page)), memberView.of);
+    return paged(query, page, memberView.of);
   },
 });
 
@@ -78,16 +78,14 @@ export const exportPage = clientQuery({
   capability: "members.export",
   args: { page: pageArgs, status: v.optional(memberStatus) },
   returns: pageOf(memberView.validator),
-  handler: async (ctx, { page, status }) => {
-    const clientId = ctx.actor.clientId;
-    const query =
+  handler: (ctx, { page, status }) =>
+    paged(
       status === undefined
-        ? ctx.db.query("memberProfiles").withIndex("by_clientId_searchName", (q) => q.eq("clientId", clientId))
-        : ctx.db
-            .query("memberProfiles")
-            .withIndex("by_clientId_status_searchName", (q) => q.eq("clientId", clientId).eq("status", status));
-    return toPage(await query.paginate(pageOptions(page)), memberView.of);
-  },
+        ? inClient(ctx, "memberProfiles", "by_clientId_searchName")
+        : inClient(ctx, "memberProfiles", "by_clientId_status_searchName", status),
+      page,
+      memberView.of,
+    ),
 });
 
 /** Who exported members' personal data, and with which filter: in the audit log before the
@@ -97,12 +95,7 @@ export const recordExport = clientMutation({
   args: { status: v.optional(memberStatus) },
   returns: v.null(),
   handler: async (ctx, { status }) => {
-    await ctx.audit({
-      action: "member.export",
-      entityType: "member",
-      entityId: "*",
-      after: { status: status ?? "all" },
-    });
+    await ctx.audit("member.export", "*", { after: { status: status ?? "all" } });
     return null;
   },
 });
@@ -150,7 +143,7 @@ async function applyUpdate(
   ctx: ClientMutationCtx,
   member: Doc<"memberProfiles">,
   fields: Partial<Doc<"memberProfiles">>,
-  action: string,
+  action: "member.update" | "member.updateOwn",
 ) {
   const firstName = fields.firstName ?? member.firstName;
   const lastName = fields.lastName ?? member.lastName;
@@ -160,7 +153,7 @@ async function applyUpdate(
     updatedAt: Date.now(),
   });
   const before = Object.fromEntries(Object.keys(fields).map((k) => [k, member[k as keyof Doc<"memberProfiles">]]));
-  await ctx.audit({ action, entityType: "member", entityId: member._id, before, after: fields });
+  await ctx.audit(action, member._id, { before, after: fields });
   return memberView.of(await mustGet(ctx, member._id));
 }
 
@@ -197,12 +190,7 @@ export const create = clientMutation({
       createdAt: now,
       updatedAt: now,
     });
-    await ctx.audit({
-      action: "member.create",
-      entityType: "member",
-      entityId: id,
-      after: { ...names, email, status: args.status ?? "active" },
-    });
+    await ctx.audit("member.create", id, { after: { ...names, email, status: args.status ?? "active" } });
     return memberView.of(await mustGet(ctx, id));
   },
 });
@@ -282,28 +270,18 @@ async function deleteNextHistoryBatch(
   actor: ActorArg,
 ): Promise<HistoryBatch> {
   // One more than a batch: whether any remain after this one.
-  const registrations: Doc<"eventRegistrations">[] = [];
-  for (const status of ENDED_REGISTRATION) {
-    const room = HISTORY_BATCH + 1 - registrations.length;
-    if (room === 0) break;
-    registrations.push(
-      ...(await ctx.db
-        .query("eventRegistrations")
-        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
-        .take(room)),
-    );
-  }
-  const enrollments: Doc<"courseEnrollments">[] = [];
-  for (const status of ENDED_ENROLLMENT) {
-    const room = HISTORY_BATCH + 1 - registrations.length - enrollments.length;
-    if (room === 0) break;
-    enrollments.push(
-      ...(await ctx.db
-        .query("courseEnrollments")
-        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
-        .take(room)),
-    );
-  }
+  const registrations = await takeByStatus(ENDED_REGISTRATION, HISTORY_BATCH + 1, (status, n) =>
+    ctx.db
+      .query("eventRegistrations")
+      .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
+      .take(n),
+  );
+  const enrollments = await takeByStatus(ENDED_ENROLLMENT, HISTORY_BATCH + 1 - registrations.length, (status, n) =>
+    ctx.db
+      .query("courseEnrollments")
+      .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
+      .take(n),
+  );
   const batch = [...registrations, ...enrollments].slice(0, HISTORY_BATCH);
   if (batch.some((doc) => doc.clientId !== actor.clientId)) return { registrations: 0, enrollments: 0, more: false };
   for (const doc of batch) await ctx.db.delete(doc._id);
@@ -338,17 +316,10 @@ export const remove = clientMutation({
     const member = await ctx.getOwned("memberProfiles", memberId, "member");
     const blocker = await activeCommitment(ctx, member._id);
     if (blocker !== null) fail("conflict", blocker);
-    const interests = await ctx.db
-      .query("memberInterests")
-      .withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", member._id))
-      .take(MAX_MEMBER_INTERESTS);
-    for (const interest of interests) await ctx.db.delete(interest._id);
+    for (const interest of await linksOf(ctx, MEMBER_INTERESTS, member._id)) await ctx.db.delete(interest._id);
     const history = await deleteNextHistoryBatch(ctx, member._id, ctx.actor);
     await ctx.db.delete(member._id);
-    await ctx.audit({
-      action: "member.delete",
-      entityType: "member",
-      entityId: member._id,
+    await ctx.audit("member.delete", member._id, {
       before: { email: member.email, firstName: member.firstName, lastName: member.lastName },
       after: historyAudit(history),
     });
@@ -369,12 +340,7 @@ export const deleteHistoryBatch = internalMutation({
     if ((await ctx.db.get(memberId)) !== null) return { registrations: 0, enrollments: 0, more: false };
     const batch = await deleteNextHistoryBatch(ctx, memberId, actor);
     if (batch.registrations + batch.enrollments > 0) {
-      await writeAudit(ctx, actor, {
-        action: "member.deleteHistory",
-        entityType: "member",
-        entityId: memberId,
-        after: historyAudit(batch),
-      });
+      await writeAudit(ctx, actor, "member.deleteHistory", memberId, { after: historyAudit(batch) });
     }
     return batch;
   },
@@ -384,26 +350,11 @@ export const deleteHistoryBatch = internalMutation({
 
 const interestView = viewOf("interestCategories", { pick: ["name"] });
 
-/** A member's interest links: at most MAX_MEMBER_INTERESTS (setInterests checks), so this is all of them. */
-function interestLinks(ctx: ClientQueryCtx, memberId: Id<"memberProfiles">) {
-  return ctx.db
-    .query("memberInterests")
-    .withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", memberId))
-    .take(MAX_MEMBER_INTERESTS);
-}
-
 export const listInterestCategories = clientQuery({
   capability: "categories.read",
   args: { page: pageArgs },
   returns: pageOf(interestView.validator),
-  handler: async (ctx, { page }) =>
-    toPage(
-      await ctx.db
-        .query("interestCategories")
-        .withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId))
-        .paginate(pageOptions(page)),
-      interestView.of,
-    ),
+  handler: (ctx, { page }) => paged(inClient(ctx, "interestCategories", "by_clientId_name"), page, interestView.of),
 });
 
 export const createInterestCategory = clientMutation({
@@ -418,18 +369,13 @@ export const createInterestCategory = clientMutation({
       .first();
     if (clash !== null) fail("conflict", `An interest category named ${name} exists`, { field: "name" });
     const id = await ctx.db.insert("interestCategories", { clientId: ctx.actor.clientId, name, createdAt: Date.now() });
-    await ctx.audit({
-      action: "interestCategory.create",
-      entityType: "interestCategory",
-      entityId: id,
-      after: { name },
-    });
+    await ctx.audit("interestCategory.create", id, { after: { name } });
     return interestView.of(await mustGet(ctx, id));
   },
 });
 
 async function interestsOf(ctx: ClientQueryCtx, memberId: Id<"memberProfiles">) {
-  const links = await interestLinks(ctx, memberId);
+  const links = await linksOf(ctx, MEMBER_INTERESTS, memberId);
   const categories = await Promise.all(links.map((l) => ctx.db.get(l.interestCategoryId)));
   return categories.flatMap((c) => (c === null ? [] : [interestView.of(c)]));
 }
@@ -457,7 +403,7 @@ export const setInterests = clientMutation({
         async (id) => (await ctx.getOwned("interestCategories", id, "interest category"))._id,
       ),
     );
-    const current = await interestLinks(ctx, member._id);
+    const current = await linksOf(ctx, MEMBER_INTERESTS, member._id);
     for (const link of current) if (!wanted.includes(link.interestCategoryId)) await ctx.db.delete(link._id);
     const kept = new Set(current.map((l) => l.interestCategoryId));
     for (const id of wanted) {
@@ -469,10 +415,7 @@ export const setInterests = clientMutation({
           createdAt: Date.now(),
         });
     }
-    await ctx.audit({
-      action: "member.setInterests",
-      entityType: "member",
-      entityId: member._id,
+    await ctx.audit("member.setInterests", member._id, {
       before: { interestCategoryIds: current.map((l) => l.interestCategoryId) },
       after: { interestCategoryIds: wanted },
     });

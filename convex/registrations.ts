@@ -10,17 +10,10 @@ import type { Doc } from "./_generated/dataModel";
 import { visibleEvent } from "./events";
 import { mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import {
-  type ClientMutationCtx,
-  type ClientQueryCtx,
-  clientMutation,
-  clientQuery,
-  principalOf,
-  requireOwnerOrStaff,
-} from "./lib/functions";
-import { memberSummary, ownProfile, withMembers } from "./lib/members";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { ACTIVE_REGISTRATION, REGISTRATION, requireTransition } from "./lib/transitions";
+import { type ClientMutationCtx, clientMutation, clientQuery, principalOf } from "./lib/functions";
+import { getForOwnerOrStaff, memberSummary, ownProfile, withMembers } from "./lib/members";
+import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
+import { ACTIVE_REGISTRATION, REGISTRATION, requireTransition, statusChange } from "./lib/transitions";
 import { viewOf } from "./lib/views";
 import { registrationStatus } from "./schema";
 
@@ -55,10 +48,7 @@ async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Do
     updatedAt: now,
   });
   await ctx.db.patch(event._id, { registeredCount: event.registeredCount + 1 });
-  await ctx.audit({
-    action: "registration.create",
-    entityType: "registration",
-    entityId: id,
+  await ctx.audit("registration.create", id, {
     after: { eventId: event._id, memberId: member._id, status: "confirmed" },
   });
   return registrationView.of(await mustGet(ctx, id));
@@ -83,18 +73,12 @@ export const registerMember = clientMutation({
     ),
 });
 
-/** A registration the actor may see: staff any; a member its own; others read as missing. */
-async function visibleRegistration(ctx: ClientQueryCtx, registrationId: string) {
-  const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-  requireOwnerOrStaff(ctx, { memberId: registration.memberId }, "registrations.list", "registration");
-  return registration;
-}
-
 export const get = clientQuery({
   capability: ["registrations.list", "registrations.readOwn"],
   args: { registrationId: v.string() },
   returns: registrationView.validator,
-  handler: async (ctx, { registrationId }) => registrationView.of(await visibleRegistration(ctx, registrationId)),
+  handler: async (ctx, { registrationId }) =>
+    registrationView.of(await getForOwnerOrStaff(ctx, "eventRegistrations", registrationId, "registrations.list")),
 });
 
 async function release(ctx: ClientMutationCtx, registration: Doc<"eventRegistrations">) {
@@ -108,19 +92,12 @@ export const cancel = clientMutation({
   args: { registrationId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {
-    const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-    requireOwnerOrStaff(ctx, { memberId: registration.memberId }, "registrations.cancelAny", "registration");
+    const registration = await getForOwnerOrStaff(ctx, "eventRegistrations", registrationId, "registrations.cancelAny");
     requireTransition(REGISTRATION, "registration", registration.status, "cancelled");
     const now = Date.now();
     await ctx.db.patch(registration._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
     await release(ctx, registration);
-    await ctx.audit({
-      action: "registration.cancel",
-      entityType: "registration",
-      entityId: registration._id,
-      before: { status: registration.status },
-      after: { status: "cancelled" },
-    });
+    await ctx.audit("registration.cancel", registration._id, statusChange(registration.status, "cancelled"));
     return registrationView.of(await mustGet(ctx, registration._id));
   },
 });
@@ -138,13 +115,7 @@ export const checkIn = clientMutation({
       fail("conflict", "The event is cancelled: its registrations cannot be checked in");
     const now = Date.now();
     await ctx.db.patch(registration._id, { status: "checked_in", checkedInAt: now, updatedAt: now });
-    await ctx.audit({
-      action: "registration.checkIn",
-      entityType: "registration",
-      entityId: registration._id,
-      before: { status: registration.status },
-      after: { status: "checked_in" },
-    });
+    await ctx.audit("registration.checkIn", registration._id, statusChange(registration.status, "checked_in"));
     return registrationView.of(await mustGet(ctx, registration._id));
   },
 });
@@ -165,10 +136,7 @@ export const refund = clientMutation({
       updatedAt: now,
     });
     await release(ctx, registration);
-    await ctx.audit({
-      action: "registration.refund",
-      entityType: "registration",
-      entityId: registration._id,
+    await ctx.audit("registration.refund", registration._id, {
       before: { status: "paid" },
       after: { status: "refunded", refundedBy: principalOf(ctx.actor) },
     });
@@ -204,17 +172,12 @@ export const listForEvent = clientQuery({
   returns: pageOf(registrationView.validator.extend({ member: memberSummary.validator })),
   handler: async (ctx, { eventId, page, status }) => {
     const event = await ctx.getOwned("events", eventId, "event");
-    const result = await ctx.db
+    const query = ctx.db
       .query("eventRegistrations")
       .withIndex("by_eventId_status", (q) =>
         status === undefined ? q.eq("eventId", event._id) : q.eq("eventId", event._id).eq("status", status),
-      )
-      .paginate(pageOptions(page));
-    return {
-      page: await withMembers(ctx, result.page, registrationView.of),
-      isDone: result.isDone,
-      continueCursor: result.continueCursor,
-    };
+      );
+    return pagedWith(query, page, (registrations) => withMembers(ctx, registrations, registrationView.of));
   },
 });
 
@@ -224,11 +187,9 @@ export const listMine = clientQuery({
   returns: pageOf(registrationView.validator),
   handler: async (ctx, { page }) => {
     const profile = await ownProfile(ctx);
-    const result = await ctx.db
+    const query = ctx.db
       .query("eventRegistrations")
-      .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", profile._id))
-      .order("desc")
-      .paginate(pageOptions(page));
-    return toPage(result, registrationView.of);
+      .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", profile._id));
+    return paged(query.order("desc"), page, registrationView.of);
   },
 });

@@ -6,6 +6,7 @@
 // each table and index.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { literals } from "convex-helpers/validators";
 import { LIMITS } from "./lib/limits";
 
 export const MAX_SPEAKERS = LIMITS.speakersPerEvent;
@@ -35,55 +36,29 @@ export const BOUNDED_LINKS: Record<string, { parent: string; max: number }> = {
   memberInterests: { parent: "memberId", max: MAX_MEMBER_INTERESTS },
 };
 
-export const role = v.union(
-  v.literal("platform_admin"),
-  v.literal("client_admin"),
-  v.literal("client_user"),
-  v.literal("member"),
-  v.literal("sponsor_admin"),
-  v.literal("sponsor_user"),
-);
-
 /** A role a membership or API key can hold inside one client. */
-export const clientRole = v.union(
-  v.literal("client_admin"),
-  v.literal("client_user"),
-  v.literal("member"),
-  v.literal("sponsor_admin"),
-  v.literal("sponsor_user"),
-);
+export const clientRole = literals("client_admin", "client_user", "member", "sponsor_admin", "sponsor_user");
 
-export const publicationStatus = v.union(v.literal("draft"), v.literal("published"), v.literal("archived"));
-export const eventStatus = v.union(
-  v.literal("draft"),
-  v.literal("published"),
-  v.literal("cancelled"),
-  v.literal("archived"),
-);
-export const memberStatus = v.union(v.literal("active"), v.literal("inactive"), v.literal("suspended"));
-export const registrationStatus = v.union(
-  v.literal("pending"),
-  v.literal("confirmed"),
-  v.literal("paid"),
-  v.literal("checked_in"),
-  v.literal("cancelled"),
-  v.literal("refunded"),
-);
-export const enrollmentStatus = v.union(
-  v.literal("active"),
-  v.literal("completed"),
-  v.literal("withdrawn"),
-  v.literal("removed"),
-);
-export const ticketStatus = v.union(
-  v.literal("open"),
-  v.literal("pending"),
-  v.literal("resolved"),
-  v.literal("closed"),
-);
-export const ticketPriority = v.union(v.literal("low"), v.literal("normal"), v.literal("high"), v.literal("urgent"));
+/** Any role an actor acts in: a client role, or the platform admin's in any client. */
+export const role = v.union(v.literal("platform_admin"), ...clientRole.members);
 
-export const sponsorTier = v.union(v.literal("gold"), v.literal("silver"), v.literal("bronze"));
+export const publicationStatus = literals("draft", "published", "archived");
+export const eventStatus = literals("draft", "published", "cancelled", "archived");
+export const memberStatus = literals("active", "inactive", "suspended");
+export const registrationStatus = literals("pending", "confirmed", "paid", "checked_in", "cancelled", "refunded");
+export const enrollmentStatus = literals("active", "completed", "withdrawn", "removed");
+export const ticketStatus = literals("open", "pending", "resolved", "closed");
+export const ticketPriority = literals("low", "normal", "high", "urgent");
+
+export const sponsorTier = literals("gold", "silver", "bronze");
+
+/** A response the BFF stored for an Idempotency-Key, to replay. */
+export const storedResponse = v.object({
+  status: v.number(),
+  contentType: v.string(),
+  body: v.string(),
+  location: v.optional(v.string()),
+});
 
 export const speaker = v.object({
   name: v.string(),
@@ -95,7 +70,7 @@ export default defineSchema({
   clients: defineTable({
     slug: v.string(),
     name: v.string(),
-    status: v.union(v.literal("active"), v.literal("suspended")),
+    status: literals("active", "suspended"),
     createdAt: v.number(),
   }).index("by_slug", ["slug"]),
 
@@ -343,13 +318,11 @@ export default defineSchema({
     requestHash: v.string(),
     // in_doubt: the request's change was sent and no answer came back (or the BFF handling
     // it died), so it may have been applied. The key is never run again until it expires.
-    state: v.union(v.literal("in_flight"), v.literal("done"), v.literal("in_doubt")),
+    state: literals("in_flight", "done", "in_doubt"),
     // While in flight: after this, a BFF that died mid-request no longer holds the key, and
     // the key is in doubt (its request may have been applied before the BFF died).
     lockedUntil: v.number(),
-    response: v.optional(
-      v.object({ status: v.number(), contentType: v.string(), body: v.string(), location: v.optional(v.string()) }),
-    ),
+    response: v.optional(storedResponse),
     createdAt: v.number(),
     expiresAt: v.number(),
   })

@@ -1,16 +1,18 @@
 // Sponsors and the events they back (eventSponsors join table).
 // Everyone reads sponsors; client_admin manages them; a sponsor_admin edits its own.
 import { v } from "convex/values";
+import { partial } from "convex-helpers/validators";
 import type { Doc } from "./_generated/dataModel";
-import { sponsorLinks, visibleEvent } from "./events";
-import { mustGet } from "./lib/db";
+import { visibleEvent } from "./events";
+import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { type ClientQueryCtx, clientMutation, clientQuery, requireOwnerOrStaff } from "./lib/functions";
+import { clientMutation, clientQuery, requireOwnerOrStaff } from "./lib/functions";
 import { TEXT_MAX } from "./lib/limits";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
+import { addLink, EVENT_SPONSORS, linksOf, removeLink } from "./lib/links";
+import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { optionalText, required, text } from "./lib/validate";
 import { viewOf } from "./lib/views";
-import { MAX_EVENT_SPONSORS, sponsorTier as tier } from "./schema";
+import { sponsorTier as tier } from "./schema";
 
 const sponsorView = viewOf("sponsors", { omit: ["clientId"] });
 
@@ -31,14 +33,7 @@ export const list = clientQuery({
   capability: "sponsors.read",
   args: { page: pageArgs },
   returns: pageOf(sponsorView.validator),
-  handler: async (ctx, { page }) =>
-    toPage(
-      await ctx.db
-        .query("sponsors")
-        .withIndex("by_clientId_name", (q) => q.eq("clientId", ctx.actor.clientId))
-        .paginate(pageOptions(page)),
-      sponsorView.of,
-    ),
+  handler: (ctx, { page }) => paged(inClient(ctx, "sponsors", "by_clientId_name"), page, sponsorView.of),
 });
 
 export const get = clientQuery({
@@ -48,14 +43,17 @@ export const get = clientQuery({
   handler: async (ctx, { sponsorId }) => sponsorView.of(await ctx.getOwned("sponsors", sponsorId, "sponsor")),
 });
 
+/** A sponsor's own fields, as create takes them; update takes any of them. */
+const sponsorFields = {
+  name: v.string(),
+  website: v.optional(v.string()),
+  description: v.optional(v.string()),
+  tier: v.optional(tier),
+};
+
 export const create = clientMutation({
   capability: "sponsors.manage",
-  args: {
-    name: v.string(),
-    website: v.optional(v.string()),
-    description: v.optional(v.string()),
-    tier: v.optional(tier),
-  },
+  args: sponsorFields,
   returns: sponsorView.validator,
   handler: async (ctx, args) => {
     const fields = checked(args);
@@ -69,22 +67,10 @@ export const create = clientMutation({
       createdAt: now,
       updatedAt: now,
     });
-    await ctx.audit({
-      action: "sponsor.create",
-      entityType: "sponsor",
-      entityId: id,
-      after: { ...fields, tier: args.tier },
-    });
+    await ctx.audit("sponsor.create", id, { after: { ...fields, tier: args.tier } });
     return sponsorView.of(await mustGet(ctx, id));
   },
 });
-
-const updateArgs = {
-  sponsorId: v.string(),
-  name: v.optional(v.string()),
-  website: v.optional(v.string()),
-  description: v.optional(v.string()),
-};
 
 /**
  * Edit a sponsor's profile: client_admin any sponsor; a sponsor_admin only its own
@@ -92,7 +78,7 @@ const updateArgs = {
  */
 export const update = clientMutation({
   capability: ["sponsors.manage", "sponsors.updateOwn"],
-  args: { ...updateArgs, tier: v.optional(tier) },
+  args: { sponsorId: v.string(), ...partial(sponsorFields) },
   returns: sponsorView.validator,
   handler: async (ctx, { sponsorId, tier: newTier, ...changes }) => {
     const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
@@ -102,7 +88,7 @@ export const update = clientMutation({
     const fields = { ...checked(changes), ...(newTier !== undefined && { tier: newTier }) };
     await ctx.db.patch(sponsor._id, { ...fields, updatedAt: Date.now() });
     const before = Object.fromEntries(Object.keys(fields).map((k) => [k, sponsor[k as keyof Doc<"sponsors">]]));
-    await ctx.audit({ action: "sponsor.update", entityType: "sponsor", entityId: sponsor._id, before, after: fields });
+    await ctx.audit("sponsor.update", sponsor._id, { before, after: fields });
     return sponsorView.of(await mustGet(ctx, sponsor._id));
   },
 });
@@ -119,69 +105,23 @@ export const remove = clientMutation({
       .first();
     if (backs !== null) fail("conflict", "A sponsor that backs events cannot be deleted; detach it first");
     await ctx.db.delete(sponsor._id);
-    await ctx.audit({
-      action: "sponsor.delete",
-      entityType: "sponsor",
-      entityId: sponsor._id,
-      before: { name: sponsor.name },
-    });
+    await ctx.audit("sponsor.delete", sponsor._id, { before: { name: sponsor.name } });
     return null;
   },
 });
-
-/** The event, the sponsor (both of the actor's client) and the link between them, if any. */
-async function eventSponsorLink(ctx: ClientQueryCtx, eventId: string, sponsorId: string) {
-  const event = await ctx.getOwned("events", eventId, "event");
-  const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
-  const link = await ctx.db
-    .query("eventSponsors")
-    .withIndex("by_eventId_sponsorId", (q) => q.eq("eventId", event._id).eq("sponsorId", sponsor._id))
-    .unique();
-  return { event, sponsor, link };
-}
 
 export const attachToEvent = clientMutation({
   capability: "sponsors.manage",
   args: { eventId: v.string(), sponsorId: v.string() },
   returns: v.null(),
-  handler: async (ctx, { eventId, sponsorId }) => {
-    const { event, sponsor, link } = await eventSponsorLink(ctx, eventId, sponsorId);
-    if (link !== null) fail("conflict", "The sponsor already backs this event");
-    if ((await sponsorLinks(ctx, event._id)).length >= MAX_EVENT_SPONSORS) {
-      fail("conflict", `An event has at most ${MAX_EVENT_SPONSORS} sponsors`, { field: "sponsorId" });
-    }
-    await ctx.db.insert("eventSponsors", {
-      clientId: ctx.actor.clientId,
-      eventId: event._id,
-      sponsorId: sponsor._id,
-      createdAt: Date.now(),
-    });
-    await ctx.audit({
-      action: "event.attachSponsor",
-      entityType: "event",
-      entityId: event._id,
-      after: { sponsorId: sponsor._id },
-    });
-    return null;
-  },
+  handler: (ctx, { eventId, sponsorId }) => addLink(ctx, EVENT_SPONSORS, eventId, sponsorId),
 });
 
 export const detachFromEvent = clientMutation({
   capability: "sponsors.manage",
   args: { eventId: v.string(), sponsorId: v.string() },
   returns: v.null(),
-  handler: async (ctx, { eventId, sponsorId }) => {
-    const { event, sponsor, link } = await eventSponsorLink(ctx, eventId, sponsorId);
-    if (link === null) fail("not_found", "The sponsor does not back this event", { entity: "eventSponsor" });
-    await ctx.db.delete(link._id);
-    await ctx.audit({
-      action: "event.detachSponsor",
-      entityType: "event",
-      entityId: event._id,
-      before: { sponsorId: sponsor._id },
-    });
-    return null;
-  },
+  handler: (ctx, { eventId, sponsorId }) => removeLink(ctx, EVENT_SPONSORS, eventId, sponsorId),
 });
 
 /** All sponsors of an event the actor can see: at most MAX_EVENT_SPONSORS, so one unpaged list. */
@@ -190,7 +130,7 @@ export const listForEvent = clientQuery({
   args: { eventId: v.string() },
   returns: v.array(sponsorView.validator),
   handler: async (ctx, { eventId }) => {
-    const links = await sponsorLinks(ctx, (await visibleEvent(ctx, eventId))._id);
+    const links = await linksOf(ctx, EVENT_SPONSORS, (await visibleEvent(ctx, eventId))._id);
     const sponsors = await Promise.all(links.map((l) => ctx.db.get(l.sponsorId)));
     return sponsors.flatMap((s) => (s === null ? [] : [sponsorView.of(s)]));
   },

@@ -4,19 +4,13 @@
 // states. Internal notes are never shown to members. Tickets are never deleted.
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
-import { mustGet } from "./lib/db";
+import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import {
-  type ClientMutationCtx,
-  type ClientQueryCtx,
-  clientMutation,
-  clientQuery,
-  requireOwnerOrStaff,
-} from "./lib/functions";
+import { type ClientMutationCtx, type ClientQueryCtx, clientMutation, clientQuery } from "./lib/functions";
 import { TEXT_MAX } from "./lib/limits";
-import { ownProfile } from "./lib/members";
-import { pageArgs, pageOf, pageOptions, toPage } from "./lib/pagination";
-import { requireTransition, TICKET } from "./lib/transitions";
+import { getForOwnerOrStaff, ownProfile } from "./lib/members";
+import { pageArgs, paged, pageOf } from "./lib/pagination";
+import { requireTransition, statusChange, TICKET } from "./lib/transitions";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { ticketPriority, ticketStatus } from "./schema";
@@ -28,11 +22,8 @@ const messageView = viewOf("supportTicketMessages", { omit: ["clientId"] });
 const isStaff = (ctx: ClientQueryCtx) => ctx.can("tickets.readAll");
 
 /** A ticket the actor may see: staff any of the client's; a member its own; others read as missing. */
-async function visibleTicket(ctx: ClientQueryCtx, ticketId: string): Promise<Doc<"supportTickets">> {
-  const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
-  requireOwnerOrStaff(ctx, { memberId: ticket.memberId }, "tickets.readAll", "ticket");
-  return ticket;
-}
+const visibleTicket = (ctx: ClientQueryCtx, ticketId: string) =>
+  getForOwnerOrStaff(ctx, "supportTickets", ticketId, "tickets.readAll");
 
 async function addMessage(ctx: ClientMutationCtx, ticket: Doc<"supportTickets">, body: string, internal: boolean) {
   const now = Date.now();
@@ -84,12 +75,7 @@ async function openFor(
   });
   const ticket = await mustGet(ctx, id);
   await addMessage(ctx, ticket, body, false);
-  await ctx.audit({
-    action: "ticket.open",
-    entityType: "ticket",
-    entityId: id,
-    after: { subject, memberId: member._id },
-  });
+  await ctx.audit("ticket.open", id, { after: { subject, memberId: member._id } });
   return ticketView.of(ticket);
 }
 
@@ -102,22 +88,18 @@ export const list = clientQuery({
     if (assigneeUserId !== undefined) {
       const assignee = ctx.db.normalizeId("users", assigneeUserId);
       if (assignee === null) return { page: [], isDone: true, continueCursor: "" };
-      const result = await ctx.db
+      const assigned = ctx.db
         .query("supportTickets")
         .withIndex("by_clientId_assigneeUserId_updatedAt", (q) =>
           q.eq("clientId", clientId).eq("assigneeUserId", assignee),
-        )
-        .order("desc")
-        .paginate(pageOptions(page));
-      return toPage(result, ticketView.of);
+        );
+      return paged(assigned.order("desc"), page, ticketView.of);
     }
     const query =
       status === undefined
-        ? ctx.db.query("supportTickets").withIndex("by_clientId_updatedAt", (q) => q.eq("clientId", clientId))
-        : ctx.db
-            .query("supportTickets")
-            .withIndex("by_clientId_status_updatedAt", (q) => q.eq("clientId", clientId).eq("status", status));
-    return toPage(await query.order("desc").paginate(pageOptions(page)), ticketView.of);
+        ? inClient(ctx, "supportTickets", "by_clientId_updatedAt")
+        : inClient(ctx, "supportTickets", "by_clientId_status_updatedAt", status);
+    return paged(query.order("desc"), page, ticketView.of);
   },
 });
 
@@ -127,12 +109,10 @@ export const listMine = clientQuery({
   returns: pageOf(ticketView.validator),
   handler: async (ctx, { page }) => {
     const member = await ownProfile(ctx);
-    const result = await ctx.db
+    const query = ctx.db
       .query("supportTickets")
-      .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", member._id))
-      .order("desc")
-      .paginate(pageOptions(page));
-    return toPage(result, ticketView.of);
+      .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", member._id));
+    return paged(query.order("desc"), page, ticketView.of);
   },
 });
 
@@ -155,7 +135,7 @@ export const messages = clientQuery({
       : ctx.db
           .query("supportTicketMessages")
           .withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false));
-    return toPage(await query.paginate(pageOptions(page)), messageView.of);
+    return paged(query, page, messageView.of);
   },
 });
 
@@ -201,12 +181,7 @@ export const reply = clientMutation({
     const reopen = !isStaff(ctx) && ticket.status !== "open";
     if (reopen) requireTransition(TICKET, "ticket", ticket.status, "open");
     await ctx.db.patch(ticket._id, { updatedAt: Date.now(), ...(reopen && { status: "open" as const }) });
-    await ctx.audit({
-      action: "ticket.reply",
-      entityType: "ticket",
-      entityId: ticket._id,
-      after: { messageId: id, ...(reopen && { status: "open" }) },
-    });
+    await ctx.audit("ticket.reply", ticket._id, { after: { messageId: id, ...(reopen && { status: "open" }) } });
     return messageView.of(await mustGet(ctx, id));
   },
 });
@@ -219,12 +194,7 @@ export const addInternalNote = clientMutation({
     const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
     const id = await addMessage(ctx, ticket, body, true);
     await ctx.db.patch(ticket._id, { updatedAt: Date.now() });
-    await ctx.audit({
-      action: "ticket.internalNote",
-      entityType: "ticket",
-      entityId: ticket._id,
-      after: { messageId: id },
-    });
+    await ctx.audit("ticket.internalNote", ticket._id, { after: { messageId: id } });
     return messageView.of(await mustGet(ctx, id));
   },
 });
@@ -256,10 +226,7 @@ export const assign = clientMutation({
       assignee = userId;
     }
     await ctx.db.patch(ticket._id, { assigneeUserId: assignee, updatedAt: Date.now() });
-    await ctx.audit({
-      action: "ticket.assign",
-      entityType: "ticket",
-      entityId: ticket._id,
+    await ctx.audit("ticket.assign", ticket._id, {
       before: { assigneeUserId: ticket.assigneeUserId ?? null },
       after: { assigneeUserId: assignee ?? null },
     });
@@ -280,13 +247,11 @@ export const setStatus = clientMutation({
     requireTransition(TICKET, "ticket", ticket.status, status);
     const now = Date.now();
     await ctx.db.patch(ticket._id, { status, updatedAt: now, ...(status === "closed" && { closedAt: now }) });
-    await ctx.audit({
-      action: `ticket.${status === "closed" ? "close" : "setStatus"}`,
-      entityType: "ticket",
-      entityId: ticket._id,
-      before: { status: ticket.status },
-      after: { status },
-    });
+    await ctx.audit(
+      `ticket.${status === "closed" ? "close" : "setStatus"}`,
+      ticket._id,
+      statusChange(ticket.status, status),
+    );
     return ticketView.of(await mustGet(ctx, ticket._id));
   },
 });

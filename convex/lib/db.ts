@@ -1,7 +1,9 @@
-// Database helpers: reading a document the code knows to exist, typing a range on an index.
-import type { IndexRange, IndexRangeBuilder } from "convex/server";
-import type { Doc, Id, TableNames } from "../_generated/dataModel";
+// Database helpers: reading a document the code knows to exist, typing a range on an index,
+// reading one client's documents through an index that leads with clientId.
+import type { IndexNames, IndexRange, IndexRangeBuilder, NamedIndex, NamedTableInfo, Query } from "convex/server";
+import type { DataModel, Doc, Id, TableNames } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
+import type { ClientOwnedTable, ClientQueryCtx } from "./functions";
 
 /**
  * The document `id`, which must exist: one the same transaction has just written or checked,
@@ -23,3 +25,59 @@ export async function mustGet<T extends TableNames>(ctx: Pick<QueryCtx, "db">, i
  */
 export type RangeAt<T extends TableNames, F extends string> = IndexRange &
   Pick<IndexRangeBuilder<Doc<T>, [F]>, "gt" | "gte" | "lt" | "lte">;
+
+type Info<T extends TableNames> = NamedTableInfo<DataModel, T>;
+
+/** The indexes of `T` whose fields begin with `Lead`. */
+type IndexLedBy<T extends TableNames, Lead extends string[]> = {
+  [I in IndexNames<Info<T>>]: NamedIndex<Info<T>, I> extends [...Lead, ...string[]] ? I : never;
+}[IndexNames<Info<T>>];
+
+/** Equalities on an index's leading fields, as a helper over any table states them. */
+export type EqRange = { eq(field: string, value: unknown): EqRange };
+
+/** The client-owned tables with a `status` field. */
+type WithStatus = { [T in ClientOwnedTable]: Doc<T> extends { status: unknown } ? T : never }[ClientOwnedTable];
+
+/**
+ * The actor's client's documents of `table`, in the order of `index` (an index that leads with
+ * clientId); given a `status`, only the documents with it, through an index that leads with
+ * clientId and status.
+ */
+export function inClient<T extends ClientOwnedTable>(
+  ctx: ClientQueryCtx,
+  table: T,
+  index: IndexLedBy<T, ["clientId"]>,
+): Query<Info<T>>;
+export function inClient<T extends WithStatus>(
+  ctx: ClientQueryCtx,
+  table: T,
+  index: IndexLedBy<T, ["clientId", "status"]>,
+  status: Doc<T>["status"],
+): Query<Info<T>>;
+export function inClient(ctx: ClientQueryCtx, table: ClientOwnedTable, index: PropertyKey, status?: unknown) {
+  const clientId = ctx.actor.clientId;
+  // The overloads hold `index` to the fields ranged here, which no one table's types state.
+  const range = (q: EqRange) =>
+    status === undefined ? q.eq("clientId", clientId) : q.eq("clientId", clientId).eq("status", status);
+  return ctx.db.query(table).withIndex(index as never, range as never);
+}
+
+/**
+ * Up to `limit` documents of an index range per status, read status after status (`take` reads
+ * up to n of one status) until `limit` are read: a bounded batch of documents in any of
+ * `statuses`, each status an index range rather than a filter.
+ */
+export async function takeByStatus<S, D>(
+  statuses: readonly S[],
+  limit: number,
+  take: (status: S, n: number) => Promise<D[]>,
+): Promise<D[]> {
+  const found: D[] = [];
+  for (const status of statuses) {
+    const room = limit - found.length;
+    if (room === 0) break;
+    found.push(...(await take(status, room)));
+  }
+  return found;
+}

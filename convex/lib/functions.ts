@@ -33,7 +33,7 @@ export type Actor = ActorArg & {
   sponsorId?: Id<"sponsors">;
 };
 
-type ClientOwnedTable = {
+export type ClientOwnedTable = {
   [T in TableNames]: Doc<T> extends { clientId: Id<"clients"> } ? T : never;
 }[TableNames];
 
@@ -183,13 +183,16 @@ export const clientQuery = customQuery(internalQuery, {
   },
 });
 
-export type AuditEntry = {
-  action: string;
-  entityType: string;
-  entityId: string;
-  before?: unknown;
-  after?: unknown;
-};
+/**
+ * What an audit record names: `<entityType>.<verb>` ("registration.refund"); the record's
+ * entityType is the part before the dot, so an action always names the kind of entity it changed.
+ */
+export type AuditAction = `${string}.${string}`;
+
+/** Small summaries of what changed (changed fields only). */
+export type AuditChanges = { before?: unknown; after?: unknown };
+
+type Audit = (action: AuditAction, entityId: string, changes?: AuditChanges) => Promise<void>;
 
 export const clientMutation = customMutation(internalMutation, {
   args: { actor: actorArg },
@@ -201,15 +204,16 @@ export const clientMutation = customMutation(internalMutation, {
     const db = guardedWriter(ctx.db, actor, () => {
       wrote = true;
     });
+    /** Write the audit record of this change, in the same transaction. */
+    const audit: Audit = async (action, entityId, changes) => {
+      audited = true;
+      await writeAudit(ctx, actor, action, entityId, changes);
+    };
     return {
       ctx: {
         ...scopedReader(ctx, actor),
         db,
-        /** Write the audit record of this change, in the same transaction. */
-        audit: async (entry: AuditEntry) => {
-          audited = true;
-          await writeAudit(ctx, actor, entry);
-        },
+        audit,
       },
       args: {},
       // Every change to client data leaves its audit record: a handler that forgot it fails
@@ -224,22 +228,23 @@ export const clientMutation = customMutation(internalMutation, {
 export async function writeAudit(
   ctx: MutationCtx,
   actor: Pick<Actor, "clientId" | "role" | "userId" | "apiKeyId">,
-  entry: AuditEntry,
+  action: AuditAction,
+  entityId: string,
+  changes: AuditChanges = {},
 ) {
   await ctx.db.insert("auditLogs", {
     clientId: actor.clientId,
     actorUserId: actor.userId,
     actorApiKeyId: actor.apiKeyId,
     actorRole: actor.role,
-    action: entry.action,
-    entityType: entry.entityType,
-    entityId: entry.entityId,
-    before: entry.before,
-    after: entry.after,
+    action,
+    entityType: action.slice(0, action.indexOf(".")),
+    entityId,
+    before: changes.before,
+    after: changes.after,
     at: Date.now(),
   });
 }
 
 export type ClientQueryCtx = QueryCtx & ReturnType<typeof scopedReader>;
-export type ClientMutationCtx = MutationCtx &
-  ReturnType<typeof scopedReader> & { audit: (entry: AuditEntry) => Promise<void> };
+export type ClientMutationCtx = MutationCtx & ReturnType<typeof scopedReader> & { audit: Audit };

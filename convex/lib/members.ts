@@ -1,8 +1,9 @@
 // Helpers about the member an action concerns.
 import type { Doc, Id } from "../_generated/dataModel";
+import type { Action } from "./capabilities";
 import { mustGet } from "./db";
 import { fail } from "./errors";
-import type { ClientQueryCtx } from "./functions";
+import { type ClientQueryCtx, requireOwnerOrStaff } from "./functions";
 import { viewOf } from "./views";
 
 /** The acting member's own profile; an actor with none (staff, keys) cannot act "as itself". */
@@ -13,6 +14,29 @@ export async function ownProfile(ctx: ClientQueryCtx): Promise<Doc<"memberProfil
     });
   }
   return await mustGet(ctx, ctx.actor.memberId);
+}
+
+/** The tables of documents that belong to one member, and each one's name in refusals. */
+const MEMBER_DOCUMENTS = {
+  courseEnrollments: "enrollment",
+  eventRegistrations: "registration",
+  supportTickets: "ticket",
+} as const;
+
+/**
+ * A registration, enrollment or ticket of the actor's client, for the member it belongs to or an
+ * actor holding `staff`; to anyone else it reads exactly like a missing one.
+ */
+export async function getForOwnerOrStaff<T extends keyof typeof MEMBER_DOCUMENTS>(
+  ctx: ClientQueryCtx,
+  table: T,
+  id: string,
+  staff: Action,
+): Promise<Doc<T>> {
+  const entity = MEMBER_DOCUMENTS[table];
+  const doc = await ctx.getOwned(table, id, entity);
+  requireOwnerOrStaff(ctx, { memberId: doc.memberId }, staff, entity);
+  return doc;
 }
 
 /** Who a registration or an enrollment is for, as staff lists show it. */

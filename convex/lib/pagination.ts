@@ -1,5 +1,5 @@
-import type { PaginationResult } from "convex/server";
-import { type Validator, v } from "convex/values";
+import type { PaginationOptions, PaginationResult } from "convex/server";
+import { type Infer, type Validator, v } from "convex/values";
 import { fail } from "./errors";
 import { LIMITS } from "./limits";
 
@@ -12,7 +12,9 @@ export const pageArgs = v.object({
   cursor: v.union(v.string(), v.null()),
 });
 
-export function pageOptions(page: { numItems?: number; cursor: string | null }) {
+export type PageArgs = Infer<typeof pageArgs>;
+
+export function pageOptions(page: PageArgs) {
   const numItems = page.numItems ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE) {
     fail("validation", `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`, { field: "limit" });
@@ -29,11 +31,19 @@ export function pageOf<T extends Validator<unknown, "required", string>>(item: T
   });
 }
 
-/** Keep only the fields the `returns` validator allows, mapping each item. */
-export function toPage<D, T>(result: PaginationResult<D>, map: (doc: D) => T) {
-  return {
-    page: result.page.map(map),
-    isDone: result.isDone,
-    continueCursor: result.continueCursor,
-  };
+/** A query that can be paged: a `ctx.db` query, ordered or not. */
+type Pageable<D> = { paginate(options: PaginationOptions): Promise<PaginationResult<D>> };
+
+/**
+ * The page of `query` the BFF asked for, with the documents of the page mapped by `map` as a
+ * whole (which may leave some out), and only the fields the `returns` validator of `pageOf` allows.
+ */
+export async function pagedWith<D, T>(query: Pageable<D>, page: PageArgs, map: (docs: D[]) => Promise<T[]>) {
+  const result = await query.paginate(pageOptions(page));
+  return { page: await map(result.page), isDone: result.isDone, continueCursor: result.continueCursor };
+}
+
+/** The page of `query` the BFF asked for, each document in its view. */
+export function paged<D, T>(query: Pageable<D>, page: PageArgs, view: (doc: D) => T) {
+  return pagedWith(query, page, async (docs) => docs.map(view));
 }

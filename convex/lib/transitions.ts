@@ -11,6 +11,11 @@ export function requireTransition<S extends string>(machine: Transitions<S>, ent
   }
 }
 
+/** What the audit record of a status change holds: the status before and after. */
+export function statusChange<S extends string>(from: S, to: S) {
+  return { before: { status: from }, after: { status: to } };
+}
+
 /** Courses. */
 export const PUBLICATION: Transitions<"draft" | "published" | "archived"> = {
   draft: ["published"],

@@ -1,21 +1,14 @@
 // Actor resolution, forged actors, API keys and the audit log.
-import { beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { internal } from "../_generated/api";
 import { sha256Hex } from "../apiKeys";
-import { errorOf } from "./content.setup";
-import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
-
-let t: Backend;
-let world: World;
-beforeEach(async () => {
-  t = newBackend();
-  world = await seedWorld(t);
-});
+import { codeOf, errorOf } from "./content.setup";
+import { test } from "./world.setup";
 
 const page = { cursor: null };
 
 describe("resolving the actor", () => {
-  test("a user resolves to its role in a client it belongs to", async () => {
+  test("a user resolves to its role in a client it belongs to", async ({ t, world }) => {
     const actor = await t.query(internal.identity.resolveActor, {
       clientSlug: "acme",
       authSubject: "user|member@acme.test",
@@ -23,13 +16,13 @@ describe("resolving the actor", () => {
     expect(actor).toMatchObject({ clientSlug: "acme", role: "member", memberId: world.acme.memberIds.member });
   });
 
-  test("a user resolves to nothing in a client it does not belong to", async () => {
+  test("a user resolves to nothing in a client it does not belong to", async ({ t }) => {
     expect(
       await t.query(internal.identity.resolveActor, { clientSlug: "globex", authSubject: "user|member@acme.test" }),
     ).toBeNull();
   });
 
-  test("the platform admin acts as platform_admin in any client", async () => {
+  test("the platform admin acts as platform_admin in any client", async ({ t }) => {
     for (const slug of ["acme", "globex"]) {
       expect(
         (await t.query(internal.identity.resolveActor, { clientSlug: slug, authSubject: "user|support@platform.test" }))
@@ -38,7 +31,7 @@ describe("resolving the actor", () => {
     }
   });
 
-  test("an unknown client or subject resolves to nothing", async () => {
+  test("an unknown client or subject resolves to nothing", async ({ t }) => {
     expect(
       await t.query(internal.identity.resolveActor, { clientSlug: "nowhere", authSubject: "user|member@acme.test" }),
     ).toBeNull();
@@ -49,22 +42,22 @@ describe("resolving the actor", () => {
 });
 
 describe("forged or stale actors are refused", () => {
-  test("a role the user does not hold", async () => {
+  test("a role the user does not hold", async ({ t, world }) => {
     const forged = { ...world.acme.actors.member, role: "client_admin" as const };
-    expect((await errorOf(t.query(internal.audit.list, { actor: forged, page }))).code).toBe("invalid_actor");
+    expect(await codeOf(t.query(internal.audit.list, { actor: forged, page }))).toBe("invalid_actor");
   });
 
-  test("a client the user has no membership in", async () => {
+  test("a client the user has no membership in", async ({ t, world }) => {
     const forged = { ...world.acme.actors.client_admin, clientId: world.globex.clientId };
-    expect((await errorOf(t.query(internal.audit.list, { actor: forged, page }))).code).toBe("invalid_actor");
+    expect(await codeOf(t.query(internal.audit.list, { actor: forged, page }))).toBe("invalid_actor");
   });
 
-  test("platform_admin claimed by someone who is not one", async () => {
+  test("platform_admin claimed by someone who is not one", async ({ t, world }) => {
     const forged = { ...world.acme.actors.client_admin, role: "platform_admin" as const };
-    expect((await errorOf(t.query(internal.audit.list, { actor: forged, page }))).code).toBe("invalid_actor");
+    expect(await codeOf(t.query(internal.audit.list, { actor: forged, page }))).toBe("invalid_actor");
   });
 
-  test("a revoked API key, and a key used in another client", async () => {
+  test("a revoked API key, and a key used in another client", async ({ t, world }) => {
     const { key } = await t.mutation(internal.apiKeys.create, {
       actor: world.acme.actors.client_admin,
       name: "CRM sync",
@@ -73,16 +66,15 @@ describe("forged or stale actors are refused", () => {
     const keyActor = { clientId: world.acme.clientId, role: "client_user" as const, apiKeyId: key.id as never };
     expect((await t.query(internal.courses.list, { actor: keyActor, page })).page).toEqual([]);
     expect(
-      (await errorOf(t.query(internal.courses.list, { actor: { ...keyActor, clientId: world.globex.clientId }, page })))
-        .code,
+      await codeOf(t.query(internal.courses.list, { actor: { ...keyActor, clientId: world.globex.clientId }, page })),
     ).toBe("invalid_actor");
     await t.mutation(internal.apiKeys.revoke, { actor: world.acme.actors.client_admin, apiKeyId: key.id });
-    expect((await errorOf(t.query(internal.courses.list, { actor: keyActor, page }))).code).toBe("invalid_actor");
+    expect(await codeOf(t.query(internal.courses.list, { actor: keyActor, page }))).toBe("invalid_actor");
   });
 });
 
 describe("API keys", () => {
-  test("the secret is returned once and only its hash is stored", async () => {
+  test("the secret is returned once and only its hash is stored", async ({ t, world }) => {
     const { key, secret } = await t.mutation(internal.apiKeys.create, {
       actor: world.acme.actors.client_admin,
       name: "Zapier",
@@ -96,7 +88,7 @@ describe("API keys", () => {
     expect(JSON.stringify(listed)).not.toContain(secret);
   });
 
-  test("a key resolves to its client and role by hash; revoked keys resolve to nothing", async () => {
+  test("a key resolves to its client and role by hash; revoked keys resolve to nothing", async ({ t, world }) => {
     const { key, secret } = await t.mutation(internal.apiKeys.create, {
       actor: world.acme.actors.client_admin,
       name: "Zapier",
@@ -112,7 +104,7 @@ describe("API keys", () => {
     expect(await t.query(internal.identity.resolveActor, { clientSlug: "acme", apiKeyHash })).toBeNull();
   });
 
-  test("a key never acts above client_admin", async () => {
+  test("a key never acts above client_admin", async ({ t, world }) => {
     await expect(
       t.mutation(internal.apiKeys.create, {
         actor: world.acme.actors.client_admin,
@@ -122,45 +114,26 @@ describe("API keys", () => {
     ).rejects.toThrow(/Validator error/);
   });
 
-  test("a sponsor-role key needs a sponsor of the client", async () => {
-    expect(
-      (
-        await errorOf(
-          t.mutation(internal.apiKeys.create, {
-            actor: world.acme.actors.client_admin,
-            name: "S",
-            role: "sponsor_user",
-          }),
-        )
-      ).code,
-    ).toBe("validation");
-    expect(
-      (
-        await errorOf(
-          t.mutation(internal.apiKeys.create, {
-            actor: world.acme.actors.client_admin,
-            name: "S",
-            role: "sponsor_user",
-            sponsorId: world.globex.sponsorId,
-          }),
-        )
-      ).code,
-    ).toBe("not_found");
+  test("a sponsor-role key needs a sponsor of the client", async ({ t, world }) => {
+    const sponsorKey = (sponsorId?: string) =>
+      t.mutation(internal.apiKeys.create, {
+        actor: world.acme.actors.client_admin,
+        name: "S",
+        role: "sponsor_user",
+        sponsorId,
+      });
+    expect(await codeOf(sponsorKey())).toBe("validation");
+    expect(await codeOf(sponsorKey(world.globex.sponsorId))).toBe("not_found");
   });
 
-  test("only client_admin manages keys", async () => {
-    expect(
-      (
-        await errorOf(
-          t.mutation(internal.apiKeys.create, { actor: world.acme.actors.client_user, name: "X", role: "member" }),
-        )
-      ).code,
-    ).toBe("forbidden");
+  test("only client_admin manages keys", async ({ t, world }) => {
+    const actor = world.acme.actors.client_user;
+    expect(await codeOf(t.mutation(internal.apiKeys.create, { actor, name: "X", role: "member" }))).toBe("forbidden");
   });
 });
 
 describe("the audit log", () => {
-  test("every write leaves a record with who, what and when", async () => {
+  test("every write leaves a record with who, what and when", async ({ t, world }) => {
     const before = Date.now();
     const category = await t.mutation(internal.categories.create, {
       actor: world.acme.actors.client_admin,
@@ -178,7 +151,7 @@ describe("the audit log", () => {
     expect(log.page[0].at).toBeGreaterThanOrEqual(before);
   });
 
-  test("platform admins' actions are logged in the client they act in", async () => {
+  test("platform admins' actions are logged in the client they act in", async ({ t, world }) => {
     await t.mutation(internal.categories.create, {
       actor: world.globex.actors.platform_admin,
       name: "Ops",
@@ -192,18 +165,18 @@ describe("the audit log", () => {
     expect(log.page[0].actorRole).toBe("platform_admin");
   });
 
-  test("a client's log holds none of another client's records", async () => {
+  test("a client's log holds none of another client's records", async ({ t, world }) => {
     await t.mutation(internal.categories.create, { actor: world.globex.actors.client_admin, name: "Ops", slug: "ops" });
     expect((await t.query(internal.audit.list, { actor: world.acme.actors.client_admin, page })).page).toEqual([]);
   });
 
-  test("only client_admin reads the log", async () => {
-    expect((await errorOf(t.query(internal.audit.list, { actor: world.acme.actors.client_user, page }))).code).toBe(
+  test("only client_admin reads the log", async ({ t, world }) => {
+    expect(await codeOf(t.query(internal.audit.list, { actor: world.acme.actors.client_user, page }))).toBe(
       "forbidden",
     );
   });
 
-  test("a failed write leaves no record and no change", async () => {
+  test("a failed write leaves no record and no change", async ({ t, world }) => {
     await errorOf(
       t.mutation(internal.categories.create, {
         actor: world.acme.actors.client_admin,

@@ -1,20 +1,13 @@
 // Every change leaves a record; client_admin reads its client's audit log.
-import { beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { internal } from "../_generated/api";
 import { errorOf } from "./content.setup";
-import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
-
-let t: Backend;
-let world: World;
-beforeEach(async () => {
-  t = newBackend();
-  world = await seedWorld(t);
-});
+import { test } from "./world.setup";
 
 const page = { cursor: null };
 
 describe("the audit log", () => {
-  test("one entity's history, newest first, and nothing of another entity or client", async () => {
+  test("one entity's history, newest first, and nothing of another entity or client", async ({ t, world }) => {
     const admin = world.acme.actors.client_admin;
     const member = await t.mutation(internal.members.create, {
       actor: admin,
@@ -45,7 +38,7 @@ describe("the audit log", () => {
     expect(fromGlobex.page).toEqual([]);
   });
 
-  test("an entity id without its type is refused, naming the argument", async () => {
+  test("an entity id without its type is refused, naming the argument", async ({ t, world }) => {
     const err = await errorOf(
       t.query(internal.audit.list, { actor: world.acme.actors.client_admin, page, entityId: "x" }),
     );

@@ -1,16 +1,9 @@
-import { beforeEach, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { internal } from "../_generated/api";
-import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
-
-let t: Backend;
-let world: World;
-beforeEach(async () => {
-  t = newBackend();
-  world = await seedWorld(t);
-});
+import { test } from "./world.setup";
 
 describe("categories", () => {
-  test("client_admin creates a category, audited in the same transaction", async () => {
+  test("client_admin creates a category, audited in the same transaction", async ({ t, world }) => {
     const { actors } = world.acme;
     const created = await t.mutation(internal.categories.create, {
       actor: actors.client_admin,
@@ -22,13 +15,13 @@ describe("categories", () => {
     expect(audit.map((a) => a.action)).toEqual(["category.create"]);
   });
 
-  test("client_user may not manage categories", async () => {
+  test("client_user may not manage categories", async ({ t, world }) => {
     await expect(
       t.mutation(internal.categories.create, { actor: world.acme.actors.client_user, name: "X", slug: "x" }),
     ).rejects.toThrow(/lacks capability categories.manage/);
   });
 
-  test("another client's category reads exactly like a missing one", async () => {
+  test("another client's category reads exactly like a missing one", async ({ t, world }) => {
     const created = await t.mutation(internal.categories.create, {
       actor: world.acme.actors.client_admin,
       name: "Safety",
@@ -41,7 +34,7 @@ describe("categories", () => {
     expect({ ...foreign, id: undefined }).toEqual({ ...missing, id: undefined });
   });
 
-  test("a forged actor (role it does not hold) is refused", async () => {
+  test("a forged actor (role it does not hold) is refused", async ({ t, world }) => {
     const forged = { ...world.globex.actors.member, role: "client_admin" as const };
     await expect(t.query(internal.categories.list, { actor: forged, page: { cursor: null } })).rejects.toThrow(
       /Actor refused/,

@@ -1,6 +1,8 @@
 // Builders for realistic content in the test world (direct inserts: fast, and
 // independent of the functions under test).
-import type { Id } from "../_generated/dataModel";
+import type { WithoutSystemFields } from "convex/server";
+import type { Doc, Id, TableNames } from "../_generated/dataModel";
+import { BOUNDED_LINKS } from "../schema";
 import type { Backend, ClientWorld } from "./world.setup";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -55,27 +57,43 @@ export async function makeCourse(
   });
 }
 
-export async function makeMembers(t: Backend, client: ClientWorld, count: number): Promise<Id<"memberProfiles">[]> {
+/** `count` documents of `table`, the i-th being `doc(i)`, inserted in one transaction. */
+export function insertMany<T extends TableNames>(
+  t: Backend,
+  table: T,
+  count: number,
+  doc: (i: number) => WithoutSystemFields<Doc<T>>,
+): Promise<Id<T>[]> {
   return t.run(async (ctx) => {
-    const now = Date.now();
-    const ids: Id<"memberProfiles">[] = [];
-    for (let i = 0; i < count; i++) {
-      ids.push(
-        await ctx.db.insert("memberProfiles", {
-          clientId: client.clientId,
-          firstName: `First${i}`,
-          lastName: `Last${i}`,
-          email: `person${i}@${client.slug}.example`,
-          status: "active",
-          cpdPoints: 0,
-          searchName: `first${i} last${i}`,
-          createdAt: now,
-          updatedAt: now,
-        }),
-      );
-    }
+    const ids: Id<T>[] = [];
+    for (let i = 0; i < count; i++) ids.push(await ctx.db.insert(table, doc(i)));
     return ids;
   });
+}
+
+export function makeMembers(t: Backend, client: ClientWorld, count: number): Promise<Id<"memberProfiles">[]> {
+  const now = Date.now();
+  return insertMany(t, "memberProfiles", count, (i) => ({
+    clientId: client.clientId,
+    firstName: `First${i}`,
+    lastName: `Last${i}`,
+    email: `person${i}@${client.slug}.example`,
+    status: "active",
+    cpdPoints: 0,
+    searchName: `first${i} last${i}`,
+    createdAt: now,
+    updatedAt: now,
+  }));
+}
+
+type LinkTable = "courseCategories" | "eventSponsors" | "memberInterests";
+
+/** Every row of a capped join table (BOUNDED_LINKS) that hangs off `parentId`, read directly: none is cut off. */
+export function allLinksOf<T extends LinkTable>(t: Backend, table: T, parentId: string): Promise<Doc<T>[]> {
+  const { parent } = BOUNDED_LINKS[table];
+  return t.run(async (ctx) =>
+    (await ctx.db.query(table).collect()).filter((link) => (link as Record<string, unknown>)[parent] === parentId),
+  );
 }
 
 export async function backEvent(t: Backend, client: ClientWorld, eventId: Id<"events">) {
@@ -101,6 +119,11 @@ export async function errorOf(
     return (typeof data === "string" ? JSON.parse(data) : data) as { code: string; message: string };
   }
   throw new Error("expected the call to fail");
+}
+
+/** The problem code a call rejects with (fails the test when it resolves). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return (await errorOf(promise)).code;
 }
 
 export const DAY_MS = DAY;

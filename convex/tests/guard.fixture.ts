@@ -23,7 +23,7 @@ export const insertsForAnotherClient = clientMutation({
   returns: v.null(),
   handler: async (ctx, { clientId }) => {
     const id = await ctx.db.insert("categories", category(clientId));
-    await ctx.audit({ action: "category.create", entityType: "category", entityId: id });
+    await ctx.audit("category.create", id);
     return null;
   },
 });
@@ -36,7 +36,7 @@ export const movesToAnotherClient = clientMutation({
   handler: async (ctx, { categoryId, clientId }) => {
     const doc = await ctx.getOwned("categories", categoryId, "category");
     await ctx.db.patch(doc._id, { clientId });
-    await ctx.audit({ action: "category.move", entityType: "category", entityId: doc._id });
+    await ctx.audit("category.move", doc._id);
     return null;
   },
 });

@@ -4,8 +4,7 @@
 import { makeFunctionReference } from "convex/server";
 import type { VLiteral, VUnion } from "convex/values";
 import { validate } from "convex-helpers/validators";
-import { convexTest } from "convex-test";
-import { beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
 import {
   ACTIVE_REGISTRATION,
@@ -22,7 +21,7 @@ import {
 import { viewOf } from "../lib/views";
 import schema, { enrollmentStatus, eventStatus, publicationStatus, registrationStatus, ticketStatus } from "../schema";
 import { errorOf } from "./content.setup";
-import { modules, seedWorld, type World } from "./world.setup";
+import { type Backend, test as worldTest } from "./world.setup";
 
 const literals = (union: VUnion<string, VLiteral<string>[]>) => union.members.map((m) => m.value).sort();
 
@@ -61,9 +60,7 @@ describe("views come from the schema", () => {
     expect(validate(summary.validator, course.of(doc))).toBe(false);
   });
 
-  test("no view of an API key shows its hash", async () => {
-    const t = convexTest({ schema, modules });
-    const world = await seedWorld(t);
+  worldTest("no view of an API key shows its hash", async ({ t, world }) => {
     const { key } = await t.mutation(internal.apiKeys.create, {
       actor: world.acme.actors.client_admin,
       name: "CRM",
@@ -111,31 +108,29 @@ describe("the client mutation builder", () => {
     insertsForAnotherClient: makeFunctionReference<"mutation">("guardFixture:insertsForAnotherClient"),
     movesToAnotherClient: makeFunctionReference<"mutation">("guardFixture:movesToAnotherClient"),
   };
-  let t: ReturnType<typeof convexTest>;
-  let world: World;
-  beforeEach(async () => {
-    t = convexTest({ schema, modules: { ...modules, "../guardFixture.ts": () => import("./guard.fixture") } });
-    world = await seedWorld(t);
-  });
-  const categories = () => t.run((ctx) => ctx.db.query("categories").collect());
+  worldTest.scoped({ extraModules: { "../guardFixture.ts": () => import("./guard.fixture") } });
+  const categories = (t: Backend) => t.run((ctx) => ctx.db.query("categories").collect());
 
-  test("refuses a mutation that changed client data without its audit record, and keeps none of it", async () => {
-    await expect(t.mutation(fixture.writesWithoutAudit, { actor: world.acme.actors.client_admin })).rejects.toThrow(
-      /without an audit record/,
-    );
-    expect(await categories()).toEqual([]);
-  });
+  worldTest(
+    "refuses a mutation that changed client data without its audit record, and keeps none of it",
+    async ({ t, world }) => {
+      await expect(t.mutation(fixture.writesWithoutAudit, { actor: world.acme.actors.client_admin })).rejects.toThrow(
+        /without an audit record/,
+      );
+      expect(await categories(t)).toEqual([]);
+    },
+  );
 
-  test("refuses to insert a document into another client", async () => {
+  worldTest("refuses to insert a document into another client", async ({ t, world }) => {
     const err = t.mutation(fixture.insertsForAnotherClient, {
       actor: world.acme.actors.client_admin,
       clientId: world.globex.clientId,
     });
     await expect(err).rejects.toThrow(/may not write another client's categories/);
-    expect(await categories()).toEqual([]);
+    expect(await categories(t)).toEqual([]);
   });
 
-  test("refuses to move a document into another client", async () => {
+  worldTest("refuses to move a document into another client", async ({ t, world }) => {
     const mine = await t.mutation(internal.categories.create, {
       actor: world.acme.actors.client_admin,
       name: "Safety",
@@ -147,19 +142,24 @@ describe("the client mutation builder", () => {
       clientId: world.globex.clientId,
     });
     await expect(move).rejects.toThrow(/another client/);
-    expect((await categories()).map((c) => c.clientId)).toEqual([world.acme.clientId]);
+    expect((await categories(t)).map((c) => c.clientId)).toEqual([world.acme.clientId]);
   });
 
-  test("the owner-or-staff rule: another member's document reads exactly like a missing one", async () => {
-    const ticket = await t.mutation(internal.tickets.open, {
-      actor: world.acme.actors.member2,
-      subject: "S",
-      body: "B",
-    });
-    const foreign = await errorOf(
-      t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: ticket.id }),
-    );
-    const missing = await errorOf(t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: "nope" }));
-    expect(foreign).toEqual(missing);
-  });
+  worldTest(
+    "the owner-or-staff rule: another member's document reads exactly like a missing one",
+    async ({ t, world }) => {
+      const ticket = await t.mutation(internal.tickets.open, {
+        actor: world.acme.actors.member2,
+        subject: "S",
+        body: "B",
+      });
+      const foreign = await errorOf(
+        t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: ticket.id }),
+      );
+      const missing = await errorOf(
+        t.query(internal.tickets.get, { actor: world.acme.actors.member, ticketId: "nope" }),
+      );
+      expect(foreign).toEqual(missing);
+    },
+  );
 });

@@ -11,7 +11,7 @@ import { SWEEP_BATCH } from "../idempotency";
 import { mustGet } from "../lib/db";
 import { HISTORY_BATCH } from "../members";
 import schema, { MAX_MEMBER_INTERESTS } from "../schema";
-import { errorOf, makeCourse, makeEvent, makeMembers } from "./content.setup";
+import { codeOf, errorOf, makeCourse, makeEvent, makeMembers } from "./content.setup";
 import { type Backend, type ClientWorld, modules, newBackend, seedWorld } from "./world.setup";
 
 // Scheduled batches wait on timers; the tests run them with t.finishAllScheduledFunctions.
@@ -161,11 +161,9 @@ describe("cancelling an event with more open registrations than one batch", () =
       return paid;
     });
     expect(
-      (
-        await errorOf(
-          t.mutation(internal.registrations.checkIn, { actor: acme.actors.client_user, registrationId: waiting._id }),
-        )
-      ).code,
+      await codeOf(
+        t.mutation(internal.registrations.checkIn, { actor: acme.actors.client_user, registrationId: waiting._id }),
+      ),
     ).toBe("conflict");
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await anyOpen(t, eventId)).toBe(false);

@@ -1,159 +1,159 @@
 // Idempotency-Key records and shared rate-limit windows (docs/security.md).
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, vi } from "vitest";
 import { internal } from "../_generated/api";
 import { CLIENT_SHARDS, MIN_SHARD_LIMIT, shardCount, shardLimit } from "../rateLimits";
-import { errorOf } from "./content.setup";
-import { type Backend, newBackend, seedWorld, type World } from "./world.setup";
+import { codeOf } from "./content.setup";
+import { type Backend, test, type UserActor } from "./world.setup";
 
 const HOUR = 3_600_000;
 const response = { status: 201, contentType: "application/json", body: '{"id":"r1"}', location: "/v1/x/r1" };
 
-let t: Backend;
-let world: World;
-
-beforeEach(async () => {
-  vi.useFakeTimers();
-  t = newBackend();
-  world = await seedWorld(t);
-});
-afterEach(() => vi.useRealTimers());
+test.scoped({ fakeTimers: true });
 
 describe("idempotency keys", () => {
-  const begin = (actor: World["acme"]["actors"]["member"], key: string, requestHash = "h1") =>
+  const begin = (t: Backend, actor: UserActor, key: string, requestHash = "h1") =>
     t.mutation(internal.idempotency.begin, { actor, key, requestHash, ttlMs: 24 * HOUR, lockMs: 60_000 });
 
-  test("a new key starts, and is in flight until its response is stored", async () => {
+  test("a new key starts, and is in flight until its response is stored", async ({ t, world }) => {
     const member = world.acme.actors.member;
-    expect(await begin(member, "k-1")).toEqual({ outcome: "started" });
-    expect(await begin(member, "k-1")).toEqual({ outcome: "in_flight" });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "started" });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_flight" });
   });
 
-  test("a completed key replays the stored response for the same request", async () => {
+  test("a completed key replays the stored response for the same request", async ({ t, world }) => {
     const member = world.acme.actors.member;
-    await begin(member, "k-1");
+    await begin(t, member, "k-1");
     expect(
       await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response }),
     ).toBe(true);
-    expect(await begin(member, "k-1")).toEqual({ outcome: "replay", response });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "replay", response });
   });
 
-  test("the same key with another request is a mismatch", async () => {
+  test("the same key with another request is a mismatch", async ({ t, world }) => {
     const member = world.acme.actors.member;
-    await begin(member, "k-1");
-    expect(await begin(member, "k-1", "other-body")).toEqual({ outcome: "mismatch" });
+    await begin(t, member, "k-1");
+    expect(await begin(t, member, "k-1", "other-body")).toEqual({ outcome: "mismatch" });
   });
 
-  test("keys are per principal and per client", async () => {
-    await begin(world.acme.actors.member, "shared");
-    expect(await begin(world.acme.actors.member2, "shared")).toEqual({ outcome: "started" });
-    expect(await begin(world.globex.actors.member, "shared")).toEqual({ outcome: "started" });
+  test("keys are per principal and per client", async ({ t, world }) => {
+    await begin(t, world.acme.actors.member, "shared");
+    expect(await begin(t, world.acme.actors.member2, "shared")).toEqual({ outcome: "started" });
+    expect(await begin(t, world.globex.actors.member, "shared")).toEqual({ outcome: "started" });
   });
 
-  test("a released key can be used again", async () => {
+  test("a released key can be used again", async ({ t, world }) => {
     const member = world.acme.actors.member;
-    await begin(member, "k-1");
+    await begin(t, member, "k-1");
     expect(await t.mutation(internal.idempotency.release, { actor: member, key: "k-1", requestHash: "h1" })).toBe(true);
-    expect(await begin(member, "k-1", "h2")).toEqual({ outcome: "started" });
+    expect(await begin(t, member, "k-1", "h2")).toEqual({ outcome: "started" });
   });
 
-  test("a lapsed lock (the BFF died mid-request) leaves the key in doubt: its request never runs again", async () => {
+  test("a lapsed lock (the BFF died mid-request) leaves the key in doubt: its request never runs again", async ({
+    t,
+    world,
+  }) => {
     const member = world.acme.actors.member;
-    await begin(member, "k-1");
+    await begin(t, member, "k-1");
     vi.advanceTimersByTime(61_000);
-    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
     vi.advanceTimersByTime(61_000);
-    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
   });
 
-  test("a key whose outcome is unknown stays in doubt: never run again, released or completed", async () => {
+  test("a key whose outcome is unknown stays in doubt: never run again, released or completed", async ({
+    t,
+    world,
+  }) => {
     const member = world.acme.actors.member;
-    await begin(member, "k-1");
+    await begin(t, member, "k-1");
     expect(await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" })).toBe(
       true,
     );
-    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
     expect(await t.mutation(internal.idempotency.release, { actor: member, key: "k-1", requestHash: "h1" })).toBe(
       false,
     );
     expect(
       await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response }),
     ).toBe(false);
-    expect(await begin(member, "k-1")).toEqual({ outcome: "in_doubt" });
-    expect(await begin(member, "k-1", "other-body")).toEqual({ outcome: "mismatch" });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
+    expect(await begin(t, member, "k-1", "other-body")).toEqual({ outcome: "mismatch" });
   });
 
-  test("an in-doubt key expires with its time to live and is swept like any other", async () => {
+  test("an in-doubt key expires with its time to live and is swept like any other", async ({ t, world }) => {
     const member = world.acme.actors.member;
-    await begin(member, "k-1");
+    await begin(t, member, "k-1");
     await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" });
     vi.advanceTimersByTime(25 * HOUR);
     expect(await t.mutation(internal.idempotency.sweep, {})).toBe(1);
-    expect(await begin(member, "k-1")).toEqual({ outcome: "started" });
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "started" });
   });
 
-  test("an expired record no longer replays and is swept", async () => {
+  test("an expired record no longer replays and is swept", async ({ t, world }) => {
     const member = world.acme.actors.member;
-    await begin(member, "k-1");
+    await begin(t, member, "k-1");
     await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response });
     vi.advanceTimersByTime(25 * HOUR);
     expect(await t.mutation(internal.idempotency.sweep, {})).toBe(1);
-    expect(await begin(member, "k-1", "h2")).toEqual({ outcome: "started" });
+    expect(await begin(t, member, "k-1", "h2")).toEqual({ outcome: "started" });
   });
 
-  test("a forged actor cannot claim keys", async () => {
+  test("a forged actor cannot claim keys", async ({ t, world }) => {
     const forged = { ...world.acme.actors.member, clientId: world.globex.clientId };
-    expect((await errorOf(begin(forged, "k-1"))).code).toBe("invalid_actor");
+    expect(await codeOf(begin(t, forged, "k-1"))).toBe("invalid_actor");
   });
 
-  test("a malformed key is refused", async () => {
-    expect((await errorOf(begin(world.acme.actors.member, "has space"))).code).toBe("validation");
+  test("a malformed key is refused", async ({ t, world }) => {
+    expect(await codeOf(begin(t, world.acme.actors.member, "has space"))).toBe("validation");
   });
 });
 
 describe("rate limit windows", () => {
   type Bucket = { name: string; limit: number };
-  const consume = (principal: Bucket, client: Bucket) =>
+  const consume = (t: Backend, principal: Bucket, client: Bucket) =>
     t.mutation(internal.rateLimits.consume, { principal, client, windowMs: 60_000 });
-  const windows = () => t.run((ctx) => ctx.db.query("rateLimitWindows").collect());
+  const windows = (t: Backend) => t.run((ctx) => ctx.db.query("rateLimitWindows").collect());
 
-  test("counts each request in both buckets and reports what remains", async () => {
+  test("counts each request in both buckets and reports what remains", async ({ t }) => {
     const principal = { name: "principal:a", limit: 3 };
     const client = { name: "client:acme", limit: 10 };
-    await consume(principal, client);
-    const second = await consume(principal, client);
+    await consume(t, principal, client);
+    const second = await consume(t, principal, client);
     expect(second.allowed).toBe(true);
     expect(second.buckets.map((b) => b.remaining)).toEqual([1, 8]);
   });
 
-  test("refuses once a bucket is spent, without counting the refused request anywhere", async () => {
+  test("refuses once a bucket is spent, without counting the refused request anywhere", async ({ t }) => {
     const principal = { name: "principal:a", limit: 2 };
     const client = { name: "client:acme", limit: 10 };
-    await consume(principal, client);
-    await consume(principal, client);
-    const refused = await consume(principal, client);
+    await consume(t, principal, client);
+    await consume(t, principal, client);
+    const refused = await consume(t, principal, client);
     expect(refused.allowed).toBe(false);
     expect(refused.resetMs).toBeGreaterThan(0);
     expect(refused.resetMs).toBeLessThanOrEqual(60_000);
-    const other = await consume({ name: "principal:b", limit: 5 }, client);
+    const other = await consume(t, { name: "principal:b", limit: 5 }, client);
     expect(other.buckets[1].remaining).toBe(7);
   });
 
-  test("a client's bucket is spent by all of its principals together", async () => {
+  test("a client's bucket is spent by all of its principals together", async ({ t }) => {
     const acme = { name: "client:acme", limit: 2 };
-    await consume({ name: "principal:a", limit: 5 }, acme);
-    await consume({ name: "principal:b", limit: 5 }, acme);
-    expect((await consume({ name: "principal:c", limit: 5 }, acme)).allowed).toBe(false);
-    expect((await consume({ name: "principal:d", limit: 5 }, { name: "client:globex", limit: 2 })).allowed).toBe(true);
+    await consume(t, { name: "principal:a", limit: 5 }, acme);
+    await consume(t, { name: "principal:b", limit: 5 }, acme);
+    expect((await consume(t, { name: "principal:c", limit: 5 }, acme)).allowed).toBe(false);
+    expect((await consume(t, { name: "principal:d", limit: 5 }, { name: "client:globex", limit: 2 })).allowed).toBe(
+      true,
+    );
   });
 
-  test("a new window starts afresh and drops the old one", async () => {
+  test("a new window starts afresh and drops the old one", async ({ t }) => {
     const principal = { name: "principal:a", limit: 1 };
     const client = { name: "client:acme", limit: 10 };
-    await consume(principal, client);
-    expect((await consume(principal, client)).allowed).toBe(false);
+    await consume(t, principal, client);
+    expect((await consume(t, principal, client)).allowed).toBe(false);
     vi.advanceTimersByTime(60_000);
-    expect((await consume(principal, client)).allowed).toBe(true);
-    expect((await windows()).map((w) => w.bucket).sort()).toEqual(["client:acme", "principal:a"]);
+    expect((await consume(t, principal, client)).allowed).toBe(true);
+    expect((await windows(t)).map((w) => w.bucket).sort()).toEqual(["client:acme", "principal:a"]);
   });
 
   describe("a client's bucket in shards (no document written by all of its principals)", () => {
@@ -182,66 +182,66 @@ describe("rate limit windows", () => {
       expect(CLIENT_SHARDS).toBe(16);
     });
 
-    test("a principal keeps to one shard for the whole window, remembered in its own window", async () => {
-      for (let i = 0; i < 5; i++) await consume(principal(0), CLIENT);
-      const all = await windows();
+    test("a principal keeps to one shard for the whole window, remembered in its own window", async ({ t }) => {
+      for (let i = 0; i < 5; i++) await consume(t, principal(0), CLIENT);
+      const all = await windows(t);
       const shards = all.filter((w) => w.bucket.startsWith("client:acme#"));
       expect(shards).toHaveLength(1);
       expect(shards[0].count).toBe(5);
       expect(all.find((w) => w.bucket === "principal:p0")?.clientShard).toBe(shardOf(shards[0].bucket));
     });
 
-    test("principals spread over the shards: none holds more than three of sixteen principals", async () => {
-      for (let i = 0; i < 16; i++) for (let r = 0; r < 3; r++) await consume(principal(i), CLIENT);
+    test("principals spread over the shards: none holds more than three of sixteen principals", async ({ t }) => {
+      for (let i = 0; i < 16; i++) for (let r = 0; r < 3; r++) await consume(t, principal(i), CLIENT);
       const perShard = new Map<number, number>();
-      for (const w of await windows()) {
+      for (const w of await windows(t)) {
         if (w.clientShard !== undefined) perShard.set(w.clientShard, (perShard.get(w.clientShard) ?? 0) + 1);
       }
       expect(Math.max(...perShard.values())).toBeLessThanOrEqual(3);
       expect(perShard.size).toBeGreaterThanOrEqual(10);
     });
 
-    test("the remaining count of a sharded bucket is an estimate: the shard's share left, scaled", async () => {
-      const first = await consume(principal(0), CLIENT);
+    test("the remaining count of a sharded bucket is an estimate: the shard's share left, scaled", async ({ t }) => {
+      const first = await consume(t, principal(0), CLIENT);
       expect(first.buckets[0].remaining).toBe(599);
       // 375 a shard: 374 left of it, scaled by 16.
       expect(first.buckets[1].remaining).toBe(5984);
     });
 
-    test("the client is held to its limit exactly: refused only once all of it is spent", async () => {
+    test("the client is held to its limit exactly: refused only once all of it is spent", async ({ t }) => {
       const client = { name: "client:acme", limit: 800 }; // 16 shards of 50
       let admitted = 0;
       let firstRefusal: number | null = null;
       for (let round = 0; round < 21; round++) {
         for (let i = 0; i < 40; i++) {
-          const { allowed } = await consume(principal(i), client);
+          const { allowed } = await consume(t, principal(i), client);
           if (allowed) admitted += 1;
           else firstRefusal ??= admitted;
         }
       }
       expect(admitted).toBe(800);
       expect(firstRefusal).toBe(800);
-      const counted = (await windows())
+      const counted = (await windows(t))
         .filter((w) => w.bucket.startsWith("client:acme#"))
         .reduce((n, w) => n + w.count, 0);
       expect(counted).toBe(admitted);
     });
 
-    test("a principal whose shard is spent moves to another with room", async () => {
+    test("a principal whose shard is spent moves to another with room", async ({ t }) => {
       const client = { name: "client:acme", limit: 800 };
       const answers = [];
-      for (let r = 0; r < 60; r++) answers.push((await consume(principal(0), client)).allowed);
+      for (let r = 0; r < 60; r++) answers.push((await consume(t, principal(0), client)).allowed);
       expect(answers.every(Boolean)).toBe(true);
-      const shards = (await windows()).filter((w) => w.bucket.startsWith("client:acme#"));
+      const shards = (await windows(t)).filter((w) => w.bucket.startsWith("client:acme#"));
       expect(shards.map((w) => w.count).sort((a, b) => b - a)).toEqual([50, 10]);
     });
 
-    test("old windows are dropped: documents stay bounded by principals and shards", async () => {
+    test("old windows are dropped: documents stay bounded by principals and shards", async ({ t }) => {
       for (let window = 0; window < 5; window++) {
-        for (let i = 0; i < 8; i++) for (let r = 0; r < 2; r++) await consume(principal(i), CLIENT);
+        for (let i = 0; i < 8; i++) for (let r = 0; r < 2; r++) await consume(t, principal(i), CLIENT);
         vi.advanceTimersByTime(60_000);
       }
-      expect((await windows()).length).toBeLessThanOrEqual(8 + CLIENT_SHARDS);
+      expect((await windows(t)).length).toBeLessThanOrEqual(8 + CLIENT_SHARDS);
     });
   });
 });

@@ -1,6 +1,7 @@
 // Test world: realistic data for two clients, built with convex-test.
 // (Files with several dots are not deployed by Convex, so this stays test-only.)
 import { convexTest } from "convex-test";
+import { test as base, vi } from "vitest";
 import type { Id } from "../_generated/dataModel";
 import type { ActorArg } from "../lib/functions";
 import schema from "../schema";
@@ -13,10 +14,11 @@ export type Backend = ReturnType<typeof newBackend>;
  * A fresh backend with Convex's own per-transaction limits (convex-test's defaults, which
  * match https://docs.convex.dev/production/state/limits, "Transactions": 16 MiB read and
  * written, 32,000 documents scanned, 4,096 index ranges, 16,000 documents written, 1,000
- * functions scheduled), so a function that would fail on Convex fails here too.
+ * functions scheduled), so a function that would fail on Convex fails here too. `extraModules`
+ * registers test-only functions (files with several dots, which Convex does not deploy).
  */
-export function newBackend() {
-  return convexTest({ schema, modules, transactionLimits: true });
+export function newBackend(extraModules: typeof modules = {}) {
+  return convexTest({ schema, modules: { ...modules, ...extraModules }, transactionLimits: true });
 }
 
 export const CLIENT_ROLES = ["client_admin", "client_user", "member", "sponsor_admin", "sponsor_user"] as const;
@@ -111,3 +113,20 @@ export async function seedWorld(t: Backend): Promise<World> {
     return { acme: await build("acme", "Acme"), globex: await build("globex", "Globex") };
   });
 }
+
+/**
+ * `test` with a fresh backend `t` and its seeded `world` for each test. The world is seeded for
+ * every test, named or not (some find its users by email). A suite may set, with `test.scoped`,
+ * `fakeTimers: true` (fake timers from before the backend is made until the test's hooks are
+ * done) or `extraModules` (as `newBackend` takes them).
+ */
+export const test = base.extend<{ fakeTimers: boolean; extraModules: typeof modules; t: Backend; world: World }>({
+  fakeTimers: false,
+  extraModules: {},
+  t: async ({ fakeTimers, extraModules }, use) => {
+    if (fakeTimers) vi.useFakeTimers();
+    await use(newBackend(extraModules));
+    if (fakeTimers) vi.useRealTimers();
+  },
+  world: [async ({ t }, use) => use(await seedWorld(t)), { auto: true }],
+});

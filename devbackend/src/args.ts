@@ -22,41 +22,30 @@ function idTable(id: string): string | null {
 export function argumentProblem(validator: ValidatorJson, value: Value | undefined, path = ""): string | null {
   const at = path === "" ? "" : ` at path ${path}`;
   const got = (): string => JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? `${v}n` : v)) ?? "undefined";
+  const mismatch = (shown: string) => `Value does not match validator${at}. Value: ${got()} Validator: ${shown}`;
   switch (validator.type) {
     case "any":
       return null;
     case "null":
-      return value === null ? null : `Value does not match validator${at}. Value: ${got()} Validator: v.null()`;
+      return value === null ? null : mismatch("v.null()");
     case "number":
-      return typeof value === "number"
-        ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.float64()`;
+      return typeof value === "number" ? null : mismatch("v.float64()");
     case "bigint":
-      return typeof value === "bigint"
-        ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.int64()`;
+      return typeof value === "bigint" ? null : mismatch("v.int64()");
     case "boolean":
-      return typeof value === "boolean"
-        ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.boolean()`;
+      return typeof value === "boolean" ? null : mismatch("v.boolean()");
     case "string":
-      return typeof value === "string"
-        ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.string()`;
+      return typeof value === "string" ? null : mismatch("v.string()");
     case "bytes":
-      return value instanceof ArrayBuffer
-        ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.bytes()`;
+      return value instanceof ArrayBuffer ? null : mismatch("v.bytes()");
     case "literal":
-      return value === validator.value
-        ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.literal(${JSON.stringify(validator.value)})`;
+      return value === validator.value ? null : mismatch(`v.literal(${JSON.stringify(validator.value)})`);
     case "id":
       return typeof value === "string" && idTable(value) === validator.tableName
         ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.id("${validator.tableName}")`;
+        : mismatch(`v.id("${validator.tableName}")`);
     case "array": {
-      if (!Array.isArray(value)) return `Value does not match validator${at}. Value: ${got()} Validator: v.array(...)`;
+      if (!Array.isArray(value)) return mismatch("v.array(...)");
       for (let i = 0; i < value.length; i++) {
         const problem = argumentProblem(validator.value, value[i], `${path}[${i}]`);
         if (problem) return problem;
@@ -65,7 +54,7 @@ export function argumentProblem(validator: ValidatorJson, value: Value | undefin
     }
     case "object": {
       if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof ArrayBuffer) {
-        return `Value does not match validator${at}. Value: ${got()} Validator: v.object(...)`;
+        return mismatch("v.object(...)");
       }
       const record = value as Record<string, Value | undefined>;
       for (const key of Object.keys(record)) {
@@ -87,10 +76,10 @@ export function argumentProblem(validator: ValidatorJson, value: Value | undefin
     case "union":
       return validator.value.some((member) => argumentProblem(member, value, path) === null)
         ? null
-        : `Value does not match validator${at}. Value: ${got()} Validator: v.union(...)`;
+        : mismatch("v.union(...)");
     case "record": {
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        return `Value does not match validator${at}. Value: ${got()} Validator: v.record(...)`;
+        return mismatch("v.record(...)");
       }
       for (const [key, entry] of Object.entries(value as Record<string, Value>)) {
         const problem =

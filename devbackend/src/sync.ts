@@ -209,31 +209,26 @@ class SyncSession {
     }
     if (message.tokenType === "Admin") {
       if (!this.hub.checkAdminKey(String(message.value))) {
-        this.send({
-          type: "AuthError",
-          error: "The provided admin key was invalid for this instance",
-          baseVersion: message.baseVersion,
-          authUpdateAttempted: true,
-        });
-        this.ws.close(1000, "AuthError");
-        return;
+        return this.refuseAuth(message, "The provided admin key was invalid for this instance");
       }
       this.identity = "admin";
     } else if (message.tokenType === "User") {
-      this.send({
-        type: "AuthError",
-        error: "No auth provider found matching the given token (the embedded backend has no auth config).",
-        baseVersion: message.baseVersion,
-        authUpdateAttempted: true,
-      });
-      this.ws.close(1000, "AuthError");
-      return;
+      return this.refuseAuth(
+        message,
+        "No auth provider found matching the given token (the embedded backend has no auth config).",
+      );
     } else {
       this.identity = "anonymous";
     }
     this.requestedIdentity += 1;
     // A new identity may change every result.
     await this.transition([], [...this.queries.keys()]);
+  }
+
+  /** Answer an Authenticate the backend cannot honour, and close the connection as Convex does. */
+  private refuseAuth(message: ClientMessage, error: string): void {
+    this.send({ type: "AuthError", error, baseVersion: message.baseVersion, authUpdateAttempted: true });
+    this.ws.close(1000, "AuthError");
   }
 
   private async modifyQuerySet(message: ClientMessage): Promise<void> {

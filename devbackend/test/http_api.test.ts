@@ -1,20 +1,9 @@
 // @vitest-environment node
 // The embedded backend answers Convex's HTTP API as Convex does.
-import { resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type EmbeddedServer, startEmbeddedServer } from "../src/server.js";
+import { describe, expect, test } from "vitest";
+import { ADMIN_KEY, startFixtureServer } from "./embedded.setup.js";
 
-const ADMIN_KEY = "fixture-admin-key";
-let embedded: EmbeddedServer;
-
-beforeAll(async () => {
-  embedded = await startEmbeddedServer({
-    convexDir: resolve(__dirname, "fixture/convex"),
-    adminKey: ADMIN_KEY,
-    port: 0,
-  });
-});
-afterAll(async () => embedded.close());
+const embedded = await startFixtureServer();
 
 async function call(kind: string, body: unknown, auth: string | null = `Convex ${ADMIN_KEY}`) {
   const response = await fetch(`${embedded.url}/api/${kind}`, {

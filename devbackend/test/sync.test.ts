@@ -1,26 +1,16 @@
 // @vitest-environment node
 // The embedded backend speaks Convex's WebSocket sync protocol as the official clients expect.
-import { resolve } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import { type EmbeddedServer, startEmbeddedServer } from "../src/server.js";
 import { decodeTs, encodeMessage, encodeTs } from "../src/sync.js";
+import { ADMIN_KEY, startFixtureServer } from "./embedded.setup.js";
 
-const ADMIN_KEY = "fixture-admin-key";
-let embedded: EmbeddedServer;
 const open: Session[] = [];
 
-beforeAll(async () => {
-  embedded = await startEmbeddedServer({
-    convexDir: resolve(__dirname, "fixture/convex"),
-    adminKey: ADMIN_KEY,
-    port: 0,
-  });
-});
+const embedded = await startFixtureServer();
 afterEach(() => {
   for (const session of open.splice(0)) session.ws.close();
 });
-afterAll(async () => embedded.close());
 
 /** A server message as the tests read it: loosely, each assertion checks the fields it needs. */
 // biome-ignore lint/suspicious/noExplicitAny: the tests reach into nested fields the assertions then check

@@ -1,23 +1,13 @@
 // @vitest-environment node
 // GET /_embedded/writes: the documents each committed mutation wrote (not Convex).
-import { resolve } from "node:path";
 import { makeFunctionReference } from "convex/server";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { type EmbeddedServer, startEmbeddedServer } from "../src/server.js";
+import { beforeEach, describe, expect, test } from "vitest";
 import { type TransactionWrites, WriteLog } from "../src/writes.js";
+import { ADMIN_KEY, startFixtureServer } from "./embedded.setup.js";
 
-const ADMIN_KEY = "fixture-admin-key";
 const ADMIN = { Authorization: `Convex ${ADMIN_KEY}` };
-let embedded: EmbeddedServer;
 
-beforeAll(async () => {
-  embedded = await startEmbeddedServer({
-    convexDir: resolve(__dirname, "fixture/convex"),
-    adminKey: ADMIN_KEY,
-    port: 0,
-  });
-});
-afterAll(async () => embedded.close());
+const embedded = await startFixtureServer();
 beforeEach(async () => {
   expect((await fetch(`${embedded.url}/_embedded/writes`, { method: "DELETE", headers: ADMIN })).status).toBe(204);
 });

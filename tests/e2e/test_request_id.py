@@ -11,7 +11,7 @@ MEMBER = as_user("member@acme.test")
 
 
 async def backend_lines_with(backend, request_id: str) -> list[str]:
-    for _ in range(50):  # the backend's output is read by a thread: give it a moment
+    for _ in range(200):  # the backend's output is read by a thread: give it up to 10 s
         lines = [line for line in list(backend.log) if f"[{request_id}]" in line]
         if lines:
             return lines
