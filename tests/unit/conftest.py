@@ -1,6 +1,7 @@
 """The BFF alone: respx stands in for Convex on the wire (README.md, Tests)."""
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -40,3 +41,61 @@ async def client(settings: Settings, convex: respx.MockRouter) -> AsyncIterator[
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as http:
             yield http
+
+
+# A production configuration without development values (tests of production defaults).
+PRODUCTION = {
+    "environment": "production",
+    "convex_url": "https://happy-otter-123.convex.cloud",
+    "convex_admin_key": "prod|0123456789abcdef",
+    "jwt_issuer": "https://auth.example.org/",
+    "jwt_hs256_secret": "a-production-secret-of-forty-bytes-012345",
+    "cors_origins": ["https://app.example.org"],
+}
+
+
+def convex_value(value: object) -> httpx.Response:
+    return httpx.Response(200, json={"status": "success", "value": value, "logLines": []})
+
+
+class FakeConvex:
+    """Answers by function path and records every call."""
+
+    def __init__(self, router: respx.MockRouter, answers: dict) -> None:
+        self.calls: list[str] = []
+        self.answers = answers
+        for kind in ("query", "mutation"):
+            router.post(f"/api/{kind}").mock(side_effect=self.answer)
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        path = json.loads(request.content)["path"]
+        self.calls.append(path)
+        answer = self.answers[path]
+        return answer(request) if callable(answer) else convex_value(answer)
+
+
+async def serve(settings: Settings, router: respx.MockRouter) -> tuple[LifespanManager, httpx.AsyncClient]:
+    app = create_app(settings, convex_transport=httpx.MockTransport(router.handler))
+    manager = LifespanManager(app)
+    await manager.__aenter__()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test")
+    return manager, client
+
+
+MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def make_client(settings: Settings) -> AsyncIterator[MakeClient]:
+    """A BFF with settings overrides (`await make_client(convex, rate_limit_enabled=True)`)."""
+    opened: list[tuple[LifespanManager, httpx.AsyncClient]] = []
+
+    async def make(router: respx.MockRouter, **overrides: object) -> httpx.AsyncClient:
+        manager, client = await serve(settings.model_copy(update=overrides), router)
+        opened.append((manager, client))
+        return client
+
+    yield make
+    for manager, client in opened:
+        await client.aclose()
+        await manager.__aexit__(None, None, None)

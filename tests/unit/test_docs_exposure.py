@@ -12,17 +12,10 @@ from asgi_lifespan import LifespanManager
 from app.main import create_app
 from app.settings import Settings
 from tests.unit.auth.test_authentication import bearer
+from tests.unit.conftest import PRODUCTION
 from tests.unit.tokens import make_token
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {
-    "environment": "production",
-    "convex_url": "https://happy-otter-123.convex.cloud",
-    "convex_admin_key": "prod|0123456789abcdef",
-    "jwt_issuer": "https://auth.example.org/",
-    "jwt_hs256_secret": "a-production-secret-of-forty-bytes-012345",
-    "cors_origins": ["https://app.example.org"],
-}
 
 
 async def get(settings: Settings, path: str, headers: dict[str, str] | None = None) -> httpx.Response:

@@ -10,20 +10,19 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-import respx
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.live.hub import LiveHub
 from app.main import create_app
 from app.settings import Settings
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer
-from tests.unit.protection.test_protection import FakeConvex, serve, spend
-from tests.unit.test_docs_exposure import PRODUCTION
+from tests.unit.conftest import PRODUCTION, FakeConvex, serve
+from tests.unit.protection.test_protection import spend
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
 
@@ -43,7 +42,6 @@ OUR_FAMILIES = {
 }
 
 Series = tuple[str, frozenset[tuple[str, str]]]
-MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[Series, float]:
@@ -63,21 +61,6 @@ def value(samples: dict[Series, float], name: str, **labels: str) -> float:
 
 def delta(before: dict[Series, float], after: dict[Series, float], name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
-
-
-@pytest.fixture
-async def make_client(settings: Settings) -> AsyncIterator[MakeClient]:
-    opened = []
-
-    async def make(router: respx.MockRouter, **overrides: object) -> httpx.AsyncClient:
-        manager, client = await serve(settings.model_copy(update=overrides), router)
-        opened.append((manager, client))
-        return client
-
-    yield make
-    for manager, client in opened:
-        await client.aclose()
-        await manager.__aexit__(None, None, None)
 
 
 def convex_error(code: str) -> Callable[[httpx.Request], httpx.Response]:

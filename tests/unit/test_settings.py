@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import Settings
+from tests.unit.conftest import PRODUCTION
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
@@ -27,19 +28,9 @@ def test_env_example_loads_as_it_stands():
 
 # --- production refuses development settings -----------------------------------------------
 
-PRODUCTION = {
-    "_env_file": None,
-    "environment": "production",
-    "convex_url": "https://happy-otter-123.convex.cloud",
-    "convex_admin_key": "prod|0123456789abcdef",
-    "jwt_issuer": "https://auth.example.org/",
-    "jwt_hs256_secret": "a-production-secret-of-forty-bytes-012345",
-    "cors_origins": ["https://app.example.org"],
-}
-
 
 def test_a_production_configuration_without_development_values_starts():
-    settings = Settings(**PRODUCTION)  # type: ignore[arg-type]
+    settings = Settings(_env_file=None, **PRODUCTION)  # type: ignore[arg-type]
     assert settings.production and settings.api_docs_exposure == "off" and not settings.persist_docs_authorization
 
 
@@ -59,14 +50,14 @@ def test_a_production_configuration_without_development_values_starts():
 )
 def test_production_refuses_a_development_value_naming_the_setting(change, named):
     with pytest.raises(ValidationError) as refused:
-        Settings(**{**PRODUCTION, **change})  # type: ignore[arg-type]
+        Settings(_env_file=None, **{**PRODUCTION, **change})  # type: ignore[arg-type]
     assert named in str(refused.value)
 
 
 def test_production_refuses_to_run_without_a_convex_url():
     without_url = {k: v for k, v in PRODUCTION.items() if k != "convex_url"}
     with pytest.raises(ValidationError, match="CONVEX_URL is not set"):
-        Settings(**without_url)  # type: ignore[arg-type]
+        Settings(_env_file=None, **without_url)  # type: ignore[arg-type]
 
 
 def test_production_refuses_the_env_example_as_it_stands_naming_every_problem():

@@ -8,7 +8,6 @@ import logging
 
 import httpx
 import pytest
-import respx
 from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 
@@ -16,51 +15,12 @@ from app.logging_setup import configure_logging
 from app.main import create_app
 from app.settings import Settings
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
-from tests.unit.conftest import ADMIN_KEY
+from tests.unit.conftest import ADMIN_KEY, FakeConvex
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
 
 PAGE = {"page": [], "isDone": True, "continueCursor": "c"}
 EVENTS = "/v1/clients/acme/events"
-
-
-class FakeConvex:
-    """Answers by function path and records every call."""
-
-    def __init__(self, router: respx.MockRouter, answers: dict) -> None:
-        self.calls: list[str] = []
-        self.answers = answers
-        for kind in ("query", "mutation"):
-            router.post(f"/api/{kind}").mock(side_effect=self.answer)
-
-    def answer(self, request: httpx.Request) -> httpx.Response:
-        path = json.loads(request.content)["path"]
-        self.calls.append(path)
-        answer = self.answers[path]
-        return answer(request) if callable(answer) else convex_value(answer)
-
-
-async def serve(settings: Settings, router: respx.MockRouter):
-    app = create_app(settings, convex_transport=httpx.MockTransport(router.handler))
-    manager = LifespanManager(app)
-    await manager.__aenter__()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test")
-    return manager, client
-
-
-@pytest.fixture
-async def make_client(settings):
-    opened = []
-
-    async def make(router: respx.MockRouter, **overrides) -> httpx.AsyncClient:
-        manager, client = await serve(settings.model_copy(update=overrides), router)
-        opened.append((manager, client))
-        return client
-
-    yield make
-    for manager, client in opened:
-        await client.aclose()
-        await manager.__aexit__(None, None, None)
 
 
 # --- rate limits --------------------------------------------------------------------------

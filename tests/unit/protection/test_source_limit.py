@@ -3,15 +3,11 @@ before any Convex call, unknown API keys are remembered, actor look-ups are budg
 principal (docs/security.md, "Limits")."""
 
 import secrets
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-import respx
 
-from app.settings import Settings
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer
-from tests.unit.protection.test_protection import FakeConvex, serve
+from tests.unit.conftest import FakeConvex
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
 
@@ -19,28 +15,13 @@ EVENTS = "/v1/clients/acme/events"
 PAGE = {"page": [], "isDone": True, "continueCursor": ""}
 
 
-@pytest.fixture
-async def open_client(settings: Settings) -> AsyncIterator:
-    opened: list = []
-
-    async def make(router: respx.MockRouter, **overrides: object) -> httpx.AsyncClient:
-        manager, client = await serve(settings.model_copy(update=overrides), router)
-        opened.append((manager, client))
-        return client
-
-    yield make
-    for manager, client in opened:
-        await client.aclose()
-        await manager.__aexit__(None, None, None)
-
-
 def junk_key() -> dict[str, str]:
     return {"X-API-Key": "mp_" + secrets.token_hex(24)}
 
 
-async def test_a_thousand_junk_keys_from_one_source_cost_convex_a_small_constant(open_client, convex):
+async def test_a_thousand_junk_keys_from_one_source_cost_convex_a_small_constant(make_client, convex):
     fake = FakeConvex(convex, {"identity:resolveActor": None, "identity:apiKeyPrincipal": None})
-    client = await open_client(convex)
+    client = await make_client(convex)
     statuses = [(await client.get(EVENTS, headers=junk_key())).status_code for _ in range(1000)]
     # 20 failures a minute from one source (the default): each asked Convex twice (the actor,
     # then the key, to tell 401 from 404); every request after them is refused before Convex.
@@ -48,9 +29,9 @@ async def test_a_thousand_junk_keys_from_one_source_cost_convex_a_small_constant
     assert len(fake.calls) == 40
 
 
-async def test_a_refused_source_is_told_when_to_come_back(open_client, convex):
+async def test_a_refused_source_is_told_when_to_come_back(make_client, convex):
     FakeConvex(convex, {"identity:resolveActor": None, "identity:apiKeyPrincipal": None})
-    client = await open_client(convex, auth_failures_per_minute_per_source=2)
+    client = await make_client(convex, auth_failures_per_minute_per_source=2)
     for _ in range(2):
         assert_problem(await client.get(EVENTS, headers=junk_key()), 401, "unauthenticated")
     refused = await client.get(EVENTS, headers=junk_key())
@@ -58,30 +39,30 @@ async def test_a_refused_source_is_told_when_to_come_back(open_client, convex):
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
 
-async def test_an_unknown_key_is_answered_from_memory_the_second_time(open_client, convex):
+async def test_an_unknown_key_is_answered_from_memory_the_second_time(make_client, convex):
     fake = FakeConvex(convex, {"identity:resolveActor": None, "identity:apiKeyPrincipal": None})
-    client = await open_client(convex)
+    client = await make_client(convex)
     key = junk_key()
     for _ in range(3):
         assert_problem(await client.get(EVENTS, headers=key), 401, "unauthenticated")
     assert fake.calls == ["identity:resolveActor", "identity:apiKeyPrincipal"]
 
 
-async def test_requests_without_credentials_are_limited_per_source(open_client, convex):
-    client = await open_client(convex, auth_failures_per_minute_per_source=3)
+async def test_requests_without_credentials_are_limited_per_source(make_client, convex):
+    client = await make_client(convex, auth_failures_per_minute_per_source=3)
     statuses = [(await client.get(EVENTS)).status_code for _ in range(5)]
     assert statuses == [401, 401, 401, 429, 429]
 
 
-async def test_bad_bearer_tokens_are_limited_per_source(open_client, convex):
-    client = await open_client(convex, auth_failures_per_minute_per_source=2)
+async def test_bad_bearer_tokens_are_limited_per_source(make_client, convex):
+    client = await make_client(convex, auth_failures_per_minute_per_source=2)
     statuses = [(await client.get(EVENTS, headers=bearer("not-a-jwt"))).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
 
 
-async def test_a_valid_token_is_not_refused_for_its_sources_failures(open_client, convex):
+async def test_a_valid_token_is_not_refused_for_its_sources_failures(make_client, convex):
     FakeConvex(convex, {"identity:resolveActor": ACME_MEMBER, "events:list": PAGE})
-    client = await open_client(convex, auth_failures_per_minute_per_source=1)
+    client = await make_client(convex, auth_failures_per_minute_per_source=1)
     await client.get(EVENTS)
     assert (await client.get(EVENTS)).status_code == 429
     assert (await client.get(EVENTS, headers=bearer(make_token()))).status_code == 200
@@ -90,31 +71,31 @@ async def test_a_valid_token_is_not_refused_for_its_sources_failures(open_client
 @pytest.mark.parametrize(
     ("trusted", "expected"), [(["127.0.0.0/8"], [401, 401, 401]), ([], [401, 429, 429])], ids=["trusted", "untrusted"]
 )
-async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(open_client, convex, trusted, expected):
-    client = await open_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=trusted)
+async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(make_client, convex, trusted, expected):
+    client = await make_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=trusted)
     statuses = [(await client.get(EVENTS, headers={"X-Forwarded-For": f"203.0.113.{n}"})).status_code for n in range(3)]
     assert statuses == expected
 
 
-async def test_rfc_7239_forwarded_names_the_source_behind_a_trusted_proxy(open_client, convex):
-    client = await open_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=["127.0.0.1/32"])
+async def test_rfc_7239_forwarded_names_the_source_behind_a_trusted_proxy(make_client, convex):
+    client = await make_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=["127.0.0.1/32"])
     first = {"Forwarded": 'for="[2001:db8::1]:4711";proto=https'}
     second = {"Forwarded": "for=198.51.100.7"}
     assert [(await client.get(EVENTS, headers=h)).status_code for h in (first, second, first)] == [401, 401, 429]
 
 
-async def test_probing_client_slugs_is_limited_per_principal(open_client, convex):
+async def test_probing_client_slugs_is_limited_per_principal(make_client, convex):
     fake = FakeConvex(convex, {"identity:resolveActor": None})
-    client = await open_client(convex, actor_lookups_per_minute_per_principal=5)
+    client = await make_client(convex, actor_lookups_per_minute_per_principal=5)
     token = bearer(make_token())
     statuses = [(await client.get(f"/v1/clients/probe-{n}/events", headers=token)).status_code for n in range(8)]
     assert statuses == [404] * 5 + [429] * 3
     assert len(fake.calls) == 5
 
 
-async def test_me_with_junk_keys_is_limited_too(open_client, convex):
+async def test_me_with_junk_keys_is_limited_too(make_client, convex):
     fake = FakeConvex(convex, {"identity:apiKeyPrincipal": None})
-    client = await open_client(convex, auth_failures_per_minute_per_source=3)
+    client = await make_client(convex, auth_failures_per_minute_per_source=3)
     statuses = [(await client.get("/v1/me", headers=junk_key())).status_code for _ in range(10)]
     assert statuses == [401] * 3 + [429] * 7
     assert len(fake.calls) == 3
