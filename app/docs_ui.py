@@ -10,13 +10,14 @@ only where DOCS_PERSIST_AUTHORIZATION allows (by default in development only).
 
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from app.auth.principal import get_principal
+from app.auth.actor import api_key_owner
+from app.auth.principal import CurrentPrincipal
 
 ASSETS = "/docs/assets"
 OPENAPI_URL = "/openapi.json"
@@ -28,12 +29,19 @@ SWAGGER_UI_PARAMETERS = {
 }
 
 
+async def verified_principal(request: Request, principal: CurrentPrincipal) -> None:
+    """A caller with valid credentials: a bearer token is verified already; an API key must be
+    one Convex knows (an unknown key is a failure of its source, as on every other route)."""
+    if principal.kind == "api_key":
+        await api_key_owner(request, principal)
+
+
 def install_docs(
     app: FastAPI, exposure: Literal["public", "authenticated", "off"], *, persist_authorization: bool
 ) -> None:
     if exposure == "off":
         return
-    guard = [Depends(get_principal)] if exposure == "authenticated" else []
+    guard = [Depends(verified_principal)] if exposure == "authenticated" else []
     app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="swagger-ui-assets")
     app.openapi_url = OPENAPI_URL
 

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     unknown_api_key_ttl_s: float = Field(default=300.0, gt=0)
     # Proxies whose `Forwarded` / `X-Forwarded-For` name the client (CIDRs, JSON list).
     trusted_proxies: list[str] = []
+    # The one header those proxies write the client's address into (all its lines are read; a
+    # header they do not write is the client's own and is ignored).
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
 
     # What the deployment shows of itself. None: public in development, off in production.
     # "authenticated": /docs and /openapi.json need a bearer token or an API key.

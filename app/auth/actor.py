@@ -45,6 +45,7 @@ class ActorResolver:
     def __init__(self, gateway: ConvexGateway, ttl_s: float, max_entries: int = 10_000) -> None:
         self._gateway = gateway
         self._cache: TTLCache[tuple[str, str], Actor | None] = TTLCache(max_entries, ttl_s)
+        self._owners: TTLCache[tuple[str, str], dict[str, Any] | None] = TTLCache(max_entries, ttl_s)
 
     async def resolve(
         self, principal: Principal, client_slug: str, before_lookup: Callable[[], None] | None = None
@@ -68,25 +69,35 @@ class ActorResolver:
         return actor
 
     async def api_key_principal(self, principal: Principal) -> dict[str, Any] | None:
-        """The client and role of an active API key; None for an unknown or revoked one. Not
-        cached: asked by `/v1/me`, and only when no actor was found, to tell a dead key (401)
-        from another client's (404)."""
+        """The client and role of an active API key; None for an unknown or revoked one. Asked by
+        `/v1/me`, and when no actor was found, to tell a dead key (401) from another client's
+        (404); remembered as long as an actor, so a key with no actor here costs one call."""
+        key = (principal.cache_key, "")
+        if key in self._owners:
+            return self._owners[key]
         found: dict[str, Any] | None = await self._gateway.query(
             "identity:apiKeyPrincipal", {"apiKeyHash": principal.api_key_hash}
         )
+        self._owners[key] = found
         return found
-
-    def forget(self, principal: Principal | None = None) -> None:
-        if principal is None:
-            self._cache.clear()
-            return
-        for key in [k for k in self._cache if k[0] == principal.cache_key]:
-            self._cache.pop(key, None)
 
 
 def client_not_found(slug: str) -> Problem:
     # A client the principal does not belong to reads exactly like one that does not exist.
     return Problem(404, "not_found", f"client {slug} not found")
+
+
+async def api_key_owner(request: Request, principal: Principal) -> dict[str, Any]:
+    """The client and role of an API key Convex knows, or 401 (a failure of its source, and the
+    key remembered as unknown). Its source must be within its failure budget to ask Convex."""
+    guard: SourceGuard = request.app.state.source_guard
+    guard.refuse_if_over_budget(request.state.source)
+    resolver: ActorResolver = request.app.state.actor_resolver
+    found = await resolver.api_key_principal(principal)
+    if found is None:
+        guard.remember_unknown_key(principal.cache_key)
+        raise guard.failed(request.state.source, unknown_api_key())
+    return found
 
 
 async def resolve_or_refuse(request: Request, principal: Principal, client: str) -> Actor:

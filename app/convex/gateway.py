@@ -13,6 +13,7 @@ jittered backoff); a mutation that was sent and got no usable answer is never se
 is reported as of unknown outcome (docs/api.md, "Errors").
 """
 
+import asyncio
 import json
 import logging
 import secrets
@@ -120,7 +121,9 @@ class CircuitBreaker:
     def __init__(self, threshold: int, reset_s: float) -> None:
         self.reset_s = reset_s
         self._factory = AsyncCircuitBreakerFactory(
-            default_threshold=threshold, default_ttl=reset_s, exclude=[(Exception, _not_a_breaker_failure)]
+            default_threshold=threshold,
+            default_ttl=reset_s,
+            exclude=[asyncio.CancelledError, (Exception, _not_a_breaker_failure)],
         )
         # purgatory's state ("closed", "opened", "half-opened") and when it opened, kept from
         # its state-change events so it can be read without awaiting its store.

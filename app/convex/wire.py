@@ -54,8 +54,13 @@ def _peer_closed(transport: Any) -> bool:
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None:
         return False
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable)
+    # poll, not select: select cannot watch a descriptor numbered 1,024 or more.
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True  # cannot tell: do not reuse it
 
 
 class _FreshConnector(aiohttp.TCPConnector):

@@ -4,13 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from app.auth.actor import resolve_or_refuse
+from app.auth.actor import api_key_owner, resolve_or_refuse
 from app.auth.capabilities import actions, capabilities_of
-from app.auth.principal import unknown_api_key
 from app.deps import CurrentPrincipal, Gateway
 from app.identity.schemas import CapabilityDecision, Me, Membership, MyCapabilities
 from app.problems import problem_responses
-from app.protection.source_limit import SourceGuard
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
@@ -27,12 +25,7 @@ async def get_me(request: Request, principal: CurrentPrincipal, gateway: Gateway
     to with its role there; for an API key the one client and role the key acts with. Integrators call it first to learn
     the client slugs for `/v1/clients/{client}/...`; a revoked or unknown API key gets 401 `unauthenticated`."""
     if principal.kind == "api_key":
-        guard: SourceGuard = request.app.state.source_guard
-        guard.refuse_if_over_budget(request.state.source)  # before asking Convex about a key
-        found = await request.app.state.actor_resolver.api_key_principal(principal)
-        if found is None:
-            guard.remember_unknown_key(principal.cache_key)
-            raise guard.failed(request.state.source, unknown_api_key())
+        found = await api_key_owner(request, principal)
         return Me(kind="api_key", memberships=[Membership(**found)])
     found = await gateway.query("identity:me", {"authSubject": principal.subject})
     if found is None:

@@ -193,7 +193,8 @@ class IdempotencyMiddleware:
             if "location" in headers:
                 stored["location"] = headers["location"]
             await self._settle_call(scope, "idempotency:complete", claim, {"response": stored})
-        elif _outcome_unknown(status, headers, body):
+        elif 200 <= status < 300 or _outcome_unknown(status, headers, body):
+            # Applied but too large to replay, or perhaps applied: either way never run again.
             await self._settle_call(scope, "idempotency:markInDoubt", claim, {})
         else:
             await self._settle_call(scope, "idempotency:release", claim, {})

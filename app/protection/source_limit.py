@@ -10,7 +10,7 @@ lately) are budgeted per principal, so probing slugs is limited too.
 The counters are per process on purpose: they guard this process's calls to Convex, they
 cost no Convex call themselves, and an attacker spread over N processes gets N budgets,
 still a small constant. The source is the peer's address, or the client address a trusted
-proxy (TRUSTED_PROXIES) put in `Forwarded` / `X-Forwarded-For`.
+proxy (TRUSTED_PROXIES) put in the header it writes (FORWARDED_HEADER).
 """
 
 import math
@@ -37,6 +37,7 @@ class SourceGuard:
         self._lookups: RateLimitItem = RateLimitItemPerMinute(settings.actor_lookups_per_minute_per_principal)
         self._unknown_keys: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=settings.unknown_api_key_ttl_s)
         self._trusted = [ip_network(cidr, strict=False) for cidr in settings.trusted_proxies]
+        self._header = settings.forwarded_header
 
     # -- where a request comes from ---------------------------------------------------------
 
@@ -46,7 +47,7 @@ class SourceGuard:
             return peer
         # Walk the proxies' list from the right: the first address no trusted proxy added is
         # the client's (anything left of it was written by the client and proves nothing).
-        for hop in reversed(_forwarded_for(request)):
+        for hop in reversed(_forwarded_for(request, self._header)):
             if not self._is_trusted(hop):
                 return hop
         return peer
@@ -104,18 +105,18 @@ def _parse_ip(text: str) -> IPAddress | None:
         return None
 
 
-def _forwarded_for(request: Request) -> list[str]:
-    """Client addresses from `Forwarded` (RFC 7239) or else `X-Forwarded-For`, in order."""
+def _forwarded_for(request: Request, header: str) -> list[str]:
+    """Client addresses from the one header the trusted proxies write (every line of it), in
+    order: `Forwarded` (RFC 7239) `for=` values, or `X-Forwarded-For` entries."""
+    values = ",".join(request.headers.getlist(header))
+    if header == "x-forwarded-for":
+        return [hop.strip() for hop in values.split(",") if hop.strip()]
     hops: list[str] = []
-    forwarded = request.headers.get("forwarded")
-    if forwarded:
-        for element in forwarded.split(","):
-            for pair in element.split(";"):
-                name, _, value = pair.strip().partition("=")
-                if name.lower() == "for":
-                    value = value.strip('"')
-                    # "[2001:db8::1]:4711" or "192.0.2.60:8080": drop the port.
-                    host = value[1:].split("]")[0] if value.startswith("[") else value.split(":")[0]
-                    hops.append(host)
-        return hops
-    return [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for element in values.split(","):
+        for pair in element.split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name.lower() == "for":
+                value = value.strip('"')
+                # "[2001:db8::1]:4711" or "192.0.2.60:8080": drop the port.
+                hops.append(value[1:].split("]")[0] if value.startswith("[") else value.split(":")[0])
+    return hops

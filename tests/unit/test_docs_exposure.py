@@ -54,3 +54,15 @@ def test_every_way_of_starting_the_bff_sends_no_server_header():
     assert "server_header=False" in (ROOT / "devtools/run.py").read_text()
     assert '"--no-server-header"' in (ROOT / "Dockerfile").read_text()
     assert "--no-server-header" in (ROOT / "docker-compose.yml").read_text()
+
+
+async def test_authenticated_docs_refuse_an_api_key_convex_does_not_know(settings, convex):
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(200, json={"status": "success", "value": None, "logLines": []})
+    )
+    guarded = settings.model_copy(update={"api_docs": "authenticated"})
+    async with LifespanManager(create_app(guarded, convex_transport=httpx.MockTransport(convex.handler))) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
+            for headers in ({"X-API-Key": "garbage"}, {"Authorization": "Bearer mp_x"}):
+                assert (await client.get("/openapi.json", headers=headers)).status_code == 401

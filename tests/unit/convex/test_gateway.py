@@ -1,5 +1,6 @@
 """The Convex gateway: exact requests sent, and every answer Convex can give."""
 
+import asyncio
 import json
 
 import httpx
@@ -16,7 +17,7 @@ from app.convex.errors import (
     UpstreamUnavailable,
     WriteConflict,
 )
-from app.convex.gateway import ConvexGateway
+from app.convex.gateway import CircuitBreaker, ConvexGateway
 from tests.unit.conftest import ADMIN_KEY, CONVEX_URL
 
 
@@ -241,3 +242,28 @@ async def test_a_call_outside_a_request_sends_no_request_id(convex, gateway):
     route = convex.post("/api/query").mock(return_value=success(1))
     await gateway.query("courses:list", {})
     assert "Convex-Request-Id" not in route.calls.last.request.headers
+
+
+async def test_cancelled_calls_never_open_the_breaker(convex):
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()
+        return success(1)
+
+    route = convex.post("/api/query").mock(side_effect=hang)
+    gateway = ConvexGateway(
+        CONVEX_URL, ADMIN_KEY, transport=httpx.MockTransport(convex.async_handler), breaker=CircuitBreaker(2, 30)
+    )
+    try:
+        for _ in range(3):  # a client that leaves cancels the call under it
+            call = asyncio.create_task(gateway.query("courses:list", {}))
+            await asyncio.sleep(0.01)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+        route.side_effect = None
+        route.return_value = success(1)
+        assert await gateway.query("courses:list", {}) == 1  # closed: the call went through
+    finally:
+        await gateway.aclose()

@@ -78,7 +78,9 @@ async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(make_client
 
 
 async def test_rfc_7239_forwarded_names_the_source_behind_a_trusted_proxy(make_client, convex):
-    client = await make_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=["127.0.0.1/32"])
+    client = await make_client(
+        convex, auth_failures_per_minute_per_source=1, trusted_proxies=["127.0.0.1/32"], forwarded_header="forwarded"
+    )
     first = {"Forwarded": 'for="[2001:db8::1]:4711";proto=https'}
     second = {"Forwarded": "for=198.51.100.7"}
     assert [(await client.get(EVENTS, headers=h)).status_code for h in (first, second, first)] == [401, 401, 429]
@@ -99,3 +101,27 @@ async def test_me_with_junk_keys_is_limited_too(make_client, convex):
     statuses = [(await client.get("/v1/me", headers=junk_key())).status_code for _ in range(10)]
     assert statuses == [401] * 3 + [429] * 7
     assert len(fake.calls) == 3
+
+
+async def test_a_header_the_trusted_proxy_does_not_write_is_ignored(make_client, convex):
+    # The proxy writes X-Forwarded-For; a Forwarded header can only come from the client.
+    client = await make_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=["127.0.0.0/8"])
+    spoofed = [{"Forwarded": f"for=198.51.100.{n}"} for n in range(2)]
+    assert [(await client.get(EVENTS, headers=h)).status_code for h in spoofed] == [401, 429]
+
+
+async def test_the_client_cannot_hide_behind_an_address_it_wrote_itself(make_client, convex):
+    # The right-most address the trusted proxy did not add is the client's, whatever it prepends.
+    client = await make_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=["127.0.0.0/8"])
+    headers = [{"X-Forwarded-For": f"203.0.113.{n}, 198.51.100.9"} for n in range(2)]
+    assert [(await client.get(EVENTS, headers=h)).status_code for h in headers] == [401, 429]
+
+
+async def test_a_valid_key_on_a_client_it_is_not_in_asks_convex_once_not_per_request(make_client, convex):
+    owner = {"client": "globex", "clientName": "Globex", "role": "client_user"}
+    fake = FakeConvex(convex, {"identity:resolveActor": None, "identity:apiKeyPrincipal": owner})
+    client = await make_client(convex)
+    key = junk_key()
+    statuses = {(await client.get(EVENTS, headers=key)).status_code for _ in range(50)}
+    assert statuses == {404}
+    assert fake.calls == ["identity:resolveActor", "identity:apiKeyPrincipal"]
