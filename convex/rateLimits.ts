@@ -14,6 +14,7 @@
 // principals instead of a random sample of all of them. When a principal's shard is spent it
 // moves to the emptiest one, so the client is refused only once its whole limit is spent.
 import { v } from "convex/values";
+import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
 
@@ -147,5 +148,29 @@ export const consume = internalMutation({
         },
       ],
     };
+  },
+});
+
+/** Windows one sweep transaction deletes (small documents: far inside a transaction's limits). */
+export const WINDOW_SWEEP_BATCH = 500;
+/** Windows older than this are over: longer than any window the BFF asks for (RATE_LIMIT_WINDOW_S). */
+export const WINDOW_RETENTION_MS = 60 * 60 * 1000;
+
+/**
+ * Delete windows that ended: an idle principal, or a shard left over after a limit change,
+ * would otherwise keep its last window forever (convex/crons.ts starts it hourly). A full batch
+ * schedules the next, so any backlog is cleared without a transaction growing.
+ */
+export const sweep = internalMutation({
+  args: {},
+  returns: v.number(),
+  handler: async (ctx): Promise<number> => {
+    const ended = await ctx.db
+      .query("rateLimitWindows")
+      .withIndex("by_windowStart", (q) => q.lt("windowStart", Date.now() - WINDOW_RETENTION_MS))
+      .take(WINDOW_SWEEP_BATCH);
+    for (const window of ended) await ctx.db.delete(window._id);
+    if (ended.length === WINDOW_SWEEP_BATCH) await ctx.scheduler.runAfter(0, internal.rateLimits.sweep, {});
+    return ended.length;
   },
 });

@@ -338,5 +338,8 @@ export default defineSchema({
     count: v.number(),
     // On a principal's window: the client shard it spends from in that window.
     clientShard: v.optional(v.number()),
-  }).index("by_bucket_windowStart", ["bucket", "windowStart"]),
+  })
+    .index("by_bucket_windowStart", ["bucket", "windowStart"])
+    // The hourly sweep of windows no request can still spend from.
+    .index("by_windowStart", ["windowStart"]),
 });

@@ -114,6 +114,16 @@ describe("rate limit windows", () => {
     t.mutation(internal.rateLimits.consume, { principal, client, windowMs: 60_000 });
   const windows = (t: Backend) => t.run((ctx) => ctx.db.query("rateLimitWindows").collect());
 
+  test("the hourly sweep deletes ended windows of idle principals and keeps current ones", async ({ t }) => {
+    await consume(t, { name: "principal:idle", limit: 5 }, { name: "client:acme", limit: 10 });
+    vi.advanceTimersByTime(2 * HOUR);
+    await consume(t, { name: "principal:busy", limit: 5 }, { name: "client:acme", limit: 10 });
+    // The client's old window went when its new one opened; only the idle principal's was left.
+    expect(await t.mutation(internal.rateLimits.sweep, {})).toBe(1);
+    expect((await windows(t)).map((w) => w.bucket).sort()).toEqual(["client:acme", "principal:busy"]);
+    expect(await t.mutation(internal.rateLimits.sweep, {})).toBe(0);
+  });
+
   test("counts each request in both buckets and reports what remains", async ({ t }) => {
     const principal = { name: "principal:a", limit: 3 };
     const client = { name: "client:acme", limit: 10 };
