@@ -85,7 +85,10 @@ export const withdraw = clientMutation({
   },
 });
 
-/** Mark completed; idempotent: the course's CPD points are awarded exactly once. */
+/**
+ * Mark completed; idempotent. The course's CPD points are awarded once per member and course,
+ * ever: a refresher (enrolling again after completing) completes with 0 points.
+ */
 export const complete = clientMutation({
   capability: "enrollments.complete",
   args: { enrollmentId: v.string() },
@@ -96,17 +99,24 @@ export const complete = clientMutation({
     requireTransition(ENROLLMENT, "enrollment", enrollment.status, "completed");
     const course = await mustGet(ctx, enrollment.courseId);
     const member = await mustGet(ctx, enrollment.memberId);
+    // One member's enrollments in one course: a handful, however many refreshers.
+    const earlier = await ctx.db
+      .query("courseEnrollments")
+      .withIndex("by_courseId_memberId", (q) => q.eq("courseId", course._id).eq("memberId", member._id))
+      .collect();
+    const refresher = earlier.some((e) => e._id !== enrollment._id && e.status === "completed");
+    const points = refresher ? 0 : course.cpdPoints;
     const now = Date.now();
     await ctx.db.patch(enrollment._id, {
       status: "completed",
       completedAt: now,
-      cpdPointsAwarded: course.cpdPoints,
+      cpdPointsAwarded: points,
       updatedAt: now,
     });
-    await ctx.db.patch(member._id, { cpdPoints: member.cpdPoints + course.cpdPoints, updatedAt: now });
+    if (points > 0) await ctx.db.patch(member._id, { cpdPoints: member.cpdPoints + points, updatedAt: now });
     await ctx.audit("enrollment.complete", enrollment._id, {
       before: { status: "active", memberCpdPoints: member.cpdPoints },
-      after: { status: "completed", cpdPointsAwarded: course.cpdPoints },
+      after: { status: "completed", cpdPointsAwarded: points, ...(refresher && { refresher: true }) },
     });
     return enrollmentView.of(await mustGet(ctx, enrollment._id));
   },

@@ -109,7 +109,7 @@ async def withdraw(enrollmentId: str, convex: CanWithdrawEnrollment) -> dict[str
     responses=WRITE_ERRORS,
 )
 async def complete(enrollmentId: str, convex: CanCompleteEnrollments) -> dict[str, Any]:
-    """Marks an active enrollment completed and adds the course's CPD points to the member, exactly once. Completing an
-    already completed enrollment returns it unchanged; a withdrawn or removed one fails with 409 `invalid_transition`.
-    """
+    """Marks an active enrollment completed and adds the course's CPD points to the member, once per member and course
+    ever: a refresher after an earlier completion completes with 0 points. Completing an already completed enrollment
+    returns it unchanged; a withdrawn or removed one fails with 409 `invalid_transition`."""
     return await convex.mutation("enrollments:complete", {"enrollmentId": enrollmentId})

@@ -204,6 +204,16 @@ describe("enrollments", () => {
     expect((await t.query(internal.members.getMine, { actor: member })).cpdPoints).toBe(7);
   });
 
+  test("a refresher earns no points again: CPD points once per member and course, ever", async ({ t, world }) => {
+    const { client_user: staff, member } = world.acme.actors;
+    const first = await enrolled(t, world.acme, { cpdPoints: 7 });
+    await t.mutation(internal.enrollments.complete, { actor: staff, enrollmentId: first.id });
+    const again = await t.mutation(internal.enrollments.enrolSelf, { actor: member, courseId: first.courseId });
+    const completed = await t.mutation(internal.enrollments.complete, { actor: staff, enrollmentId: again.id });
+    expect(completed).toMatchObject({ status: "completed", cpdPointsAwarded: 0 });
+    expect((await t.query(internal.members.getMine, { actor: member })).cpdPoints).toBe(7);
+  });
+
   test("a member cannot mark its own completion", async ({ t, world }) => {
     const enrollment = await enrolled(t, world.acme);
     const actor = world.acme.actors.member;
