@@ -1,5 +1,6 @@
 """The categories router: what it sends to Convex and how it answers."""
 
+import base64
 import json
 
 import httpx
@@ -59,6 +60,10 @@ async def test_next_cursor_round_trips_to_convex_and_is_refused_on_another_clien
     first = await client.get("/v1/clients/acme/categories", headers=bearer(make_token()))
     cursor = first.json()["nextCursor"]
     assert cursor and "convex-cursor-1" not in cursor
+    # Opaque, not merely signed: even decoded, nothing of Convex's cursor (sort keys such as
+    # member names), the client or the query shows.
+    decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    assert not any(clear in decoded for clear in (b"convex-cursor-1", b"categories:list", b"acme"))
     second = await client.get("/v1/clients/acme/categories", params={"cursor": cursor}, headers=bearer(make_token()))
     assert second.status_code == 200
     replayed = await client.get(
