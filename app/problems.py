@@ -119,6 +119,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            # Not a field's value but the body itself: 400, as the OpenAPI document says.
+            invalid_json = FieldError(field="body", message="not valid JSON", type="json_invalid")
+            return problem_response(
+                request, Problem(400, "bad_request", "The body is not valid JSON.", errors=[invalid_json])
+            )
         errors = [
             FieldError(
                 field=".".join(str(part) for part in err.get("loc", ())),

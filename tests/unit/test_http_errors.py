@@ -119,3 +119,11 @@ async def test_an_unexpected_failure_is_a_500_problem_that_reveals_nothing(setti
         response = await client.get("/boom")
     assert_problem(response, 500, "internal")
     assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+async def test_a_body_that_is_not_json_is_400_bad_request_naming_the_body(client):
+    response = await client.post(
+        "/v1/clients/acme/tickets", content=b'{"subject": "x", ', headers={"Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 400, "bad_request")
+    assert body["errors"] == [{"field": "body", "message": "not valid JSON", "type": "json_invalid"}]
