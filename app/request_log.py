@@ -81,15 +81,12 @@ class RequestLogMiddleware:
         finally:
             CONVEX_CALLS.reset(token)
             seconds = time.perf_counter() - started
+            route = _route(scope)
             # The same timing feeds the log line and the request metrics (app/observability/metrics.py).
-            observe_request(scope["method"], _route(scope), answer["status"], seconds)
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                _route(scope),
-                answer["status"],
-                extra=_fields(scope, answer, calls, seconds * 1000),
-            )
+            observe_request(scope["method"], route, answer["status"], seconds)
+            if log.isEnabledFor(logging.INFO):  # the fields are built only for a line written
+                fields = _fields(scope, route, answer, calls, seconds * 1000)
+                log.info("%s %s %s", scope["method"], route, answer["status"], extra=fields)
 
 
 def _route(scope: Scope) -> str:
@@ -97,12 +94,14 @@ def _route(scope: Scope) -> str:
     return getattr(route, "path", None) or "unmatched"
 
 
-def _fields(scope: Scope, answer: dict[str, Any], calls: list[tuple[str, float]], ms: float) -> dict[str, Any]:
+def _fields(
+    scope: Scope, route: str, answer: dict[str, Any], calls: list[tuple[str, float]], ms: float
+) -> dict[str, Any]:
     state = scope.get("state", {})
     principal, actor = state.get("principal"), state.get("actor")
     fields: dict[str, Any] = {
         "method": scope["method"],
-        "route": _route(scope),
+        "route": route,
         "status": answer["status"],
         "duration_ms": round(ms, 2),
         "client": scope.get("path_params", {}).get("client"),

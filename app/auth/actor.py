@@ -95,9 +95,15 @@ async def api_key_owner(request: Request, principal: Principal) -> dict[str, Any
     resolver: ActorResolver = request.app.state.actor_resolver
     found = await resolver.api_key_principal(principal)
     if found is None:
-        guard.remember_unknown_key(principal.cache_key)
-        raise guard.failed(request.state.source, unknown_api_key())
+        raise refuse_unknown_key(request, principal)
     return found
+
+
+def refuse_unknown_key(request: Request, principal: Principal) -> Problem:
+    """401 for an API key Convex does not know: remembered as unknown, a failure of its source."""
+    guard: SourceGuard = request.app.state.source_guard
+    guard.remember_unknown_key(principal.cache_key)
+    return guard.failed(request.state.source, unknown_api_key())
 
 
 async def resolve_or_refuse(request: Request, principal: Principal, client: str) -> Actor:
@@ -117,8 +123,7 @@ async def resolve_or_refuse(request: Request, principal: Principal, client: str)
     actor = await resolver.resolve(principal, client, before_lookup)
     if actor is None:
         if principal.kind == "api_key" and await resolver.api_key_principal(principal) is None:
-            guard.remember_unknown_key(principal.cache_key)
-            raise guard.failed(source, unknown_api_key())
+            raise refuse_unknown_key(request, principal)
         raise client_not_found(client)
     return actor
 

@@ -61,14 +61,17 @@ class SourceGuard:
     def refuse_if_over_budget(self, source: str) -> None:
         """429 when this source failed authentication too often in the last minute."""
         if not self._limiter.test(self._failures, "failures", source):
-            raise _too_many(self._limiter.get_window_stats(self._failures, "failures", source).reset_time, "source")
+            raise self._over_budget(source)
 
     def failed(self, source: str, problem: Problem) -> Problem:
         """Count a failure of `source` and give the problem to answer: `problem`, or 429 once the
-        source is over its budget."""
-        self.refuse_if_over_budget(source)
-        self._limiter.hit(self._failures, "failures", source)
+        source is over its budget (then the failure is not counted)."""
+        if not self._limiter.hit(self._failures, "failures", source):
+            raise self._over_budget(source)
         return problem
+
+    def _over_budget(self, source: str) -> Problem:
+        return _too_many(self._limiter.get_window_stats(self._failures, "failures", source).reset_time, "source")
 
     # -- API keys Convex did not know ------------------------------------------------------
 
