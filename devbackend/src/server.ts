@@ -1,5 +1,5 @@
 // The embedded development backend: the project's convex/ modules, run by
-// convex-test, behind Convex's HTTP API (DESIGN.md decision 7).
+// convex-test, behind Convex's HTTP API (docs/architecture.md, decision 7).
 //
 // What it answers, and where the shapes come from (get-convex/convex-backend):
 //   POST /api/query|mutation|action {path, args, format}
