@@ -27,6 +27,7 @@ from app.auth.actor import ActorResolver
 from app.auth.tokens import TokenVerifier
 from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import CircuitBreaker, ConvexGateway
+from app.convex.wire import WireLimits
 from app.docs_ui import install_docs
 from app.live.hub import LiveHub
 from app.logging_setup import configure_logging
@@ -64,10 +65,12 @@ def create_app(
         app.state.gateway = ConvexGateway(
             settings.convex_url,
             settings.convex_admin_key.get_secret_value(),
-            connect_timeout_s=settings.convex_connect_timeout_s,
-            read_timeout_s=settings.convex_read_timeout_s,
-            max_connections=settings.convex_max_connections,
-            idle_timeout_s=settings.convex_idle_timeout_s,
+            limits=WireLimits(
+                connect_timeout_s=settings.convex_connect_timeout_s,
+                read_timeout_s=settings.convex_read_timeout_s,
+                max_connections=settings.convex_max_connections,
+                idle_timeout_s=settings.convex_idle_timeout_s,
+            ),
             attempts=settings.convex_attempts,
             http_client=settings.convex_http_client,
             transport=convex_transport,

@@ -61,47 +61,12 @@ class Stack:
 
 
 def _command(server: str, port: int, workers: int, factory: str) -> list[str]:
+    # The options both servers share, then each one's own (granian takes the factory last).
+    shared = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--loop", "uvloop"]
+    shared += ["--log-level", "warning"]
     if server == "granian":
-        return [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "asgi",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--loop",
-            "uvloop",
-            "--log-level",
-            "warning",
-            "--no-ws",
-            factory,
-        ]
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        factory,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+        return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", *shared, "--no-ws", factory]
+    return [sys.executable, "-m", "uvicorn", "--factory", factory, *shared, "--http", "httptools", "--no-access-log"]
 
 
 @contextmanager

@@ -2,27 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
-
 from app.api_keys.schemas import ApiKey, ApiKeyCreate, CreatedApiKey
 from app.deps import ActorGateway, Pagination, requires
-from app.pagination import Page
-from app.problems import LIST_ERRORS, WRITE_ERRORS
-from app.protection.idempotency import IdempotentPostRoute
+from app.routing import DomainRouter
 
-router = APIRouter(prefix="/v1/clients/{client}", tags=["api-keys"], route_class=IdempotentPostRoute)
+router = DomainRouter(tag="api-keys")
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanManageApiKeys = Annotated[ActorGateway, requires("apiKeys.manage")]
 
 
-@router.post(
-    "/api-keys",
-    operation_id="createApiKey",
-    summary="Create an API key (the secret is shown once)",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CreatedApiKey,
-    responses=WRITE_ERRORS,
+@router.creates(
+    "/api-keys", "createApiKey", "Create an API key (the secret is shown once)", CreatedApiKey, location=None
 )
 async def create_api_key(body: ApiKeyCreate, convex: CanManageApiKeys) -> dict[str, Any]:
     """Creates an API key for an integrator that acts in this client with the given `role`; the response carries the
@@ -31,26 +22,14 @@ async def create_api_key(body: ApiKeyCreate, convex: CanManageApiKeys) -> dict[s
     return await convex.mutation("apiKeys:create", {**body.model_dump(exclude_none=True)})
 
 
-@router.get(
-    "/api-keys",
-    operation_id="listApiKeys",
-    summary="List the client's API keys",
-    response_model=Page[ApiKey],
-    responses=LIST_ERRORS,
-)
+@router.lists("/api-keys", "listApiKeys", "List the client's API keys", ApiKey)
 async def list_api_keys(convex: CanManageApiKeys, page: Pagination) -> dict[str, Any]:
     """Lists the client's API keys, newest first, revoked ones included; secrets are never returned, only their
     `prefix`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("apiKeys:list", page)
 
 
-@router.post(
-    "/api-keys/{apiKeyId}/revoke",
-    operation_id="revokeApiKey",
-    summary="Revoke an API key",
-    response_model=ApiKey,
-    responses=WRITE_ERRORS,
-)
+@router.writes("POST", "/api-keys/{apiKeyId}/revoke", "revokeApiKey", "Revoke an API key", ApiKey)
 async def revoke_api_key(apiKeyId: str, convex: CanManageApiKeys) -> dict[str, Any]:
     """Revokes an API key at once: requests made with it are refused from then on. Revoking a key that is already
     revoked fails with 409 `conflict`."""

@@ -2,27 +2,21 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.audit.schemas import AuditEntry
 from app.deps import ActorGateway, Pagination, requires
 from app.models import MAX_EPOCH_MS
-from app.pagination import Page
-from app.problems import LIST_ERRORS
-from app.protection.idempotency import IdempotentPostRoute
+from app.routing import DomainRouter
 
-router = APIRouter(prefix="/v1/clients/{client}", tags=["audit"], route_class=IdempotentPostRoute)
+router = DomainRouter(tag="audit")
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanReadAudit = Annotated[ActorGateway, requires("audit.read")]
 
 
-@router.get(
-    "/audit-log",
-    operation_id="listAuditLog",
-    summary="The client's audit log, newest first (one filter plus a time range)",
-    response_model=Page[AuditEntry],
-    responses=LIST_ERRORS,
+@router.lists(
+    "/audit-log", "listAuditLog", "The client's audit log, newest first (one filter plus a time range)", AuditEntry
 )
 async def list_audit_log(
     convex: CanReadAudit,

@@ -43,7 +43,7 @@ from app.convex.errors import (
     UpstreamUnavailable,
     WriteConflict,
 )
-from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, open_wire
+from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, WireLimits, open_wire
 from app.observability import metrics
 from app.observability.tracing import inject_traceparent, traced_call
 from app.request_log import record_convex_call, trace_id
@@ -159,10 +159,7 @@ class ConvexGateway:
         base_url: str,
         admin_key: str,
         *,
-        connect_timeout_s: float = 2.0,
-        read_timeout_s: float = 10.0,
-        idle_timeout_s: float = 4.0,
-        max_connections: int = 100,
+        limits: WireLimits = WireLimits(),  # noqa: B008 - frozen, so one shared default is safe
         attempts: int = 3,
         http_client: HttpClient = "aiohttp",
         transport: httpx.AsyncBaseTransport | None = None,
@@ -177,16 +174,7 @@ class ConvexGateway:
             "Convex-Client": f"python-{convex_py_version}",
             "Content-Type": "application/json",
         }
-        self._wire = open_wire(
-            http_client,
-            base_url.rstrip("/"),
-            headers,
-            connect_timeout_s=connect_timeout_s,
-            read_timeout_s=read_timeout_s,
-            max_connections=max_connections,
-            idle_timeout_s=idle_timeout_s,
-            transport=transport,
-        )
+        self._wire = open_wire(http_client, base_url.rstrip("/"), headers, limits, transport)
 
     async def aclose(self) -> None:
         await self._wire.aclose()

@@ -19,7 +19,8 @@ request is written: a query is then retried, a mutation reported as of unknown o
 """
 
 import select
-from typing import Any, Literal, Protocol, TypedDict
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import httpx
@@ -85,23 +86,27 @@ def _nothing_was_written(exc: aiohttp.ClientOSError) -> bool:
     return isinstance(exc.__cause__, ClientConnectionResetError) and "Can not write request body" in str(exc)
 
 
+@dataclass(frozen=True)
+class WireLimits:
+    """How long to wait and how many connections to hold (settings CONVEX_*)."""
+
+    connect_timeout_s: float = 2.0
+    read_timeout_s: float = 10.0
+    max_connections: int = 100
+    # Below any plausible peer's idle close (Node: 5 s + 1 s; load balancers: a few seconds).
+    idle_timeout_s: float = 4.0
+
+
 class AiohttpWire:
-    def __init__(
-        self,
-        base_url: str,
-        headers: dict[str, str],
-        *,
-        connect_timeout_s: float,
-        read_timeout_s: float,
-        max_connections: int,
-        idle_timeout_s: float,
-    ) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str], limits: WireLimits) -> None:
         self._base = base_url
         self._session = aiohttp.ClientSession(
             headers=headers,
             # `connect` covers waiting for a pooled connection and opening one: nothing sent yet.
-            timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=read_timeout_s),
-            connector=_FreshConnector(limit=max_connections, keepalive_timeout=idle_timeout_s),
+            timeout=aiohttp.ClientTimeout(
+                total=None, connect=limits.connect_timeout_s, sock_read=limits.read_timeout_s
+            ),
+            connector=_FreshConnector(limit=limits.max_connections, keepalive_timeout=limits.idle_timeout_s),
         )
 
     async def request(
@@ -128,22 +133,18 @@ class HttpxWire:
         self,
         base_url: str,
         headers: dict[str, str],
-        *,
-        connect_timeout_s: float,
-        read_timeout_s: float,
-        max_connections: int,
-        idle_timeout_s: float,
+        limits: WireLimits,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         # httpcore checks a pooled connection for a peer's close before reusing it.
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers=headers,
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            timeout=httpx.Timeout(limits.read_timeout_s, connect=limits.connect_timeout_s),
             limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                keepalive_expiry=idle_timeout_s,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_connections,
+                keepalive_expiry=limits.idle_timeout_s,
             ),
             transport=transport,
         )
@@ -165,30 +166,13 @@ class HttpxWire:
         await self._client.aclose()
 
 
-class _WireOptions(TypedDict):
-    connect_timeout_s: float
-    read_timeout_s: float
-    max_connections: int
-    idle_timeout_s: float
-
-
 def open_wire(
     kind: HttpClient,
     base_url: str,
     headers: dict[str, str],
-    *,
-    connect_timeout_s: float,
-    read_timeout_s: float,
-    max_connections: int,
-    idle_timeout_s: float,
+    limits: WireLimits,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Wire:
-    options: _WireOptions = {
-        "connect_timeout_s": connect_timeout_s,
-        "read_timeout_s": read_timeout_s,
-        "max_connections": max_connections,
-        "idle_timeout_s": idle_timeout_s,
-    }
     if kind == "httpx" or transport is not None:
-        return HttpxWire(base_url, headers, transport=transport, **options)
-    return AiohttpWire(base_url, headers, **options)
+        return HttpxWire(base_url, headers, limits, transport=transport)
+    return AiohttpWire(base_url, headers, limits)

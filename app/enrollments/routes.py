@@ -2,16 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Pagination, requires
 from app.enrollments.schemas import Enrollment, EnrollmentCreate, EnrollmentStatus, EnrollmentWithMember
-from app.pagination import Page
-from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
-from app.protection.idempotency import IdempotentPostRoute
+from app.routing import DomainRouter
 
-router = APIRouter(prefix="/v1/clients/{client}", tags=["enrollments"], route_class=IdempotentPostRoute)
+router = DomainRouter(tag="enrollments")
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanCompleteEnrollments = Annotated[ActorGateway, requires("enrollments.complete")]
@@ -22,13 +20,12 @@ CanReadOwnEnrollments = Annotated[ActorGateway, requires("enrollments.readOwn")]
 CanWithdrawEnrollment = Annotated[ActorGateway, requires("enrollments.withdrawOwn", "enrollments.remove")]
 
 
-@router.post(
+@router.creates(
     "/courses/{courseId}/enrollments",
-    operation_id="enrolInCourse",
-    summary="Enrol in a course (yourself, or a member on its behalf)",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Enrollment,
-    responses=WRITE_ERRORS,
+    "enrolInCourse",
+    "Enrol in a course (yourself, or a member on its behalf)",
+    Enrollment,
+    location="/enrollments/{id}",
 )
 async def enrol(courseId: str, body: EnrollmentCreate, convex: CanEnrol) -> dict[str, Any]:
     """Enrols the calling member in a published course or, with `memberId`, lets staff enrol a member on its behalf
@@ -40,12 +37,11 @@ async def enrol(courseId: str, body: EnrollmentCreate, convex: CanEnrol) -> dict
     return await convex.mutation("enrollments:enrolMember", {"courseId": courseId, "memberId": body.memberId})
 
 
-@router.get(
+@router.lists(
     "/courses/{courseId}/enrollments",
-    operation_id="listCourseEnrollments",
-    summary="A course's enrollments, with members (staff)",
-    response_model=Page[EnrollmentWithMember],
-    responses=LIST_ERRORS,
+    "listCourseEnrollments",
+    "A course's enrollments, with members (staff)",
+    EnrollmentWithMember,
 )
 async def list_course_enrollments(
     courseId: str,
@@ -58,13 +54,7 @@ async def list_course_enrollments(
     return await convex.list_page("enrollments:listForCourse", page, courseId=courseId, status=status_)
 
 
-@router.get(
-    "/enrollments/mine",
-    operation_id="listMyEnrollments",
-    summary="Your own enrollments",
-    response_model=Page[Enrollment],
-    responses=LIST_ERRORS,
-)
+@router.lists("/enrollments/mine", "listMyEnrollments", "Your own enrollments", Enrollment)
 async def list_my_enrollments(
     convex: CanReadOwnEnrollments,
     page: Pagination,
@@ -76,24 +66,20 @@ async def list_my_enrollments(
     return await convex.list_page("enrollments:listMine", page, status=status_)
 
 
-@router.get(
-    "/enrollments/{enrollmentId}",
-    operation_id="getEnrollment",
-    summary="Read one enrollment (your own, or any as staff)",
-    response_model=Enrollment,
-    responses=READ_ERRORS,
+@router.reads(
+    "/enrollments/{enrollmentId}", "getEnrollment", "Read one enrollment (your own, or any as staff)", Enrollment
 )
 async def get_enrollment(enrollmentId: str, convex: CanReadEnrollment) -> dict[str, Any]:
     """Returns one enrollment: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
     return await convex.query("enrollments:get", {"enrollmentId": enrollmentId})
 
 
-@router.post(
+@router.writes(
+    "POST",
     "/enrollments/{enrollmentId}/withdraw",
-    operation_id="withdrawEnrollment",
-    summary="Withdraw (your own; any as client_admin)",
-    response_model=Enrollment,
-    responses=WRITE_ERRORS,
+    "withdrawEnrollment",
+    "Withdraw (your own; any as client_admin)",
+    Enrollment,
 )
 async def withdraw(enrollmentId: str, convex: CanWithdrawEnrollment) -> dict[str, Any]:
     """Ends an active enrollment: a member withdraws its own (status `withdrawn`), a client_admin may remove any (status
@@ -101,12 +87,12 @@ async def withdraw(enrollmentId: str, convex: CanWithdrawEnrollment) -> dict[str
     return await convex.mutation("enrollments:withdraw", {"enrollmentId": enrollmentId})
 
 
-@router.post(
+@router.writes(
+    "POST",
     "/enrollments/{enrollmentId}/complete",
-    operation_id="completeEnrollment",
-    summary="Mark completed; awards the course's CPD points once",
-    response_model=Enrollment,
-    responses=WRITE_ERRORS,
+    "completeEnrollment",
+    "Mark completed; awards the course's CPD points once",
+    Enrollment,
 )
 async def complete(enrollmentId: str, convex: CanCompleteEnrollments) -> dict[str, Any]:
     """Marks an active enrollment completed and adds the course's CPD points to the member, once per member and course

@@ -2,16 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query
 
 from app.deps import ActorGateway, Pagination, requires
 from app.events.schemas import Event, EventCreate, EventStatus, EventUpdate
 from app.models import MAX_EPOCH_MS
-from app.pagination import Page
-from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
-from app.protection.idempotency import IdempotentPostRoute
+from app.routing import DomainRouter
 
-router = APIRouter(prefix="/v1/clients/{client}/events", tags=["events"], route_class=IdempotentPostRoute)
+router = DomainRouter("/events", tag="events")
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanCreateEvents = Annotated[ActorGateway, requires("events.create")]
@@ -21,7 +19,7 @@ CanReadEvents = Annotated[ActorGateway, requires("events.read")]
 CanUpdateEvents = Annotated[ActorGateway, requires("events.update")]
 
 
-@router.get("", operation_id="listEvents", summary="List events", response_model=Page[Event], responses=LIST_ERRORS)
+@router.lists("", "listEvents", "List events", Event)
 async def list_events(
     convex: CanReadEvents,
     page: Pagination,
@@ -43,13 +41,7 @@ async def list_events(
     )
 
 
-@router.get(
-    "/sponsored",
-    operation_id="listSponsoredEvents",
-    summary="Events the caller's sponsor backs (sponsor roles)",
-    response_model=Page[Event],
-    responses=LIST_ERRORS,
-)
+@router.lists("/sponsored", "listSponsoredEvents", "Events the caller's sponsor backs (sponsor roles)", Event)
 async def list_sponsored_events(convex: CanReadEvents, page: Pagination) -> dict[str, Any]:
     """Lists every event the caller's sponsor backs, whatever its status, for sponsor portals; a caller that does not
     act for a sponsor gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and
@@ -57,23 +49,14 @@ async def list_sponsored_events(convex: CanReadEvents, page: Pagination) -> dict
     return await convex.list_page("events:listSponsored", page)
 
 
-@router.get(
-    "/{eventId}", operation_id="getEvent", summary="Read one event", response_model=Event, responses=READ_ERRORS
-)
+@router.reads("/{eventId}", "getEvent", "Read one event", Event)
 async def get_event(eventId: str, convex: CanReadEvents) -> dict[str, Any]:
     """Returns one event with its speakers and registration count. An event that is not published reads as 404
     `not_found`, except to staff and to the sponsors that back it."""
     return await convex.query("events:get", {"eventId": eventId})
 
 
-@router.post(
-    "",
-    operation_id="createEvent",
-    summary="Create a draft event",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Event,
-    responses=WRITE_ERRORS,
-)
+@router.creates("", "createEvent", "Create a draft event", Event, location="/{id}")
 async def create_event(body: EventCreate, convex: CanCreateEvents) -> dict[str, Any]:
     """Creates an event in `draft` status with its schedule, capacity and up to 20 speakers. `endAt` must be after
     `startAt`, and a registration window must open before it closes and close no later than the event starts, otherwise
@@ -81,9 +64,7 @@ async def create_event(body: EventCreate, convex: CanCreateEvents) -> dict[str, 
     return await convex.mutation("events:create", body.model_dump(exclude_none=True))
 
 
-@router.patch(
-    "/{eventId}", operation_id="updateEvent", summary="Edit an event", response_model=Event, responses=WRITE_ERRORS
-)
+@router.writes("PATCH", "/{eventId}", "updateEvent", "Edit an event", Event)
 async def update_event(eventId: str, body: EventUpdate, convex: CanUpdateEvents) -> dict[str, Any]:
     """Edits an event; only the fields sent change and the schedule rules of creation still apply (422 `validation`). A
     cancelled or archived event cannot be edited, and capacity cannot drop below the active registrations: both fail
@@ -92,9 +73,7 @@ async def update_event(eventId: str, body: EventUpdate, convex: CanUpdateEvents)
 
 
 def _status_route(verb: str, target: EventStatus, operation_id: str, summary: str) -> None:
-    @router.post(
-        f"/{{eventId}}/{verb}", operation_id=operation_id, summary=summary, response_model=Event, responses=WRITE_ERRORS
-    )
+    @router.writes("POST", f"/{{eventId}}/{verb}", operation_id, summary, Event)
     async def change_status(eventId: str, convex: CanPublishEvents) -> dict[str, Any]:
         """Moves the event through its states: draft -> published -> archived, or draft or published -> cancelled; any
         other step fails with 409 `invalid_transition`. Cancelling also cancels the event's pending, confirmed and paid
@@ -109,16 +88,8 @@ _status_route("cancel", "cancelled", "cancelEvent", "Cancel an event (cancels it
 _status_route("archive", "archived", "archiveEvent", "Archive a published event")
 
 
-@router.delete(
-    "/{eventId}",
-    operation_id="deleteEvent",
-    summary="Delete an event with no registrations",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-)
-async def delete_event(eventId: str, convex: CanDeleteEvents) -> Response:
+@router.no_content("DELETE", "/{eventId}", "deleteEvent", "Delete an event with no registrations")
+async def delete_event(eventId: str, convex: CanDeleteEvents) -> None:
     """Deletes an event and its sponsor links. An event with any registration, even a cancelled one, fails with 409
     `conflict`; cancel it instead."""
     await convex.mutation("events:remove", {"eventId": eventId})
-    return Response(status_code=status.HTTP_204_NO_CONTENT)

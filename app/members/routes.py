@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query
 
 from app.deps import ActorGateway, Pagination, requires
 from app.members.schemas import (
@@ -15,11 +15,9 @@ from app.members.schemas import (
     MyProfileUpdate,
 )
 from app.models import NOT_BLANK
-from app.pagination import Page
-from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
-from app.protection.idempotency import IdempotentPostRoute
+from app.routing import DomainRouter
 
-router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=IdempotentPostRoute)
+router = DomainRouter(tag="members")
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanCreateMembers = Annotated[ActorGateway, requires("members.create")]
@@ -33,13 +31,7 @@ CanSetInterests = Annotated[ActorGateway, requires("members.update", "members.up
 CanUpdateOwnMembers = Annotated[ActorGateway, requires("members.updateOwn")]
 
 
-@router.get(
-    "/members",
-    operation_id="listMembers",
-    summary="List, search and filter members (staff)",
-    response_model=Page[Member],
-    responses=LIST_ERRORS,
-)
+@router.lists("/members", "listMembers", "List, search and filter members (staff)", Member)
 async def list_members(
     convex: CanReadMembers,
     page: Pagination,
@@ -56,106 +48,66 @@ async def list_members(
     return await convex.list_page("members:list", page, status=status_, search=search, email=email)
 
 
-@router.get(
-    "/members/me",
-    operation_id="getMyProfile",
-    summary="Your own member profile",
-    response_model=Member,
-    responses=READ_ERRORS,
-)
+@router.reads("/members/me", "getMyProfile", "Your own member profile", Member)
 async def get_my_profile(convex: CanReadOwnMembers) -> dict[str, Any]:
     """Returns the caller's own member profile, for a member portal's account page. A caller without a member profile in
     this client gets 422 `validation`."""
     return await convex.query("members:getMine")
 
 
-@router.patch(
-    "/members/me",
-    operation_id="updateMyProfile",
-    summary="Edit your own names and phone",
-    response_model=Member,
-    responses=WRITE_ERRORS,
-)
+@router.writes("PATCH", "/members/me", "updateMyProfile", "Edit your own names and phone", Member)
 async def update_my_profile(body: MyProfileUpdate, convex: CanUpdateOwnMembers) -> dict[str, Any]:
     """Lets a member edit its own first name, last name and phone; email, status and CPD points stay the client's to
     change. A caller without a member profile in this client gets 422 `validation`."""
     return await convex.mutation("members:updateMine", {**body.model_dump(exclude_none=True)})
 
 
-@router.get(
-    "/members/{memberId}",
-    operation_id="getMember",
-    summary="Read a member (yourself, or any as staff)",
-    response_model=Member,
-    responses=READ_ERRORS,
-)
+@router.reads("/members/{memberId}", "getMember", "Read a member (yourself, or any as staff)", Member)
 async def get_member(memberId: str, convex: CanReadMember) -> dict[str, Any]:
     """Returns one member profile: staff may read any, a member only itself
     (another member reads as 404 `not_found`)."""
     return await convex.query("members:get", {"memberId": memberId})
 
 
-@router.post(
-    "/members",
-    operation_id="createMember",
-    summary="Create a member (client_admin)",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Member,
-    responses=WRITE_ERRORS,
-)
+@router.creates("/members", "createMember", "Create a member (client_admin)", Member, location="/members/{id}")
 async def create_member(body: MemberCreate, convex: CanCreateMembers) -> dict[str, Any]:
     """Creates a member profile, `active` with 0 CPD points unless given. The email must be unique within the client,
     otherwise 409 `conflict`."""
     return await convex.mutation("members:create", {**body.model_dump(exclude_none=True)})
 
 
-@router.patch(
-    "/members/{memberId}",
-    operation_id="updateMember",
-    summary="Edit a member (client_admin)",
-    response_model=Member,
-    responses=WRITE_ERRORS,
-)
+@router.writes("PATCH", "/members/{memberId}", "updateMember", "Edit a member (client_admin)", Member)
 async def update_member(memberId: str, body: MemberUpdate, convex: CanUpdateMembers) -> dict[str, Any]:
     """Edits a member profile, status and CPD points included; only the fields sent change. An email that another member
     of the client already has fails with 409 `conflict`."""
     return await convex.mutation("members:update", {"memberId": memberId, **body.model_dump(exclude_none=True)})
 
 
-@router.delete(
+@router.no_content(
+    "DELETE",
     "/members/{memberId}",
-    operation_id="deleteMember",
-    summary="Delete a member with no active enrollment or registration (client_admin)",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    responses=WRITE_ERRORS,
+    "deleteMember",
+    "Delete a member with no active enrollment or registration (client_admin)",
 )
-async def delete_member(memberId: str, convex: CanDeleteMembers) -> Response:
+async def delete_member(memberId: str, convex: CanDeleteMembers) -> None:
     """Deletes a member profile and its interests. A member with an active enrollment or an active event registration
     (pending, confirmed, paid or checked in) cannot be deleted: 409 `conflict`."""
     await convex.mutation("members:remove", {"memberId": memberId})
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(
-    "/members/{memberId}/interests",
-    operation_id="listMemberInterests",
-    summary="A member's interests",
-    response_model=list[Interest],
-    responses=READ_ERRORS,
-)
+@router.reads("/members/{memberId}/interests", "listMemberInterests", "A member's interests", list[Interest])
 async def list_interests(memberId: str, convex: CanReadMember) -> list[dict[str, Any]]:
     """Returns a member's interests (a short, unpaged list): staff may read anyone's, a member only its own (another
     member reads as 404 `not_found`)."""
     return await convex.query("members:listInterests", {"memberId": memberId})
 
 
-@router.put(
+@router.writes(
+    "PUT",
     "/members/{memberId}/interests",
-    operation_id="setMemberInterests",
-    summary="Replace a member's interests (your own, or any as client_admin)",
-    response_model=list[Interest],
-    responses=WRITE_ERRORS,
+    "setMemberInterests",
+    "Replace a member's interests (your own, or any as client_admin)",
+    list[Interest],
 )
 async def set_interests(memberId: str, body: InterestsPut, convex: CanSetInterests) -> list[dict[str, Any]]:
     """Replaces a member's interests with the given interest categories (at most 50); a member may set only its own. An
@@ -165,13 +117,7 @@ async def set_interests(memberId: str, body: InterestsPut, convex: CanSetInteres
     )
 
 
-@router.get(
-    "/interest-categories",
-    operation_id="listInterestCategories",
-    summary="The client's interest categories",
-    response_model=Page[Interest],
-    responses=LIST_ERRORS,
-)
+@router.lists("/interest-categories", "listInterestCategories", "The client's interest categories", Interest)
 async def list_interest_categories(convex: CanReadCategories, page: Pagination) -> dict[str, Any]:
     """Lists the client's interest categories in name order, to offer when members pick their interests. Paged with
     `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""

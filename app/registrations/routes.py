@@ -3,15 +3,12 @@
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
-from app.live.sse import open_stream, sse_doc, stream_response
-from app.pagination import Page
-from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
-from app.protection.idempotency import IdempotentPostRoute
+from app.live.sse import open_stream, stream_response
 from app.registrations.schemas import (
     Registration,
     RegistrationCount,
@@ -19,8 +16,9 @@ from app.registrations.schemas import (
     RegistrationStatus,
     RegistrationWithMember,
 )
+from app.routing import DomainRouter
 
-router = APIRouter(prefix="/v1/clients/{client}", route_class=IdempotentPostRoute)
+router = DomainRouter(tag="registrations")
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanCountRegistrations = Annotated[ActorGateway, requires("registrations.count")]
@@ -30,14 +28,12 @@ CanReadOwnRegistrations = Annotated[ActorGateway, requires("registrations.readOw
 CanRegister = Annotated[ActorGateway, requires("registrations.registerSelf", "registrations.registerMember")]
 
 
-@router.post(
+@router.creates(
     "/events/{eventId}/registrations",
-    tags=["registrations"],
-    operation_id="registerForEvent",
-    summary="Register for an event (yourself, or a member on its behalf)",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Registration,
-    responses=WRITE_ERRORS,
+    "registerForEvent",
+    "Register for an event (yourself, or a member on its behalf)",
+    Registration,
+    location="/registrations/{id}",
 )
 async def register(eventId: str, body: RegistrationCreate, convex: CanRegister) -> dict[str, Any]:
     """Registers the calling member for a published event or, with `memberId`, lets staff register a member on its
@@ -49,13 +45,11 @@ async def register(eventId: str, body: RegistrationCreate, convex: CanRegister) 
     return await convex.mutation("registrations:registerMember", {"eventId": eventId, "memberId": body.memberId})
 
 
-@router.get(
+@router.lists(
     "/events/{eventId}/registrations",
-    tags=["registrations"],
-    operation_id="listEventRegistrations",
-    summary="List an event's registrations, with registrants (staff)",
-    response_model=Page[RegistrationWithMember],
-    responses=LIST_ERRORS,
+    "listEventRegistrations",
+    "List an event's registrations, with registrants (staff)",
+    RegistrationWithMember,
 )
 async def list_event_registrations(
     eventId: str,
@@ -68,27 +62,18 @@ async def list_event_registrations(
     return await convex.list_page("registrations:listForEvent", page, eventId=eventId, status=status_)
 
 
-@router.get(
-    "/registrations/mine",
-    tags=["registrations"],
-    operation_id="listMyRegistrations",
-    summary="Your own registrations",
-    response_model=Page[Registration],
-    responses=LIST_ERRORS,
-)
+@router.lists("/registrations/mine", "listMyRegistrations", "Your own registrations", Registration)
 async def list_my_registrations(convex: CanReadOwnRegistrations, page: Pagination) -> dict[str, Any]:
     """Lists the calling member's own registrations, newest first; a caller without a member profile in this client gets
     422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
     return await convex.list_page("registrations:listMine", page)
 
 
-@router.get(
+@router.reads(
     "/registrations/{registrationId}",
-    tags=["registrations"],
-    operation_id="getRegistration",
-    summary="Read one registration (your own, or any as staff)",
-    response_model=Registration,
-    responses=READ_ERRORS,
+    "getRegistration",
+    "Read one registration (your own, or any as staff)",
+    Registration,
 )
 async def get_registration(registrationId: str, convex: CanReadRegistration) -> dict[str, Any]:
     """Returns one registration: staff may read any, a member only its own
@@ -97,14 +82,7 @@ async def get_registration(registrationId: str, convex: CanReadRegistration) -> 
 
 
 def _action_route(verb: str, function: str, operation_id: str, summary: str, *capabilities: str) -> None:
-    @router.post(
-        f"/registrations/{{registrationId}}/{verb}",
-        tags=["registrations"],
-        operation_id=operation_id,
-        summary=summary,
-        response_model=Registration,
-        responses=WRITE_ERRORS,
-    )
+    @router.writes("POST", f"/registrations/{{registrationId}}/{verb}", operation_id, summary, Registration)
     async def act(registrationId: str, convex: Annotated[ActorGateway, requires(*capabilities)]) -> dict[str, Any]:
         """Moves a registration on: cancel takes a pending, confirmed or paid one (a member only its own) and frees its
         place; check-in takes a confirmed or paid one; refund takes a paid one, frees its place and records who refunded
@@ -134,13 +112,12 @@ _action_route(
 )
 
 
-@router.get(
+@router.reads(
     "/events/{eventId}/registration-count",
+    "getEventRegistrationCount",
+    "How many places are taken (no personal data)",
+    RegistrationCount,
     tags=["events"],
-    operation_id="getEventRegistrationCount",
-    summary="How many places are taken (no personal data)",
-    response_model=RegistrationCount,
-    responses=READ_ERRORS,
 )
 async def get_registration_count(eventId: str, convex: CanCountRegistrations) -> dict[str, Any]:
     """Returns how many places are taken and, when the event has a capacity, how many are left, without any registrant's
@@ -148,20 +125,16 @@ async def get_registration_count(eventId: str, convex: CanCountRegistrations) ->
     return await convex.query("registrations:count", {"eventId": eventId})
 
 
-@router.get(
+@router.streams(
     "/events/{eventId}/registration-count/stream",
-    tags=["live"],
-    operation_id="streamEventRegistrationCount",
-    summary="Follow how many places are taken, live",
-    description=(
+    "streamEventRegistrationCount",
+    "Follow how many places are taken, live",
+    (
         "Server-Sent Events: a `count` event with the current figures, then one each time they change "
         "(no personal data). An `error` event ends the stream when access is lost or the event is gone."
     ),
-    response_class=EventSourceResponse,
-    responses=sse_doc(
-        "The count as events.",
-        'event: count\ndata: {"eventId":"k98xyz","registered":41,"capacity":50,"placesLeft":9}\n\n',
-    ),
+    "The count as events.",
+    'event: count\ndata: {"eventId":"k98xyz","registered":41,"capacity":50,"placesLeft":9}\n\n',
 )
 async def stream_registration_count(eventId: str, convex: CanCountRegistrations, hub: Live) -> EventSourceResponse:
     lease, subscription, first = await open_stream(

@@ -3,19 +3,17 @@
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
-from app.live.sse import open_stream, sse_doc, stream_response
+from app.live.sse import open_stream, stream_response
 from app.models import MAX_EPOCH_MS
-from app.pagination import Page
-from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
-from app.protection.idempotency import IdempotentPostRoute
+from app.routing import DomainRouter
 from app.tickets.schemas import Assignment, Message, MessageCreate, StatusChange, Ticket, TicketOpen, TicketStatus
 
-router = APIRouter(prefix="/v1/clients/{client}/tickets", route_class=IdempotentPostRoute)
+router = DomainRouter("/tickets", tag="tickets")
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanAssignTickets = Annotated[ActorGateway, requires("tickets.assign")]
@@ -28,15 +26,7 @@ CanReadOwnTickets = Annotated[ActorGateway, requires("tickets.readOwn")]
 CanReplyToTicket = Annotated[ActorGateway, requires("tickets.reply", "tickets.replyOwn")]
 
 
-@router.post(
-    "",
-    tags=["tickets"],
-    operation_id="openTicket",
-    summary="Open a support ticket",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Ticket,
-    responses=WRITE_ERRORS,
-)
+@router.creates("", "openTicket", "Open a support ticket", Ticket, location="/{id}")
 async def open_ticket(body: TicketOpen, convex: CanOpenTickets) -> dict[str, Any]:
     """Opens a support ticket with its first message, for the calling member or, with `memberId`, by staff on a member's
     behalf (staff must name the member: 422 otherwise). The ticket starts `open`, with priority `normal` unless another
@@ -47,14 +37,7 @@ async def open_ticket(body: TicketOpen, convex: CanOpenTickets) -> dict[str, Any
     return await convex.mutation("tickets:open", fields)
 
 
-@router.get(
-    "",
-    tags=["tickets"],
-    operation_id="listTickets",
-    summary="List the client's tickets (staff)",
-    response_model=Page[Ticket],
-    responses=LIST_ERRORS,
-)
+@router.lists("", "listTickets", "List the client's tickets (staff)", Ticket)
 async def list_tickets(
     convex: CanReadAllTickets,
     page: Pagination,
@@ -67,14 +50,7 @@ async def list_tickets(
     return await convex.list_page("tickets:list", page, status=status_, assigneeUserId=assigneeUserId)
 
 
-@router.get(
-    "/mine",
-    tags=["tickets"],
-    operation_id="listMyTickets",
-    summary="Your own tickets",
-    response_model=Page[Ticket],
-    responses=LIST_ERRORS,
-)
+@router.lists("/mine", "listMyTickets", "Your own tickets", Ticket)
 async def list_my_tickets(convex: CanReadOwnTickets, page: Pagination) -> dict[str, Any]:
     """Lists the calling member's own tickets, most recently updated first; a caller without a member profile in this
     client gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link`
@@ -82,27 +58,15 @@ async def list_my_tickets(convex: CanReadOwnTickets, page: Pagination) -> dict[s
     return await convex.list_page("tickets:listMine", page)
 
 
-@router.get(
-    "/{ticketId}",
-    tags=["tickets"],
-    operation_id="getTicket",
-    summary="Read one ticket",
-    response_model=Ticket,
-    responses=READ_ERRORS,
-)
+@router.reads("/{ticketId}", "getTicket", "Read one ticket", Ticket)
 async def get_ticket(ticketId: str, convex: CanReadTicket) -> dict[str, Any]:
     """Returns one ticket: staff may read any of the client's, a member only its own (another's reads as 404
     `not_found`)."""
     return await convex.query("tickets:get", {"ticketId": ticketId})
 
 
-@router.get(
-    "/{ticketId}/messages",
-    tags=["tickets"],
-    operation_id="listTicketMessages",
-    summary="The thread, oldest first (members never see internal notes)",
-    response_model=Page[Message],
-    responses=LIST_ERRORS,
+@router.lists(
+    "/{ticketId}/messages", "listTicketMessages", "The thread, oldest first (members never see internal notes)", Message
 )
 async def list_messages(ticketId: str, convex: CanReadTicket, page: Pagination) -> dict[str, Any]:
     """Returns a ticket's message thread, oldest first; staff also see internal notes, members never do. Paged with
@@ -110,29 +74,19 @@ async def list_messages(ticketId: str, convex: CanReadTicket, page: Pagination) 
     return await convex.list_page("tickets:messages", page, ticketId=ticketId)
 
 
-@router.post(
-    "/{ticketId}/messages",
-    tags=["tickets"],
-    operation_id="replyToTicket",
-    summary="Reply on a ticket",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Message,
-    responses=WRITE_ERRORS,
-)
+@router.creates("/{ticketId}/messages", "replyToTicket", "Reply on a ticket", Message, location=None)
 async def reply(ticketId: str, body: MessageCreate, convex: CanReplyToTicket) -> dict[str, Any]:
     """Adds a public message to a ticket: a member on its own ticket, staff on any. A member's reply reopens a pending
     or resolved ticket; a closed ticket takes no replies and fails with 409 `invalid_transition`."""
     return await convex.mutation("tickets:reply", {"ticketId": ticketId, "body": body.body})
 
 
-@router.post(
+@router.creates(
     "/{ticketId}/internal-notes",
-    tags=["tickets"],
-    operation_id="addTicketInternalNote",
-    summary="Write an internal note (staff; never shown to members)",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Message,
-    responses=WRITE_ERRORS,
+    "addTicketInternalNote",
+    "Write an internal note (staff; never shown to members)",
+    Message,
+    location=None,
 )
 async def add_internal_note(ticketId: str, body: MessageCreate, convex: CanWriteInternalNotes) -> dict[str, Any]:
     """Adds an internal note to a ticket's thread for the client's staff; members never see it, here or in the live
@@ -140,13 +94,12 @@ async def add_internal_note(ticketId: str, body: MessageCreate, convex: CanWrite
     return await convex.mutation("tickets:addInternalNote", {"ticketId": ticketId, "body": body.body})
 
 
-@router.post(
+@router.writes(
+    "POST",
     "/{ticketId}/status",
-    tags=["tickets"],
-    operation_id="changeTicketStatus",
-    summary="Move a ticket through its states (members may only close their own)",
-    response_model=Ticket,
-    responses=WRITE_ERRORS,
+    "changeTicketStatus",
+    "Move a ticket through its states (members may only close their own)",
+    Ticket,
 )
 async def change_status(ticketId: str, body: StatusChange, convex: CanChangeTicketStatus) -> dict[str, Any]:
     """Moves a ticket through open -> pending -> resolved -> closed; it may be reopened until it is closed, and a closed
@@ -155,14 +108,7 @@ async def change_status(ticketId: str, body: StatusChange, convex: CanChangeTick
     return await convex.mutation("tickets:setStatus", {"ticketId": ticketId, "status": body.status})
 
 
-@router.post(
-    "/{ticketId}/assignee",
-    tags=["tickets"],
-    operation_id="assignTicket",
-    summary="Assign a ticket to a staff user",
-    response_model=Ticket,
-    responses=WRITE_ERRORS,
-)
+@router.writes("POST", "/{ticketId}/assignee", "assignTicket", "Assign a ticket to a staff user", Ticket)
 async def assign(ticketId: str, body: Assignment, convex: CanAssignTickets) -> dict[str, Any]:
     """Assigns a ticket to one of the client's staff users (client_admin or client_user), or unassigns it with `null`. A
     user who is not staff of this client answers 404 `not_found`."""
@@ -182,24 +128,20 @@ def parse_last_event_id(value: str | None) -> tuple[int, str | None]:
     return (int(stamp), message_id) if stamp.isdigit() else (0, None)
 
 
-@router.get(
+@router.streams(
     "/{ticketId}/messages/stream",
-    tags=["live"],
-    operation_id="streamTicketMessages",
-    summary="Follow a ticket's thread live",
-    description=(
+    "streamTicketMessages",
+    "Follow a ticket's thread live",
+    (
         "Server-Sent Events: one `message` event per message of the thread, oldest first, then each new "
         "message as it is written. Members never receive internal notes. Each event's `id` is "
         "`<createdAt>:<messageId>`; a reconnecting browser sends it back as `Last-Event-ID` and the stream "
         "resumes after it. `since` (ms) starts later than the beginning. An `error` event ends the stream "
         "when access is lost."
     ),
-    response_class=EventSourceResponse,
-    responses=sse_doc(
-        "The thread as events.",
-        "id: 1767225600000:k57abc\nevent: message\n"
-        'data: {"id":"k57abc","ticketId":"k12def","body":"On it","internal":false,"createdAt":1767225600000}\n\n',
-    ),
+    "The thread as events.",
+    "id: 1767225600000:k57abc\nevent: message\n"
+    'data: {"id":"k57abc","ticketId":"k12def","body":"On it","internal":false,"createdAt":1767225600000}\n\n',
 )
 async def stream_ticket_messages(
     ticketId: str,

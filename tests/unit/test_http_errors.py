@@ -30,49 +30,6 @@ def test_every_convex_error_code_maps_to_one_status():
     assert all(400 <= status < 500 for status in CONVEX_ERROR_STATUS.values())
 
 
-async def test_health_is_ok_without_convex(client):
-    response = await client.get("/health")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
-
-
-async def test_ready_when_convex_answers(client, convex):
-    convex.get("/version").mock(return_value=httpx.Response(200, text="1.0.0-embedded"))
-    convex.post("/api/query").mock(
-        return_value=httpx.Response(200, json={"status": "success", "value": None, "logLines": []})
-    )
-    response = await client.get("/ready")
-    assert response.status_code == 200
-    assert response.json() == {
-        "status": "ready",
-        "convexVersion": "1.0.0-embedded",
-        "convexProbe": "identity:resolveActor",
-        "circuitBreaker": "closed",
-        "liveUpdates": "idle",
-    }
-
-
-async def test_ready_when_convex_is_down_is_503_with_retry_after(client, convex):
-    convex.get("/version").mock(side_effect=httpx.ConnectError("refused"))
-    response = await client.get("/ready")
-    assert_problem(response, 503, "upstream_unavailable")
-    assert response.headers["Retry-After"] == "5"
-
-
-async def test_ready_when_functions_are_missing_is_502_without_internals(client, convex):
-    convex.get("/version").mock(return_value=httpx.Response(200, text="1"))
-    convex.post("/api/query").mock(
-        return_value=httpx.Response(404, json={"code": "FunctionNotFound", "message": "secret internals"})
-    )
-    body = assert_problem(await client.get("/ready"), 502, "upstream_error")
-    assert "internals" not in str(body)
-
-
-async def test_ready_when_convex_is_slow_is_504(client, convex):
-    convex.get("/version").mock(return_value=httpx.Response(200, text="1"))
-    convex.post("/api/query").mock(side_effect=httpx.ReadTimeout("slow"))
-    assert_problem(await client.get("/ready"), 504, "upstream_timeout")
-
-
 async def test_unknown_route_is_a_404_problem(client):
     assert_problem(await client.get("/no/such/thing"), 404, "not_found")
 

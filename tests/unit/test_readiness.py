@@ -123,3 +123,30 @@ async def test_once_a_stream_opened_the_websocket_its_state_is_reported_unknown(
     assert (await client.get("/ready")).json()["liveUpdates"] == "idle"
     await application.state.live_hub.client()
     assert (await client.get("/ready")).json()["liveUpdates"] == "unknown"
+
+
+async def test_health_is_ok_without_convex(client):
+    response = await client.get("/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_ready_when_convex_is_down_is_503_with_retry_after(client, convex):
+    convex.get("/version").mock(side_effect=httpx.ConnectError("refused"))
+    response = await client.get("/ready")
+    assert_problem(response, 503, "upstream_unavailable")
+    assert response.headers["Retry-After"] == "5"
+
+
+async def test_ready_when_functions_are_missing_is_502_without_internals(client, convex):
+    convex.get("/version").mock(return_value=httpx.Response(200, text="1"))
+    convex.post("/api/query").mock(
+        return_value=httpx.Response(404, json={"code": "FunctionNotFound", "message": "secret internals"})
+    )
+    body = assert_problem(await client.get("/ready"), 502, "upstream_error")
+    assert "internals" not in str(body)
+
+
+async def test_ready_when_convex_is_slow_is_504(client, convex):
+    convex.get("/version").mock(return_value=httpx.Response(200, text="1"))
+    convex.post("/api/query").mock(side_effect=httpx.ReadTimeout("slow"))
+    assert_problem(await client.get("/ready"), 504, "upstream_timeout")

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
+from tests.unit.courses.test_routes import COURSE
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
 
@@ -37,14 +38,6 @@ TICKET = {
     "subject": "Help",
     "status": "open",
     "priority": "normal",
-    "createdAt": 1.7e12,
-    "updatedAt": 1.7e12,
-}
-COURSE = {
-    "id": "c1;courses",
-    "title": "CPR",
-    "status": "draft",
-    "cpdPoints": 3.0,
     "createdAt": 1.7e12,
     "updatedAt": 1.7e12,
 }

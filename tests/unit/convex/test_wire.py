@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from app.convex.wire import AiohttpWire, NotSent, _FreshConnector
+from app.convex.wire import AiohttpWire, NotSent, WireLimits, _FreshConnector
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
@@ -123,7 +123,9 @@ async def test_the_wire_never_writes_onto_a_connection_its_peer_closed(peer):
 
 
 async def test_idle_connections_are_dropped_after_the_idle_timeout(peer):
-    wire = AiohttpWire(peer.url, {}, connect_timeout_s=1, read_timeout_s=1, max_connections=10, idle_timeout_s=0.1)
+    wire = AiohttpWire(
+        peer.url, {}, WireLimits(connect_timeout_s=1, read_timeout_s=1, max_connections=10, idle_timeout_s=0.1)
+    )
     try:
         await wire.request("POST", "/api/query", b"{}")
         await asyncio.sleep(0.3)
@@ -139,7 +141,7 @@ async def test_a_refused_connection_is_reported_as_not_sent():
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]  # bound, never listening: connections are refused
         wire = AiohttpWire(
-            f"http://127.0.0.1:{port}", {}, connect_timeout_s=1, read_timeout_s=1, max_connections=10, idle_timeout_s=1
+            f"http://127.0.0.1:{port}", {}, WireLimits(connect_timeout_s=1, read_timeout_s=1, max_connections=10)
         )
         try:
             with pytest.raises(NotSent):

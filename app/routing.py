@@ -1,0 +1,118 @@
+"""How a domain package declares its routes: one decorator per kind of operation.
+
+A kind fixes what all its operations share (method, success status, documented errors, answer
+class, the `Location` of what a create made), so a route module states only what is its own:
+path, operationId, summary and the model it answers with. Anything else FastAPI's decorators
+take can still be passed through (`tags=`, `description=`...).
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.types import DecoratedCallable
+from sse_starlette import EventSourceResponse
+
+from app.live.sse import sse_doc
+from app.pagination import Page
+from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.protection.idempotency import IdempotentPostRoute
+
+# Where a create's new resource lives, by endpoint: a path template filled from the request's
+# path parameters and the created body's `id`. Kept by endpoint because FastAPI copies routes
+# (not their attributes) when a router is included in the app.
+_LOCATIONS: dict[Callable[..., Any], str] = {}
+
+
+class DomainRoute(IdempotentPostRoute):
+    """Adds `Location` to a 201 whose endpoint was declared with one."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        location = _LOCATIONS.get(self.endpoint)
+        if location is None:
+            return handler
+
+        async def with_location(request: Request) -> Response:
+            response: Response = await handler(request)
+            if response.status_code == status.HTTP_201_CREATED:
+                created_id = json.loads(bytes(response.body))["id"]
+                response.headers["Location"] = location.format(**request.path_params, id=created_id)
+            return response
+
+        return with_location
+
+
+class DomainRouter(APIRouter):
+    """The routes of one domain, under `/v1/clients/{client}`, the tenant every route is scoped to."""
+
+    def __init__(self, prefix: str = "", tag: str | None = None) -> None:
+        super().__init__(prefix=f"/v1/clients/{{client}}{prefix}", route_class=DomainRoute)
+        # The kinds below tag their operations with the domain's tag unless told otherwise; plain
+        # `get`/`post` (streams, exports) name their own, e.g. "live".
+        self.tag = tag
+
+    def _declare(
+        self, method: str, path: str, operation_id: str, summary: str, responses: Any, extra: dict[str, Any]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        tags = {"tags": [self.tag]} if self.tag else {}
+        return self.api_route(
+            path, methods=[method], operation_id=operation_id, summary=summary, responses=responses, **(tags | extra)
+        )
+
+    def lists(
+        self, path: str, operation_id: str, summary: str, item: type, **extra: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """GET of a page of `item`s (cursor paging, `Link` header)."""
+        page = Page[item]  # type: ignore[valid-type]
+        return self._declare("GET", path, operation_id, summary, LIST_ERRORS, {"response_model": page, **extra})
+
+    def reads(
+        self, path: str, operation_id: str, summary: str, model: Any, **extra: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """GET of one resource (or a short, unpaged list)."""
+        return self._declare("GET", path, operation_id, summary, READ_ERRORS, {"response_model": model, **extra})
+
+    def creates(
+        self, path: str, operation_id: str, summary: str, model: type, location: str | None, **extra: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """POST that makes a resource: 201 with it, and `Location` when it has a URL of its own
+        (`location`, relative to this router, with `{id}` for the new resource's id)."""
+        created = {"status_code": status.HTTP_201_CREATED, "response_model": model}
+        declare = self._declare("POST", path, operation_id, summary, WRITE_ERRORS, created | extra)
+
+        def decorator(endpoint: DecoratedCallable) -> DecoratedCallable:
+            if location is not None:
+                _LOCATIONS[endpoint] = self.prefix + location
+            return declare(endpoint)
+
+        return decorator
+
+    def writes(
+        self, method: str, path: str, operation_id: str, summary: str, model: Any, **extra: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """A change (PATCH, PUT or an action's POST) answered with the resource as it now is."""
+        return self._declare(method, path, operation_id, summary, WRITE_ERRORS, {"response_model": model, **extra})
+
+    def no_content(
+        self, method: str, path: str, operation_id: str, summary: str, **extra: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """A change (DELETE, or a PUT of a link) answered with 204 and no body; the endpoint returns None."""
+        empty = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Response}
+        return self._declare(method, path, operation_id, summary, WRITE_ERRORS, empty | extra)
+
+    def streams(
+        self, path: str, operation_id: str, summary: str, description: str, events: str, example: str
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """GET of Server-Sent Events mirroring a read, tagged `live`: `events` says what they are and
+        `example` shows the first ones."""
+        return self.get(
+            path,
+            tags=["live"],
+            operation_id=operation_id,
+            summary=summary,
+            description=description,
+            response_class=EventSourceResponse,
+            responses=sse_doc(events, example),
+        )
