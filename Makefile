@@ -50,7 +50,8 @@ token: $(PY_STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=member@acme.test" >&2; exit 2; }
 	@$(PY) -m devtools.token "$(EMAIL)"
 
-codegen: $(NODE_STAMP)
+# Order-only: a fresh checkout's newer package files must not trigger `npm ci` here.
+codegen: | $(NODE_STAMP)
 	node devtools/convex-codegen.cjs
 
 typecheck: $(NODE_STAMP)
