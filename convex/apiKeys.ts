@@ -3,9 +3,9 @@
 import { v } from "convex/values";
 import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery } from "./lib/functions";
+import { clientMutation } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { pageArgs, paged, pageOf } from "./lib/pagination";
+import { pageQuery } from "./lib/reads";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { clientRole } from "./schema";
@@ -36,8 +36,7 @@ export const create = clientMutation({
     if (sponsorRole !== (args.sponsorId !== undefined)) {
       fail("validation", "A sponsor role needs a sponsorId, and only a sponsor role takes one", { field: "sponsorId" });
     }
-    const sponsor =
-      args.sponsorId === undefined ? undefined : await ctx.getOwned("sponsors", args.sponsorId, "sponsor");
+    const sponsor = args.sponsorId === undefined ? undefined : await ctx.getOwned("sponsors", args.sponsorId);
     const secret = newSecret();
     const id = await ctx.db.insert("apiKeys", {
       clientId: ctx.actor.clientId,
@@ -54,12 +53,7 @@ export const create = clientMutation({
   },
 });
 
-export const list = clientQuery({
-  capability: "apiKeys.manage",
-  args: { page: pageArgs },
-  returns: pageOf(keyView.validator),
-  handler: (ctx, { page }) => paged(inClient(ctx, "apiKeys", "by_clientId_createdAt").order("desc"), page, keyView.of),
-});
+export const list = pageQuery("apiKeys.manage", keyView, (ctx) => inClient(ctx, "apiKeys", "createdAt").order("desc"));
 
 /** Revoke a key; revoking a revoked key is a conflict (the first revocation stands). */
 export const revoke = clientMutation({
@@ -67,7 +61,7 @@ export const revoke = clientMutation({
   args: { apiKeyId: v.string() },
   returns: keyView.validator,
   handler: async (ctx, { apiKeyId }) => {
-    const key = await ctx.getOwned("apiKeys", apiKeyId, "API key");
+    const key = await ctx.getOwned("apiKeys", apiKeyId);
     if (key.revokedAt !== undefined) fail("conflict", "The key is already revoked");
     await ctx.db.patch(key._id, { revokedAt: Date.now() });
     await ctx.audit("apiKey.revoke", key._id, { before: { revokedAt: null }, after: { revoked: true } });

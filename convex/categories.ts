@@ -2,27 +2,17 @@
 import { v } from "convex/values";
 import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery } from "./lib/functions";
+import { clientMutation } from "./lib/functions";
 import { PATTERNS, TEXT_MAX } from "./lib/limits";
-import { pageArgs, paged, pageOf } from "./lib/pagination";
+import { getQuery, pageQuery } from "./lib/reads";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 
 const categoryView = viewOf("categories", { omit: ["clientId"] });
 
-export const list = clientQuery({
-  capability: "categories.read",
-  args: { page: pageArgs },
-  returns: pageOf(categoryView.validator),
-  handler: (ctx, { page }) => paged(inClient(ctx, "categories", "by_clientId_name"), page, categoryView.of),
-});
+export const list = pageQuery("categories.read", categoryView, (ctx) => inClient(ctx, "categories", "name"));
 
-export const get = clientQuery({
-  capability: "categories.read",
-  args: { categoryId: v.string() },
-  returns: categoryView.validator,
-  handler: async (ctx, { categoryId }) => categoryView.of(await ctx.getOwned("categories", categoryId, "category")),
-});
+export const get = getQuery("categories.read", categoryView, "categoryId", (ctx, id) => ctx.getOwned("categories", id));
 
 export const create = clientMutation({
   capability: "categories.manage",

@@ -3,13 +3,14 @@
 import { v } from "convex/values";
 import { partial } from "convex-helpers/validators";
 import type { Doc, Id } from "./_generated/dataModel";
-import { inClient, mustGet } from "./lib/db";
+import { byParent, inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { type ClientQueryCtx, clientMutation, clientQuery } from "./lib/functions";
+import { type ClientQueryCtx, clientMutation, clientQuery, notFound } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { addLink, COURSE_CATEGORIES, deleteWithLinks, linksOf, removeLink } from "./lib/links";
+import { COURSE_CATEGORIES, childrenOf, deleteUnlessUsed, linkMutation } from "./lib/links";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
-import { PUBLICATION, requireTransition, statusChange } from "./lib/transitions";
+import { getQuery } from "./lib/reads";
+import { changeStatus } from "./lib/transitions";
 import { optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { MAX_COURSE_CATEGORIES, publicationStatus } from "./schema";
@@ -20,9 +21,8 @@ const courseCategoryView = viewOf("categories", { pick: ["name", "slug"] });
 
 /** A course the actor may see: unpublished ones read as missing to non-staff. */
 export async function visibleCourse(ctx: ClientQueryCtx, courseId: string): Promise<Doc<"courses">> {
-  const course = await ctx.getOwned("courses", courseId, "course");
-  if (course.status !== "published" && !ctx.can("courses.readUnpublished"))
-    fail("not_found", "course not found", { entity: "course" });
+  const course = await ctx.getOwned("courses", courseId);
+  if (course.status !== "published" && !ctx.can("courses.readUnpublished")) notFound("courses");
   return course;
 }
 
@@ -35,20 +35,11 @@ export const list = clientQuery({
     if (wanted !== undefined && wanted !== "published" && !ctx.can("courses.readUnpublished")) {
       fail("forbidden", "Only staff see unpublished courses", { capability: "courses.readUnpublished" });
     }
-    const query =
-      wanted === undefined
-        ? inClient(ctx, "courses", "by_clientId_createdAt")
-        : inClient(ctx, "courses", "by_clientId_status_createdAt", wanted);
-    return paged(query.order("desc"), page, courseView.of);
+    return paged(inClient(ctx, "courses", "createdAt", { status: wanted }).order("desc"), page, courseView.of);
   },
 });
 
-export const get = clientQuery({
-  capability: "courses.read",
-  args: { courseId: v.string() },
-  returns: courseView.validator,
-  handler: async (ctx, { courseId }) => courseView.of(await visibleCourse(ctx, courseId)),
-});
+export const get = getQuery("courses.read", courseView, "courseId", visibleCourse);
 
 /** A course's own fields, as create takes them; update takes any of them. */
 const courseFields = {
@@ -102,7 +93,7 @@ export const update = clientMutation({
   args: { courseId: v.string(), ...partial(courseFields) },
   returns: courseView.validator,
   handler: async (ctx, { courseId, ...changes }) => {
-    const course = await ctx.getOwned("courses", courseId, "course");
+    const course = await ctx.getOwned("courses", courseId);
     const fields = checkedFields(changes);
     const before = Object.fromEntries(Object.keys(fields).map((k) => [k, course[k as keyof typeof course]]));
     await ctx.db.patch(course._id, { ...fields, updatedAt: Date.now() });
@@ -116,15 +107,9 @@ export const setStatus = clientMutation({
   args: { courseId: v.string(), status: publicationStatus },
   returns: courseView.validator,
   handler: async (ctx, { courseId, status }) => {
-    const course = await ctx.getOwned("courses", courseId, "course");
-    requireTransition(PUBLICATION, "course", course.status, status);
-    await ctx.db.patch(course._id, { status, updatedAt: Date.now() });
-    await ctx.audit(
-      `course.${status === "published" ? "publish" : "archive"}`,
-      course._id,
-      statusChange(course.status, status),
-    );
-    return courseView.of(await mustGet(ctx, course._id));
+    const course = await ctx.getOwned("courses", courseId);
+    const action = `course.${status === "published" ? "publish" : "archive"}` as const;
+    return courseView.of(await changeStatus(ctx, "courses", course, status, action));
   },
 });
 
@@ -133,14 +118,13 @@ export const remove = clientMutation({
   args: { courseId: v.string() },
   returns: v.null(),
   handler: async (ctx, { courseId }) => {
-    const course = await ctx.getOwned("courses", courseId, "course");
-    const enrolled = await ctx.db
-      .query("courseEnrollments")
-      .withIndex("by_courseId_status", (q) => q.eq("courseId", course._id))
-      .first();
-    if (enrolled !== null) fail("conflict", "A course with enrollments cannot be deleted; archive it instead");
-    await deleteWithLinks(ctx, COURSE_CATEGORIES, course, { title: course.title, status: course.status });
-    return null;
+    const course = await ctx.getOwned("courses", courseId);
+    return deleteUnlessUsed(ctx, "courses", course, {
+      usedBy: byParent(ctx, "courseEnrollments", "courseId", course._id),
+      refusal: "A course with enrollments cannot be deleted; archive it instead",
+      before: { title: course.title, status: course.status },
+      links: COURSE_CATEGORIES,
+    });
   },
 });
 
@@ -149,30 +133,16 @@ export const listCategories = clientQuery({
   capability: "courses.read",
   args: { courseId: v.string() },
   returns: v.array(courseCategoryView.validator),
-  handler: async (ctx, { courseId }) => {
-    const links = await linksOf(ctx, COURSE_CATEGORIES, (await visibleCourse(ctx, courseId))._id);
-    const categories = await Promise.all(links.map((l) => ctx.db.get(l.categoryId)));
-    return categories.flatMap((c) => (c === null ? [] : [courseCategoryView.of(c)]));
-  },
+  handler: async (ctx, { courseId }) =>
+    (await childrenOf(ctx, COURSE_CATEGORIES, (await visibleCourse(ctx, courseId))._id)).map(courseCategoryView.of),
 });
 
-export const addCategory = clientMutation({
-  capability: "courses.update",
-  args: { courseId: v.string(), categoryId: v.string() },
-  returns: v.null(),
-  handler: (ctx, { courseId, categoryId }) => addLink(ctx, COURSE_CATEGORIES, courseId, categoryId),
-});
+export const addCategory = linkMutation("add", COURSE_CATEGORIES, "courses.update");
 
-export const removeCategory = clientMutation({
-  capability: "courses.update",
-  args: { courseId: v.string(), categoryId: v.string() },
-  returns: v.null(),
-  handler: (ctx, { courseId, categoryId }) => removeLink(ctx, COURSE_CATEGORIES, courseId, categoryId),
-});
+export const removeCategory = linkMutation("remove", COURSE_CATEGORIES, "courses.update");
 
 async function ownedCategories(ctx: ClientQueryCtx, ids: string[]): Promise<Id<"categories">[]> {
-  if (ids.length > MAX_COURSE_CATEGORIES)
-    fail("validation", `A course has at most ${MAX_COURSE_CATEGORIES} categories`, { field: "categoryIds" });
+  if (ids.length > MAX_COURSE_CATEGORIES) fail("validation", COURSE_CATEGORIES.full, { field: "categoryIds" });
   const unique = [...new Set(ids)];
-  return Promise.all(unique.map(async (id) => (await ctx.getOwned("categories", id, "category"))._id));
+  return Promise.all(unique.map(async (id) => (await ctx.getOwned("categories", id))._id));
 }

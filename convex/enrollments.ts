@@ -4,12 +4,13 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { visibleCourse } from "./courses";
-import { mustGet } from "./lib/db";
+import { byParent, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ClientMutationCtx, clientMutation, clientQuery, requireOwnerOrStaff } from "./lib/functions";
 import { getForOwnerOrStaff, memberSummary, ownProfile, withMembers } from "./lib/members";
 import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
-import { ENROLLMENT, requireTransition, statusChange } from "./lib/transitions";
+import { getQuery } from "./lib/reads";
+import { changeStatus, requireTransition } from "./lib/transitions";
 import { viewOf } from "./lib/views";
 import { enrollmentStatus } from "./schema";
 
@@ -49,20 +50,12 @@ export const enrolMember = clientMutation({
   args: { courseId: v.string(), memberId: v.string() },
   returns: enrollmentView.validator,
   handler: async (ctx, { courseId, memberId }) =>
-    enrol(
-      ctx,
-      await ctx.getOwned("courses", courseId, "course"),
-      await ctx.getOwned("memberProfiles", memberId, "member"),
-    ),
+    enrol(ctx, await ctx.getOwned("courses", courseId), await ctx.getOwned("memberProfiles", memberId)),
 });
 
-export const get = clientQuery({
-  capability: ["enrollments.list", "enrollments.readOwn"],
-  args: { enrollmentId: v.string() },
-  returns: enrollmentView.validator,
-  handler: async (ctx, { enrollmentId }) =>
-    enrollmentView.of(await getForOwnerOrStaff(ctx, "courseEnrollments", enrollmentId, "enrollments.list")),
-});
+export const get = getQuery(["enrollments.list", "enrollments.readOwn"], enrollmentView, "enrollmentId", (ctx, id) =>
+  getForOwnerOrStaff(ctx, "courseEnrollments", id, "enrollments.list"),
+);
 
 /** Withdraw: the member its own enrollment; client_admin any (recorded as removed). */
 export const withdraw = clientMutation({
@@ -70,18 +63,11 @@ export const withdraw = clientMutation({
   args: { enrollmentId: v.string() },
   returns: enrollmentView.validator,
   handler: async (ctx, { enrollmentId }) => {
-    const enrollment = await ctx.getOwned("courseEnrollments", enrollmentId, "enrollment");
-    const own =
-      requireOwnerOrStaff(ctx, { memberId: enrollment.memberId }, "enrollments.remove", "enrollment") === "owner";
-    const status = own ? ("withdrawn" as const) : ("removed" as const);
-    requireTransition(ENROLLMENT, "enrollment", enrollment.status, status);
-    await ctx.db.patch(enrollment._id, { status, updatedAt: Date.now() });
-    await ctx.audit(
-      `enrollment.${own ? "withdraw" : "remove"}`,
-      enrollment._id,
-      statusChange(enrollment.status, status),
-    );
-    return enrollmentView.of(await mustGet(ctx, enrollment._id));
+    const enrollment = await ctx.getOwned("courseEnrollments", enrollmentId);
+    const by = requireOwnerOrStaff(ctx, { memberId: enrollment.memberId }, "enrollments.remove", "courseEnrollments");
+    const [status, action] =
+      by === "owner" ? (["withdrawn", "enrollment.withdraw"] as const) : (["removed", "enrollment.remove"] as const);
+    return enrollmentView.of(await changeStatus(ctx, "courseEnrollments", enrollment, status, action));
   },
 });
 
@@ -94,9 +80,9 @@ export const complete = clientMutation({
   args: { enrollmentId: v.string() },
   returns: enrollmentView.validator,
   handler: async (ctx, { enrollmentId }) => {
-    const enrollment = await ctx.getOwned("courseEnrollments", enrollmentId, "enrollment");
+    const enrollment = await ctx.getOwned("courseEnrollments", enrollmentId);
     if (enrollment.status === "completed") return enrollmentView.of(enrollment);
-    requireTransition(ENROLLMENT, "enrollment", enrollment.status, "completed");
+    requireTransition("courseEnrollments", enrollment.status, "completed");
     const course = await mustGet(ctx, enrollment.courseId);
     const member = await mustGet(ctx, enrollment.memberId);
     // One member's enrollments in one course: a handful, however many refreshers.
@@ -127,12 +113,8 @@ export const listForCourse = clientQuery({
   args: { courseId: v.string(), page: pageArgs, status: v.optional(enrollmentStatus) },
   returns: pageOf(enrollmentView.validator.extend({ member: memberSummary.validator })),
   handler: async (ctx, { courseId, page, status }) => {
-    const course = await ctx.getOwned("courses", courseId, "course");
-    const query = ctx.db
-      .query("courseEnrollments")
-      .withIndex("by_courseId_status", (q) =>
-        status === undefined ? q.eq("courseId", course._id) : q.eq("courseId", course._id).eq("status", status),
-      );
+    const course = await ctx.getOwned("courses", courseId);
+    const query = byParent(ctx, "courseEnrollments", "courseId", course._id, status);
     return pagedWith(query, page, (enrollments) => withMembers(ctx, enrollments, enrollmentView.of));
   },
 });
@@ -143,11 +125,6 @@ export const listMine = clientQuery({
   returns: pageOf(enrollmentView.validator),
   handler: async (ctx, { page, status }) => {
     const member = await ownProfile(ctx);
-    const query = ctx.db
-      .query("courseEnrollments")
-      .withIndex("by_memberId_status", (q) =>
-        status === undefined ? q.eq("memberId", member._id) : q.eq("memberId", member._id).eq("status", status),
-      );
-    return paged(query, page, enrollmentView.of);
+    return paged(byParent(ctx, "courseEnrollments", "memberId", member._id, status), page, enrollmentView.of);
   },
 });

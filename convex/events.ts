@@ -6,13 +6,22 @@ import { partial } from "convex-helpers/validators";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
-import { mustGet, takeByStatus } from "./lib/db";
+import { byParent, inClient, mustGet, takeByStatus } from "./lib/db";
 import { fail } from "./lib/errors";
-import { type ActorArg, actorArg, type ClientQueryCtx, clientMutation, clientQuery, writeAudit } from "./lib/functions";
+import {
+  type ActorArg,
+  actorArg,
+  type ClientQueryCtx,
+  clientMutation,
+  clientQuery,
+  notFound,
+  writeAudit,
+} from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { deleteWithLinks, EVENT_SPONSORS } from "./lib/links";
+import { deleteUnlessUsed, EVENT_SPONSORS } from "./lib/links";
 import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
-import { EVENT, OPEN_REGISTRATION, requireTransition } from "./lib/transitions";
+import { getQuery } from "./lib/reads";
+import { changeStatus, OPEN_REGISTRATION, requireTransition } from "./lib/transitions";
 import { optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { eventStatus, MAX_SPEAKERS, speaker } from "./schema";
@@ -32,11 +41,11 @@ async function backedBySponsor(ctx: ClientQueryCtx, event: Doc<"events">): Promi
 
 /** An event the actor may see; any other reads exactly like a missing one. */
 export async function visibleEvent(ctx: ClientQueryCtx, eventId: string): Promise<Doc<"events">> {
-  const event = await ctx.getOwned("events", eventId, "event");
+  const event = await ctx.getOwned("events", eventId);
   if (event.status === "published" || ctx.can("events.readUnpublished") || (await backedBySponsor(ctx, event))) {
     return event;
   }
-  fail("not_found", "event not found", { entity: "event" });
+  notFound("events");
 }
 
 export const list = clientQuery({
@@ -54,19 +63,7 @@ export const list = clientQuery({
     if (wanted !== undefined && wanted !== "published" && !staff) {
       fail("forbidden", "Only staff list unpublished events", { capability: "events.readUnpublished" });
     }
-    const clientId = ctx.actor.clientId;
-    const query =
-      wanted === undefined
-        ? ctx.db.query("events").withIndex("by_clientId_startAt", (q) => {
-            const base = q.eq("clientId", clientId);
-            const lower = startsAfter === undefined ? base : base.gte("startAt", startsAfter);
-            return startsBefore === undefined ? lower : lower.lt("startAt", startsBefore);
-          })
-        : ctx.db.query("events").withIndex("by_clientId_status_startAt", (q) => {
-            const base = q.eq("clientId", clientId).eq("status", wanted);
-            const lower = startsAfter === undefined ? base : base.gte("startAt", startsAfter);
-            return startsBefore === undefined ? lower : lower.lt("startAt", startsBefore);
-          });
+    const query = inClient(ctx, "events", "startAt", { status: wanted, from: startsAfter, to: startsBefore });
     return paged(query, page, eventView.of);
   },
 });
@@ -79,7 +76,7 @@ export const listSponsored = clientQuery({
   handler: async (ctx, { page, sponsorId }) => {
     const sponsor =
       sponsorId !== undefined && ctx.can("events.readUnpublished")
-        ? (await ctx.getOwned("sponsors", sponsorId, "sponsor"))._id
+        ? (await ctx.getOwned("sponsors", sponsorId))._id
         : (ctx.actor.sponsorId ??
           fail("validation", "Name a sponsor (staff) or act for one (sponsor roles)", { field: "sponsorId" }));
     const links = ctx.db.query("eventSponsors").withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor));
@@ -90,12 +87,7 @@ export const listSponsored = clientQuery({
   },
 });
 
-export const get = clientQuery({
-  capability: "events.read",
-  args: { eventId: v.string() },
-  returns: eventView.validator,
-  handler: async (ctx, { eventId }) => eventView.of(await visibleEvent(ctx, eventId)),
-});
+export const get = getQuery("events.read", eventView, "eventId", visibleEvent);
 
 type Schedule = {
   startAt: number;
@@ -186,7 +178,7 @@ export const update = clientMutation({
   args: { eventId: v.string(), ...partial(eventFields) },
   returns: eventView.validator,
   handler: async (ctx, { eventId, ...changes }) => {
-    const event = await ctx.getOwned("events", eventId, "event");
+    const event = await ctx.getOwned("events", eventId);
     if (event.status === "cancelled" || event.status === "archived")
       fail("conflict", `A ${event.status} event cannot be edited`);
     const next = {
@@ -236,10 +228,7 @@ type Batch = { cancelled: number; more: boolean };
 async function cancelNextBatch(ctx: MutationCtx, event: Doc<"events">, actor: ActorArg): Promise<Batch> {
   // One more than a batch: whether any remain after this one.
   const open = await takeByStatus(OPEN_REGISTRATION, CANCEL_BATCH + 1, (status, n) =>
-    ctx.db
-      .query("eventRegistrations")
-      .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id).eq("status", status))
-      .take(n),
+    byParent(ctx, "eventRegistrations", "eventId", event._id, status).take(n),
   );
   const batch = open.slice(0, CANCEL_BATCH);
   const now = Date.now();
@@ -262,28 +251,22 @@ export const setStatus = clientMutation({
   args: { eventId: v.string(), status: eventStatus },
   returns: eventView.validator,
   handler: async (ctx, { eventId, status }) => {
-    const event = await ctx.getOwned("events", eventId, "event");
-    requireTransition(EVENT, "event", event.status, status);
+    const event = await ctx.getOwned("events", eventId);
+    // Checked before any registration is cancelled (changeStatus checks it again).
+    requireTransition("events", event.status, status);
     // Cancelling an event cancels its open registrations: a first batch here, the rest in
     // scheduled batches. The event is cancelled from this commit on, so no registration can
     // be added meanwhile (registrations.ts accepts only published events).
     const batch: Batch =
       status === "cancelled" ? await cancelNextBatch(ctx, event, ctx.actor) : { cancelled: 0, more: false };
-    // registeredCount keeps counting the registrations still active (checked-in ones stay).
-    await ctx.db.patch(event._id, {
-      status,
-      updatedAt: Date.now(),
-      registeredCount: Math.max(0, event.registeredCount - batch.cancelled),
+    const action =
+      `event.${status === "published" ? "publish" : status === "cancelled" ? "cancel" : "archive"}` as const;
+    const changed = await changeStatus(ctx, "events", event, status, action, {
+      // registeredCount keeps counting the registrations still active (checked-in ones stay).
+      fields: { registeredCount: Math.max(0, event.registeredCount - batch.cancelled) },
+      after: { cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
     });
-    await ctx.audit(
-      `event.${status === "published" ? "publish" : status === "cancelled" ? "cancel" : "archive"}`,
-      event._id,
-      {
-        before: { status: event.status },
-        after: { status, cancelledRegistrations: batch.cancelled, ...(batch.more && { moreToCancel: true }) },
-      },
-    );
-    return eventView.of(await mustGet(ctx, event._id));
+    return eventView.of(changed);
   },
 });
 
@@ -316,13 +299,12 @@ export const remove = clientMutation({
   args: { eventId: v.string() },
   returns: v.null(),
   handler: async (ctx, { eventId }) => {
-    const event = await ctx.getOwned("events", eventId, "event");
-    const registration = await ctx.db
-      .query("eventRegistrations")
-      .withIndex("by_eventId_status", (q) => q.eq("eventId", event._id))
-      .first();
-    if (registration !== null) fail("conflict", "An event with registrations cannot be deleted; cancel it instead");
-    await deleteWithLinks(ctx, EVENT_SPONSORS, event, { title: event.title, status: event.status });
-    return null;
+    const event = await ctx.getOwned("events", eventId);
+    return deleteUnlessUsed(ctx, "events", event, {
+      usedBy: byParent(ctx, "eventRegistrations", "eventId", event._id),
+      refusal: "An event with registrations cannot be deleted; cancel it instead",
+      before: { title: event.title, status: event.status },
+      links: EVENT_SPONSORS,
+    });
   },
 });

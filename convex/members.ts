@@ -2,12 +2,11 @@
 // (memberInterests join table with interestCategories).
 // A member reads and edits its own profile (not status or CPD points) and interests;
 // client_user views and exports members; client_admin creates, edits and deletes them.
-import type { IndexRange } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
-import { inClient, mustGet, type RangeAt, takeByStatus } from "./lib/db";
+import { byParent, inClient, mustGet, takeByStatus } from "./lib/db";
 import { fail } from "./lib/errors";
 import {
   type ActorArg,
@@ -20,9 +19,10 @@ import {
   writeAudit,
 } from "./lib/functions";
 import { LIMITS, PATTERNS, TEXT_MAX } from "./lib/limits";
-import { linksOf, MEMBER_INTERESTS } from "./lib/links";
+import { childrenOf, linksOf, MEMBER_INTERESTS } from "./lib/links";
 import { ownProfile } from "./lib/members";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
+import { getQuery, pageQuery } from "./lib/reads";
 import { ACTIVE_REGISTRATION, ENDED_ENROLLMENT, ENDED_REGISTRATION } from "./lib/transitions";
 import { email as checkEmail, optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";
@@ -32,8 +32,8 @@ const memberView = viewOf("memberProfiles", { omit: ["clientId", "searchName"] }
 
 /** A member the actor may read: staff any; a member itself; others read as missing. */
 async function readableMember(ctx: ClientQueryCtx, memberId: string) {
-  const member = await ctx.getOwned("memberProfiles", memberId, "member");
-  requireOwnerOrStaff(ctx, { memberId: member._id }, "members.read", "member");
+  const member = await ctx.getOwned("memberProfiles", memberId);
+  requireOwnerOrStaff(ctx, { memberId: member._id }, "members.read", "memberProfiles");
   return member;
 }
 
@@ -59,16 +59,8 @@ export const list = clientQuery({
       return paged(byEmail, page, memberView.of);
     }
     const prefix = search?.trim().toLowerCase();
-    // Both indexes below have `searchName` after their equalities.
-    const range = (q: RangeAt<"memberProfiles", "searchName">): IndexRange =>
-      prefix ? q.gte("searchName", prefix).lt("searchName", `${prefix}\uffff`) : q;
-    const query =
-      status === undefined
-        ? ctx.db.query("memberProfiles").withIndex("by_clientId_searchName", (q) => range(q.eq("clientId", clientId)))
-        : ctx.db
-            .query("memberProfiles")
-            .withIndex("by_clientId_status_searchName", (q) => range(q.eq("clientId", clientId).eq("status", status)));
-    return paged(query, page, memberView.of);
+    const names = prefix ? { from: prefix, to: `${prefix}\uffff` } : {};
+    return paged(inClient(ctx, "memberProfiles", "searchName", { status, ...names }), page, memberView.of);
   },
 });
 
@@ -79,13 +71,7 @@ export const exportPage = clientQuery({
   args: { page: pageArgs, status: v.optional(memberStatus) },
   returns: pageOf(memberView.validator),
   handler: (ctx, { page, status }) =>
-    paged(
-      status === undefined
-        ? inClient(ctx, "memberProfiles", "by_clientId_searchName")
-        : inClient(ctx, "memberProfiles", "by_clientId_status_searchName", status),
-      page,
-      memberView.of,
-    ),
+    paged(inClient(ctx, "memberProfiles", "searchName", { status }), page, memberView.of),
 });
 
 /** Who exported members' personal data, and with which filter: in the audit log before the
@@ -100,12 +86,7 @@ export const recordExport = clientMutation({
   },
 });
 
-export const get = clientQuery({
-  capability: ["members.read", "members.readOwn"],
-  args: { memberId: v.string() },
-  returns: memberView.validator,
-  handler: async (ctx, { memberId }) => memberView.of(await readableMember(ctx, memberId)),
-});
+export const get = getQuery(["members.read", "members.readOwn"], memberView, "memberId", readableMember);
 
 export const getMine = clientQuery({
   capability: "members.readOwn",
@@ -206,7 +187,7 @@ export const update = clientMutation({
   },
   returns: memberView.validator,
   handler: async (ctx, { memberId, email, status, cpdPoints, ...names }) => {
-    const member = await ctx.getOwned("memberProfiles", memberId, "member");
+    const member = await ctx.getOwned("memberProfiles", memberId);
     const fields: Partial<Doc<"memberProfiles">> = { ...checkedNames(names) };
     if (email !== undefined) {
       fields.email = checkEmail("email", email);
@@ -243,16 +224,10 @@ type HistoryBatch = { registrations: number; enrollments: number; more: boolean 
 
 /** Whether the member holds a place anywhere: an active enrollment or an active registration. */
 async function activeCommitment(ctx: ClientQueryCtx, memberId: Id<"memberProfiles">): Promise<string | null> {
-  const enrollment = await ctx.db
-    .query("courseEnrollments")
-    .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", "active"))
-    .first();
+  const enrollment = await byParent(ctx, "courseEnrollments", "memberId", memberId, "active").first();
   if (enrollment !== null) return "A member with an active enrollment cannot be deleted";
   for (const status of ACTIVE_REGISTRATION) {
-    const registration = await ctx.db
-      .query("eventRegistrations")
-      .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
-      .first();
+    const registration = await byParent(ctx, "eventRegistrations", "memberId", memberId, status).first();
     if (registration !== null) return "A member with an active registration cannot be deleted";
   }
   return null;
@@ -271,16 +246,10 @@ async function deleteNextHistoryBatch(
 ): Promise<HistoryBatch> {
   // One more than a batch: whether any remain after this one.
   const registrations = await takeByStatus(ENDED_REGISTRATION, HISTORY_BATCH + 1, (status, n) =>
-    ctx.db
-      .query("eventRegistrations")
-      .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
-      .take(n),
+    byParent(ctx, "eventRegistrations", "memberId", memberId, status).take(n),
   );
   const enrollments = await takeByStatus(ENDED_ENROLLMENT, HISTORY_BATCH + 1 - registrations.length, (status, n) =>
-    ctx.db
-      .query("courseEnrollments")
-      .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId).eq("status", status))
-      .take(n),
+    byParent(ctx, "courseEnrollments", "memberId", memberId, status).take(n),
   );
   const batch = [...registrations, ...enrollments].slice(0, HISTORY_BATCH);
   if (batch.some((doc) => doc.clientId !== actor.clientId)) return { registrations: 0, enrollments: 0, more: false };
@@ -313,7 +282,7 @@ export const remove = clientMutation({
   args: { memberId: v.string() },
   returns: v.null(),
   handler: async (ctx, { memberId }) => {
-    const member = await ctx.getOwned("memberProfiles", memberId, "member");
+    const member = await ctx.getOwned("memberProfiles", memberId);
     const blocker = await activeCommitment(ctx, member._id);
     if (blocker !== null) fail("conflict", blocker);
     for (const interest of await linksOf(ctx, MEMBER_INTERESTS, member._id)) await ctx.db.delete(interest._id);
@@ -350,12 +319,9 @@ export const deleteHistoryBatch = internalMutation({
 
 const interestView = viewOf("interestCategories", { pick: ["name"] });
 
-export const listInterestCategories = clientQuery({
-  capability: "categories.read",
-  args: { page: pageArgs },
-  returns: pageOf(interestView.validator),
-  handler: (ctx, { page }) => paged(inClient(ctx, "interestCategories", "by_clientId_name"), page, interestView.of),
-});
+export const listInterestCategories = pageQuery("categories.read", interestView, (ctx) =>
+  inClient(ctx, "interestCategories", "name"),
+);
 
 export const createInterestCategory = clientMutation({
   capability: "categories.manage",
@@ -375,9 +341,7 @@ export const createInterestCategory = clientMutation({
 });
 
 async function interestsOf(ctx: ClientQueryCtx, memberId: Id<"memberProfiles">) {
-  const links = await linksOf(ctx, MEMBER_INTERESTS, memberId);
-  const categories = await Promise.all(links.map((l) => ctx.db.get(l.interestCategoryId)));
-  return categories.flatMap((c) => (c === null ? [] : [interestView.of(c)]));
+  return (await childrenOf(ctx, MEMBER_INTERESTS, memberId)).map(interestView.of);
 }
 
 export const listInterests = clientQuery({
@@ -393,15 +357,13 @@ export const setInterests = clientMutation({
   args: { memberId: v.string(), interestCategoryIds: v.array(v.string()) },
   returns: v.array(interestView.validator),
   handler: async (ctx, { memberId, interestCategoryIds }) => {
-    const member = await ctx.getOwned("memberProfiles", memberId, "member");
-    requireOwnerOrStaff(ctx, { memberId: member._id }, "members.update", "member");
+    const member = await ctx.getOwned("memberProfiles", memberId);
+    requireOwnerOrStaff(ctx, { memberId: member._id }, "members.update", "memberProfiles");
     if (interestCategoryIds.length > MAX_MEMBER_INTERESTS) {
       fail("validation", `At most ${MAX_MEMBER_INTERESTS} interests`, { field: "interestCategoryIds" });
     }
     const wanted = await Promise.all(
-      [...new Set(interestCategoryIds)].map(
-        async (id) => (await ctx.getOwned("interestCategories", id, "interest category"))._id,
-      ),
+      [...new Set(interestCategoryIds)].map(async (id) => (await ctx.getOwned("interestCategories", id))._id),
     );
     const current = await linksOf(ctx, MEMBER_INTERESTS, member._id);
     for (const link of current) if (!wanted.includes(link.interestCategoryId)) await ctx.db.delete(link._id);

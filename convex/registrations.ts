@@ -8,12 +8,13 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { visibleEvent } from "./events";
-import { mustGet } from "./lib/db";
+import { byParent, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ClientMutationCtx, clientMutation, clientQuery, principalOf } from "./lib/functions";
 import { getForOwnerOrStaff, memberSummary, ownProfile, withMembers } from "./lib/members";
-import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
-import { ACTIVE_REGISTRATION, REGISTRATION, requireTransition, statusChange } from "./lib/transitions";
+import { pageArgs, pagedWith, pageOf } from "./lib/pagination";
+import { getQuery, pageQuery } from "./lib/reads";
+import { ACTIVE_REGISTRATION, changeStatus, requireTransition } from "./lib/transitions";
 import { viewOf } from "./lib/views";
 import { registrationStatus } from "./schema";
 
@@ -66,20 +67,15 @@ export const registerMember = clientMutation({
   args: { eventId: v.string(), memberId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { eventId, memberId }) =>
-    register(
-      ctx,
-      await ctx.getOwned("events", eventId, "event"),
-      await ctx.getOwned("memberProfiles", memberId, "member"),
-    ),
+    register(ctx, await ctx.getOwned("events", eventId), await ctx.getOwned("memberProfiles", memberId)),
 });
 
-export const get = clientQuery({
-  capability: ["registrations.list", "registrations.readOwn"],
-  args: { registrationId: v.string() },
-  returns: registrationView.validator,
-  handler: async (ctx, { registrationId }) =>
-    registrationView.of(await getForOwnerOrStaff(ctx, "eventRegistrations", registrationId, "registrations.list")),
-});
+export const get = getQuery(
+  ["registrations.list", "registrations.readOwn"],
+  registrationView,
+  "registrationId",
+  (ctx, id) => getForOwnerOrStaff(ctx, "eventRegistrations", id, "registrations.list"),
+);
 
 async function release(ctx: ClientMutationCtx, registration: Doc<"eventRegistrations">) {
   const event = await mustGet(ctx, registration.eventId);
@@ -93,12 +89,11 @@ export const cancel = clientMutation({
   returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {
     const registration = await getForOwnerOrStaff(ctx, "eventRegistrations", registrationId, "registrations.cancelAny");
-    requireTransition(REGISTRATION, "registration", registration.status, "cancelled");
-    const now = Date.now();
-    await ctx.db.patch(registration._id, { status: "cancelled", cancelledAt: now, updatedAt: now });
+    const cancelled = await changeStatus(ctx, "eventRegistrations", registration, "cancelled", "registration.cancel", {
+      stamp: "cancelledAt",
+    });
     await release(ctx, registration);
-    await ctx.audit("registration.cancel", registration._id, statusChange(registration.status, "cancelled"));
-    return registrationView.of(await mustGet(ctx, registration._id));
+    return registrationView.of(cancelled);
   },
 });
 
@@ -107,16 +102,19 @@ export const checkIn = clientMutation({
   args: { registrationId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {
-    const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-    requireTransition(REGISTRATION, "registration", registration.status, "checked_in");
+    const registration = await ctx.getOwned("eventRegistrations", registrationId);
+    // Checked before the event (changeStatus checks it again), so a registration that can never be
+    // checked in says so first.
+    requireTransition("eventRegistrations", registration.status, "checked_in");
     // A cancelled event's registrations may still be waiting for their batch (events.ts, CANCEL_BATCH).
     const event = await mustGet(ctx, registration.eventId);
     if (event.status === "cancelled")
       fail("conflict", "The event is cancelled: its registrations cannot be checked in");
-    const now = Date.now();
-    await ctx.db.patch(registration._id, { status: "checked_in", checkedInAt: now, updatedAt: now });
-    await ctx.audit("registration.checkIn", registration._id, statusChange(registration.status, "checked_in"));
-    return registrationView.of(await mustGet(ctx, registration._id));
+    return registrationView.of(
+      await changeStatus(ctx, "eventRegistrations", registration, "checked_in", "registration.checkIn", {
+        stamp: "checkedInAt",
+      }),
+    );
   },
 });
 
@@ -126,21 +124,15 @@ export const refund = clientMutation({
   args: { registrationId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {
-    const registration = await ctx.getOwned("eventRegistrations", registrationId, "registration");
-    requireTransition(REGISTRATION, "registration", registration.status, "refunded");
-    const now = Date.now();
-    await ctx.db.patch(registration._id, {
-      status: "refunded",
-      refundedAt: now,
-      refundedBy: principalOf(ctx.actor),
-      updatedAt: now,
+    const registration = await ctx.getOwned("eventRegistrations", registrationId);
+    const refundedBy = principalOf(ctx.actor);
+    const refunded = await changeStatus(ctx, "eventRegistrations", registration, "refunded", "registration.refund", {
+      stamp: "refundedAt",
+      fields: { refundedBy },
+      after: { refundedBy },
     });
     await release(ctx, registration);
-    await ctx.audit("registration.refund", registration._id, {
-      before: { status: "paid" },
-      after: { status: "refunded", refundedBy: principalOf(ctx.actor) },
-    });
-    return registrationView.of(await mustGet(ctx, registration._id));
+    return registrationView.of(refunded);
   },
 });
 
@@ -171,25 +163,16 @@ export const listForEvent = clientQuery({
   args: { eventId: v.string(), page: pageArgs, status: v.optional(registrationStatus) },
   returns: pageOf(registrationView.validator.extend({ member: memberSummary.validator })),
   handler: async (ctx, { eventId, page, status }) => {
-    const event = await ctx.getOwned("events", eventId, "event");
-    const query = ctx.db
-      .query("eventRegistrations")
-      .withIndex("by_eventId_status", (q) =>
-        status === undefined ? q.eq("eventId", event._id) : q.eq("eventId", event._id).eq("status", status),
-      );
+    const event = await ctx.getOwned("events", eventId);
+    const query = byParent(ctx, "eventRegistrations", "eventId", event._id, status);
     return pagedWith(query, page, (registrations) => withMembers(ctx, registrations, registrationView.of));
   },
 });
 
-export const listMine = clientQuery({
-  capability: "registrations.readOwn",
-  args: { page: pageArgs },
-  returns: pageOf(registrationView.validator),
-  handler: async (ctx, { page }) => {
-    const profile = await ownProfile(ctx);
-    const query = ctx.db
-      .query("eventRegistrations")
-      .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", profile._id));
-    return paged(query.order("desc"), page, registrationView.of);
-  },
+export const listMine = pageQuery("registrations.readOwn", registrationView, async (ctx) => {
+  const member = await ownProfile(ctx);
+  return ctx.db
+    .query("eventRegistrations")
+    .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", member._id))
+    .order("desc");
 });

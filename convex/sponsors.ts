@@ -8,8 +8,8 @@ import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery, requireOwnerOrStaff } from "./lib/functions";
 import { TEXT_MAX } from "./lib/limits";
-import { addLink, EVENT_SPONSORS, linksOf, removeLink } from "./lib/links";
-import { pageArgs, paged, pageOf } from "./lib/pagination";
+import { childrenOf, deleteUnlessUsed, EVENT_SPONSORS, linkMutation } from "./lib/links";
+import { getQuery, pageQuery } from "./lib/reads";
 import { optionalText, required, text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { sponsorTier as tier } from "./schema";
@@ -29,19 +29,9 @@ function checked(args: { name?: string; website?: string; description?: string }
   };
 }
 
-export const list = clientQuery({
-  capability: "sponsors.read",
-  args: { page: pageArgs },
-  returns: pageOf(sponsorView.validator),
-  handler: (ctx, { page }) => paged(inClient(ctx, "sponsors", "by_clientId_name"), page, sponsorView.of),
-});
+export const list = pageQuery("sponsors.read", sponsorView, (ctx) => inClient(ctx, "sponsors", "name"));
 
-export const get = clientQuery({
-  capability: "sponsors.read",
-  args: { sponsorId: v.string() },
-  returns: sponsorView.validator,
-  handler: async (ctx, { sponsorId }) => sponsorView.of(await ctx.getOwned("sponsors", sponsorId, "sponsor")),
-});
+export const get = getQuery("sponsors.read", sponsorView, "sponsorId", (ctx, id) => ctx.getOwned("sponsors", id));
 
 /** A sponsor's own fields, as create takes them; update takes any of them. */
 const sponsorFields = {
@@ -81,8 +71,8 @@ export const update = clientMutation({
   args: { sponsorId: v.string(), ...partial(sponsorFields) },
   returns: sponsorView.validator,
   handler: async (ctx, { sponsorId, tier: newTier, ...changes }) => {
-    const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
-    requireOwnerOrStaff(ctx, { sponsorId: sponsor._id }, "sponsors.manage", "sponsor");
+    const sponsor = await ctx.getOwned("sponsors", sponsorId);
+    requireOwnerOrStaff(ctx, { sponsorId: sponsor._id }, "sponsors.manage", "sponsors");
     if (!ctx.can("sponsors.manage") && newTier !== undefined)
       fail("forbidden", "Only the client's admins set a sponsor's tier", { capability: "sponsors.manage" });
     const fields = { ...checked(changes), ...(newTier !== undefined && { tier: newTier }) };
@@ -98,40 +88,24 @@ export const remove = clientMutation({
   args: { sponsorId: v.string() },
   returns: v.null(),
   handler: async (ctx, { sponsorId }) => {
-    const sponsor = await ctx.getOwned("sponsors", sponsorId, "sponsor");
-    const backs = await ctx.db
-      .query("eventSponsors")
-      .withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id))
-      .first();
-    if (backs !== null) fail("conflict", "A sponsor that backs events cannot be deleted; detach it first");
-    await ctx.db.delete(sponsor._id);
-    await ctx.audit("sponsor.delete", sponsor._id, { before: { name: sponsor.name } });
-    return null;
+    const sponsor = await ctx.getOwned("sponsors", sponsorId);
+    return deleteUnlessUsed(ctx, "sponsors", sponsor, {
+      usedBy: ctx.db.query("eventSponsors").withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id)),
+      refusal: "A sponsor that backs events cannot be deleted; detach it first",
+      before: { name: sponsor.name },
+    });
   },
 });
 
-export const attachToEvent = clientMutation({
-  capability: "sponsors.manage",
-  args: { eventId: v.string(), sponsorId: v.string() },
-  returns: v.null(),
-  handler: (ctx, { eventId, sponsorId }) => addLink(ctx, EVENT_SPONSORS, eventId, sponsorId),
-});
+export const attachToEvent = linkMutation("add", EVENT_SPONSORS, "sponsors.manage");
 
-export const detachFromEvent = clientMutation({
-  capability: "sponsors.manage",
-  args: { eventId: v.string(), sponsorId: v.string() },
-  returns: v.null(),
-  handler: (ctx, { eventId, sponsorId }) => removeLink(ctx, EVENT_SPONSORS, eventId, sponsorId),
-});
+export const detachFromEvent = linkMutation("remove", EVENT_SPONSORS, "sponsors.manage");
 
 /** All sponsors of an event the actor can see: at most MAX_EVENT_SPONSORS, so one unpaged list. */
 export const listForEvent = clientQuery({
   capability: "sponsors.read",
   args: { eventId: v.string() },
   returns: v.array(sponsorView.validator),
-  handler: async (ctx, { eventId }) => {
-    const links = await linksOf(ctx, EVENT_SPONSORS, (await visibleEvent(ctx, eventId))._id);
-    const sponsors = await Promise.all(links.map((l) => ctx.db.get(l.sponsorId)));
-    return sponsors.flatMap((s) => (s === null ? [] : [sponsorView.of(s)]));
-  },
+  handler: async (ctx, { eventId }) =>
+    (await childrenOf(ctx, EVENT_SPONSORS, (await visibleEvent(ctx, eventId))._id)).map(sponsorView.of),
 });

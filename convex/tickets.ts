@@ -10,7 +10,8 @@ import { type ClientMutationCtx, type ClientQueryCtx, clientMutation, clientQuer
 import { TEXT_MAX } from "./lib/limits";
 import { getForOwnerOrStaff, ownProfile } from "./lib/members";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
-import { requireTransition, statusChange, TICKET } from "./lib/transitions";
+import { getQuery, pageQuery } from "./lib/reads";
+import { changeStatus, requireTransition } from "./lib/transitions";
 import { text } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { ticketPriority, ticketStatus } from "./schema";
@@ -54,8 +55,7 @@ export const openForMember = clientMutation({
   capability: "tickets.openForMember",
   args: { ...ticketArgs, memberId: v.string() },
   returns: ticketView.validator,
-  handler: async (ctx, { memberId, ...args }) =>
-    openFor(ctx, await ctx.getOwned("memberProfiles", memberId, "member"), args),
+  handler: async (ctx, { memberId, ...args }) => openFor(ctx, await ctx.getOwned("memberProfiles", memberId), args),
 });
 
 async function openFor(
@@ -95,33 +95,19 @@ export const list = clientQuery({
         );
       return paged(assigned.order("desc"), page, ticketView.of);
     }
-    const query =
-      status === undefined
-        ? inClient(ctx, "supportTickets", "by_clientId_updatedAt")
-        : inClient(ctx, "supportTickets", "by_clientId_status_updatedAt", status);
-    return paged(query.order("desc"), page, ticketView.of);
+    return paged(inClient(ctx, "supportTickets", "updatedAt", { status }).order("desc"), page, ticketView.of);
   },
 });
 
-export const listMine = clientQuery({
-  capability: "tickets.readOwn",
-  args: { page: pageArgs },
-  returns: pageOf(ticketView.validator),
-  handler: async (ctx, { page }) => {
-    const member = await ownProfile(ctx);
-    const query = ctx.db
-      .query("supportTickets")
-      .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", member._id));
-    return paged(query.order("desc"), page, ticketView.of);
-  },
+export const listMine = pageQuery("tickets.readOwn", ticketView, async (ctx) => {
+  const member = await ownProfile(ctx);
+  return ctx.db
+    .query("supportTickets")
+    .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", member._id))
+    .order("desc");
 });
 
-export const get = clientQuery({
-  capability: ["tickets.readAll", "tickets.readOwn"],
-  args: { ticketId: v.string() },
-  returns: ticketView.validator,
-  handler: async (ctx, { ticketId }) => ticketView.of(await visibleTicket(ctx, ticketId)),
-});
+export const get = getQuery(["tickets.readAll", "tickets.readOwn"], ticketView, "ticketId", visibleTicket);
 
 /** The thread, oldest first. Members get the public messages only (an index range, not a filter). */
 export const messages = clientQuery({
@@ -179,7 +165,7 @@ export const reply = clientMutation({
       fail("invalid_transition", "A closed ticket takes no replies", { from: "closed", to: "closed" });
     const id = await addMessage(ctx, ticket, body, false);
     const reopen = !isStaff(ctx) && ticket.status !== "open";
-    if (reopen) requireTransition(TICKET, "ticket", ticket.status, "open");
+    if (reopen) requireTransition("supportTickets", ticket.status, "open");
     await ctx.db.patch(ticket._id, { updatedAt: Date.now(), ...(reopen && { status: "open" as const }) });
     await ctx.audit("ticket.reply", ticket._id, { after: { messageId: id, ...(reopen && { status: "open" }) } });
     return messageView.of(await mustGet(ctx, id));
@@ -191,7 +177,7 @@ export const addInternalNote = clientMutation({
   args: { ticketId: v.string(), body: v.string() },
   returns: messageView.validator,
   handler: async (ctx, { ticketId, body }) => {
-    const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
+    const ticket = await ctx.getOwned("supportTickets", ticketId);
     const id = await addMessage(ctx, ticket, body, true);
     await ctx.db.patch(ticket._id, { updatedAt: Date.now() });
     await ctx.audit("ticket.internalNote", ticket._id, { after: { messageId: id } });
@@ -204,7 +190,7 @@ export const assign = clientMutation({
   args: { ticketId: v.string(), assigneeUserId: v.union(v.string(), v.null()) },
   returns: ticketView.validator,
   handler: async (ctx, { ticketId, assigneeUserId }) => {
-    const ticket = await ctx.getOwned("supportTickets", ticketId, "ticket");
+    const ticket = await ctx.getOwned("supportTickets", ticketId);
     let assignee: Doc<"users">["_id"] | undefined;
     if (assigneeUserId !== null) {
       const userId = ctx.db.normalizeId("users", assigneeUserId);
@@ -244,14 +230,8 @@ export const setStatus = clientMutation({
     if (!ctx.can("tickets.changeStatus") && status !== "closed") {
       fail("forbidden", "A member may only close its own ticket", { capability: "tickets.changeStatus" });
     }
-    requireTransition(TICKET, "ticket", ticket.status, status);
-    const now = Date.now();
-    await ctx.db.patch(ticket._id, { status, updatedAt: now, ...(status === "closed" && { closedAt: now }) });
-    await ctx.audit(
-      `ticket.${status === "closed" ? "close" : "setStatus"}`,
-      ticket._id,
-      statusChange(ticket.status, status),
-    );
-    return ticketView.of(await mustGet(ctx, ticket._id));
+    const [action, stamp] =
+      status === "closed" ? (["ticket.close", "closedAt"] as const) : (["ticket.setStatus"] as const);
+    return ticketView.of(await changeStatus(ctx, "supportTickets", ticket, status, action, { stamp }));
   },
 });

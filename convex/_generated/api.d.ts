@@ -31,6 +31,7 @@ import type * as lib_limits from "../lib/limits.js";
 import type * as lib_links from "../lib/links.js";
 import type * as lib_members from "../lib/members.js";
 import type * as lib_pagination from "../lib/pagination.js";
+import type * as lib_reads from "../lib/reads.js";
 import type * as lib_transitions from "../lib/transitions.js";
 import type * as lib_validate from "../lib/validate.js";
 import type * as lib_views from "../lib/views.js";
@@ -67,6 +68,7 @@ declare const fullApi: ApiFromModules<{
   "lib/links": typeof lib_links;
   "lib/members": typeof lib_members;
   "lib/pagination": typeof lib_pagination;
+  "lib/reads": typeof lib_reads;
   "lib/transitions": typeof lib_transitions;
   "lib/validate": typeof lib_validate;
   "lib/views": typeof lib_views;

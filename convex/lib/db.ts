@@ -28,39 +28,101 @@ export type RangeAt<T extends TableNames, F extends string> = IndexRange &
 
 type Info<T extends TableNames> = NamedTableInfo<DataModel, T>;
 
-/** The indexes of `T` whose fields begin with `Lead`. */
-type IndexLedBy<T extends TableNames, Lead extends string[]> = {
-  [I in IndexNames<Info<T>>]: NamedIndex<Info<T>, I> extends [...Lead, ...string[]] ? I : never;
+/** The name every index has: `by_` and its fields, joined by `_` (convex/tests/schema.test.ts checks). */
+type IndexNamed<Fields extends string[]> = `by_${Join<Fields>}`;
+type Join<F extends string[]> = F extends [infer A extends string, ...infer R extends string[]]
+  ? R extends []
+    ? A
+    : `${A}_${Join<R>}`
+  : never;
+
+/** The fields `F` of `T` that the index `by_<Lead>_<F>`, on `Lead` then `F`, orders by. */
+type OrderField<T extends TableNames, Lead extends string[]> = {
+  [I in IndexNames<Info<T>>]: NamedIndex<Info<T>, I> extends [...Lead, infer F extends string, ...string[]]
+    ? I extends IndexNamed<[...Lead, F]>
+      ? F
+      : never
+    : never;
 }[IndexNames<Info<T>>];
 
-/** Equalities on an index's leading fields, as a helper over any table states them. */
-export type EqRange = { eq(field: string, value: unknown): EqRange };
+/** Equalities and bounds on an index's fields, as a helper over any table states them. */
+export type EqRange = {
+  eq(field: string, value: unknown): EqRange;
+  gte(field: string, value: unknown): EqRange;
+  lt(field: string, value: unknown): EqRange;
+};
 
 /** The client-owned tables with a `status` field. */
 type WithStatus = { [T in ClientOwnedTable]: Doc<T> extends { status: unknown } ? T : never }[ClientOwnedTable];
 
+/** A range of values of `F`: from `from` (included) to `to` (left out), either end open when absent. */
+type Between<T extends TableNames, F extends string> = {
+  from?: Doc<T>[F & keyof Doc<T>];
+  to?: Doc<T>[F & keyof Doc<T>];
+};
+
 /**
- * The actor's client's documents of `table`, in the order of `index` (an index that leads with
- * clientId); given a `status`, only the documents with it, through an index that leads with
- * clientId and status.
+ * The actor's client's documents of `table` in the order of `field`, through the index
+ * `by_clientId_<field>`; given a `status` (which may be undefined: no filter), only the documents
+ * with it, through `by_clientId_status_<field>`; given `from` or `to`, only those in that range
+ * of `field`. Every filter is an index range, none a scan.
  */
-export function inClient<T extends ClientOwnedTable>(
+export function inClient<T extends ClientOwnedTable, F extends OrderField<T, ["clientId"]>>(
   ctx: ClientQueryCtx,
   table: T,
-  index: IndexLedBy<T, ["clientId"]>,
+  field: F,
+  range?: Between<T, F>,
 ): Query<Info<T>>;
-export function inClient<T extends WithStatus>(
+export function inClient<
+  T extends WithStatus,
+  F extends OrderField<T, ["clientId"]> & OrderField<T, ["clientId", "status"]>,
+>(
   ctx: ClientQueryCtx,
   table: T,
-  index: IndexLedBy<T, ["clientId", "status"]>,
-  status: Doc<T>["status"],
+  field: F,
+  range: Between<T, F> & { status: Doc<T>["status"] | undefined },
 ): Query<Info<T>>;
-export function inClient(ctx: ClientQueryCtx, table: ClientOwnedTable, index: PropertyKey, status?: unknown) {
-  const clientId = ctx.actor.clientId;
-  // The overloads hold `index` to the fields ranged here, which no one table's types state.
-  const range = (q: EqRange) =>
-    status === undefined ? q.eq("clientId", clientId) : q.eq("clientId", clientId).eq("status", status);
+export function inClient(
+  ctx: ClientQueryCtx,
+  table: ClientOwnedTable,
+  field: string,
+  { status, from, to }: { status?: unknown; from?: unknown; to?: unknown } = {},
+) {
+  const index = status === undefined ? `by_clientId_${field}` : `by_clientId_status_${field}`;
+  const range = (q: EqRange) => {
+    const client = q.eq("clientId", ctx.actor.clientId);
+    const lead = status === undefined ? client : client.eq("status", status);
+    const lower = from === undefined ? lead : lead.gte(field, from);
+    return to === undefined ? lower : lower.lt(field, to);
+  };
+  // The overloads hold `field` to the indexes named here, which no one table's types state.
   return ctx.db.query(table).withIndex(index as never, range as never);
+}
+
+/** The fields `F` of `T` with an index `by_<F>_status` on `F`, then status. */
+type ParentField<T extends TableNames> = {
+  [I in IndexNames<Info<T>>]: NamedIndex<Info<T>, I> extends [infer F extends string, "status", ...string[]]
+    ? I extends IndexNamed<[F, "status"]>
+      ? F
+      : never
+    : never;
+}[IndexNames<Info<T>>];
+
+/**
+ * The documents of `table` whose `field` holds `parentId` (a document already checked against
+ * the actor's client), through the index `by_<field>_status`; given a `status`, only those with it.
+ */
+export function byParent<T extends WithStatus, F extends ParentField<T>>(
+  ctx: Pick<QueryCtx, "db">,
+  table: T,
+  field: F,
+  parentId: Doc<T>[F & keyof Doc<T>],
+  status?: Doc<T>["status"],
+): Query<Info<T>> {
+  const range = (q: EqRange) =>
+    status === undefined ? q.eq(field, parentId) : q.eq(field, parentId).eq("status", status);
+  // The type holds `field` to the indexes named here, which no one table's types state.
+  return ctx.db.query(table).withIndex(`by_${field}_status` as never, range as never);
 }
 
 /**

@@ -37,6 +37,33 @@ export type ClientOwnedTable = {
   [T in TableNames]: Doc<T> extends { clientId: Id<"clients"> } ? T : never;
 }[TableNames];
 
+/**
+ * What a not_found calls a document (its `entity`) of each table a function may refuse one of:
+ * one name per table, whichever function refuses it.
+ */
+export const ENTITY = {
+  apiKeys: "API key",
+  categories: "category",
+  courseCategories: "courseCategory",
+  courseEnrollments: "enrollment",
+  courses: "course",
+  eventRegistrations: "registration",
+  events: "event",
+  eventSponsors: "eventSponsor",
+  interestCategories: "interest category",
+  memberProfiles: "member",
+  sponsors: "sponsor",
+  supportTickets: "ticket",
+} as const satisfies Partial<Record<ClientOwnedTable, string>>;
+
+/** The client-owned tables whose documents refusals name (those read by an id from outside, and links). */
+export type NamedTable = keyof typeof ENTITY;
+
+/** The refusal of a document of `table` that is missing, another client's, or not the actor's to see: all alike. */
+export function notFound(table: NamedTable): never {
+  return fail("not_found", `${ENTITY[table]} not found`, { entity: ENTITY[table] });
+}
+
 /** Verify the actor against the data; refuse a forged or stale one. */
 export async function verifyActor(ctx: QueryCtx, actor: ActorArg): Promise<Actor> {
   // Typed, not inferred, so that a call to it narrows like a call to `fail`.
@@ -103,11 +130,11 @@ function scopedReader(ctx: QueryCtx, actor: Actor) {
      * A malformed id, an id of another table, a missing document and a
      * document of another client all give the same not_found.
      */
-    async getOwned<T extends ClientOwnedTable>(table: T, id: string, entity: string = table): Promise<Doc<T>> {
+    async getOwned<T extends NamedTable>(table: T, id: string): Promise<Doc<T>> {
       const normalized = ctx.db.normalizeId(table, id);
       const doc = normalized === null ? null : await ctx.db.get(normalized);
       if (doc === null || (doc as unknown as { clientId: Id<"clients"> }).clientId !== actor.clientId) {
-        fail("not_found", `${entity} not found`, { entity });
+        notFound(table);
       }
       return doc as Doc<T>;
     },
@@ -118,19 +145,19 @@ function scopedReader(ctx: QueryCtx, actor: Actor) {
  * For a document that belongs to one member or one sponsor: go on when the actor is its owner
  * (the member itself, or a user or key acting for that sponsor) or holds `staff`, the capability
  * to act on anyone's. Anyone else gets the not_found a missing document gets, so another
- * member's data cannot be told from data that does not exist. Answers which of the two the
- * actor is; the owner first when it is both.
+ * member's data cannot be told from data that does not exist (`table` is the document's). Answers
+ * which of the two the actor is; the owner first when it is both.
  */
 export function requireOwnerOrStaff(
   ctx: ClientQueryCtx,
   owner: { memberId: Id<"memberProfiles"> } | { sponsorId: Id<"sponsors"> },
   staff: Action,
-  entity: string,
+  table: NamedTable,
 ): "owner" | "staff" {
   const isOwner = "memberId" in owner ? owner.memberId === ctx.actor.memberId : owner.sponsorId === ctx.actor.sponsorId;
   if (isOwner) return "owner";
   if (ctx.can(staff)) return "staff";
-  return fail("not_found", `${entity} not found`, { entity });
+  return notFound(table);
 }
 
 type CapabilityExtra = { capability: Action | readonly Action[] };

@@ -1,80 +1,98 @@
 // The capped join tables (convex/schema.ts BOUNDED_LINKS): each links a parent to children of
 // the same client, a pair at most once and a parent to at most its cap of children. Every path
 // that adds a link checks the cap, so reading the cap's worth of a parent's links reads them all.
+import type { RegisteredMutation } from "convex/server";
+import { type GenericValidator, type VId, type VString, v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
-import { BOUNDED_LINKS, MAX_COURSE_CATEGORIES, MAX_EVENT_SPONSORS } from "../schema";
+import schema, { BOUNDED_LINKS, MAX_COURSE_CATEGORIES, MAX_EVENT_SPONSORS } from "../schema";
+import type { Action } from "./capabilities";
 import type { EqRange } from "./db";
 import { fail } from "./errors";
-import type { AuditAction, ClientMutationCtx, ClientOwnedTable, ClientQueryCtx } from "./functions";
+import {
+  type ActorArg,
+  type AuditAction,
+  type ClientMutationCtx,
+  type ClientQueryCtx,
+  clientMutation,
+  ENTITY,
+  type NamedTable,
+} from "./functions";
 
 type LinkTable = "courseCategories" | "eventSponsors" | "memberInterests";
 
-/** One end of a link: its table, the link's field holding its id, and its name in refusals. */
-type End<T extends ClientOwnedTable> = { table: T; field: string; entity: string };
+/** One end of a link: its table, and the link's field holding its id. */
+type End<T extends NamedTable, F extends string> = { table: T; field: F };
 
-/** A capped join table and its index on (parent field, child field). */
-type Links<L extends LinkTable, P extends ClientOwnedTable, C extends ClientOwnedTable> = {
+/** A capped join table, the ends it links, and its index on (parent field, child field). */
+type Links<
+  L extends LinkTable,
+  P extends NamedTable,
+  C extends NamedTable,
+  PF extends string = string,
+  CF extends string = string,
+> = {
   table: L;
   index: string;
-  parent: End<P>;
-  child: End<C>;
+  parent: End<P, PF>;
+  child: End<C, CF>;
 };
 
-/** A join table whose links are added and removed one at a time, as its refusals and audit records word it. */
-type EditedLinks<L extends LinkTable, P extends ClientOwnedTable, C extends ClientOwnedTable> = Links<L, P, C> & {
-  /** The link's name in a not_found refusal. */
-  entity: string;
-  refusals: { linked: string; full: string; unlinked: string };
+/** How refusals and audit records word a join table's links, added and removed one at a time. */
+type Wording = {
+  linked: string;
+  full: string;
+  unlinked: string;
   /** The audit actions, recorded on the parent. */
   actions: { add: AuditAction; remove: AuditAction };
-  /** Whether a link records when it was made (`createdAt`). */
-  dated: boolean;
 };
 
-export const COURSE_CATEGORIES: EditedLinks<"courseCategories", "courses", "categories"> = {
-  table: "courseCategories",
-  index: "by_courseId_categoryId",
-  parent: { table: "courses", field: "courseId", entity: "course" },
-  child: { table: "categories", field: "categoryId", entity: "category" },
-  entity: "courseCategory",
-  refusals: {
-    linked: "The course already has this category",
-    full: `A course has at most ${MAX_COURSE_CATEGORIES} categories`,
-    unlinked: "The course does not have this category",
-  },
+/** The table whose ids the field `F` of a link holds. */
+type EndTable<L extends LinkTable, F extends keyof Doc<L>> =
+  Doc<L>[F] extends Id<infer T extends NamedTable> ? T : never;
+
+/**
+ * The join table `table`, linking the documents its `parentField` holds to those its `childField`
+ * holds: each end's table is the one the schema declares for its field, and the index on the two
+ * fields is named after them, as every index is (convex/tests/schema.test.ts).
+ */
+function linksOver<L extends LinkTable, PF extends keyof Doc<L> & string, CF extends keyof Doc<L> & string>(
+  table: L,
+  parentField: PF,
+  childField: CF,
+): Links<L, EndTable<L, PF>, EndTable<L, CF>, PF, CF> {
+  const fields: Record<string, GenericValidator> = schema.tables[table].validator.fields;
+  const end = <T extends NamedTable, F extends string>(field: F): End<T, F> => ({
+    table: (fields[field] as VId<Id<T>>).tableName,
+    field,
+  });
+  return { table, index: `by_${parentField}_${childField}`, parent: end(parentField), child: end(childField) };
+}
+
+export const COURSE_CATEGORIES = {
+  ...linksOver("courseCategories", "courseId", "categoryId"),
+  linked: "The course already has this category",
+  full: `A course has at most ${MAX_COURSE_CATEGORIES} categories`,
+  unlinked: "The course does not have this category",
   actions: { add: "course.addCategory", remove: "course.removeCategory" },
-  dated: false,
-};
+} satisfies Wording;
 
-export const EVENT_SPONSORS: EditedLinks<"eventSponsors", "events", "sponsors"> = {
-  table: "eventSponsors",
-  index: "by_eventId_sponsorId",
-  parent: { table: "events", field: "eventId", entity: "event" },
-  child: { table: "sponsors", field: "sponsorId", entity: "sponsor" },
-  entity: "eventSponsor",
-  refusals: {
-    linked: "The sponsor already backs this event",
-    full: `An event has at most ${MAX_EVENT_SPONSORS} sponsors`,
-    unlinked: "The sponsor does not back this event",
-  },
+export const EVENT_SPONSORS = {
+  ...linksOver("eventSponsors", "eventId", "sponsorId"),
+  linked: "The sponsor already backs this event",
+  full: `An event has at most ${MAX_EVENT_SPONSORS} sponsors`,
+  unlinked: "The sponsor does not back this event",
   actions: { add: "event.attachSponsor", remove: "event.detachSponsor" },
-  dated: true,
-};
+} satisfies Wording;
 
 /** Set as a whole by members.setInterests, so never added or removed one at a time. */
-export const MEMBER_INTERESTS: Links<"memberInterests", "memberProfiles", "interestCategories"> = {
-  table: "memberInterests",
-  index: "by_memberId_interestCategoryId",
-  parent: { table: "memberProfiles", field: "memberId", entity: "member" },
-  child: { table: "interestCategories", field: "interestCategoryId", entity: "interest category" },
-};
+export const MEMBER_INTERESTS = linksOver("memberInterests", "memberId", "interestCategoryId");
 
 type LinkDoc = { _id: Id<LinkTable> };
 
 /**
  * `ctx.db` (the same object) as this module uses it. A spec names its index and fields as
- * strings, which the generated types cannot check for any one table; the specs above name them
- * as the schema declares them, and the tests of each table's mutations read them back.
+ * strings, which the generated types cannot check for any one table; `linksOver` takes them
+ * from the schema, and the tests of each table's mutations read them back.
  */
 type LinkDb = {
   query(table: LinkTable): {
@@ -88,9 +106,9 @@ type LinkDb = {
 const linkDb = (ctx: ClientQueryCtx) => ctx.db as unknown as LinkDb;
 
 /** A parent's links: at most the cap (every path that adds one checks), so all of them. */
-export async function linksOf<L extends LinkTable, P extends ClientOwnedTable>(
+export async function linksOf<L extends LinkTable, P extends NamedTable>(
   ctx: ClientQueryCtx,
-  links: Links<L, P, ClientOwnedTable>,
+  links: Links<L, P, NamedTable>,
   parentId: Id<P>,
 ): Promise<Doc<L>[]> {
   const found = await linkDb(ctx)
@@ -100,27 +118,52 @@ export async function linksOf<L extends LinkTable, P extends ClientOwnedTable>(
   return found as Doc<L>[];
 }
 
-/** Delete a parent and every link it has (at most the cap), audited as its deletion with `before`. */
-export async function deleteWithLinks<L extends LinkTable, P extends ClientOwnedTable>(
+/** A parent's children (all of them: at most the cap), in the order of their links. */
+export async function childrenOf<L extends LinkTable, P extends NamedTable, C extends NamedTable>(
+  ctx: ClientQueryCtx,
+  links: Links<L, P, C>,
+  parentId: Id<P>,
+): Promise<Doc<C>[]> {
+  const found = await linksOf(ctx, links, parentId);
+  const ids = found.map((link) => (link as Record<string, unknown>)[links.child.field] as Id<C>);
+  // A child is not deleted while linked; a missing one is left out rather than failing the list.
+  return (await Promise.all(ids.map((id) => ctx.db.get(id)))).filter((child) => child !== null);
+}
+
+/**
+ * Delete `doc`, a document of `table`, unless `usedBy` (a query of the documents that refer to
+ * it) finds one: then a conflict saying `refusal`. Given `links` (the join table it is the parent
+ * of), its links go with it. Audited as its deletion, with `before`.
+ */
+export async function deleteUnlessUsed<T extends NamedTable>(
   ctx: ClientMutationCtx,
-  links: Links<L, P, ClientOwnedTable>,
-  parent: Doc<P>,
-  before: Record<string, unknown>,
-): Promise<void> {
-  for (const link of await linksOf(ctx, links, parent._id)) await ctx.db.delete(link._id);
-  await ctx.db.delete(parent._id);
-  await ctx.audit(`${links.parent.entity}.delete`, parent._id, { before });
+  table: T,
+  doc: Doc<T>,
+  rule: {
+    usedBy: { first(): Promise<unknown> };
+    refusal: string;
+    before: Record<string, unknown>;
+    links?: Links<LinkTable, T, NamedTable>;
+  },
+): Promise<null> {
+  if ((await rule.usedBy.first()) !== null) fail("conflict", rule.refusal);
+  if (rule.links !== undefined) {
+    for (const link of await linksOf(ctx, rule.links, doc._id)) await ctx.db.delete(link._id);
+  }
+  await ctx.db.delete(doc._id);
+  await ctx.audit(`${ENTITY[table]}.delete`, doc._id, { before: rule.before });
+  return null;
 }
 
 /** The parent, the child (both of the actor's client) and the link between them, if any. */
-async function findLink<L extends LinkTable, P extends ClientOwnedTable, C extends ClientOwnedTable>(
+async function findLink<L extends LinkTable, P extends NamedTable, C extends NamedTable>(
   ctx: ClientQueryCtx,
   links: Links<L, P, C>,
   parentId: string,
   childId: string,
 ) {
-  const parent = await ctx.getOwned(links.parent.table, parentId, links.parent.entity);
-  const child = await ctx.getOwned(links.child.table, childId, links.child.entity);
+  const parent = await ctx.getOwned(links.parent.table, parentId);
+  const child = await ctx.getOwned(links.child.table, childId);
   const link = await linkDb(ctx)
     .query(links.table)
     .withIndex(links.index, (q) => q.eq(links.parent.field, parent._id).eq(links.child.field, child._id))
@@ -129,37 +172,63 @@ async function findLink<L extends LinkTable, P extends ClientOwnedTable, C exten
 }
 
 /** Link the two unless they are linked or the parent is at its cap; audited on the parent. */
-export async function addLink<L extends LinkTable, P extends ClientOwnedTable, C extends ClientOwnedTable>(
+async function addLink<L extends LinkTable & NamedTable, P extends NamedTable, C extends NamedTable>(
   ctx: ClientMutationCtx,
-  links: EditedLinks<L, P, C>,
+  links: Links<L, P, C> & Wording,
   parentId: string,
   childId: string,
 ): Promise<null> {
   const { parent, child, link } = await findLink(ctx, links, parentId, childId);
-  if (link !== null) fail("conflict", links.refusals.linked);
+  if (link !== null) fail("conflict", links.linked);
   if ((await linksOf(ctx, links, parent._id)).length >= BOUNDED_LINKS[links.table].max) {
-    fail("conflict", links.refusals.full, { field: links.child.field });
+    fail("conflict", links.full, { field: links.child.field });
   }
   await linkDb(ctx).insert(links.table, {
     clientId: ctx.actor.clientId,
     [links.parent.field]: parent._id,
     [links.child.field]: child._id,
-    ...(links.dated && { createdAt: Date.now() }),
+    // A link records when it was made where its table declares `createdAt`.
+    ...("createdAt" in schema.tables[links.table].validator.fields && { createdAt: Date.now() }),
   });
   await ctx.audit(links.actions.add, parent._id, { after: { [links.child.field]: child._id } });
   return null;
 }
 
 /** Unlink the two, which must be linked; audited on the parent. */
-export async function removeLink<L extends LinkTable, P extends ClientOwnedTable, C extends ClientOwnedTable>(
+async function removeLink<L extends LinkTable & NamedTable, P extends NamedTable, C extends NamedTable>(
   ctx: ClientMutationCtx,
-  links: EditedLinks<L, P, C>,
+  links: Links<L, P, C> & Wording,
   parentId: string,
   childId: string,
 ): Promise<null> {
   const { parent, child, link } = await findLink(ctx, links, parentId, childId);
-  if (link === null) fail("not_found", links.refusals.unlinked, { entity: links.entity });
+  if (link === null) fail("not_found", links.unlinked, { entity: ENTITY[links.table] });
   await ctx.db.delete(link._id);
   await ctx.audit(links.actions.remove, parent._id, { before: { [links.child.field]: child._id } });
   return null;
+}
+
+/**
+ * The mutation that links (`add`) or unlinks (`remove`) a parent and a child, named by the ids in
+ * the arguments its link fields name (`courseId` and `categoryId`, ...), for an actor holding `capability`.
+ */
+export function linkMutation<
+  L extends LinkTable & NamedTable,
+  P extends NamedTable,
+  C extends NamedTable,
+  PF extends string,
+  CF extends string,
+>(
+  change: "add" | "remove",
+  links: Links<L, P, C, PF, CF> & Wording,
+  capability: Action,
+  // Spelled out, not aliased: the generated API reads the arguments and result off this type.
+): RegisteredMutation<"internal", Record<PF | CF, string> & { actor: ActorArg }, Promise<null>> {
+  const edit = change === "add" ? addLink : removeLink;
+  return clientMutation({
+    capability,
+    args: { [links.parent.field]: v.string(), [links.child.field]: v.string() } as Record<PF | CF, VString>,
+    returns: v.null(),
+    handler: (ctx, args) => edit(ctx, links, args[links.parent.field], args[links.child.field]),
+  });
 }

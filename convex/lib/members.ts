@@ -16,26 +16,18 @@ export async function ownProfile(ctx: ClientQueryCtx): Promise<Doc<"memberProfil
   return await mustGet(ctx, ctx.actor.memberId);
 }
 
-/** The tables of documents that belong to one member, and each one's name in refusals. */
-const MEMBER_DOCUMENTS = {
-  courseEnrollments: "enrollment",
-  eventRegistrations: "registration",
-  supportTickets: "ticket",
-} as const;
-
 /**
  * A registration, enrollment or ticket of the actor's client, for the member it belongs to or an
  * actor holding `staff`; to anyone else it reads exactly like a missing one.
  */
-export async function getForOwnerOrStaff<T extends keyof typeof MEMBER_DOCUMENTS>(
+export async function getForOwnerOrStaff<T extends "courseEnrollments" | "eventRegistrations" | "supportTickets">(
   ctx: ClientQueryCtx,
   table: T,
   id: string,
   staff: Action,
 ): Promise<Doc<T>> {
-  const entity = MEMBER_DOCUMENTS[table];
-  const doc = await ctx.getOwned(table, id, entity);
-  requireOwnerOrStaff(ctx, { memberId: doc.memberId }, staff, entity);
+  const doc = await ctx.getOwned(table, id);
+  requireOwnerOrStaff(ctx, { memberId: doc.memberId }, staff, table);
   return doc;
 }
 

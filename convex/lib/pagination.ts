@@ -32,7 +32,7 @@ export function pageOf<T extends Validator<unknown, "required", string>>(item: T
 }
 
 /** A query that can be paged: a `ctx.db` query, ordered or not. */
-type Pageable<D> = { paginate(options: PaginationOptions): Promise<PaginationResult<D>> };
+export type Pageable<D> = { paginate(options: PaginationOptions): Promise<PaginationResult<D>> };
 
 /**
  * The page of `query` the BFF asked for, with the documents of the page mapped by `map` as a

@@ -1,20 +1,13 @@
-// Every status state machine, and the one way to change a status: `requireTransition`.
-// A change a machine does not list is refused with invalid_transition, naming both states.
-// docs/data-model.md ("State machines") describes each machine and who makes which change.
+// Every status state machine, and the one way to change a status: `requireTransition`, which
+// `changeStatus` applies before it writes. A change a machine does not list is refused with
+// invalid_transition, naming both states. docs/data-model.md ("State machines") describes each
+// machine and who makes which change.
+import type { Doc } from "../_generated/dataModel";
+import { mustGet } from "./db";
 import { fail } from "./errors";
+import { type AuditAction, type ClientMutationCtx, ENTITY } from "./functions";
 
 export type Transitions<S extends string> = Readonly<Record<S, readonly S[]>>;
-
-export function requireTransition<S extends string>(machine: Transitions<S>, entity: string, from: S, to: S): void {
-  if (!machine[from].includes(to)) {
-    fail("invalid_transition", `A ${entity} cannot go from ${from} to ${to}`, { from, to });
-  }
-}
-
-/** What the audit record of a status change holds: the status before and after. */
-export function statusChange<S extends string>(from: S, to: S) {
-  return { before: { status: from }, after: { status: to } };
-}
 
 /** Courses. */
 export const PUBLICATION: Transitions<"draft" | "published" | "archived"> = {
@@ -72,3 +65,46 @@ export const TICKET: Transitions<"open" | "pending" | "resolved" | "closed"> = {
   resolved: ["open", "closed"],
   closed: [],
 };
+
+/** The machine of each table with a status. */
+export const MACHINES = {
+  courses: PUBLICATION,
+  events: EVENT,
+  eventRegistrations: REGISTRATION,
+  courseEnrollments: ENROLLMENT,
+  supportTickets: TICKET,
+} as const satisfies {
+  [T in keyof typeof ENTITY]?: Transitions<Doc<T> extends { status: infer S extends string } ? S : never>;
+};
+
+type WithMachine = keyof typeof MACHINES;
+type Status<T extends WithMachine> = Doc<T>["status"];
+
+/** Refuse, as invalid_transition, a change of a `table` document's status its machine does not list. */
+export function requireTransition<T extends WithMachine>(table: T, from: Status<T>, to: Status<T>): void {
+  if (!(MACHINES[table] as Transitions<Status<T>>)[from].includes(to)) {
+    fail("invalid_transition", `A ${ENTITY[table]} cannot go from ${from} to ${to}`, { from, to });
+  }
+}
+
+/**
+ * Move `doc` to the status `to`, which its machine must allow: the status and `updatedAt` patched,
+ * with `stamp` (the field recording when it reached `to`) at the same time and any other `fields`;
+ * audited as `action` with the status before and after (and `after`'s extra). Answers the document
+ * as it now is.
+ */
+export async function changeStatus<T extends WithMachine>(
+  ctx: ClientMutationCtx,
+  table: T,
+  doc: Doc<T>,
+  to: Status<T>,
+  action: AuditAction,
+  { stamp, fields, after }: { stamp?: keyof Doc<T>; fields?: Partial<Doc<T>>; after?: Record<string, unknown> } = {},
+): Promise<Doc<T>> {
+  requireTransition(table, doc.status, to);
+  const now = Date.now();
+  const patch = { ...fields, status: to, updatedAt: now, ...(stamp !== undefined && { [stamp]: now }) };
+  await ctx.db.patch(doc._id, patch as Partial<Doc<T>>);
+  await ctx.audit(action, doc._id, { before: { status: doc.status }, after: { status: to, ...after } });
+  return mustGet(ctx, doc._id);
+}

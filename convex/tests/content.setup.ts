@@ -2,6 +2,7 @@
 // independent of the functions under test).
 import type { WithoutSystemFields } from "convex/server";
 import type { Doc, Id, TableNames } from "../_generated/dataModel";
+import type { EqRange } from "../lib/db";
 import { BOUNDED_LINKS } from "../schema";
 import type { Backend, ClientWorld } from "./world.setup";
 
@@ -84,6 +85,35 @@ export function makeMembers(t: Backend, client: ClientWorld, count: number): Pro
     createdAt: now,
     updatedAt: now,
   }));
+}
+
+/** The tables of documents that belong to one member, each with an index that leads with `memberId`. */
+const BY_MEMBER = {
+  eventRegistrations: "by_memberId_status",
+  courseEnrollments: "by_memberId_status",
+  memberInterests: "by_memberId_interestCategoryId",
+  supportTickets: "by_memberId_updatedAt",
+} as const;
+
+/**
+ * How many documents of each of `tables` still belong to `memberId`, counted up to 10 (enough to
+ * tell none from some, and few reads under a test's transaction budget).
+ */
+export function memberDocsLeft<T extends keyof typeof BY_MEMBER>(
+  t: Backend,
+  memberId: Id<"memberProfiles">,
+  tables: T[],
+): Promise<Record<T, number>> {
+  return t.run(async (ctx) => {
+    const counts = {} as Record<T, number>;
+    for (const table of tables) {
+      // One index per table: the union of the tables has no one index type to name it by.
+      const byMember = (q: EqRange) => q.eq("memberId", memberId);
+      const query = ctx.db.query(table).withIndex(BY_MEMBER[table] as never, byMember as never);
+      counts[table] = (await query.take(10)).length;
+    }
+    return counts;
+  });
 }
 
 type LinkTable = "courseCategories" | "eventSponsors" | "memberInterests";

@@ -175,12 +175,32 @@ describe("who sees which events", () => {
     expect(sponsored.page.map((e) => e.title)).toEqual(["Backed"]);
   });
 
-  test("a time range on startAt is an index range", async ({ t, world }) => {
-    await makeEvent(t, world.acme, { inDays: 5, title: "Soon" });
-    await makeEvent(t, world.acme, { inDays: 50, title: "Later" });
-    const list = await t.query(internal.events.list, { actor: world.acme.actors.member, page, startsAfter: later(20) });
-    expect(list.page.map((e) => e.title)).toEqual(["Later"]);
-  });
+  /** A list filter: a status, and a window of days from now. */
+  type Window = { status?: "draft" | "published"; after?: number; before?: number };
+  const windows: [Window, string[]][] = [
+    [{ after: 20 }, ["Later", "Last"]],
+    [{ before: 20 }, ["Soon"]],
+    [{ after: 20, before: 60 }, ["Later"]],
+    [{ status: "draft", after: 20 }, ["Last"]],
+    [{ status: "published", before: 60 }, ["Soon", "Later"]],
+  ];
+
+  test.for(windows)(
+    "a time range on startAt (%o), with or without a status, is an index range",
+    async ([{ status, after, before }, titles], { t, world }) => {
+      await makeEvent(t, world.acme, { inDays: 5, title: "Soon" });
+      await makeEvent(t, world.acme, { inDays: 50, title: "Later" });
+      await makeEvent(t, world.acme, { inDays: 90, title: "Last", status: "draft" });
+      const list = await t.query(internal.events.list, {
+        actor: world.acme.actors.client_user,
+        page,
+        status,
+        startsAfter: after === undefined ? undefined : later(after),
+        startsBefore: before === undefined ? undefined : later(before),
+      });
+      expect(list.page.map((e) => e.title)).toEqual(titles);
+    },
+  );
 
   test("another client's event reads exactly like a missing one", async ({ t, world }) => {
     const eventId = await makeEvent(t, world.globex);

@@ -34,7 +34,7 @@ export const movesToAnotherClient = clientMutation({
   args: { categoryId: v.string(), clientId: v.id("clients") },
   returns: v.null(),
   handler: async (ctx, { categoryId, clientId }) => {
-    const doc = await ctx.getOwned("categories", categoryId, "category");
+    const doc = await ctx.getOwned("categories", categoryId);
     await ctx.db.patch(doc._id, { clientId });
     await ctx.audit("category.move", doc._id);
     return null;

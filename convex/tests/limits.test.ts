@@ -11,7 +11,7 @@ import { SWEEP_BATCH } from "../idempotency";
 import { mustGet } from "../lib/db";
 import { HISTORY_BATCH } from "../members";
 import schema, { MAX_MEMBER_INTERESTS } from "../schema";
-import { codeOf, errorOf, makeCourse, makeEvent, makeMembers } from "./content.setup";
+import { codeOf, errorOf, makeCourse, makeEvent, makeMembers, memberDocsLeft } from "./content.setup";
 import { type Backend, type ClientWorld, modules, newBackend, seedWorld } from "./world.setup";
 
 // Scheduled batches wait on timers; the tests run them with t.finishAllScheduledFunctions.
@@ -297,22 +297,8 @@ async function memberWithHistory(
   return memberId;
 }
 
-async function historyLeft(t: Backend, memberId: Id<"memberProfiles">) {
-  return t.run(async (ctx) => ({
-    registrations: (
-      await ctx.db
-        .query("eventRegistrations")
-        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId))
-        .take(10)
-    ).length,
-    enrollments: (
-      await ctx.db
-        .query("courseEnrollments")
-        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId))
-        .take(10)
-    ).length,
-  }));
-}
+const historyLeft = (t: Backend, memberId: Id<"memberProfiles">) =>
+  memberDocsLeft(t, memberId, ["eventRegistrations", "courseEnrollments"]);
 
 describe(`deleting a member with more ended registrations and enrollments than one batch (${HISTORY_BATCH})`, () => {
   test(`deletes all of them, ${HISTORY_BATCH} per transaction, and audits each batch`, async () => {
@@ -322,7 +308,7 @@ describe(`deleting a member with more ended registrations and enrollments than o
     const memberId = await memberWithHistory(t, acme, HISTORY_BATCH + 1, HISTORY_BATCH);
     await t.mutation(internal.members.remove, { actor: admin, memberId });
     await t.finishAllScheduledFunctions(vi.runAllTimers);
-    expect(await historyLeft(t, memberId)).toEqual({ registrations: 0, enrollments: 0 });
+    expect(await historyLeft(t, memberId)).toEqual({ eventRegistrations: 0, courseEnrollments: 0 });
     expect(await scheduledJobs(t)).toEqual(Array(2).fill({ name: "members:deleteHistoryBatch", state: "success" }));
     const history = await t.query(internal.audit.list, {
       actor: admin,
@@ -352,7 +338,7 @@ describe(`deleting a member with more ended registrations and enrollments than o
     const memberId = await memberWithHistory(t, acme, HISTORY_BATCH + 1, HISTORY_BATCH);
     await t.mutation(internal.members.remove, { actor: acme.actors.client_admin, memberId });
     await t.finishAllScheduledFunctions(vi.runAllTimers);
-    expect(await historyLeft(t, memberId)).toEqual({ registrations: 0, enrollments: 0 });
+    expect(await historyLeft(t, memberId)).toEqual({ eventRegistrations: 0, courseEnrollments: 0 });
   });
 
   test("the budget bites: deleting one batch and one more in one transaction is refused", async () => {

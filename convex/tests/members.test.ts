@@ -3,7 +3,16 @@ import { describe, expect } from "vitest";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { MAX_MEMBER_INTERESTS } from "../schema";
-import { allLinksOf, codeOf, errorOf, insertMany, makeCourse, makeEvent, makeMembers } from "./content.setup";
+import {
+  allLinksOf,
+  codeOf,
+  errorOf,
+  insertMany,
+  makeCourse,
+  makeEvent,
+  makeMembers,
+  memberDocsLeft,
+} from "./content.setup";
 import { type Backend, type ClientWorld, test, type UserActor } from "./world.setup";
 
 const page = { cursor: null };
@@ -188,30 +197,13 @@ describe("deleting a member", () => {
     });
 
     expect(await removeMember(t, world.acme, memberId)).toBeNull();
-    const left = await t.run(async (ctx) => ({
-      registrations: await ctx.db
-        .query("eventRegistrations")
-        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId))
-        .collect(),
-      enrollments: await ctx.db
-        .query("courseEnrollments")
-        .withIndex("by_memberId_status", (q) => q.eq("memberId", memberId))
-        .collect(),
-      interests: await ctx.db
-        .query("memberInterests")
-        .withIndex("by_memberId_interestCategoryId", (q) => q.eq("memberId", memberId))
-        .collect(),
-      tickets: await ctx.db
-        .query("supportTickets")
-        .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", memberId))
-        .collect(),
-    }));
-    expect({ ...left, tickets: left.tickets.length }).toEqual({
-      registrations: [],
-      enrollments: [],
-      interests: [],
-      tickets: 1,
-    });
+    const left = memberDocsLeft(t, memberId, [
+      "eventRegistrations",
+      "courseEnrollments",
+      "memberInterests",
+      "supportTickets",
+    ]);
+    expect(await left).toEqual({ eventRegistrations: 0, courseEnrollments: 0, memberInterests: 0, supportTickets: 1 });
     const audit = await t.query(internal.audit.list, { actor: admin, page, action: "member.delete" });
     expect(audit.page[0].after).toEqual({ deletedRegistrations: 2, deletedEnrollments: 1 });
   });
