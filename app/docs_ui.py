@@ -6,6 +6,9 @@ Try-it-out is on by default. What is shown follows the settings: API_DOCS public
 development), authenticated (a bearer token or API key for /docs and /openapi.json) or off (the
 default in production); the authorisation an admin enters is kept in the browser's storage
 only where DOCS_PERSIST_AUTHORIZATION allows (by default in development only).
+
+No ReDoc page: no pinned Python package ships its standalone bundle, and one loaded from a CDN
+is blocked by the docs page's policy (app/protection/headers.py).
 """
 
 from typing import Any, Literal

@@ -5,6 +5,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
 
 from app.convex.errors import CircuitOpen
 from app.deps import Gateway, Live
@@ -15,6 +16,10 @@ router = APIRouter(tags=["health"])
 # A cheap internal query the BFF depends on: answering it proves Convex is
 # reachable, the admin key is accepted and this project's functions are deployed.
 READINESS_PROBE = ("identity:resolveActor", {"clientSlug": "__readiness_probe__"})
+
+
+CircuitBreakerState = TypeAliasType("CircuitBreakerState", Literal["closed", "half_open", "open", "disabled"])
+LiveUpdatesState = TypeAliasType("LiveUpdatesState", Literal["idle", "unknown"])
 
 
 class Health(BaseModel):
@@ -29,11 +34,11 @@ class Readiness(BaseModel):
         "deployed.",
         examples=[READINESS_PROBE[0]],
     )
-    circuitBreaker: Literal["closed", "half_open", "open", "disabled"] = Field(
+    circuitBreaker: CircuitBreakerState = Field(
         description="The gateway's circuit breaker: `open` while calls to Convex fail fast (then /ready is 503), "
         "`half_open` while the next call decides, `disabled` when CIRCUIT_BREAKER_ENABLED is false."
     )
-    liveUpdates: Literal["idle", "unknown"] = Field(
+    liveUpdates: LiveUpdatesState = Field(
         description="The live-updates WebSocket: `idle` before the first live stream opens it; `unknown` after, "
         "because Convex's client reconnects on its own and does not report whether it is connected."
     )

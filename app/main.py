@@ -29,6 +29,7 @@ from app.convex.errors import install_convex_error_handlers
 from app.convex.gateway import CircuitBreaker, ConvexGateway
 from app.convex.wire import WireLimits
 from app.docs_ui import install_docs
+from app.http_semantics import HttpSemanticsMiddleware
 from app.live.hub import LiveHub
 from app.logging_setup import configure_logging
 from app.members import export as member_export
@@ -119,9 +120,11 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
-    # Added innermost first: a request meets CORS, security headers, the request id,
-    # the body cap, then the idempotency store, then the routes.
+    # Added innermost first: a request meets CORS, security headers, the request id, the
+    # body cap, the HTTP semantics (methods, media types, query parameters, Cache-Control),
+    # then the idempotency store, then the routes.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(HttpSemanticsMiddleware, api=app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # inside the request id, so its line carries it
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
@@ -136,6 +139,7 @@ def create_app(
             "X-API-Key",
             "Content-Type",
             "Idempotency-Key",
+            "If-None-Match",
             "Last-Event-ID",
             "X-Request-ID",
         ],
@@ -143,6 +147,7 @@ def create_app(
             "X-Request-ID",
             "Link",
             "Location",
+            "ETag",
             "Retry-After",
             "RateLimit",
             "RateLimit-Policy",

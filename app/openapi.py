@@ -2,9 +2,10 @@
 
 FastAPI writes the paths and schemas from the code; this module adds what a generic generator
 leaves out: the capability each operation needs, every error as problem+json with the codes
-that status can carry there, the answers the protection layer adds (400, 413, 429), the `Link`
-header of list pages, tag descriptions, servers from settings, and an example for every
-request and response body (the fields' own examples where the models give them).
+that status can carry there, the answers the protection layer adds (400, 413, 429), the
+response headers each answer carries (`components.headers`), streamed answers described as
+such, tag descriptions, servers from settings, and an example for every request and response
+body (the fields' own examples where the models give them).
 """
 
 from http import HTTPStatus
@@ -16,9 +17,56 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.contract import ERROR_CODES
+from app.openapi_examples import BODIES, DEMO_NAMES, LISTED_BY, PARAMETERS, TRY_IT_OUT
+from app.openapi_links import add_links
 from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
+DESCRIPTION = """Everything a client (an organisation, `acme` in the demo data) owns is under
+`/v1/clients/{client}`. Authenticate with a user's bearer JWT or an integrator's `X-API-Key`;
+every error is `application/problem+json` with a stable `code` (docs/errors.md).
+
+The examples run as a client_admin of `acme` against the demo data `make run` starts with:
+the ids they name are the demo's; on another deployment, each id parameter says which operation
+lists them."""
+
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetail"}
+
+# Response headers, declared once (components.headers) and referenced where they are sent.
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (the one sent in `X-Request-ID`, or a new one): log lines and a problem's "
+        "`requestId` carry it.",
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": "Requests left in the current window, and seconds until it resets, per policy "
+        '(draft-ietf-httpapi-ratelimit-headers), e.g. `"principal";r=119;t=42, "client";r=1199;t=42`.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Policy": {
+        "description": "The limits that apply: requests (`q`) per window of seconds (`w`), per principal and per "
+        'client, e.g. `"principal";q=120;w=60, "client";q=1200;w=60`.',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "minimum": 1}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+        "schema": {"type": "string", "const": "true"},
+    },
+    "Location": {"description": "The URL of the resource just created.", "schema": {"type": "string"}},
+    "ETag": {
+        "description": "Strong entity tag of this representation: send it in `If-None-Match` to get 304 while it is "
+        "unchanged.",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'RFC 8288 link to the next page (`<...>; rel="next"`), absent on the last page.',
+        "schema": {"type": "string"},
+    },
+}
+
+# Answers read as a stream, not as one document: an endless event stream, a CSV export of any size.
+STREAMED_MEDIA_TYPES = ("text/event-stream", "text/csv")
 
 TAGS = [
     {"name": "me", "description": "The caller: who it is, its clients and roles, and what it may do in each."},
@@ -66,10 +114,12 @@ def route_capabilities(route: APIRoute) -> tuple[str, ...]:
 
 def add_protection_responses(path: str, operation: dict[str, Any]) -> None:
     """Answers that come from the protection around every route rather than from its handler:
-    a body that is not JSON (400) or too large (413), and the rate limits of a client's routes (429)."""
-    statuses = []
+    a malformed request (400: a query parameter the operation does not take, two credentials, a
+    body that is not JSON), an `Accept` without JSON (406), a body too large (413) or not JSON
+    (415) (app/http_semantics.py), and the rate limits of a client's routes (429)."""
+    statuses = [400, 406]
     if "requestBody" in operation:
-        statuses += [400, 413]
+        statuses += [413, 415]
     if path.startswith("/v1/clients/{client}"):
         statuses.append(429)
     responses = operation.setdefault("responses", {})
@@ -82,8 +132,6 @@ def problem_codes(method: str, path: str, operation: dict[str, Any], status: int
     """The codes this operation can answer `status` with."""
     codes = list(PROBLEM_CODES.get(status, {}))
     unsafe = method in ("post", "put", "patch", "delete")
-    if status == 400 and "requestBody" not in operation:
-        codes.remove("bad_request")
     if status == 409:
         tag = (operation.get("tags") or [""])[0]
         codes = [*CONFLICTS_BY_TAG.get(tag, ("conflict", "invalid_transition"))]
@@ -119,35 +167,34 @@ def document_errors(method: str, path: str, operation: dict[str, Any]) -> None:
         # Errors are answered as problem+json only (app/problems.py), FastAPI's own 422 included.
         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF, "example": example}}
         response["x-problem-codes"] = codes
-        if status in (429, 503):
-            response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 
 
-def example_of(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
+def example_of(schema: dict[str, Any], components: dict[str, Any], seen: frozenset[str] = frozenset()) -> Any:
     """An example value built from a JSON schema: the field's own examples first, then its
     default, enum, format and bounds. Deterministic, so the document is stable."""
-    if "$ref" in schema:
-        return example_of(components[schema["$ref"].split("/")[-1]], components, depth + 1)
+    # A field's own examples come first, also beside a `$ref` to a shared schema (an enum).
     for key in ("examples", "example", "default", "const", "enum"):
         if key in schema and schema[key] is not None:
             value = schema[key]
             return value[0] if key in ("examples", "enum") and isinstance(value, list) and value else value
+    if "$ref" in schema:
+        name = schema["$ref"].split("/")[-1]
+        # A schema that contains itself ends where it recurs.
+        return None if name in seen else example_of(components[name], components, seen | {name})
     if "anyOf" in schema or "oneOf" in schema:
         options = [s for s in schema.get("anyOf", schema.get("oneOf", [])) if s.get("type") != "null"]
-        return example_of(options[0], components, depth) if options else None
+        return example_of(options[0], components, seen) if options else None
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
-        if depth > 6:
-            return {}
         required = set(schema.get("required", []))
         properties = schema.get("properties", {})
         # Optional fields too, unless the object is wide: an example shows the shape.
         chosen = properties if len(properties) <= 12 else {k: v for k, v in properties.items() if k in required}
-        return {name: example_of(sub, components, depth + 1) for name, sub in chosen.items()}
+        return {name: example_of(sub, components, seen) for name, sub in chosen.items()}
     if kind == "array":
-        return [example_of(schema.get("items", {}), components, depth + 1)]
+        return [example_of(schema.get("items", {}), components, seen)]
     if kind == "integer":
-        return schema.get("minimum", 1)
+        return int(schema.get("minimum", 1))  # bounds are written as floats (1000.0)
     if kind == "number":
         return schema.get("minimum", 1.0)
     if kind == "boolean":
@@ -159,27 +206,82 @@ def example_of(schema: dict[str, Any], components: dict[str, Any], depth: int = 
 
 
 def add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
-    bodies = [operation.get("requestBody", {}).get("content", {}).get("application/json")]
-    bodies += [
-        response.get("content", {}).get("application/json")
-        for status, response in operation.get("responses", {}).items()
-        if status.startswith("2")
-    ]
-    for body in bodies:
-        if body is not None and "example" not in body and "examples" not in body:
+    """Bodies get an example built from their schema, or the demo data's where they name its
+    documents, and so do path parameters (app/openapi_examples.py): Swagger UI's Try it out
+    runs as it opens."""
+    operation_id = operation.get("operationId", "")
+    request = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if request is not None and "example" not in request and "examples" not in request:
+        request["example"] = BODIES.get(operation_id) or example_of(request.get("schema", {}), components)
+    for status, response in operation.get("responses", {}).items():
+        body = response.get("content", {}).get("application/json")
+        if status.startswith("2") and body is not None and "example" not in body and "examples" not in body:
             body["example"] = example_of(body.get("schema", {}), components)
+    chosen = PARAMETERS.get(operation_id, {})
+    for parameter in operation.get("parameters", []):
+        name = parameter["name"]
+        # Swagger UI prefills `example`, not the schema's `examples`. Optional parameters stay
+        # empty: a prefilled filter would narrow the list the example shows.
+        if name in chosen:
+            parameter["example"] = chosen[name]
+        elif parameter.get("required") and parameter.get("schema", {}).get("examples"):
+            parameter.setdefault("example", parameter["schema"]["examples"][0])
+        if name in LISTED_BY and "description" not in parameter:
+            demo = DEMO_NAMES.get(parameter.get("example", ""))
+            example = f" The example is {demo} in the demo data (`make run`)." if demo else ""
+            parameter["description"] = f"An `id` from `{LISTED_BY[name]}`.{example}"
+    if operation_id in TRY_IT_OUT:
+        operation["description"] = f"{operation.get('description', '')}\n\n**Try it out:** {TRY_IT_OUT[operation_id]}"
 
 
-def document_paging(operation: dict[str, Any]) -> None:
+def header_names(path: str, operation: dict[str, Any], status: str) -> list[str]:
+    """The headers an answer of this operation with this status carries (app/main.py's request id,
+    app/protection/, app/routing.py, app/pagination.py)."""
+    names = ["X-Request-ID"]
+    success = status.startswith("2")
+    # Counted on every client route; a streamed answer is sent before the count's headers could join it.
+    rate_limited = path.startswith("/v1/clients/{client}")
+    if rate_limited and ((success and not is_streamed(operation, status)) or status == "429"):
+        names += ["RateLimit", "RateLimit-Policy"]
+    idempotent = any(
+        p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])
+    )
+    if status in ("429", "503") or (status == "409" and idempotent):  # 409 `idempotency_in_flight`
+        names.append("Retry-After")
+    if success and idempotent:
+        names.append("Idempotent-Replayed")
+    if status in ("200", "304") and "304" in operation.get("responses", {}):  # the conditional GETs
+        names.append("ETag")
+    if status == "200" and response_schema_name(operation).startswith("Page_"):
+        names.append("Link")
+    return names
+
+
+def is_streamed(operation: dict[str, Any], status: str) -> bool:
+    content = operation.get("responses", {}).get(status, {}).get("content", {})
+    return any(media_type in STREAMED_MEDIA_TYPES for media_type in content)
+
+
+def response_schema_name(operation: dict[str, Any]) -> str:
     ok = operation.get("responses", {}).get("200", {})
-    schema = ok.get("content", {}).get("application/json", {}).get("schema", {})
-    if schema.get("$ref", "").split("/")[-1].startswith("Page_"):
-        ok["headers"] = {
-            "Link": {
-                "description": 'RFC 8288 link to the next page (`<...>; rel="next"`), absent on the last page.',
-                "schema": {"type": "string"},
-            }
-        }
+    return str(ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")).split("/")[-1]
+
+
+def document_headers(path: str, operation: dict[str, Any]) -> None:
+    for status, response in operation.get("responses", {}).items():
+        names = header_names(path, operation, status)
+        declared = response.setdefault("headers", {})
+        declared.update({name: {"$ref": f"#/components/headers/{name}"} for name in names})
+
+
+def describe_streams(operation: dict[str, Any]) -> None:
+    """A streamed answer has no schema: OpenAPI 3.1 reads a schema-less media type as opaque
+    content, so generated clients leave reading it to the caller (e.g. openapi-fetch's
+    `parseAs: "stream"`, httpx's `client.stream`) instead of decoding an endless body as a string."""
+    for status, response in operation.get("responses", {}).items():
+        for media_type, content in response.get("content", {}).items():
+            if status.startswith("2") and media_type in STREAMED_MEDIA_TYPES:
+                content.pop("schema", None)
 
 
 def install_openapi(app: FastAPI, servers: list[dict[str, str]]) -> None:
@@ -189,7 +291,7 @@ def install_openapi(app: FastAPI, servers: list[dict[str, str]]) -> None:
                 title=app.title,
                 version=app.version,
                 summary=app.summary,
-                description=app.description,
+                description=app.description or DESCRIPTION,
                 routes=app.routes,
                 tags=TAGS,
                 servers=servers,
@@ -208,12 +310,18 @@ def install_openapi(app: FastAPI, servers: list[dict[str, str]]) -> None:
             components = schema.get("components", {}).get("schemas", {})
             for path_format, path in schema.get("paths", {}).items():
                 for method, operation in path.items():
+                    # FastAPI lists the schemes of every route that reads credentials; the others
+                    # (the probes) are public, which `security: []` states.
+                    operation.setdefault("security", [])
                     add_protection_responses(path_format, operation)
                     document_errors(method, path_format, operation)
-                    document_paging(operation)
+                    document_headers(path_format, operation)
+                    describe_streams(operation)
                     add_examples(operation, components)
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
+            schema["components"]["headers"] = HEADERS
+            add_links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -7,14 +7,17 @@ problem+json, so a client only ever parses one error shape.
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from typing_extensions import TypeAliasType
+
+from app.contract import ERROR_CODES
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +33,63 @@ class FieldError(BaseModel):
     type: str | None = Field(default=None, description="Machine-readable kind of the failure.")
 
 
-class ProblemDetail(BaseModel):
-    """An RFC 9457 problem detail, extended with `code`, `requestId` and `errors`."""
+# Every code of convex/errorCodes.json, as one named enum in the OpenAPI document. A str in
+# Python: an answer is never refused for its code (a unit test keeps the list complete).
+ProblemCode = TypeAliasType(
+    "ProblemCode",
+    Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": list(ERROR_CODES),
+                "description": "Stable machine-readable error code (docs/errors.md lists what each means).",
+            }
+        ),
+    ],
+)
 
-    model_config = ConfigDict(extra="allow")
+
+class ProblemDetail(BaseModel):
+    """An RFC 9457 problem detail, extended with `code`, `requestId`, `errors` and the members
+    below that some codes carry. Members the contract does not declare are not sent."""
+
+    model_config = ConfigDict(extra="ignore")
 
     type: str = Field(description="URI identifying the problem type.")
     title: str
     status: int
     detail: str
-    code: str = Field(description="Stable machine-readable error code.", examples=["not_found"])
+    code: ProblemCode = Field(examples=["not_found"])
     requestId: str | None = Field(default=None, description="Correlates with server logs (X-Request-ID).")
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | None = Field(default=None, description="`validation`: each offending field.")
+    # Extension members, sent only with the codes named.
+    capability: str | None = Field(
+        default=None, description="`forbidden`: the capability the caller's role lacks.", examples=["events.create"]
+    )
+    entity: str | None = Field(default=None, description="`not_found`: the kind of resource.", examples=["event"])
+    capacity: int | None = Field(default=None, description="`capacity_full`: the event's capacity.", examples=[5])
+    field: str | None = Field(
+        default=None, description="`conflict`: the field whose value clashes, e.g. a taken `slug`.", examples=["slug"]
+    )
+    from_: str | None = Field(
+        default=None, alias="from", description="`invalid_transition`: the current state.", examples=["closed"]
+    )
+    to: str | None = Field(default=None, description="`invalid_transition`: the state asked for.", examples=["open"])
+    circuitBreaker: str | None = Field(
+        default=None, description="`upstream_unavailable` from `/ready`: `open` while the breaker refuses calls."
+    )
+
+
+_CORE_MEMBERS = {"type", "title", "status", "detail", "code", "requestId", "errors"}
+
+# The extension members by their name on the wire, each with its type: a Convex error's extra
+# data passes through these (Convex numbers are floats: 5.0 becomes the integer 5).
+EXTENSION_MEMBERS: dict[str, TypeAdapter[Any]] = {
+    field.alias or name: TypeAdapter(field.rebuild_annotation())
+    for name, field in ProblemDetail.model_fields.items()
+    if name not in _CORE_MEMBERS
+}
 
 
 class Problem(Exception):
@@ -79,9 +127,10 @@ def problem_json(problem: Problem) -> JSONResponse:
         **problem.extra,
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        body.model_dump(exclude_none=True, by_alias=True),
         status_code=problem.status,
-        headers=problem.headers,
+        # A problem can name the caller's own data (a field, a capability): never stored by caches.
+        headers={"Cache-Control": "no-store", **problem.headers},
         media_type=PROBLEM_MEDIA_TYPE,
     )
 

@@ -1,12 +1,15 @@
 """How a domain package declares its routes: one decorator per kind of operation.
 
 A kind fixes what all its operations share (method, success status, documented errors, answer
-class, the `Location` of what a create made), so a route module states only what is its own:
+class, the `Location` of what a create made, the `ETag` of what a read answers), so a route
+module states only what is its own:
 path, operationId, summary and the model it answers with. Anything else FastAPI's decorators
 take can still be passed through (`tags=`, `description=`...).
 """
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,23 +28,92 @@ from app.protection.idempotency import IdempotentPostRoute
 _LOCATIONS: dict[Callable[..., Any], str] = {}
 
 
-class DomainRoute(IdempotentPostRoute):
-    """Adds `Location` to a 201 whose endpoint was declared with one."""
+# The endpoints declared with `reads`: a 200 carries a strong ETag, and a matching
+# `If-None-Match` gets 304 instead (kept by endpoint, as `_LOCATIONS`).
+_ENTITY_TAGGED: set[Callable[..., Any]] = set()
 
-    def get_route_handler(self) -> Callable[[Request], Any]:
+Handler = Callable[[Request], Any]
+
+# What the document says of the two: the header components are in app/openapi.py.
+LOCATED: dict[int | str, dict[str, Any]] = {201: {"headers": {"Location": {"$ref": "#/components/headers/Location"}}}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not Modified: the `If-None-Match` named the current ETag; no body."}
+}
+CONDITIONAL_GET = {
+    "parameters": [
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": "The ETag of a copy you hold: if it is still current, the answer is 304 with no body.",
+            "schema": {"type": "string"},
+        }
+    ]
+}
+
+
+class DomainRoute(IdempotentPostRoute):
+    """Adds `Location` to a 201 whose endpoint was declared with one, and an ETag with
+    conditional GET to the answers of reads."""
+
+    def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         location = _LOCATIONS.get(self.endpoint)
-        if location is None:
-            return handler
+        if location is not None:
+            return with_location(handler, location)
+        if self.endpoint in _ENTITY_TAGGED:
+            return with_entity_tag(handler)
+        return handler
 
-        async def with_location(request: Request) -> Response:
-            response: Response = await handler(request)
-            if response.status_code == status.HTTP_201_CREATED:
-                created_id = json.loads(bytes(response.body))["id"]
-                response.headers["Location"] = location.format(**request.path_params, id=created_id)
+
+def with_location(handler: Handler, location: str) -> Handler:
+    async def located(request: Request) -> Response:
+        response: Response = await handler(request)
+        if response.status_code == status.HTTP_201_CREATED:
+            created_id = json.loads(bytes(response.body))["id"]
+            response.headers["Location"] = location.format(**request.path_params, id=created_id)
+        return response
+
+    return located
+
+
+def with_entity_tag(handler: Handler) -> Handler:
+    """RFC 9110 §8.8.3 and §13.1.2: the tag is a hash of the exact body bytes (strong: other
+    bytes, another tag, so a role that sees other fields gets another tag); `If-None-Match`
+    naming it, or `*`, gets 304 with the headers the 200 would carry but none about its body.
+    HEAD runs as GET (app/http_semantics.py), so it gets the same."""
+
+    async def tagged(request: Request) -> Response:
+        response: Response = await handler(request)
+        if response.status_code != status.HTTP_200_OK:
             return response
+        tag = entity_tag(bytes(response.body))
+        condition = request.headers.get("if-none-match")
+        if condition is not None and none_match(condition, tag):
+            unchanged = Response(status_code=status.HTTP_304_NOT_MODIFIED, background=response.background)
+            unchanged.raw_headers = [
+                (name, value)
+                for name, value in response.raw_headers
+                if name not in (b"content-length", b"content-type")
+            ]
+            response = unchanged
+        response.headers["ETag"] = tag
+        return response
 
-        return with_location
+    return tagged
+
+
+def entity_tag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+_OPAQUE_TAG = re.compile(r'"[^"]*"')
+
+
+def none_match(if_none_match: str, tag: str) -> bool:
+    """Whether `If-None-Match` names `tag`: `*` names any current representation, and tags
+    compare weakly (`W/"x"` names `"x"`)."""
+    return if_none_match.strip() == "*" or tag in _OPAQUE_TAG.findall(if_none_match)
 
 
 class DomainRouter(APIRouter):
@@ -71,8 +143,15 @@ class DomainRouter(APIRouter):
     def reads(
         self, path: str, operation_id: str, summary: str, model: Any, **extra: Any
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        """GET of one resource (or a short, unpaged list)."""
-        return self._declare("GET", path, operation_id, summary, READ_ERRORS, {"response_model": model, **extra})
+        """GET of one resource (or a short, unpaged list), with an ETag and conditional GET."""
+        conditional = {"response_model": model, "openapi_extra": CONDITIONAL_GET, **extra}
+        declare = self._declare("GET", path, operation_id, summary, READ_ERRORS | NOT_MODIFIED, conditional)
+
+        def decorator(endpoint: DecoratedCallable) -> DecoratedCallable:
+            _ENTITY_TAGGED.add(endpoint)
+            return declare(endpoint)
+
+        return decorator
 
     def creates(
         self, path: str, operation_id: str, summary: str, model: type, location: str | None, **extra: Any
@@ -80,7 +159,8 @@ class DomainRouter(APIRouter):
         """POST that makes a resource: 201 with it, and `Location` when it has a URL of its own
         (`location`, relative to this router, with `{id}` for the new resource's id)."""
         created = {"status_code": status.HTTP_201_CREATED, "response_model": model}
-        declare = self._declare("POST", path, operation_id, summary, WRITE_ERRORS, created | extra)
+        responses = WRITE_ERRORS | (LOCATED if location is not None else {})
+        declare = self._declare("POST", path, operation_id, summary, responses, created | extra)
 
         def decorator(endpoint: DecoratedCallable) -> DecoratedCallable:
             if location is not None:

@@ -1,6 +1,6 @@
 """Generate docs/capabilities.md from convex/capabilities.json (docs/architecture.md, decision 4).
 
-`python -m devtools.capabilities_doc` rewrites the file; a test fails when they disagree.
+`python -m devtools.docs` rewrites it with the other generated pages.
 """
 
 from pathlib import Path
@@ -15,7 +15,7 @@ def render() -> str:
     lines = [
         "# Capabilities",
         "",
-        "<!-- Generated from convex/capabilities.json by `python -m devtools.capabilities_doc`; do not edit. -->",
+        "<!-- Generated from convex/capabilities.json by `python -m devtools.docs`; do not edit. -->",
         "",
         "One matrix of roles x actions. The BFF checks it before any data call (403 `forbidden`",
         "naming the capability); the Convex function builders check it again.",
@@ -35,12 +35,3 @@ def render() -> str:
         marks = " | ".join("yes" if r in spec["roles"] else "" for r in role_names)
         lines.append(f"| `{name}` | {marks} | {spec['description']} |")
     return "\n".join(lines) + "\n"
-
-
-def main() -> None:
-    DOC_PATH.write_text(render())
-    print(f"wrote {DOC_PATH}")
-
-
-if __name__ == "__main__":
-    main()

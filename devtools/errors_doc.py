@@ -1,6 +1,6 @@
 """Generate docs/errors.md from convex/errorCodes.json.
 
-`python -m devtools.errors_doc` rewrites the file; a test fails when they disagree.
+`python -m devtools.docs` rewrites it with the other generated pages.
 """
 
 from pathlib import Path
@@ -14,7 +14,7 @@ def render() -> str:
     lines = [
         "# Problem codes",
         "",
-        "<!-- Generated from convex/errorCodes.json by `python -m devtools.errors_doc`; do not edit. -->",
+        "<!-- Generated from convex/errorCodes.json by `python -m devtools.docs`; do not edit. -->",
         "",
         "Every error is `application/problem+json` (RFC 9457) with these members: `type`, `title`,",
         "`status`, `detail`, a stable `code` from the table below, the `requestId` (also in the",
@@ -33,12 +33,3 @@ def render() -> str:
             f"| {spec['status']} | `{code}` | {error_source(code)} | {spec['description']} | {spec['action']} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def main() -> None:
-    DOC_PATH.write_text(render())
-    print(f"wrote {DOC_PATH}")
-
-
-if __name__ == "__main__":
-    main()

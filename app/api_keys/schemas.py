@@ -3,18 +3,21 @@
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.contract import TEXT_MAX
 from app.models import NOT_BLANK, RequestBody, ResponseBody
 
-KeyRole = Literal["client_admin", "client_user", "member", "sponsor_admin", "sponsor_user"]
+ApiKeyRole = TypeAliasType(
+    "ApiKeyRole", Literal["client_admin", "client_user", "member", "sponsor_admin", "sponsor_user"]
+)
 
 
 class ApiKey(ResponseBody):
     id: str
     name: str
     prefix: str = Field(description="The first characters of the secret, to recognise the key.")
-    role: KeyRole
+    role: ApiKeyRole
     sponsorId: str | None = None
     createdAt: int
     revokedAt: int | None = None
@@ -27,5 +30,5 @@ class CreatedApiKey(ResponseBody):
 
 class ApiKeyCreate(RequestBody):
     name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["CRM sync"])
-    role: KeyRole = Field(description="The role the key acts with; never above client_admin.")
+    role: ApiKeyRole = Field(description="The role the key acts with; never above client_admin.")
     sponsorId: str | None = Field(default=None, description="Required for sponsor roles.")

@@ -9,7 +9,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from app.auth.tokens import InvalidToken, TokenVerifier
 from app.contract import LIMITS
-from app.problems import Problem
+from app.problems import FieldError, Problem
 from app.protection.source_limit import SourceGuard
 
 API_KEY_PREFIX: str = LIMITS["apiKeyPrefix"]
@@ -46,6 +46,19 @@ def unknown_api_key() -> Problem:
     return unauthenticated("The API key is not valid or has been revoked.", invalid_token=True)
 
 
+def both_credentials() -> Problem:
+    """Two credentials could act as two principals: which one was meant is not guessed."""
+    return Problem(
+        400,
+        "bad_request",
+        "Send one credential: an API key (X-API-Key) or a bearer token (Authorization), not both.",
+        errors=[
+            FieldError(field=f"header.{name}", message="sent together with another credential", type="both_credentials")
+            for name in ("Authorization", "X-API-Key")
+        ],
+    )
+
+
 def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
     challenge = f'{REALM}, error="invalid_token"' if invalid_token else REALM
     return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": challenge})
@@ -59,6 +72,8 @@ async def get_principal(
     # Failures are counted per source before any Convex call (app/protection/source_limit.py).
     guard: SourceGuard = request.app.state.source_guard
     source = request.state.source = guard.source_of(request)
+    if api_key is not None and bearer is not None:
+        raise both_credentials()
     if api_key is None and bearer is not None and bearer.credentials.startswith(API_KEY_PREFIX):
         api_key = bearer.credentials
     if api_key is not None:

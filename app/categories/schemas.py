@@ -15,6 +15,8 @@ class Category(ResponseBody):
 
 
 class CategoryCreate(RequestBody):
-    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Health & Safety"])
-    slug: str = Field(pattern=PATTERNS["slug"], max_length=TEXT_MAX["slug"], examples=["health-safety"])
-    description: str | None = Field(default=None, max_length=TEXT_MAX["summary"])
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["First Aid"])
+    slug: str = Field(pattern=PATTERNS["slug"], max_length=TEXT_MAX["slug"], examples=["first-aid"])
+    description: str | None = Field(
+        default=None, max_length=TEXT_MAX["summary"], examples=["Courses in first aid at work."]
+    )

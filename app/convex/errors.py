@@ -6,10 +6,13 @@ from typing import Any
 
 from convex import ConvexError
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
 
 from app.contract import CONVEX_ERROR_CODES
-from app.problems import Problem, problem_response
+from app.problems import EXTENSION_MEMBERS, FieldError, Problem, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +91,61 @@ def problem_from_convex_error(error: ConvexError, request: Request | None = None
         return Problem(502, UpstreamError.code, UpstreamError.detail)
     message = data.get("message")
     detail = message if isinstance(message, str) else str(code)
-    # Forward the rule's own extra fields (e.g. `field`, `capability`), never internals.
-    extra = {k: v for k, v in data.items() if k not in {"code", "message"} and _is_plain(v)}
-    if "field" in extra and code == "validation":
-        from app.problems import FieldError
-
-        field = extra.pop("field")
-        # Convex names the argument; the request says where it came from (filters are query parameters).
-        where = "query" if request is not None and field in request.query_params else "body"
-        return Problem(status, code, detail, errors=[FieldError(field=f"{where}.{field}", message=detail)], extra=extra)
+    extra = _extension_members(data, code)
+    field = extra.pop("field", None) if code == "validation" else None
+    if field is not None:
+        where = _input_location(request, field)
+        # A rule about the caller rather than the request (a member profile it lacks): no field to name.
+        errors = [FieldError(field=f"{where}.{field}", message=detail)] if where else None
+        return Problem(status, code, detail, errors=errors, extra=extra)
     return Problem(status, code, detail, extra=extra)
 
 
-def _is_plain(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
+def _extension_members(data: dict[str, Any], code: str) -> dict[str, Any]:
+    """The rule's own extra fields that the problem contract declares (e.g. `capability`,
+    `capacity`), each as its declared type; never internals, never an undeclared member."""
+    members = {}
+    for name, value in data.items():
+        member_type = EXTENSION_MEMBERS.get(name)
+        if member_type is None or value is None:
+            continue
+        try:
+            members[name] = member_type.validate_python(value)
+        except ValidationError:
+            log.warning("ConvexError %s: %s=%r is not of the declared type, left out", code, name, value)
+    return members
+
+
+def _input_location(request: Request | None, name: str) -> str | None:
+    """Where the request carries the input Convex names: `query`, `header` or `body` (or None
+    when the operation takes no such input), from the route's declared parameters."""
+    route = request.scope.get("route") if request is not None else None
+    if not isinstance(route, APIRoute):
+        # No route to read (a live stream's later event): the request's own query, else its body.
+        return "query" if request is not None and name in request.query_params else "body"
+    inputs = _declared_inputs(route.dependant)
+    for where in ("query", "header", "body"):
+        if name.lower() in inputs[where]:
+            return where
+    return None
+
+
+def _declared_inputs(dependant: Dependant) -> dict[str, set[str]]:
+    """The names (lower case) of an operation's query and header parameters and body fields."""
+    inputs: dict[str, set[str]] = {
+        "query": {param.alias.lower() for param in dependant.query_params},
+        "header": {param.alias.lower() for param in dependant.header_params},
+        "body": set(),
+    }
+    for param in dependant.body_params:
+        body = param.field_info.annotation
+        if isinstance(body, type) and issubclass(body, BaseModel):
+            inputs["body"] |= {(field.alias or field_name).lower() for field_name, field in body.model_fields.items()}
+        inputs["body"].add(param.alias.lower())
+    for sub in dependant.dependencies:
+        for where, names in _declared_inputs(sub).items():
+            inputs[where] |= names
+    return inputs
 
 
 def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:

@@ -3,11 +3,12 @@
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.contract import LIMITS, TEXT_MAX
 from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
-CourseStatus = Literal["draft", "published", "archived"]
+CourseStatus = TypeAliasType("CourseStatus", Literal["draft", "published", "archived"])
 
 
 class Course(ResponseBody):

@@ -3,10 +3,11 @@
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.models import RequestBody, ResponseBody
 
-EnrollmentStatus = Literal["active", "completed", "withdrawn", "removed"]
+EnrollmentStatus = TypeAliasType("EnrollmentStatus", Literal["active", "completed", "withdrawn", "removed"])
 
 
 class Enrollment(ResponseBody):

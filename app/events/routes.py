@@ -41,12 +41,19 @@ async def list_events(
     )
 
 
-@router.lists("/sponsored", "listSponsoredEvents", "Events the caller's sponsor backs (sponsor roles)", Event)
-async def list_sponsored_events(convex: CanReadEvents, page: Pagination) -> dict[str, Any]:
-    """Lists every event the caller's sponsor backs, whatever its status, for sponsor portals; a caller that does not
-    act for a sponsor gets 422 `validation`. Paged with `cursor`/`limit`; the next page's cursor is in `nextCursor` and
-    the `Link` header."""
-    return await convex.list_page("events:listSponsored", page)
+@router.lists("/sponsored", "listSponsoredEvents", "Events a sponsor backs (sponsor roles, or staff naming one)", Event)
+async def list_sponsored_events(
+    convex: CanReadEvents,
+    page: Pagination,
+    sponsorId: Annotated[
+        str | None, Query(description="Staff: the sponsor whose events to list. Sponsor roles leave it out.")
+    ] = None,
+) -> dict[str, Any]:
+    """Lists every event a sponsor backs, whatever its status: for sponsor portals the caller's own sponsor, for staff
+    the sponsor named by `sponsorId`. Staff who leave `sponsorId` out, and callers that neither are staff nor act for a
+    sponsor, get 422 `validation` naming `query.sponsorId`. Paged with `cursor`/`limit`; the next page's cursor is in
+    `nextCursor` and the `Link` header."""
+    return await convex.list_page("events:listSponsored", page, sponsorId=sponsorId)
 
 
 @router.reads("/{eventId}", "getEvent", "Read one event", Event)

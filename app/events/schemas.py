@@ -3,19 +3,20 @@
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.contract import LIMITS, TEXT_MAX
 from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
-EventStatus = Literal["draft", "published", "cancelled", "archived"]
+EventStatus = TypeAliasType("EventStatus", Literal["draft", "published", "cancelled", "archived"])
 
 MAX_SPEAKERS: int = LIMITS["speakersPerEvent"]
 
 
 class Speaker(RequestBody):
     name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Dr Rosa Field"])
-    title: str | None = Field(default=None, max_length=TEXT_MAX["title"])
-    bio: str | None = Field(default=None, max_length=TEXT_MAX["bio"])
+    title: str | None = Field(default=None, max_length=TEXT_MAX["title"], examples=["Chief Scientist"])
+    bio: str | None = Field(default=None, max_length=TEXT_MAX["bio"], examples=["Twenty years in applied research."])
 
 
 class SpeakerOut(ResponseBody):
@@ -42,16 +43,22 @@ class Event(ResponseBody):
 
 
 class EventSchedule(RequestBody):
-    registrationOpensAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
-    registrationClosesAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
-    capacity: int | None = Field(default=None, ge=LIMITS["eventCapacity"]["min"], le=LIMITS["eventCapacity"]["max"])
+    registrationOpensAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS, examples=[1796083200000])
+    registrationClosesAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS, examples=[1798675200000])
+    capacity: int | None = Field(
+        default=None, ge=LIMITS["eventCapacity"]["min"], le=LIMITS["eventCapacity"]["max"], examples=[120]
+    )
     speakers: list[Speaker] | None = Field(default=None, max_length=MAX_SPEAKERS)
 
 
 class EventCreate(EventSchedule):
-    title: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Annual Conference"])
-    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
-    location: str | None = Field(default=None, max_length=TEXT_MAX["location"])
+    title: str = Field(
+        min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Spring Members' Forum"]
+    )
+    description: str | None = Field(
+        default=None, max_length=TEXT_MAX["description"], examples=["Talks and workshops for members."]
+    )
+    location: str | None = Field(default=None, max_length=TEXT_MAX["location"], examples=["London"])
     startAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798761600000])
     endAt: int = Field(ge=0, le=MAX_EPOCH_MS, examples=[1798772400000])
 

@@ -2,31 +2,36 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+from typing_extensions import TypeAliasType
+
+from app.models import ResponseBody
+
+PrincipalKind = TypeAliasType("PrincipalKind", Literal["user", "api_key"])
 
 
-class Membership(BaseModel):
+class Membership(ResponseBody):
     client: str = Field(description="The client's slug, used in `/v1/clients/{client}/...`.")
     clientName: str
     role: str
 
 
-class Me(BaseModel):
-    kind: Literal["user", "api_key"]
+class Me(ResponseBody):
+    kind: PrincipalKind
     email: str | None = None
     name: str | None = None
     isPlatformAdmin: bool = False
     memberships: list[Membership]
 
 
-class CapabilityDecision(BaseModel):
+class CapabilityDecision(ResponseBody):
     action: str
     description: str
     allowed: bool
     reason: str
 
 
-class MyCapabilities(BaseModel):
+class MyCapabilities(ResponseBody):
     client: str
     role: str
     capabilities: list[CapabilityDecision]

@@ -3,11 +3,12 @@
 from typing import Literal
 
 from pydantic import EmailStr, Field
+from typing_extensions import TypeAliasType
 
 from app.contract import LIMITS, PATTERNS, TEXT_MAX
 from app.models import NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
-MemberStatus = Literal["active", "inactive", "suspended"]
+MemberStatus = TypeAliasType("MemberStatus", Literal["active", "inactive", "suspended"])
 
 PHONE: str = PATTERNS["phone"]
 
@@ -31,10 +32,10 @@ class Interest(ResponseBody):
 
 
 class MemberCreate(RequestBody):
-    firstName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Mia"])
-    lastName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Member"])
-    email: EmailStr
-    phone: str | None = Field(default=None, pattern=PHONE)
+    firstName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Nia"])
+    lastName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Newman"])
+    email: EmailStr = Field(examples=["nia.newman@example.org"])
+    phone: str | None = Field(default=None, pattern=PHONE, examples=["+44 20 7946 0018"])
     status: MemberStatus | None = None
     cpdPoints: int | None = Field(
         default=None, ge=LIMITS["memberCpdPoints"]["min"], le=LIMITS["memberCpdPoints"]["max"]

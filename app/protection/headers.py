@@ -1,7 +1,7 @@
 """Security headers on every answer (the `secure` library), strict for the API.
 
 API answers are JSON that no browser should render, frame or run: `default-src 'none'`.
-Swagger UI and ReDoc are pages that run their own scripts, so they get a policy that
+Swagger UI is a page that runs its own scripts, so it gets a policy that
 allows this origin's scripts and styles (and the inline bootstrap FastAPI writes).
 """
 
@@ -16,7 +16,7 @@ from secure import (
 from secure.middleware import SecureASGIMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 
 
 def _headers(csp: ContentSecurityPolicy) -> Secure:

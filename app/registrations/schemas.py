@@ -2,9 +2,13 @@
 
 from typing import Literal
 
+from typing_extensions import TypeAliasType
+
 from app.models import RequestBody, ResponseBody
 
-RegistrationStatus = Literal["pending", "confirmed", "paid", "checked_in", "cancelled", "refunded"]
+RegistrationStatus = TypeAliasType(
+    "RegistrationStatus", Literal["pending", "confirmed", "paid", "checked_in", "cancelled", "refunded"]
+)
 
 
 class Registration(ResponseBody):

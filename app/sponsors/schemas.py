@@ -3,11 +3,12 @@
 from typing import Literal
 
 from pydantic import Field, HttpUrl
+from typing_extensions import TypeAliasType
 
 from app.contract import TEXT_MAX
 from app.models import NOT_BLANK, RequestBody, ResponseBody
 
-Tier = Literal["gold", "silver", "bronze"]
+SponsorTier = TypeAliasType("SponsorTier", Literal["gold", "silver", "bronze"])
 
 
 class Sponsor(ResponseBody):
@@ -15,20 +16,22 @@ class Sponsor(ResponseBody):
     name: str
     website: str | None = None
     description: str | None = None
-    tier: Tier | None = None
+    tier: SponsorTier | None = None
     createdAt: int
     updatedAt: int
 
 
 class SponsorCreate(RequestBody):
-    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Partner Bank"])
-    website: HttpUrl | None = None
-    description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
-    tier: Tier | None = None
+    name: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Northwind Training"])
+    website: HttpUrl | None = Field(default=None, examples=["https://northwind.example.org"])
+    description: str | None = Field(
+        default=None, max_length=TEXT_MAX["description"], examples=["Training partner for members' CPD."]
+    )
+    tier: SponsorTier | None = Field(default=None, examples=["bronze"])
 
 
 class SponsorUpdate(RequestBody):
     name: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"])
     website: HttpUrl | None = None
     description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
-    tier: Tier | None = Field(default=None, description="client_admin only.")
+    tier: SponsorTier | None = Field(default=None, description="client_admin only.")

@@ -3,13 +3,14 @@
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.contract import TEXT_MAX
 from app.models import NOT_BLANK, RequestBody, ResponseBody
 
-TicketStatus = Literal["open", "pending", "resolved", "closed"]
+TicketStatus = TypeAliasType("TicketStatus", Literal["open", "pending", "resolved", "closed"])
 
-Priority = Literal["low", "normal", "high", "urgent"]
+TicketPriority = TypeAliasType("TicketPriority", Literal["low", "normal", "high", "urgent"])
 
 
 class Ticket(ResponseBody):
@@ -17,7 +18,7 @@ class Ticket(ResponseBody):
     memberId: str
     subject: str
     status: TicketStatus
-    priority: Priority
+    priority: TicketPriority
     assigneeUserId: str | None = None
     createdAt: int
     updatedAt: int
@@ -39,16 +40,21 @@ class TicketOpen(RequestBody):
         min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Cannot download my certificate"]
     )
     body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["message"], description="The first message.")
-    priority: Priority | None = None
+    priority: TicketPriority | None = None
     memberId: str | None = Field(default=None, description="Staff: open on a member's behalf.")
 
 
 class MessageCreate(RequestBody):
-    body: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["message"])
+    body: str = Field(
+        min_length=1,
+        pattern=NOT_BLANK,
+        max_length=TEXT_MAX["message"],
+        examples=["Checked with the certificate service: a new link is on its way."],
+    )
 
 
 class StatusChange(RequestBody):
-    status: TicketStatus
+    status: TicketStatus = Field(examples=["pending"])
 
 
 class Assignment(RequestBody):

@@ -1,5 +1,6 @@
 """End to end: the BFF against the embedded backend, started by the test session on a free port."""
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -8,12 +9,13 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import uvicorn
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
 from app.main import create_app
 from app.settings import Settings
-from devtools.embedded import EmbeddedBackend, embedded_backend
+from devtools.embedded import EmbeddedBackend, embedded_backend, free_port
 
 ADMIN_KEY = "e2e-admin-key"
 JWT_SECRET = "e2e-hs256-secret-e2e-hs256-secret-e2e-hs256-secret-0123456789ab"
@@ -68,6 +70,22 @@ async def api(bff_app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
+async def served_over_http(app: Any) -> AsyncIterator[str]:
+    """`app` under uvicorn on a free port of 127.0.0.1, for what cannot use an in-process
+    transport (a browser, a client in another process, a real socket); yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110  uvicorn's Server has a `started` flag, no event to await
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@asynccontextmanager
 async def bff_process(
     settings: Settings, *, raise_app_exceptions: bool = True, **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
@@ -100,3 +118,13 @@ def snapshot(backend_url: str) -> dict[str, list[dict]]:
     response = httpx.get(f"{backend_url}/_embedded/snapshot", headers={"Authorization": f"Convex {ADMIN_KEY}"})
     response.raise_for_status()
     return {table: docs for table, docs in response.json().items() if table not in BOOKKEEPING_TABLES}
+
+
+async def created_and_published(api: httpx.AsyncClient, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A course or event of acme, created by staff and published by its admin (only admins publish)."""
+    url = f"/v1/clients/acme/{collection}"
+    created = await api.post(url, json=body, headers=as_user("staff@acme.test"))
+    assert created.status_code == 201, created.text
+    published = await api.post(f"{url}/{created.json()['id']}/publish", headers=as_user("admin@acme.test"))
+    assert published.status_code == 200, published.text
+    return dict(published.json())

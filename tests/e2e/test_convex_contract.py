@@ -6,6 +6,7 @@ ConvexError with its data, and the admin-key rules for internal functions.
 """
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 from convex import ConvexClient, ConvexError, ConvexInt64
@@ -24,11 +25,17 @@ def fixture_backend() -> Iterator[EmbeddedBackend]:
         yield running
 
 
-@pytest.fixture
-def admin(fixture_backend: EmbeddedBackend) -> ConvexHttpClient:
-    client = ConvexHttpClient(fixture_backend.url)
+Client = TypeVar("Client", ConvexHttpClient, ConvexClient)
+
+
+def signed_in_as_admin(client: Client) -> Client:
     client.set_admin_auth(ADMIN_KEY)
     return client
+
+
+@pytest.fixture
+def admin(fixture_backend: EmbeddedBackend) -> ConvexHttpClient:
+    return signed_in_as_admin(ConvexHttpClient(fixture_backend.url))
 
 
 def test_query_round_trips_int64_bytes_and_floats(admin):
@@ -76,9 +83,7 @@ def test_public_function_needs_no_key(fixture_backend):
 
 @pytest.fixture
 def live_client(fixture_backend: EmbeddedBackend) -> ConvexClient:
-    client = ConvexClient(fixture_backend.url)
-    client.set_admin_auth(ADMIN_KEY)
-    return client
+    return signed_in_as_admin(ConvexClient(fixture_backend.url))
 
 
 def test_sync_client_queries_and_mutates_over_the_websocket(live_client):

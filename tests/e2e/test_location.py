@@ -6,17 +6,12 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import as_user
+from tests.e2e.courses.test_api import published_course
 from tests.e2e.events.test_api import new_published_event
 
 ADMIN, MEMBER = as_user("admin@acme.test"), as_user("member@acme.test")
 ACME = "/v1/clients/acme"
 START = int(time.time() * 1000) + 30 * 24 * 3600 * 1000
-
-
-async def published_course(api) -> str:
-    created = await api.post(f"{ACME}/courses", json={"title": "Located", "cpdPoints": 1}, headers=ADMIN)
-    await api.post(f"{ACME}/courses/{created.json()['id']}/publish", headers=ADMIN)
-    return created.json()["id"]
 
 
 async def create(api, what: str):
@@ -40,7 +35,9 @@ async def create(api, what: str):
         event = await new_published_event(api)
         return await api.post(f"{ACME}/events/{event['id']}/registrations", json={}, headers=MEMBER)
     if what == "enrollment":
-        return await api.post(f"{ACME}/courses/{await published_course(api)}/enrollments", json={}, headers=MEMBER)
+        return await api.post(
+            f"{ACME}/courses/{(await published_course(api))['id']}/enrollments", json={}, headers=MEMBER
+        )
     assert what == "ticket"
     return await api.post(f"{ACME}/tickets", json={"subject": "Located", "body": "Where is it?"}, headers=MEMBER)
 

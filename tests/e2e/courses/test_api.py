@@ -1,16 +1,12 @@
 """Courses and enrollments through HTTP, on the demo data."""
 
-from tests.e2e.conftest import as_user
+from tests.e2e.conftest import as_user, created_and_published
 
 ADMIN, STAFF, MEMBER, MEMBER2 = (as_user(f"{u}@acme.test") for u in ("admin", "staff", "member", "member2"))
 
 
 async def published_course(api, cpd: int = 3) -> dict:
-    created = await api.post("/v1/clients/acme/courses", json={"title": "E2E Course", "cpdPoints": cpd}, headers=STAFF)
-    assert created.status_code == 201, created.text
-    published = await api.post(f"/v1/clients/acme/courses/{created.json()['id']}/publish", headers=ADMIN)
-    assert published.status_code == 200, published.text
-    return published.json()
+    return await created_and_published(api, "courses", {"title": "E2E Course", "cpdPoints": cpd})
 
 
 async def test_the_new_user_walkthrough(api):

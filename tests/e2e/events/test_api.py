@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import as_user
+from tests.e2e.conftest import as_user, created_and_published
 
 DAY_MS = 24 * 3600 * 1000
 ADMIN, STAFF, MEMBER, MEMBER2 = (as_user(f"{u}@acme.test") for u in ("admin", "staff", "member", "member2"))
@@ -15,11 +15,7 @@ async def new_published_event(api, capacity: int | None = None, **extra) -> dict
     body = {"title": "E2E Workshop", "startAt": start, "endAt": start + 3_600_000, **extra}
     if capacity is not None:
         body["capacity"] = capacity
-    created = await api.post("/v1/clients/acme/events", json=body, headers=STAFF)
-    assert created.status_code == 201, created.text
-    published = await api.post(f"/v1/clients/acme/events/{created.json()['id']}/publish", headers=ADMIN)
-    assert published.status_code == 200, published.text
-    return published.json()
+    return await created_and_published(api, "events", body)
 
 
 async def test_members_list_published_events_only(api):

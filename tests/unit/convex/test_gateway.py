@@ -9,14 +9,7 @@ import respx
 from asgi_correlation_id import correlation_id
 from convex import ConvexError, ConvexInt64
 
-from app.convex.errors import (
-    MutationOutcomeUnknown,
-    UnencodableArgument,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-    WriteConflict,
-)
+from app.convex import errors
 from app.convex.gateway import CircuitBreaker, ConvexGateway
 from tests.unit.conftest import ADMIN_KEY, CONVEX_URL
 
@@ -82,7 +75,7 @@ async def test_function_error_without_data_is_an_upstream_error(convex, gateway)
     convex.post("/api/query").mock(
         return_value=httpx.Response(560, json={"status": "error", "errorMessage": "Server Error", "logLines": []})
     )
-    with pytest.raises(UpstreamError) as caught:
+    with pytest.raises(errors.UpstreamError) as caught:
         await gateway.query("courses:get", {})
     assert caught.value.status == 502
 
@@ -91,28 +84,28 @@ async def test_request_error_code_message_is_an_upstream_error(convex, gateway):
     convex.post("/api/query").mock(
         return_value=httpx.Response(404, json={"code": "FunctionNotFound", "message": "Could not find function"})
     )
-    with pytest.raises(UpstreamError) as caught:
+    with pytest.raises(errors.UpstreamError) as caught:
         await gateway.query("nope:nope", {})
-    assert type(caught.value) is UpstreamError and caught.value.status == 502
+    assert type(caught.value) is errors.UpstreamError and caught.value.status == 502
 
 
 async def test_html_error_page_is_an_upstream_error(convex, gateway):
     convex.post("/api/query").mock(return_value=httpx.Response(502, html="<html>Bad Gateway</html>"))
-    with pytest.raises(UpstreamError) as caught:
+    with pytest.raises(errors.UpstreamError) as caught:
         await gateway.query("courses:list", {})
     assert caught.value.status == 502
 
 
 async def test_truncated_json_is_an_upstream_error(convex, gateway):
     convex.post("/api/query").mock(return_value=httpx.Response(200, text='{"status": "succ'))
-    with pytest.raises(UpstreamError):
+    with pytest.raises(errors.UpstreamError):
         await gateway.query("courses:list", {})
 
 
 @pytest.mark.parametrize("status", [429, 503])
 async def test_overload_answers_to_a_read_are_unavailable(convex, gateway, status):
     convex.post("/api/query").mock(return_value=httpx.Response(status, text="busy"))
-    with pytest.raises(UpstreamUnavailable):
+    with pytest.raises(errors.UpstreamUnavailable):
         await gateway.query("courses:list", {})
 
 
@@ -137,7 +130,7 @@ async def test_a_query_is_sent_again_when_the_connection_is_refused(convex, gate
 
 async def test_a_query_gives_up_after_its_attempts(convex, gateway):
     route = convex.post("/api/query").mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(UpstreamUnavailable):
+    with pytest.raises(errors.UpstreamUnavailable):
         await gateway.query("courses:list", {})
     assert route.call_count == 3
 
@@ -162,7 +155,7 @@ async def test_a_write_conflict_is_sent_again_and_commits(convex, gateway):
 
 async def test_a_write_conflict_that_persists_is_a_write_conflict_problem(convex, gateway):
     route = convex.post("/api/mutation").mock(return_value=write_conflict())
-    with pytest.raises(WriteConflict) as caught:
+    with pytest.raises(errors.WriteConflict) as caught:
         await gateway.mutation("registrations:registerSelf", {})
     assert route.call_count == 3
     assert (caught.value.status, caught.value.code) == (503, "write_conflict")
@@ -171,21 +164,21 @@ async def test_a_write_conflict_that_persists_is_a_write_conflict_problem(convex
 @pytest.mark.parametrize("code", ["Overloaded", "RejectedBeforeExecution"])
 async def test_convex_refusing_a_mutation_before_it_runs_is_unavailable_and_not_resent(convex, gateway, code):
     route = convex.post("/api/mutation").mock(return_value=httpx.Response(503, json={"code": code, "message": "busy"}))
-    with pytest.raises(UpstreamUnavailable) as caught:
+    with pytest.raises(errors.UpstreamUnavailable) as caught:
         await gateway.mutation("courses:create", {})
-    assert type(caught.value) is UpstreamUnavailable and route.call_count == 1
+    assert type(caught.value) is errors.UpstreamUnavailable and route.call_count == 1
 
 
 async def test_query_timeout_is_an_upstream_timeout(convex, gateway):
     convex.post("/api/query").mock(side_effect=httpx.ReadTimeout("slow"))
-    with pytest.raises(UpstreamTimeout):
+    with pytest.raises(errors.UpstreamTimeout):
         await gateway.query("courses:list", {})
 
 
 @pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")])
 async def test_mutation_without_an_answer_has_an_unknown_outcome(convex, gateway, failure):
     route = convex.post("/api/mutation").mock(side_effect=failure)
-    with pytest.raises(MutationOutcomeUnknown):
+    with pytest.raises(errors.MutationOutcomeUnknown):
         await gateway.mutation("registrations:registerSelf", {})
     assert route.call_count == 1
 
@@ -203,7 +196,7 @@ async def test_mutation_without_an_answer_has_an_unknown_outcome(convex, gateway
 )
 async def test_a_mutation_answered_by_something_other_than_convex_has_an_unknown_outcome(convex, gateway, answer):
     route = convex.post("/api/mutation").mock(return_value=answer)
-    with pytest.raises(MutationOutcomeUnknown):
+    with pytest.raises(errors.MutationOutcomeUnknown):
         await gateway.mutation("tickets:open", {})
     assert route.call_count == 1
 
@@ -218,7 +211,7 @@ async def test_each_failed_call_is_logged_once_with_function_failure_and_time(co
 
 async def test_an_integer_convex_cannot_hold_exactly_is_a_422_and_nothing_is_sent(convex, gateway):
     route = convex.post("/api/mutation")
-    with pytest.raises(UnencodableArgument):
+    with pytest.raises(errors.UnencodableArgument):
         await gateway.mutation("events:create", {"startAt": 2**53 + 1})
     assert not route.called
 
