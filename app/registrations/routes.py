@@ -144,7 +144,7 @@ async def stream_registration_count(eventId: str, convex: CanCountRegistrations,
     async def events() -> AsyncIterator[ServerSentEvent]:
         value, previous = first, None
         while True:
-            count = RegistrationCount.model_validate(value).model_dump_json(exclude_none=True)
+            count = RegistrationCount.model_validate(value).model_dump_json()  # as the REST answer, nulls too
             if count != previous:
                 yield ServerSentEvent(event="count", data=count)
                 previous = count

@@ -177,6 +177,14 @@ async def test_the_count_is_sent_when_it_changes_only(live):
         assert (changed.event, changed.json()["registered"]) == ("count", 4)
 
 
+async def test_the_count_of_an_event_without_capacity_says_null_as_the_rest_answer_does(live):
+    app, hub = live
+    hub.firsts = [{"eventId": "e1", "registered": 3.0}]
+    async with open_sse(app, COUNT, MEMBER) as stream:
+        first = (await stream.next_event()).json()
+    assert first == {"eventId": "e1", "registered": 3, "capacity": None, "placesLeft": None}
+
+
 async def test_a_first_result_that_does_not_come_in_time_is_a_504_and_frees_the_slot(live):
     app, hub = live
     hub.first_result_timeout_s = 0.2
