@@ -23,7 +23,6 @@ pages and /metrics get only the method rules.
 """
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,15 +31,14 @@ from urllib.parse import unquote_plus
 from fastapi import FastAPI, params
 from fastapi._compat import field_annotation_is_sequence
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
-from pydantic import BaseModel
 from starlette._utils import get_route_path
 from starlette.convertors import PathConvertor
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.dependants import query_parameters
 from app.problems import FieldError, Problem, problem_json
 
 JSON = "application/json"
@@ -195,7 +193,7 @@ def route_table(app: FastAPI) -> RouteTable:
 def _operation(context: RouteContext) -> Operation:
     query: set[str] = set()
     repeatable: set[str] = set()
-    for name, annotation in _query_parameters(context.dependant):
+    for name, annotation in query_parameters(context.dependant):
         query.add(name)
         if field_annotation_is_sequence(annotation):
             repeatable.add(name)
@@ -215,26 +213,6 @@ def _operation(context: RouteContext) -> Operation:
         takes_json=body_field is not None and not isinstance(body_field.field_info, params.Form),
         answers=tuple(dict.fromkeys(answers)),
     )
-
-
-def _query_parameters(dependant: Dependant) -> Iterable[tuple[str, Any]]:
-    """(name, annotation) of every query parameter of the operation and of its dependencies
-    (pagination's `cursor` and `limit`...); a model given as query parameters names its fields."""
-    for field in dependant.query_params:
-        annotation = field.field_info.annotation
-        model = _model_of(annotation)
-        if model is None:
-            yield field.alias, annotation
-        else:
-            yield from ((f.alias or name, f.annotation) for name, f in model.model_fields.items())
-    for sub in dependant.dependencies:
-        yield from _query_parameters(sub)
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    options = getattr(annotation, "__args__", None) or (annotation,)
-    models = [o for o in options if isinstance(o, type) and issubclass(o, BaseModel)]
-    return models[0] if models else None
 
 
 # --- content negotiation -------------------------------------------------------------------------

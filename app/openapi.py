@@ -12,11 +12,11 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.contract import ERROR_CODES
+from app.dependants import dependants
 from app.openapi_examples import BODIES, DEMO_NAMES, LISTED_BY, PARAMETERS, TRY_IT_OUT
 from app.openapi_links import add_links
 from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
@@ -101,15 +101,8 @@ CONFLICTS_BY_TAG = {
 
 def route_capabilities(route: APIRoute) -> tuple[str, ...]:
     """The capabilities a route's `requires(...)` dependency checks (any of them suffices)."""
-
-    def walk(dependant: Dependant) -> tuple[str, ...]:
-        for sub in dependant.dependencies:
-            found = getattr(sub.call, "capabilities", None) or walk(sub)
-            if found:
-                return found
-        return ()
-
-    return walk(route.dependant)
+    declared = (getattr(d.call, "capabilities", None) for d in dependants(route.dependant))
+    return next((found for found in declared if found), ())
 
 
 def add_protection_responses(path: str, operation: dict[str, Any]) -> None:

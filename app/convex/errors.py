@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from app.contract import CONVEX_ERROR_CODES
+from app.dependants import dependants, query_parameters
 from app.problems import EXTENSION_MEMBERS, FieldError, Problem, problem_response
 
 log = logging.getLogger(__name__)
@@ -130,21 +131,17 @@ def _input_location(request: Request | None, name: str) -> str | None:
     return None
 
 
-def _declared_inputs(dependant: Dependant) -> dict[str, set[str]]:
+def _declared_inputs(root: Dependant) -> dict[str, set[str]]:
     """The names (lower case) of an operation's query and header parameters and body fields."""
-    inputs: dict[str, set[str]] = {
-        "query": {param.alias.lower() for param in dependant.query_params},
-        "header": {param.alias.lower() for param in dependant.header_params},
-        "body": set(),
-    }
-    for param in dependant.body_params:
-        body = param.field_info.annotation
-        if isinstance(body, type) and issubclass(body, BaseModel):
-            inputs["body"] |= {(field.alias or field_name).lower() for field_name, field in body.model_fields.items()}
-        inputs["body"].add(param.alias.lower())
-    for sub in dependant.dependencies:
-        for where, names in _declared_inputs(sub).items():
-            inputs[where] |= names
+    query = {name.lower() for name, _ in query_parameters(root)}
+    inputs: dict[str, set[str]] = {"query": query, "header": set(), "body": set()}
+    for dependant in dependants(root):
+        inputs["header"] |= {param.alias.lower() for param in dependant.header_params}
+        for param in dependant.body_params:
+            body = param.field_info.annotation
+            if isinstance(body, type) and issubclass(body, BaseModel):
+                inputs["body"] |= {(field.alias or name).lower() for name, field in body.model_fields.items()}
+            inputs["body"].add(param.alias.lower())
     return inputs
 
 
