@@ -43,6 +43,19 @@ async def served_on_fresh_demo_data(e2e_settings: Settings) -> AsyncIterator[str
             yield url
 
 
+async def open_docs_authorised(page: Any, base: str, scheme_name: str, credential: str) -> None:
+    """Opens Swagger UI and authorises it with `credential` for the security scheme `scheme_name`."""
+    from playwright.async_api import expect
+
+    await page.goto(f"{base}/docs")
+    await expect(page.locator(".swagger-ui .info .title")).to_contain_text("Member Platform API", timeout=15_000)
+    await page.locator(".auth-wrapper .authorize").click()
+    scheme = page.locator(".auth-container").filter(has_text=scheme_name)
+    await scheme.locator("input").fill(credential)
+    await scheme.locator("button.authorize").click()
+    await page.locator(".auth-btn-wrapper .btn-done").first.click()
+
+
 async def test_an_admin_authorises_in_swagger_ui_and_a_try_it_out_call_returns_200(api, served):
     from playwright.async_api import async_playwright, expect
 
@@ -58,16 +71,7 @@ async def test_an_admin_authorises_in_swagger_ui_and_a_try_it_out_call_returns_2
         blocked: list[str] = []
         page.on("requestfailed", lambda request: blocked.append(request.url))
         try:
-            await page.goto(f"{served}/docs")
-            await expect(page.locator(".swagger-ui .info .title")).to_contain_text(
-                "Member Platform API", timeout=15_000
-            )
-
-            await page.locator(".auth-wrapper .authorize").click()
-            scheme = page.locator(".auth-container").filter(has_text="APIKeyHeader")
-            await scheme.locator("input").fill(secret)
-            await scheme.locator("button.authorize").click()
-            await page.locator(".auth-btn-wrapper .btn-done").first.click()
+            await open_docs_authorised(page, served, "APIKeyHeader", secret)
 
             operation = page.locator("#operations-me-getMe")
             await operation.locator(".opblock-summary").click()
@@ -106,7 +110,7 @@ async def test_every_prefilled_example_runs_as_an_admin_on_fresh_demo_data(serve
     """Opens each operation in Swagger UI and presses Execute on what it prefilled, as acme's
     client_admin (a bearer token, as `make token EMAIL=admin@acme.test` prints)."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import async_playwright
 
     base = served_on_fresh_demo_data
     async with httpx.AsyncClient(base_url=base) as client:  # the server runs on this event loop
@@ -117,15 +121,7 @@ async def test_every_prefilled_example_runs_as_an_admin_on_fresh_demo_data(serve
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = await browser.new_page()
         try:
-            await page.goto(f"{base}/docs")
-            await expect(page.locator(".swagger-ui .info .title")).to_contain_text(
-                "Member Platform API", timeout=15_000
-            )
-            await page.locator(".auth-wrapper .authorize").click()
-            scheme = page.locator(".auth-container").filter(has_text="HTTPBearer")
-            await scheme.locator("input").fill(token_for("admin@acme.test"))
-            await scheme.locator("button.authorize").click()
-            await page.locator(".auth-btn-wrapper .btn-done").first.click()
+            await open_docs_authorised(page, base, "HTTPBearer", token_for("admin@acme.test"))
 
             for tag, operation_id, method, path in order:
                 template = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
