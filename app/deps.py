@@ -8,7 +8,7 @@ the gateway bound to that actor, which is how routes reach Convex.
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from app.auth.actor import require_capability
 from app.auth.capabilities import role_can
@@ -17,7 +17,7 @@ from app.convex.actor_gateway import ActorGateway
 from app.convex.gateway import ConvexGateway
 from app.live.hub import LiveHub
 from app.pagination import Pagination
-from app.protection.rate_limit import CurrentActor
+from app.protection.rate_limit import ClientSlug, CurrentActor, current_actor
 
 __all__ = ["ActorGateway", "CurrentActor", "CurrentPrincipal", "Gateway", "Live", "Pagination", "requires"]
 
@@ -48,7 +48,8 @@ def requires(*capabilities: str) -> Any:
     for name in capabilities:
         role_can("member", name)  # unknown names fail at import time, not per request
 
-    async def check(request: Request, actor: CurrentActor) -> ActorGateway:
+    async def check(request: Request, response: Response, client: ClientSlug) -> ActorGateway:
+        actor = await current_actor(request, response, client)
         require_capability(actor, *capabilities)
         return ActorGateway(request.app.state.gateway, actor)
 

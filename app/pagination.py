@@ -10,7 +10,9 @@ import base64
 import hashlib
 import json
 import os
+from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -19,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from app.contract import LIMITS
 from app.problems import Problem
+from app.settings import Settings
 
 DEFAULT_LIMIT: int = LIMITS["page"]["default"]
 MAX_LIMIT: int = LIMITS["page"]["max"]
@@ -35,23 +38,25 @@ class PageParams:
     def __init__(self, request: Request, response: Response, cursor: str | None, limit: int) -> None:
         self.cursor = cursor
         self.limit = limit
-        self._secret = _secret(request)
+        self._cipher = _cipher(request.app.state.settings)
         self._request, self._response = request, response
 
     def convex_page(self, client_id: str, query_key: str) -> dict[str, Any]:
         """The `page` argument for a Convex list function."""
         convex_cursor = None
         if self.cursor is not None:
-            convex_cursor = _open(self._secret, self.cursor, client_id, query_key)
+            convex_cursor = _open(self._cipher, self.cursor, client_id, query_key)
         return {"numItems": self.limit, "cursor": convex_cursor}
 
     def next_cursor(self, result: dict[str, Any], client_id: str, query_key: str) -> str | None:
         if result.get("isDone", True):
             return None
-        sealed = _seal(self._secret, result["continueCursor"], client_id, query_key)
-        # RFC 8288: the next page as a link relative to this one, same filters and limit.
-        url = self._request.url.include_query_params(cursor=sealed)
-        self._response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+        sealed = _seal(self._cipher, result["continueCursor"], client_id, query_key)
+        # RFC 8288: the next page as a link relative to this one, same filters and limit. The
+        # sealed cursor is base64url: nothing in it needs escaping in a query string.
+        others = [(k, v) for k, v in self._request.query_params.multi_items() if k != "cursor"]
+        query = urlencode([*others, ("cursor", sealed)])
+        self._response.headers["Link"] = f'<{self._request.url.path}?{query}>; rel="next"'
         return sealed
 
 
@@ -77,29 +82,33 @@ def query_key(operation: str, **filters: Any) -> str:
     return json.dumps([operation, {k: v for k, v in sorted(filters.items()) if v is not None}])
 
 
-def _secret(request: Request) -> bytes:
-    settings = request.app.state.settings
+def _cipher(settings: Settings) -> AESGCM:
     configured = settings.cursor_secret.get_secret_value()
-    base = configured or "cursor:" + settings.convex_admin_key.get_secret_value()
-    return hashlib.sha256(base.encode()).digest()
+    return _cipher_for(configured or "cursor:" + settings.convex_admin_key.get_secret_value())
+
+
+@lru_cache(maxsize=4)
+def _cipher_for(secret: str) -> AESGCM:
+    """One cipher per secret: its key schedule is made once, not per request."""
+    return AESGCM(hashlib.sha256(secret.encode()).digest())
 
 
 def _bound_to(client_id: str, key: str) -> bytes:
     return json.dumps([client_id, key], separators=(",", ":")).encode()
 
 
-def _seal(secret: bytes, convex_cursor: str, client_id: str, key: str) -> str:
+def _seal(cipher: AESGCM, convex_cursor: str, client_id: str, key: str) -> str:
     """Encrypted and authenticated (AES-256-GCM): the Convex cursor, which can hold sort keys
     such as member names, is unreadable in URLs, `Link` headers and access logs; the client and
     the query are bound as associated data, so a cursor opens only for the list it came from."""
     nonce = os.urandom(12)
-    sealed = AESGCM(secret).encrypt(nonce, convex_cursor.encode(), _bound_to(client_id, key))
+    sealed = cipher.encrypt(nonce, convex_cursor.encode(), _bound_to(client_id, key))
     return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
 
 
-def _open(secret: bytes, token: str, client_id: str, key: str) -> str:
+def _open(cipher: AESGCM, token: str, client_id: str, key: str) -> str:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        return AESGCM(secret).decrypt(raw[:12], raw[12:], _bound_to(client_id, key)).decode()
+        return cipher.decrypt(raw[:12], raw[12:], _bound_to(client_id, key)).decode()
     except (ValueError, InvalidTag):
         raise Problem(400, "invalid_cursor", "The cursor is not valid for this list.") from None

@@ -14,9 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.security.base import SecurityBase
 from fastapi.types import DecoratedCallable
 from sse_starlette import EventSourceResponse
 
+from app.auth.principal import SECURITY
+from app.dependants import dependants
 from app.live.sse import sse_doc
 from app.pagination import Page
 from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
@@ -54,7 +57,14 @@ CONDITIONAL_GET = {
 
 class DomainRoute(IdempotentPostRoute):
     """Adds `Location` to a 201 whose endpoint was declared with one, and an ETag with
-    conditional GET to the answers of reads."""
+    conditional GET to the answers of reads; names the security schemes in the document."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if not any(isinstance(dependant.call, SecurityBase) for dependant in dependants(self.dependant)):
+            # The actor's dependency reads the credentials itself (app/protection/rate_limit.py),
+            # so FastAPI does not see the schemes: the operation names them here.
+            self.openapi_extra = {**(self.openapi_extra or {}), "security": SECURITY}
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

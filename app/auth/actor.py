@@ -8,13 +8,13 @@ stops working here within `actor_cache_ttl_s`, and Convex re-checks every call.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from cachetools import TTLCache
-from fastapi import Depends, Path, Request
+from fastapi import Request
 
 from app.auth.capabilities import role_can
-from app.auth.principal import CurrentPrincipal, Principal, unknown_api_key
+from app.auth.principal import Principal, unknown_api_key
 from app.contract import PATTERNS
 from app.convex.gateway import ConvexGateway
 from app.observability import metrics
@@ -128,18 +128,10 @@ async def resolve_or_refuse(request: Request, principal: Principal, client: str)
     return actor
 
 
-async def get_actor(
-    request: Request,
-    client: Annotated[str, Path(description="The client's slug.", examples=["acme"])],
-    principal: CurrentPrincipal,
-) -> Actor:
+def check_client_slug(client: str) -> None:
+    """404 for a slug no client can have, before anything is looked up."""
     if not re.fullmatch(CLIENT_SLUG, client):
         raise client_not_found(client)
-    return await resolve_or_refuse(request, principal, client)
-
-
-# The actor before its rate limit is spent; routes use app.deps.CurrentActor, which spends it.
-ResolvedActor = Annotated[Actor, Depends(get_actor)]
 
 
 def require_capability(actor: Actor, *capabilities: str) -> None:

@@ -64,11 +64,20 @@ def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
     return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": challenge})
 
 
-async def get_principal(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    api_key: Annotated[str | None, Depends(api_key_scheme)],
-) -> Principal:
+# The schemes a caller may authenticate with, in the order the document lists them. Routes in a
+# client read them through `principal_of` (calling a scheme is cheap; resolving each as a FastAPI
+# dependency cost a level of dependency solving per request, docs/performance.md) and declare
+# them with `SECURITY` (app/routing.py); the routes outside a client take `CurrentPrincipal`.
+SCHEMES = (bearer_scheme, api_key_scheme)
+SECURITY: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in SCHEMES]
+
+
+async def principal_of(request: Request) -> Principal:
+    """The request's principal, or 401 (400 for two credentials)."""
+    return await authenticate(request, await bearer_scheme(request), await api_key_scheme(request))
+
+
+async def authenticate(request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> Principal:
     # Failures are counted per source before any Convex call (app/protection/source_limit.py).
     guard: SourceGuard = request.app.state.source_guard
     source = request.state.source = guard.source_of(request)
@@ -92,4 +101,13 @@ async def get_principal(
     return principal
 
 
+async def get_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    return await authenticate(request, bearer, api_key)
+
+
+# For the routes outside a client (/v1/me): the schemes as dependencies, so the document shows them.
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

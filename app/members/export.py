@@ -19,8 +19,9 @@ from fastapi.responses import StreamingResponse
 from app.deps import ActorGateway, requires
 from app.members.schemas import MemberStatus
 from app.problems import READ_ERRORS
+from app.routing import DomainRoute
 
-router = APIRouter(prefix="/v1/clients/{client}", tags=["members"])
+router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=DomainRoute)
 
 # Who may call what: each alias checks a capability and gives the gateway bound to the actor.
 CanExportMembers = Annotated[ActorGateway, requires("members.export")]

@@ -36,7 +36,7 @@ from app.convex.errors import MutationOutcomeUnknown
 from app.convex.gateway import ConvexGateway
 from app.observability import metrics
 from app.problems import FieldError, Problem
-from app.protection.rate_limit import CurrentActor
+from app.protection.rate_limit import ClientSlug, current_actor
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,8 @@ def replay_response(request: Request, exc: Exception) -> Response:
 
 async def claim_idempotency_key(
     request: Request,
-    actor: CurrentActor,
+    response: Response,
+    client: ClientSlug,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -92,6 +93,7 @@ async def claim_idempotency_key(
 ) -> None:
     if idempotency_key is None:
         return
+    actor = await current_actor(request, response, client)
     body = await request.body()
     request_hash = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), body])).hexdigest()
     gateway: ConvexGateway = request.app.state.gateway

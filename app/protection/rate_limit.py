@@ -12,9 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 
-from app.auth.actor import Actor, ResolvedActor
+from app.auth.actor import Actor, check_client_slug, resolve_or_refuse
+from app.auth.principal import principal_of
 from app.convex.gateway import ConvexGateway
 from app.observability import metrics
 from app.problems import Problem
@@ -64,9 +65,8 @@ def rate_limited(decision: Decision) -> Problem:
     )
 
 
-async def spend_rate_limit(request: Request, response: Response, actor: ResolvedActor) -> Actor:
-    """The actor, once its request is counted: 429 when its principal or client is over budget."""
-    request.state.actor = actor  # named in the request's log line
+async def spend_rate_limit(request: Request, response: Response, actor: Actor) -> None:
+    """Count the actor's request: 429 when its principal or client is over budget."""
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)
@@ -74,8 +74,31 @@ async def spend_rate_limit(request: Request, response: Response, actor: Resolved
             metrics.rate_limit_refused("principal_or_client")
             raise rate_limited(decision)
         response.headers.update(decision.headers)
+
+
+ClientSlug = Annotated[str, Path(description="The client's slug.", examples=["acme"])]
+
+
+async def current_actor(request: Request, response: Response, client: str) -> Actor:
+    """Who acts in `client`, its request counted: the principal (401), the actor (404 for a client
+    it is not in) and the rate limit (429), once per request. Called directly by the dependencies
+    that need the actor rather than through three levels of FastAPI dependencies, which cost more
+    than the work (docs/performance.md); the idempotency claim and the capability check of one
+    request share the first answer."""
+    resolved: Actor | None = getattr(request.state, "actor", None)
+    if resolved is not None:
+        return resolved
+    principal = await principal_of(request)
+    check_client_slug(client)
+    actor = await resolve_or_refuse(request, principal, client)
+    request.state.actor = actor  # also named in the request's log line
+    await spend_rate_limit(request, response, actor)
     return actor
 
 
-# The actor of a client route, its request counted (every client route goes through it).
-CurrentActor = Annotated[Actor, Depends(spend_rate_limit)]
+async def get_current_actor(request: Request, response: Response, client: ClientSlug) -> Actor:
+    return await current_actor(request, response, client)
+
+
+# The actor of a client route, its request counted.
+CurrentActor = Annotated[Actor, Depends(get_current_actor)]
