@@ -1,18 +1,25 @@
-"""The BFF over real HTTP against its ceilings, servers and the embedded backend.
+"""The BFF over real HTTP against its ceilings, its peer, servers and the embedded backend.
 
 `python -m bench.bff` (BENCH=full for longer runs and more concurrencies). Layout on the
 2-core machine: the BFF pinned to core 0; the canned upstream stub and this load generator on
 core 1 (both light). Rate limits are off for the ceiling runs (they cost one Convex mutation
-per request, i.e. a second upstream call), on for the end-to-end run.
+per request, i.e. a second upstream call), on for the end-to-end run. Every BFF logs and
+records metrics as in production (bench/stack.py, `OBSERVABILITY`).
 """
 
 import asyncio
+import json
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
+from aiohttp import web
 
-from bench.common import FULL, Figures, closed_loop, stub_upstream
-from bench.stack import Stack, running_bff, running_stack, token
+from bench.common import FULL, Figures, closed_loop, pinned, stub_upstream
+from bench.stack import ADMIN_KEY, Stack, running_bff, running_bff_beside, token
+from devtools.embedded import embedded_backend, free_port
 
 SECONDS = 10.0 if FULL else 3.0
 CONCURRENCY = [1, 8, 32, 64] if FULL else [1, 32]
@@ -21,6 +28,9 @@ ROUTES = {
     "ticket messages": "/v1/clients/acme/tickets/t1;tickets/messages",
 }
 NO_RATE_LIMIT = {"rate_limit_enabled": "false", "actor_cache_ttl_s": "30"}
+# Rate limits on (a Convex mutation per request), with budgets the bench cannot spend.
+RATE_LIMITED = {"actor_cache_ttl_s": "30", "rate_limit_per_principal": "1000000", "rate_limit_per_client": "1000000"}
+PEER = "plain FastAPI proxy (httpx): list courses"
 
 
 async def load(
@@ -84,16 +94,114 @@ async def servers(rows: list[Figures]) -> None:
                     rows.append(await load(name, stack.bff_url + ROUTES["list courses"], headers, 32, stack))
 
 
-async def end_to_end(rows: list[Figures]) -> None:
-    """Against the embedded backend (a Node process with convex-test): not a Convex figure."""
-    # Rate limits on (a Convex mutation per request), with budgets the bench cannot spend.
-    with running_stack(
-        actor_cache_ttl_s="30", rate_limit_per_principal="1000000", rate_limit_per_client="1000000"
-    ) as stack:
-        headers = stack.token("staff@acme.test")
-        for concurrency in (1, 32):
+async def peer(rows: list[Figures], seconds: float = SECONDS) -> None:
+    """The plain FastAPI proxy (bench/peer_proxy.py) on the list route, laid out as the BFF in
+    `ceiling`: uvicorn, 1 worker on core 0, the stub and the load generator on core 1."""
+    headers = token("staff@acme.test")
+    with (
+        pinned({1}),
+        stub_upstream(cpu=1) as stub,
+        running_bff(stub, cpus={0}, factory="bench.peer_proxy:app_factory") as stack,
+    ):
+        for concurrency in CONCURRENCY:
             url = stack.bff_url + ROUTES["list courses"]
-            rows.append(await load("embedded e2e: list courses", url, headers, concurrency, stack))
+            rows.append(await load(PEER, url, headers, concurrency, stack, seconds))
+
+
+@asynccontextmanager
+async def recording_proxy(upstream: str) -> AsyncIterator[tuple[str, list[tuple[str, bytes]]]]:
+    """A pass-through to `upstream` (in this process's event loop) that keeps each request's
+    path and body, in order: what the BFF sends Convex."""
+    seen: list[tuple[str, bytes]] = []
+    async with aiohttp.ClientSession() as client:
+
+        async def forward(request: web.Request) -> web.Response:
+            body = await request.read()
+            seen.append((request.path, body))
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host", "content-length"}}
+            async with client.request(request.method, upstream + request.path_qs, data=body, headers=headers) as answer:
+                return web.Response(status=answer.status, body=await answer.read(), content_type=answer.content_type)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", forward)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            yield f"http://127.0.0.1:{port}", seen
+        finally:
+            await runner.cleanup()
+
+
+async def convex_calls(
+    convex_url: str, path: str, headers: dict[str, str], times: int = 2
+) -> list[list[tuple[str, bytes]]]:
+    """The Convex calls (URL path, body) the BFF makes for `path`, request by request: the
+    first with its actor cache empty, then warm."""
+    async with (
+        recording_proxy(convex_url) as (proxy_url, seen),
+        running_bff_beside(proxy_url, cpus={0}, **RATE_LIMITED) as stack,
+        aiohttp.ClientSession(headers=headers) as session,
+    ):
+        per_request = []
+        for _ in range(times):
+            seen.clear()
+            async with session.get(stack.bff_url + path) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"capture: {response.status} {await response.text()}")
+            per_request.append(list(seen))
+        return per_request
+
+
+def function_names(calls: list[tuple[str, bytes]]) -> list[str]:
+    """The Convex functions of recorded calls (`/version` probes and the like have no body)."""
+    return [json.loads(body)["path"] for _, body in calls if body]
+
+
+async def direct(name: str, url: str, body: bytes, concurrency: int, seconds: float = SECONDS) -> Figures:
+    """Closed-loop POSTs of one Convex call's body, with the admin key, as the BFF sends it."""
+    headers = {"Authorization": f"Convex {ADMIN_KEY}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def call() -> None:
+            async with session.post(url, data=body) as response:
+                answer = await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{name}: {response.status} {answer[:300]!r}")
+
+        return await closed_loop(name, call, concurrency, seconds)
+
+
+async def end_to_end(rows: list[Figures]) -> dict[str, Any]:
+    """The BFF's list route against the same Convex function called directly, on the embedded
+    backend (a Node process running convex-test: not a Convex figure). The direct calls send the
+    body the BFF sent (captured), with its resolved actor. The BFF keeps its rate limits (a
+    Convex mutation per request) and actor resolution (cached 30 s). The BFF on core 0; the
+    backend and the load generator on core 1. Direct runs before and after the BFF's; their mean
+    is the reference, as the backend warms and its tables fill during the run."""
+    headers = token("staff@acme.test")
+    path = ROUTES["list courses"]
+    found: dict[str, Any] = {}
+    with pinned({1}), embedded_backend(ADMIN_KEY, seed=True) as backend:
+        cold, warm = await convex_calls(backend.url, path, headers)
+        found["calls_cold"], found["calls_warm"] = function_names(cold), function_names(warm)
+        url_path, body = next(call for call in warm if call[1] and json.loads(call[1])["path"] == "courses:list")
+        direct_name = "embedded direct: courses:list (no BFF)"
+        before = await direct(direct_name, backend.url + url_path, body, 32)
+        rows.append(before)
+        with running_bff(backend.url, cpus={0}, **RATE_LIMITED) as stack:
+            for concurrency in (1, 32):
+                figures = await load(
+                    "embedded e2e: BFF list courses", stack.bff_url + path, headers, concurrency, stack
+                )
+                rows.append(figures)
+                found[f"bff|{concurrency}|rps"] = figures.rps
+        after = await direct(direct_name, backend.url + url_path, body, 32)
+        rows.append(after)
+        found["direct|32|rps"] = (before.rps + after.rps) / 2
+    return found
 
 
 async def main() -> None:

@@ -39,7 +39,26 @@ MESSAGES = {
     "continueCursor": "end",
 }
 
-ANSWERS = {"identity:resolveActor": ACTOR, "courses:list": COURSES, "tickets:messages": MESSAGES}
+# The soak's write route (POST a ticket reply): the stub keeps nothing, so it can be repeated.
+REPLY = {**MESSAGES["page"][0], "id": "m-reply;ticketMessages", "body": "Soak reply."}
+# Rate limiting on (the soak): every request spends a unit and is allowed.
+BUDGET = 1_000_000_000
+RATE_LIMIT = {
+    "allowed": True,
+    "resetMs": 30_000,
+    "buckets": [
+        {"name": f"principal:{ACTOR['userId']}", "limit": BUDGET, "remaining": BUDGET - 1},
+        {"name": f"client:{ACTOR['clientId']}", "limit": BUDGET, "remaining": BUDGET - 1},
+    ],
+}
+
+ANSWERS = {
+    "identity:resolveActor": ACTOR,
+    "courses:list": COURSES,
+    "tickets:messages": MESSAGES,
+    "tickets:reply": REPLY,
+    "rateLimits:consume": RATE_LIMIT,
+}
 
 
 def encoded(path: str) -> bytes:

@@ -14,6 +14,22 @@ from devtools.embedded import free_port
 FULL = os.environ.get("BENCH") == "full"
 
 
+@contextmanager
+def pinned(cpus: set[int]) -> Iterator[None]:
+    """The calling thread on `cpus` for the block (on Linux an affinity is a thread's); the
+    processes it starts meanwhile inherit them, where they would otherwise inherit whatever an
+    earlier section left set."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 @dataclass
 class Figures:
     name: str

@@ -1,24 +1,39 @@
 """The BFF in its own process for benches, on 127.0.0.1 free ports: under uvicorn (uvloop,
 httptools) or granian, 1 or 2 workers, in front of the embedded backend with demo data
-(`running_stack`) or any Convex URL such as the canned stub (`running_bff`)."""
+(`running_stack`) or any Convex URL such as the canned stub (`running_bff`).
 
+Every BFF the bench starts runs with the observability a production deployment has on
+(`OBSERVABILITY`): one JSON log line per request at INFO, Prometheus metrics recorded and
+exposed; tracing off. Its output goes to /dev/null (`BENCH_SHOW_BFF_OUTPUT=1` shows it).
+"""
+
+import asyncio
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
 
+from bench.common import pinned
 from devtools.embedded import embedded_backend, free_port
 
 ADMIN_KEY = "bench-admin-key"
 JWT_SECRET = "bench-hs256-secret-bench-hs256-secret-bench-hs256-secret-012345"
 ISSUER, AUDIENCE = "http://127.0.0.1/bench-issuer", "member-platform"
+# What every figure includes: the request log and the metrics, as in production. Tracing is
+# off (an empty endpoint also overrides one a developer's .env may set).
+OBSERVABILITY = {"LOG_LEVEL": "INFO", "LOG_FORMAT": "json", "METRICS": "public", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+OBSERVABILITY_NOTE = (
+    "Every BFF process: one JSON log line per request at INFO (to /dev/null) and Prometheus metrics "
+    "(METRICS=public); tracing off."
+)
 
 
 def token(email: str) -> dict[str, str]:
@@ -79,6 +94,8 @@ def running_bff(
     factory: str = "app.main:app_factory",
     **settings: str,
 ) -> Iterator[Stack]:
+    """The BFF (or another ASGI app `factory` reading the same settings, such as the peer
+    proxy), on `cpus`; None means every core, not whatever this process is pinned to."""
     port = free_port()
     env = {
         **os.environ,
@@ -88,12 +105,13 @@ def running_bff(
         "JWT_ISSUER": ISSUER,
         "JWT_AUDIENCE": AUDIENCE,
         "JWT_ALGORITHMS": '["HS256"]',
-        "LOG_LEVEL": "WARNING",
+        **OBSERVABILITY,
         **{key.upper(): value for key, value in settings.items()},
     }
-    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus and hasattr(os, "sched_setaffinity") else None
-    # preexec_fn: the affinity must be set before the server forks its workers, which inherit it.
-    process = subprocess.Popen(_command(server, port, workers, factory), env=env, preexec_fn=pin)  # noqa: PLW1509
+    output = None if os.environ.get("BENCH_SHOW_BFF_OUTPUT") else subprocess.DEVNULL
+    # The server starts with the affinity of the thread that starts it, and its workers inherit it.
+    with pinned(cpus or set(range(os.cpu_count() or 1))):
+        process = subprocess.Popen(_command(server, port, workers, factory), env=env, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -104,12 +122,24 @@ def running_bff(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the BFF did not become ready")
+                raise RuntimeError("the BFF did not become ready (BENCH_SHOW_BFF_OUTPUT=1 shows its output)")
             time.sleep(0.1)
         yield Stack(url, convex_url, process.pid)
     finally:
         process.terminate()
         process.wait(10)
+
+
+@asynccontextmanager
+async def running_bff_beside(convex_url: str, **options: Any) -> AsyncIterator[Stack]:
+    """`running_bff` from async code whose event loop must keep serving while the BFF starts
+    (the BFF's readiness check calls Convex, which may be this loop's own server)."""
+    manager = running_bff(convex_url, **options)
+    stack = await asyncio.to_thread(manager.__enter__)
+    try:
+        yield stack
+    finally:
+        await asyncio.to_thread(manager.__exit__, None, None, None)
 
 
 @contextmanager
