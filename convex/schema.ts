@@ -52,6 +52,13 @@ export const ticketPriority = literals("low", "normal", "high", "urgent");
 
 export const sponsorTier = literals("gold", "silver", "bronze");
 
+/**
+ * Why a browser session ended: signed out, ended by its user or a platform admin, by the
+ * provider's back-channel logout, a refresh the provider refused, or pushed out by the
+ * user's newer sessions (convex/sessions.ts, MAX_SESSIONS_PER_SUBJECT).
+ */
+export const sessionEndReason = literals("logout", "user", "admin", "backchannel", "refresh_failed", "superseded");
+
 /** A response the BFF stored for an Idempotency-Key, to replay. */
 export const storedResponse = v.object({
   status: v.number(),
@@ -342,4 +349,55 @@ export default defineSchema({
     .index("by_bucket_windowStart", ["bucket", "windowStart"])
     // The hourly sweep of windows no request can still spend from.
     .index("by_windowStart", ["windowStart"]),
+
+  // Browser sessions at the BFF (convex/sessions.ts, docs/data-model.md "Sessions"): per user,
+  // not per client, shared by every BFF process. The cookie value is never stored.
+  sessions: defineTable({
+    // SHA-256 hex of the cookie value.
+    handleHash: v.string(),
+    // The provider's `sub`: a user's `authSubject`.
+    authSubject: v.string(),
+    issuer: v.string(),
+    // The provider's session (`sid` claim), which back-channel logout names.
+    providerSid: v.optional(v.string()),
+    // Set when a user with this auth subject exists at sign-in.
+    userId: v.optional(v.id("users")),
+    // The provider's tokens, encrypted by the BFF (AES-256-GCM): ciphertext only.
+    tokens: v.string(),
+    accessExpiresAt: v.number(),
+    createdAt: v.number(),
+    lastSeenAt: v.number(),
+    // Slides with use, never past absoluteExpiresAt.
+    idleExpiresAt: v.number(),
+    absoluteExpiresAt: v.number(),
+    revokedAt: v.optional(v.number()),
+    revokedReason: v.optional(sessionEndReason),
+    // The one BFF request refreshing the tokens, until refreshLeaseUntil.
+    refreshHolder: v.optional(v.string()),
+    refreshLeaseUntil: v.optional(v.number()),
+    userAgent: v.optional(v.string()),
+  })
+    .index("by_handleHash", ["handleHash"])
+    // A user's sessions not revoked (revokedAt missing), newest first: lists and the cap.
+    .index("by_authSubject_revokedAt_createdAt", ["authSubject", "revokedAt", "createdAt"])
+    // Back-channel logout by the provider's session.
+    .index("by_issuer_providerSid_revokedAt", ["issuer", "providerSid", "revokedAt"])
+    // The purge: idleExpiresAt never passes absoluteExpiresAt, so it finds every expired session.
+    .index("by_idleExpiresAt", ["idleExpiresAt"])
+    .index("by_revokedAt", ["revokedAt"]),
+
+  // Sign-ins under way: what the callback must check, for at most ten minutes; read once.
+  pendingLogins: defineTable({
+    // SHA-256 hex of the `state` parameter.
+    stateHash: v.string(),
+    // SHA-256 hex of the transient login cookie, tying the callback to the browser that started.
+    bindingHash: v.string(),
+    nonce: v.string(),
+    // The PKCE code verifier, encrypted by the BFF.
+    verifier: v.string(),
+    returnTo: v.string(),
+    expiresAt: v.number(),
+  })
+    .index("by_stateHash", ["stateHash"])
+    .index("by_expiresAt", ["expiresAt"]),
 });

@@ -38,6 +38,7 @@ import type * as lib_views from "../lib/views.js";
 import type * as members from "../members.js";
 import type * as rateLimits from "../rateLimits.js";
 import type * as registrations from "../registrations.js";
+import type * as sessions from "../sessions.js";
 import type * as sponsors from "../sponsors.js";
 import type * as tickets from "../tickets.js";
 
@@ -75,6 +76,7 @@ declare const fullApi: ApiFromModules<{
   members: typeof members;
   rateLimits: typeof rateLimits;
   registrations: typeof registrations;
+  sessions: typeof sessions;
   sponsors: typeof sponsors;
   tickets: typeof tickets;
 }>;

@@ -12,8 +12,8 @@ type TableExport = {
 const exported = schema.tables as unknown as Record<string, { export(): TableExport }>;
 const tables = Object.entries(exported).map(([name, table]) => [name, table.export()] as const);
 
-/** Tables that are not owned by one client: the tenants and the auth identities. */
-const GLOBAL_TABLES = new Set(["clients", "users", "rateLimitWindows"]);
+/** Tables that are not owned by one client: the tenants, the auth identities and their sessions. */
+const GLOBAL_TABLES = new Set(["clients", "users", "rateLimitWindows", "sessions", "pendingLogins"]);
 /** Indexes that must find a document before its client is known, each with its reason. */
 const GLOBAL_LOOKUPS: Record<string, string> = {
   "apiKeys.by_hash": "resolveActor finds a key by its hash, then checks the key's client",
@@ -110,11 +110,12 @@ describe("normalisation", () => {
     },
   );
 
-  test("every domain table exists, plus the BFF's protection records", () => {
-    const protection = ["idempotencyKeys", "rateLimitWindows"];
+  test("every domain table exists, plus the BFF's protection and session records", () => {
+    const bffRecords = ["idempotencyKeys", "rateLimitWindows", "sessions", "pendingLogins"];
+    expect(Object.keys(schema.tables)).toEqual(expect.arrayContaining(bffRecords));
     expect(
       Object.keys(schema.tables)
-        .filter((name) => !protection.includes(name))
+        .filter((name) => !bffRecords.includes(name))
         .sort(),
     ).toEqual(
       [

@@ -1,0 +1,3 @@
+from app.sessions import routes, schemas
+
+__all__ = ["routes", "schemas"]
