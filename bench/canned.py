@@ -45,6 +45,8 @@ REPLY = {**MESSAGES["page"][0], "id": "m-reply;ticketMessages", "body": "Soak re
 BUDGET = 1_000_000_000
 RATE_LIMIT = {
     "allowed": True,
+    # A lease of 20 requests (app/protection/rate_limit.py), renewed once its window ends.
+    "granted": 20,
     "resetMs": 30_000,
     "buckets": [
         {"name": f"principal:{ACTOR['userId']}", "limit": BUDGET, "remaining": BUDGET - 1},

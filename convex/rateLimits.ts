@@ -17,6 +17,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
+import { fail } from "./lib/errors";
 
 /** How many shards a client's bucket is split into, at most. */
 export const CLIENT_SHARDS = 16;
@@ -62,13 +63,14 @@ async function spend(
   current: Window,
   bucket: string,
   windowStart: number,
+  units: number,
   fields: { clientShard?: number } = {},
 ) {
   if (current !== null) {
-    await ctx.db.patch(current._id, { count: current.count + 1, ...fields });
+    await ctx.db.patch(current._id, { count: current.count + units, ...fields });
     return;
   }
-  await ctx.db.insert("rateLimitWindows", { bucket, windowStart, count: 1, ...fields });
+  await ctx.db.insert("rateLimitWindows", { bucket, windowStart, count: units, ...fields });
   // A new window: drop this bucket's earlier ones (at most a couple exist).
   const stale = await ctx.db
     .query("rateLimitWindows")
@@ -80,15 +82,27 @@ async function spend(
 type Shard = { shard: number; bucket: string; window: Window; left: number };
 
 export const consume = internalMutation({
-  args: { principal: bucketArg, client: bucketArg, windowMs: v.number() },
+  args: {
+    principal: bucketArg,
+    client: bucketArg,
+    windowMs: v.number(),
+    // Requests to count at once: a BFF process takes a small lease of its principal's budget
+    // and spends it locally, so a busy principal costs one mutation per lease, not per request
+    // (app/protection/rate_limit.py). Granted in full or in part, never beyond either limit.
+    units: v.optional(v.number()),
+  },
   returns: v.object({
     allowed: v.boolean(),
+    // How many of the units asked for were counted (0 when refused).
+    granted: v.number(),
     // Milliseconds until the current window ends (Retry-After when refused).
     resetMs: v.number(),
     // The principal's bucket, then the client's.
     buckets: v.array(bucketState),
   }),
-  handler: async (ctx, { principal, client, windowMs }) => {
+  handler: async (ctx, { principal, client, windowMs, units = 1 }) => {
+    if (!Number.isInteger(units) || units < 1)
+      fail("validation", "units must be a whole number, at least 1", { field: "units" });
     const now = Date.now();
     const windowStart = now - (now % windowMs);
     const resetMs = windowStart + windowMs - now;
@@ -122,21 +136,23 @@ export const consume = internalMutation({
       chosen = all.reduce((best, shard) => (shard.left > best.left ? shard : best));
     }
 
-    const allowed = principalCount < principal.limit && chosen.left > 0;
+    const granted = Math.max(0, Math.min(units, principal.limit - principalCount, chosen.left));
+    const allowed = granted > 0;
     if (allowed) {
-      await spend(ctx, own, principal.name, windowStart, { clientShard: chosen.shard });
-      await spend(ctx, chosen.window, chosen.bucket, windowStart);
+      await spend(ctx, own, principal.name, windowStart, granted, { clientShard: chosen.shard });
+      await spend(ctx, chosen.window, chosen.bucket, windowStart, granted);
     }
-    const chosenLeft = Math.max(0, chosen.left - (allowed ? 1 : 0));
+    const chosenLeft = Math.max(0, chosen.left - granted);
     const share = shardLimit(client.limit, shards, chosen.shard);
     return {
       allowed,
+      granted,
       resetMs,
       buckets: [
         {
           name: principal.name,
           limit: principal.limit,
-          remaining: Math.max(0, principal.limit - principalCount - (allowed ? 1 : 0)),
+          remaining: Math.max(0, principal.limit - principalCount - granted),
         },
         {
           name: client.name,

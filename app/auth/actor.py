@@ -5,6 +5,7 @@ in-process cache (docs/architecture.md, decision 8): a revoked key or removed me
 stops working here within `actor_cache_ttl_s`, and Convex re-checks every call.
 """
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class ActorResolver:
         self._gateway = gateway
         self._cache: TTLCache[tuple[str, str], Actor | None] = TTLCache(max_entries, ttl_s)
         self._owners: TTLCache[tuple[str, str], dict[str, Any] | None] = TTLCache(max_entries, ttl_s)
+        self._lookups: dict[tuple[str, str], asyncio.Future[Actor | None]] = {}
 
     async def resolve(
         self, principal: Principal, client_slug: str, before_lookup: Callable[[], None] | None = None
@@ -56,17 +58,35 @@ class ActorResolver:
         metrics.actor_cache(hit=cached)
         if cached:
             return self._cache[key]
+        pending = self._lookups.get(key)
+        if pending is not None:
+            # A burst of one principal's first requests asks Convex once, and spends one look-up
+            # of its budget (shielded: a waiter that goes away does not cancel the others' answer).
+            return await asyncio.shield(pending)
         if before_lookup is not None:
             before_lookup()
+        lookup = self._lookups[key] = asyncio.get_running_loop().create_future()
+        try:
+            actor = await self._look_up(principal, client_slug)
+        except BaseException as exc:
+            lookup.set_exception(exc)
+            lookup.exception()  # the waiters, if any, get it; none is not an unretrieved error
+            raise
+        else:
+            self._cache[key] = actor
+            lookup.set_result(actor)
+            return actor
+        finally:
+            del self._lookups[key]
+
+    async def _look_up(self, principal: Principal, client_slug: str) -> Actor | None:
         args: dict[str, Any] = {"clientSlug": client_slug}
         if principal.kind == "user":
             args["authSubject"] = principal.subject
         else:
             args["apiKeyHash"] = principal.api_key_hash
         found = await self._gateway.query("identity:resolveActor", args)
-        actor = None if found is None else Actor(**{k: found.get(k) for k in Actor.__dataclass_fields__})
-        self._cache[key] = actor
-        return actor
+        return None if found is None else Actor(**{k: found.get(k) for k in Actor.__dataclass_fields__})
 
     async def api_key_principal(self, principal: Principal) -> dict[str, Any] | None:
         """The client and role of an active API key; None for an unknown or revoked one. Asked by

@@ -93,12 +93,12 @@ class SourceGuard:
 def _too_many(reset_at: float, scope: metrics.RefusalScope) -> Problem:
     metrics.rate_limit_refused(scope)
     wait = max(1, math.ceil(reset_at - time.time()))
-    return Problem(
-        429,
-        "rate_limited",
-        f"Too many failed or unknown requests from here: try again in {wait} s.",
-        headers={"Retry-After": str(wait)},
+    what = (
+        "Too many look-ups of new clients for this principal"
+        if scope == "lookup"
+        else "Too many failed or unknown requests from here"
     )
+    return Problem(429, "rate_limited", f"{what}: try again in {wait} s.", headers={"Retry-After": str(wait)})
 
 
 def _parse_ip(text: str) -> IPAddress | None:

@@ -146,6 +146,32 @@ describe("rate limit windows", () => {
     expect(other.buckets[1].remaining).toBe(7);
   });
 
+  test("a lease counts several requests at once, granted in part when less is left", async ({ t }) => {
+    const principal = { name: "principal:a", limit: 5 };
+    const client = { name: "client:acme", limit: 60 }; // one shard: its remaining is exact
+    const lease = (units: number) =>
+      t.mutation(internal.rateLimits.consume, { principal, client, windowMs: 60_000, units });
+    const first = await lease(3);
+    expect([first.granted, first.buckets[0].remaining]).toEqual([3, 2]);
+    const second = await lease(3);
+    expect([second.allowed, second.granted, second.buckets[0].remaining]).toEqual([true, 2, 0]);
+    const third = await lease(3);
+    expect([third.allowed, third.granted]).toEqual([false, 0]);
+    expect(third.buckets[1].remaining).toBe(55);
+  });
+
+  test("a lease of no requests, or of a fraction, is refused as invalid", async ({ t }) => {
+    for (const units of [0, 1.5, -2]) {
+      const call = t.mutation(internal.rateLimits.consume, {
+        principal: { name: "principal:a", limit: 5 },
+        client: { name: "client:acme", limit: 10 },
+        windowMs: 60_000,
+        units,
+      });
+      expect(await codeOf(call)).toBe("validation");
+    }
+  });
+
   test("a client's bucket is spent by all of its principals together", async ({ t }) => {
     const acme = { name: "client:acme", limit: 2 };
     await consume(t, { name: "principal:a", limit: 5 }, acme);

@@ -151,3 +151,29 @@ async def test_a_verified_token_is_remembered_but_never_past_its_expiry(settings
     await asyncio.sleep(1.1)
     with pytest.raises(InvalidToken):
         await verifier.verify(token)
+
+
+async def test_a_burst_of_first_requests_resolves_the_actor_with_one_convex_call():
+    import asyncio
+
+    from app.auth.actor import ActorResolver
+    from app.auth.principal import Principal
+
+    class SlowConvex:
+        calls = 0
+
+        async def query(self, path: str, args: dict) -> dict:
+            self.calls += 1
+            await asyncio.sleep(0.01)
+            return ACME_MEMBER
+
+    convex = SlowConvex()
+    resolver = ActorResolver(convex, ttl_s=30)  # type: ignore[arg-type]
+    lookups_spent = []
+    principal = Principal(kind="user", subject="user|member@acme.test")
+    actors = await asyncio.gather(
+        *(resolver.resolve(principal, "acme", lambda: lookups_spent.append(1)) for _ in range(16))
+    )
+    assert {actor.userId for actor in actors if actor} == {"u1;users"}
+    assert convex.calls == 1
+    assert len(lookups_spent) == 1  # one look-up of the principal's budget, not sixteen

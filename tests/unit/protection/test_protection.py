@@ -29,6 +29,7 @@ EVENTS = "/v1/clients/acme/events"
 def spend(allowed: bool, remaining: tuple[int, int] = (599, 5999)) -> dict:
     return {
         "allowed": allowed,
+        "granted": 1.0 if allowed else 0.0,
         "resetMs": 41_200.0,
         "buckets": [
             {"name": "principal:u1;users", "limit": 600.0, "remaining": float(remaining[0])},
@@ -64,6 +65,7 @@ async def test_rate_limits_count_the_verified_principal_and_client(make_client, 
             "principal": {"name": "principal:u1;users", "limit": 7.0},
             "client": {"name": "client:k1;clients", "limit": 70.0},
             "windowMs": 60000.0,
+            "units": 1.0,
         }
     ]
 
