@@ -41,7 +41,8 @@ production: 404).
 """
 
 import os
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -120,15 +121,22 @@ def process_stopped() -> None:
 # --- what the app records ----------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _child(metric: Any, *labels: str) -> Any:
+    """A metric's child for these label values, found once: `labels()` checks and locks on every
+    call, a few µs a request for each metric (the label sets here are few and bounded)."""
+    return metric.labels(*labels)
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in METHODS else "other"
-    REQUESTS.labels(method, route, f"{status // 100}xx").inc()
-    REQUEST_DURATION.labels(method, route).observe(seconds)
+    _child(REQUESTS, method, route, f"{status // 100}xx").inc()
+    _child(REQUEST_DURATION, method, route).observe(seconds)
 
 
 def observe_convex_call(function: str, kind: str, outcome: str, seconds: float) -> None:
-    CONVEX_CALLS.labels(function, kind, outcome).inc()
-    CONVEX_CALL_DURATION.labels(kind).observe(seconds)
+    _child(CONVEX_CALLS, function, kind, outcome).inc()
+    _child(CONVEX_CALL_DURATION, kind).observe(seconds)
 
 
 def set_circuit_breaker_open(is_open: bool) -> None:
@@ -152,7 +160,7 @@ def live_stream_closed() -> None:
 
 
 def actor_cache(hit: bool) -> None:
-    ACTOR_CACHE.labels("hit" if hit else "miss").inc()
+    _child(ACTOR_CACHE, "hit" if hit else "miss").inc()
 
 
 # --- exposition ----------------------------------------------------------------------------
