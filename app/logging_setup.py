@@ -50,6 +50,10 @@ def configure_logging(
     stream: IO[str] | None = None,
     log_format: Literal["console", "json"] = "console",
 ) -> None:
+    # What no line here shows is not gathered for every record: the caller's file and line, the
+    # thread and the process (the "Optimization" section of the logging documentation).
+    logging._srcfile = None  # documented, though underscored
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler: dict[str, Any] = {
         "class": "logging.StreamHandler",
         "filters": ["request_id", "redact"],
