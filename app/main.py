@@ -20,6 +20,7 @@ from app import (
     identity,
     members,
     registrations,
+    sessions,
     sponsors,
     tickets,
 )
@@ -43,7 +44,10 @@ from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_res
 from app.protection.rate_limit import RateLimiter
 from app.protection.source_limit import SourceGuard
 from app.request_log import RequestLogMiddleware
+from app.sessions.manager import SessionManager
+from app.sessions.store import SessionStore
 from app.settings import Settings, get_settings
+from app.spa import install_spa
 
 
 def tune_gc() -> None:
@@ -88,6 +92,7 @@ def create_app(
                 per_principal=settings.rate_limit_per_principal,
                 per_client=settings.rate_limit_per_client,
                 window_s=settings.rate_limit_window_s,
+                lease=settings.rate_limit_lease_size,
             )
             if settings.rate_limit_enabled
             else None
@@ -101,12 +106,25 @@ def create_app(
         app.state.token_verifier = TokenVerifier(settings)
         app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)
         app.state.source_guard = SourceGuard(settings)
+        # Browser sessions (app/sessions/): listed and ended whatever the settings; signed into
+        # and accepted as a credential only with an OpenID provider configured.
+        app.state.session_store = SessionStore(
+            app.state.gateway,
+            cache_ttl_s=settings.session_cache_ttl_s,
+            idle_timeout_s=settings.session_idle_timeout_s,
+            absolute_timeout_s=settings.session_absolute_timeout_s,
+        )
+        app.state.sessions = (
+            SessionManager.from_settings(settings, app.state.session_store) if settings.sign_in_enabled else None
+        )
         if settings.gc_freeze_at_startup:
             tune_gc()
         try:
             yield
         finally:
             app.state.live_hub.close()
+            if app.state.sessions is not None:
+                await app.state.sessions.aclose()
             await app.state.gateway.aclose()
             process_stopped()  # multiprocess metrics: this worker's live gauges leave with it
 
@@ -172,6 +190,7 @@ def create_app(
         sponsors,
         api_keys,
         audit,
+        sessions,
     ):
         app.include_router(domain.routes.router)
     app.include_router(member_export.router)
@@ -180,6 +199,7 @@ def create_app(
     install_openapi(
         app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}]
     )
+    install_spa(app)  # the reference SPA at `/`, after every API route (app/spa.py)
     # Last, so its middleware is outermost: OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set, else nothing.
     install_tracing(app, settings)
     return app
@@ -190,7 +210,12 @@ def app_factory() -> FastAPI:
     settings = get_settings()
     configure_logging(
         settings.log_level,
-        secrets=[settings.convex_admin_key.get_secret_value(), settings.jwt_hs256_secret.get_secret_value()],
+        secrets=[
+            settings.convex_admin_key.get_secret_value(),
+            settings.jwt_hs256_secret.get_secret_value(),
+            settings.oidc_client_secret.get_secret_value(),
+            settings.session_encryption_key.get_secret_value(),
+        ],
         log_format=settings.log_format,
     )
     return create_app(settings)

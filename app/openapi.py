@@ -54,6 +54,11 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "const": "true"},
     },
     "Location": {"description": "The URL of the resource just created.", "schema": {"type": "string"}},
+    "Set-Cookie": {
+        "description": "The cookie this answer sets or clears: `__Host-mp-session` (the browser's session) or "
+        "`__Host-mp-login` (a sign-in under way). HttpOnly and Secure: scripts never see it (docs/spa.md).",
+        "schema": {"type": "string"},
+    },
     "ETag": {
         "description": "Strong entity tag of this representation: send it in `If-None-Match` to get 304 while it is "
         "unchanged.",
@@ -70,6 +75,12 @@ STREAMED_MEDIA_TYPES = ("text/event-stream", "text/csv")
 
 TAGS = [
     {"name": "me", "description": "The caller: who it is, its clients and roles, and what it may do in each."},
+    {
+        "name": "auth",
+        "description": "Sign-in at the BFF for browser apps (docs/spa.md): the OpenID Connect redirect, the session, "
+        "sign-out, and the provider's back-channel logout.",
+    },
+    {"name": "sessions", "description": "Browser sessions: a user's own, and any user's for platform admins."},
     {"name": "courses", "description": "Courses a client runs: drafts, publication, CPD points, categories."},
     {"name": "enrollments", "description": "Members enrolled on courses, their withdrawal and completion."},
     {"name": "events", "description": "Events with capacity and registration windows; sponsors attached to them."},
@@ -132,6 +143,11 @@ def problem_codes(method: str, path: str, operation: dict[str, Any], status: int
             codes += ["idempotency_in_flight", "idempotency_key_in_doubt"]
     if status == 422 and method != "post":
         codes.remove("idempotency_key_reused")
+    if status == 400:
+        # Only the sign-in callback (not in the document) fails with `login_failed`.
+        codes.remove("login_failed")
+        if path != "/v1/auth/backchannel-logout":
+            codes.remove("invalid_logout_token")
     if status == 429 and not path.endswith("/stream"):
         codes.remove("too_many_streams")
     if status == 504 and not unsafe:

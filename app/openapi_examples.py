@@ -167,6 +167,13 @@ _A_STREAM = (
 
 # What an operation's description adds for Swagger UI when its example cannot succeed as a
 # client_admin on fresh demo data, or only after another one ran.
+_A_BROWSER = (
+    "A browser's: sign in by opening `/v1/auth/login?returnTo=/` in the browser itself, and the session cookie goes "
+    "with this operation. A bearer token is no session (`getSession` answers 401), and where sign-in is not "
+    "configured the sign-in routes answer 404."
+)
+_A_PLATFORM_ADMIN = "Platform admins only (`make token EMAIL=support@platform.test`); acme's admin gets 403."
+
 TRY_IT_OUT = {
     "refundRegistration": "Only a `paid` registration can be refunded and nothing sets `paid` yet (there are no "
     "payments), so the demo data has none: the example answers 409 `invalid_transition`.",
@@ -182,4 +189,12 @@ TRY_IT_OUT = {
     "updateMyProfile": _AS_A_MEMBER,
     "streamEventRegistrationCount": _A_STREAM,
     "streamTicketMessages": _A_STREAM,
+    # Sign-in is a browser's, with the session cookie (docs/spa.md), not Swagger UI's.
+    "getSession": _A_BROWSER,
+    "signOut": _A_BROWSER,
+    "backchannelLogout": "Called by the OpenID provider with a signed logout token, never by hand: the example "
+    "answers 400 `invalid_logout_token` (404 where sign-in is not configured).",
+    "endMySession": "Take a session's `id` from `listMySessions` (a bearer token has none of its own).",
+    "listUserSessions": _A_PLATFORM_ADMIN,
+    "endUserSession": _A_PLATFORM_ADMIN + " Take a session's `id` from `listUserSessions`.",
 }

@@ -4,11 +4,14 @@ Each secret may also come from a file named after it in SECRETS_DIR (default `/r
 where Docker and Kubernetes mount secrets): `/run/secrets/convex_admin_key` holds
 CONVEX_ADMIN_KEY. The environment wins over a file.
 
-With ENVIRONMENT=production the settings refuse development values (the development admin key
-and JWT secret, localhost or plain-http issuers and origins, no CONVEX_URL), naming each one,
+With ENVIRONMENT=production the settings refuse development values (the development admin key,
+JWT secret, OpenID client secret and session key, localhost or plain-http issuers and origins, no
+CONVEX_URL), naming each one,
 and every exposure setting defaults to its safe value.
 """
 
+import base64
+import binascii
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +24,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The development values shipped in .env.example: never acceptable in production.
 DEVELOPMENT_ADMIN_KEY = "dev-admin-key-embedded-backend-only"
 DEVELOPMENT_JWT_SECRET = "dev-only-hs256-secret-change-me-in-production-0123456789"
+DEVELOPMENT_OIDC_CLIENT_SECRET = "dev-only-oidc-client-secret-change-me-in-production"
+DEVELOPMENT_SESSION_ENCRYPTION_KEY = "ZGV2LW9ubHktc2Vzc2lvbi1rZXktMDEyMzQ1Njc4OSE="
+SESSION_KEY_BYTES = 32
 MIN_HS256_SECRET_BYTES = 32
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
@@ -55,6 +61,50 @@ class Settings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_leeway_s: int = 30
 
+    # Sign-in at the BFF (app/sessions/, docs/spa.md): OpenID Connect code flow with PKCE at this
+    # provider, then a cookie session in Convex. Unset: no sign-in, bearer tokens and API keys only
+    # (`make run` starts the development provider and sets it).
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "member-platform-bff"
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), repr=False)
+    oidc_scopes: str = "openid email profile offline_access"
+    # The BFF's own origin as browsers see it: the redirect URI, the logout return and the origin
+    # CSRF checks accept are derived from it.
+    public_origin: str = "http://127.0.0.1:8000"
+    session_idle_timeout_s: float = Field(default=1800, gt=0)
+    session_absolute_timeout_s: float = Field(default=28800, gt=0)
+    # How long one process reuses a resolved session: the longest a revoked or expired session
+    # is still accepted by another BFF process.
+    session_cache_ttl_s: float = Field(default=2.0, ge=0)
+    # AES-256-GCM key for the provider's tokens at rest in Convex: base64 of 32 bytes.
+    session_encryption_key: SecretStr = Field(default=SecretStr(""), repr=False)
+
+    @field_validator("public_origin")
+    @classmethod
+    def _an_origin(cls, origin: str) -> str:
+        # Compared with browsers' `Origin` header as is: scheme://host[:port], nothing after.
+        parsed = urlparse(origin.rstrip("/"))
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path or parsed.query:
+            raise ValueError("PUBLIC_ORIGIN must be an origin, e.g. https://members.example.org")
+        return f"{parsed.scheme}://{parsed.netloc}".lower()
+
+    @field_validator("session_encryption_key")
+    @classmethod
+    def _a_256_bit_key(cls, key: SecretStr) -> SecretStr:
+        if key.get_secret_value() and len(_base64_or_empty(key.get_secret_value())) != SESSION_KEY_BYTES:
+            raise ValueError(f"SESSION_ENCRYPTION_KEY must be base64 of {SESSION_KEY_BYTES} random bytes")
+        return key
+
+    @model_validator(mode="after")
+    def _sign_in_has_its_key(self) -> Self:
+        if self.oidc_issuer and not self.session_encryption_key.get_secret_value():
+            raise ValueError("OIDC_ISSUER is set but SESSION_ENCRYPTION_KEY is not: sessions keep tokens encrypted")
+        return self
+
+    @property
+    def sign_in_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
     # How long a resolved actor (principal x client -> role) is reused by one process:
     # the longest a revoked key or removed membership keeps passing the BFF's own check
     # (Convex re-verifies the actor on every call regardless).
@@ -69,6 +119,14 @@ class Settings(BaseSettings):
     rate_limit_per_principal: int = 600
     rate_limit_per_client: int = 6000
     rate_limit_window_s: int = 60
+    # Requests a BFF process counts in Convex at once per principal and client, then spends
+    # locally (app/protection/rate_limit.py). None: a 30th of the per-principal limit, at most 20.
+    rate_limit_lease: int | None = Field(default=None, ge=1)
+
+    @property
+    def rate_limit_lease_size(self) -> int:
+        return self.rate_limit_lease or max(1, min(self.rate_limit_per_principal // 30, 20))
+
     max_body_bytes: int = 1_000_000
     idempotency_ttl_s: int = 24 * 3600
     # Circuit breaker on the gateway: after this many consecutive "Convex unreachable"
@@ -171,6 +229,7 @@ class Settings(BaseSettings):
             refusals.append(f"JWT_ISSUER is {self.jwt_issuer}: production needs an https issuer that is not local")
         if self.jwt_jwks_url and _is_local_or_plain_http(self.jwt_jwks_url):
             refusals.append(f"JWT_JWKS_URL is {self.jwt_jwks_url}: production needs https")
+        refusals += self._sign_in_refusals()
         refusals += [
             f"CORS_ORIGINS holds {origin}: production needs https origins that are not local"
             for origin in self.cors_origins
@@ -179,6 +238,26 @@ class Settings(BaseSettings):
         if refusals:
             raise ValueError("refusing development settings in production: " + "; ".join(refusals))
         return self
+
+    def _sign_in_refusals(self) -> list[str]:
+        refusals = []
+        # The development values are refused even with sign-in off: a copied .env.example is a mistake either way.
+        if self.oidc_client_secret.get_secret_value() == DEVELOPMENT_OIDC_CLIENT_SECRET:
+            refusals.append("OIDC_CLIENT_SECRET is the development secret from .env.example")
+        if self.session_encryption_key.get_secret_value() == DEVELOPMENT_SESSION_ENCRYPTION_KEY:
+            refusals.append("SESSION_ENCRYPTION_KEY is the development key from .env.example")
+        if self.oidc_issuer and _is_local_or_plain_http(self.oidc_issuer):
+            refusals.append(f"OIDC_ISSUER is {self.oidc_issuer}: production needs an https issuer that is not local")
+        if self.oidc_issuer and _is_local_or_plain_http(self.public_origin):
+            refusals.append(f"PUBLIC_ORIGIN is {self.public_origin}: the session cookie needs https, not local")
+        return refusals
+
+
+def _base64_or_empty(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return b""
 
 
 def _is_local_or_plain_http(url: str) -> bool:

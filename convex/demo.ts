@@ -2,20 +2,19 @@
 // `acme` and `globex`, one user per role in each, and enough content that every
 // screen has something to show and pagination is real (thousands of acme members).
 // Idempotent: a second run finds `acme` and changes nothing.
-import { v } from "convex/values";
+import { type Infer, v } from "convex/values";
 import type { Id } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
+import demoUsers from "./demoUsers.json";
+import type { clientRole } from "./schema";
 
 const DAY = 24 * 60 * 60 * 1000;
 
-const PEOPLE = [
-  { local: "admin", role: "client_admin", name: "Ada Admin" },
-  { local: "staff", role: "client_user", name: "Sam Staff" },
-  { local: "member", role: "member", name: "Mia Member" },
-  { local: "member2", role: "member", name: "Max Member" },
-  { local: "sponsor", role: "sponsor_admin", name: "Sol Sponsor" },
-  { local: "sponsor-staff", role: "sponsor_user", name: "Sid Sponsor" },
-] as const;
+// The users who can sign in live in demoUsers.json, which the development OpenID provider
+// (devtools/oidc-provider.mjs) reads too: it lets exactly these users sign in. A role the
+// schema does not know fails at the insert below.
+const PEOPLE = demoUsers.people as ReadonlyArray<{ local: string; role: Infer<typeof clientRole>; name: string }>;
+const [ACME, GLOBEX] = demoUsers.clients;
 
 const FIRST = [
   "Alex",
@@ -68,21 +67,23 @@ export const seed = internalMutation({
   handler: async (ctx, { acmeMembers = 3000, globexMembers = 40 }) => {
     const existing = await ctx.db
       .query("clients")
-      .withIndex("by_slug", (q) => q.eq("slug", "acme"))
+      .withIndex("by_slug", (q) => q.eq("slug", ACME.slug))
       .unique();
-    if (existing !== null) return { seeded: false, clients: ["acme", "globex"], members: 0 };
+    if (existing !== null) return { seeded: false, clients: [ACME.slug, GLOBEX.slug], members: 0 };
 
     const now = Date.now();
-    await ctx.db.insert("users", {
-      email: "support@platform.test",
-      name: "Platform Support",
-      authSubject: "user|support@platform.test",
-      isPlatformAdmin: true,
-      createdAt: now,
-    });
-    const acme = await seedClient(ctx, "acme", "Acme Professional Society", acmeMembers, now);
-    const globex = await seedClient(ctx, "globex", "Globex Institute", globexMembers, now);
-    return { seeded: true, clients: ["acme", "globex"], members: acme + globex };
+    for (const admin of demoUsers.platformAdmins) {
+      await ctx.db.insert("users", {
+        email: admin.email,
+        name: admin.name,
+        authSubject: `user|${admin.email}`,
+        isPlatformAdmin: true,
+        createdAt: now,
+      });
+    }
+    const acme = await seedClient(ctx, ACME.slug, ACME.name, acmeMembers, now);
+    const globex = await seedClient(ctx, GLOBEX.slug, GLOBEX.name, globexMembers, now);
+    return { seeded: true, clients: [ACME.slug, GLOBEX.slug], members: acme + globex };
   },
 });
 

@@ -1,6 +1,7 @@
-"""`make run`: the embedded backend (unless CONVEX_URL points elsewhere) and the BFF.
+"""`make run`: the embedded backend (unless CONVEX_URL points elsewhere), the development
+OpenID provider (unless OIDC_ISSUER points elsewhere) and the BFF.
 
-Stops both on Ctrl-C.
+Stops them all on Ctrl-C.
 """
 
 import os
@@ -11,8 +12,9 @@ import uvicorn
 
 from app.settings import get_settings
 from devtools.embedded import embedded_backend
+from devtools.oidc import demo_users, dev_oidc_provider
 
-HOST, PORT, EMBEDDED_PORT = "127.0.0.1", 8000, 3210
+HOST, PORT, EMBEDDED_PORT, OIDC_PORT = "127.0.0.1", 8000, 3210, 8001
 
 
 def main() -> None:
@@ -26,6 +28,27 @@ def main() -> None:
             backend = stack.enter_context(embedded_backend(admin_key, port=EMBEDDED_PORT, echo=True))
             os.environ["CONVEX_URL"] = backend.url
             get_settings.cache_clear()
+        if not settings.oidc_issuer:
+            client_secret = settings.oidc_client_secret.get_secret_value()
+            if not client_secret or not settings.session_encryption_key.get_secret_value():
+                sys.exit(
+                    "OIDC_CLIENT_SECRET or SESSION_ENCRYPTION_KEY is not set (copy them from .env.example to .env)"
+                )
+            print(f"Starting the development OpenID provider on 127.0.0.1:{OIDC_PORT} ...", flush=True)
+            issuer = stack.enter_context(
+                dev_oidc_provider(
+                    settings.public_origin,
+                    port=OIDC_PORT,
+                    client_id=settings.oidc_client_id,
+                    client_secret=client_secret,
+                    echo=True,
+                )
+            )
+            os.environ["OIDC_ISSUER"] = issuer
+            get_settings.cache_clear()
+            print(f"\nSign in at {settings.public_origin}/ as a demo user (no password), at {issuer}:", flush=True)
+            for user in demo_users():
+                print(f"  {user.email:<28} {user.name}", flush=True)
         print(f"\nBFF on http://{HOST}:{PORT}  (Swagger UI: http://{HOST}:{PORT}/docs)\n", flush=True)
         uvicorn.run("app.main:app_factory", factory=True, host=HOST, port=PORT, log_config=None, server_header=False)
 

@@ -1,16 +1,19 @@
-"""Who is calling: a user (bearer JWT) or an integrator (API key) -> Principal."""
+"""Who is calling: a user (bearer JWT or session cookie) or an integrator (API key) -> Principal."""
 
 import hashlib
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.tokens import InvalidToken, TokenVerifier
 from app.contract import LIMITS
 from app.problems import FieldError, Problem
 from app.protection.source_limit import SourceGuard
+
+if TYPE_CHECKING:
+    from app.sessions.manager import SessionManager
 
 API_KEY_PREFIX: str = LIMITS["apiKeyPrefix"]
 REALM = 'Bearer realm="member-platform"'
@@ -24,6 +27,15 @@ bearer_scheme = HTTPBearer(
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An integrator's API key (`mp_...`), created by a client_admin."
 )
+# A browser's session after signing in at /v1/auth/login (docs/spa.md); read only when the request
+# carries neither header above, so a page on this origin can still use a token or a key.
+SESSION_COOKIE = "__Host-mp-session"
+session_cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="A browser's session cookie, set by `/v1/auth/callback` after sign-in. Unsafe methods also need "
+    "`X-CSRF: 1` and this site's `Origin`.",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,8 @@ class Principal:
     # The JWT subject (users) or the SHA-256 of the key (integrators); never the secret.
     subject: str | None = None
     api_key_hash: str | None = None
+    # The browser session a cookie-authenticated user acts through.
+    session_id: str | None = None
 
     @property
     def cache_key(self) -> str:
@@ -68,16 +82,24 @@ def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
 # client read them through `principal_of` (calling a scheme is cheap; resolving each as a FastAPI
 # dependency cost a level of dependency solving per request, docs/performance.md) and declare
 # them with `SECURITY` (app/routing.py); the routes outside a client take `CurrentPrincipal`.
-SCHEMES = (bearer_scheme, api_key_scheme)
+SCHEMES = (bearer_scheme, api_key_scheme, session_cookie_scheme)
 SECURITY: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in SCHEMES]
 
 
 async def principal_of(request: Request) -> Principal:
     """The request's principal, or 401 (400 for two credentials)."""
-    return await authenticate(request, await bearer_scheme(request), await api_key_scheme(request))
+    bearer, api_key = await bearer_scheme(request), await api_key_scheme(request)
+    # The cookie is read only when no header credential came (it would be ignored anyway).
+    session_handle = await session_cookie_scheme(request) if bearer is None and api_key is None else None
+    return await authenticate(request, bearer, api_key, session_handle)
 
 
-async def authenticate(request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> Principal:
+async def authenticate(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+    session_handle: str | None = None,
+) -> Principal:
     # Failures are counted per source before any Convex call (app/protection/source_limit.py).
     guard: SourceGuard = request.app.state.source_guard
     source = request.state.source = guard.source_of(request)
@@ -91,6 +113,10 @@ async def authenticate(request: Request, bearer: HTTPAuthorizationCredentials | 
             raise guard.failed(source, unknown_api_key())
         return principal
     if bearer is None:
+        sessions: SessionManager | None = request.app.state.sessions
+        # Any Authorization header, even one that is not a bearer token, sets the cookie aside.
+        if session_handle is not None and sessions is not None and "authorization" not in request.headers:
+            return await session_principal(request, sessions, session_handle)
         raise guard.failed(source, unauthenticated("Authentication required: a bearer token or an X-API-Key header."))
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
@@ -101,12 +127,27 @@ async def authenticate(request: Request, bearer: HTTPAuthorizationCredentials | 
     return principal
 
 
+async def session_principal(request: Request, sessions: "SessionManager", handle: str) -> Principal:
+    """The user of a live session cookie; 403 `csrf_failed` for a forged request, 401 for no live session."""
+    guard: SourceGuard = request.app.state.source_guard
+    refusal = sessions.csrf_refusal(request)
+    if refusal is not None:
+        raise guard.failed(request.state.source, Problem(403, "csrf_failed", refusal))
+    session = request.state.session = await sessions.authenticate(handle)
+    if session is None:
+        detail = "The session has ended (signed out, expired or revoked): sign in again at /v1/auth/login."
+        raise guard.failed(request.state.source, unauthenticated(detail))
+    principal = request.state.principal = Principal(kind="user", subject=session.auth_subject, session_id=session.id)
+    return principal
+
+
 async def get_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
+    session_handle: Annotated[str | None, Depends(session_cookie_scheme)],
 ) -> Principal:
-    return await authenticate(request, bearer, api_key)
+    return await authenticate(request, bearer, api_key, session_handle)
 
 
 # For the routes outside a client (/v1/me): the schemes as dependencies, so the document shows them.

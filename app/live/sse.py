@@ -4,25 +4,34 @@ Each stream is authorised exactly like the REST route it mirrors (same dependenc
 capability), subscribes to a client-scoped Convex query through the process's one
 `ConvexClient`, and sends an event whenever Convex pushes a changed result. Convex
 re-verifies the actor whenever the data it read changes, so a revoked key or a removed
-membership ends the stream with an `error` event. Comment lines keep idle streams open.
+membership ends the stream with an `error` event; a stream opened with a session cookie also
+ends, with an `error` event, within SESSION_CACHE_TTL_S of its session ending (signed out,
+revoked, expired). Comment lines keep idle streams open.
 The routes live with their domains (tickets, registrations); this is what they share.
 """
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+import logging
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from convex import ConvexError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
+from starlette.types import Receive, Scope, Send
 
 from app.auth.actor import Actor
-from app.convex.errors import UpstreamTimeout, problem_from_convex_error
+from app.convex.errors import UpstreamError, UpstreamTimeout, problem_from_convex_error
 from app.live.hub import LiveHub, StreamLease
 from app.problems import problem_responses
 
+log = logging.getLogger(__name__)
+
 PING_S = 15
+# The fastest a stream re-checks its session, whatever SESSION_CACHE_TTL_S says.
+MIN_SESSION_CHECK_S = 0.5
 
 
 STREAM_ERRORS = problem_responses(401, 403, 404, 422, 429, 502, 503, 504)
@@ -108,10 +117,80 @@ def stream_response(lease: StreamLease, events: AsyncIterator[ServerSentEvent]) 
         finally:
             await lease.close()
 
-    return EventSourceResponse(
+    return LiveStreamResponse(
         held(),
         ping=PING_S,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         # Also when the body never streams (HEAD, a client gone at once).
         background=BackgroundTask(lease.close),
     )
+
+
+class LiveStreamResponse(EventSourceResponse):
+    """An event stream that, when its request was authenticated by a session cookie, ends with
+    that session: the principal the request resolved to is on the scope's state by the time the
+    response is sent."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = scope.get("state", {}).get("principal")
+        session_id: str | None = getattr(principal, "session_id", None)
+        if session_id is not None:
+            state = scope["app"].state
+            store = state.session_store
+
+            async def still_active() -> bool:
+                active: bool = await store.is_active(session_id)
+                return active
+
+            every_s = max(state.settings.session_cache_ttl_s, MIN_SESSION_CHECK_S)
+            self.body_iterator = until_session_ends(self.body_iterator, still_active, every_s)
+        await super().__call__(scope, receive, send)
+
+
+async def until_session_ends(
+    events: AsyncIterable[Any], still_active: Callable[[], Awaitable[bool]], every_s: float
+) -> AsyncIterator[Any]:
+    """`events`, until `still_active` (asked every `every_s`) says the session has ended: then an
+    `error` event, and the end of the stream (which closes `events`, its subscription with it)."""
+
+    async def session_ended() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                if not await still_active():
+                    return
+            except UpstreamError as error:
+                # Convex unreachable: not a sign of the session ending; the next check decides.
+                log.warning("a live stream's session check failed: %s", error.reason)
+
+    iterator = aiter(events)
+
+    async def next_event() -> Any:
+        return await anext(iterator)
+
+    watcher = asyncio.create_task(session_ended())
+    pending: asyncio.Task[Any] | None = None
+    try:
+        while True:
+            pending = pending or asyncio.create_task(next_event())
+            await asyncio.wait({pending, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if not pending.done():
+                yield ServerSentEvent(
+                    event="error", data=json.dumps({"code": "unauthenticated", "detail": "The session has ended."})
+                )
+                return
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            pending = None
+            yield event
+    finally:
+        watcher.cancel()
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -1,8 +1,10 @@
-"""Security headers on every answer (the `secure` library), strict for the API.
+"""Security headers on every answer (values from the `secure` library), strict for the API.
 
 API answers are JSON that no browser should render, frame or run: `default-src 'none'`.
 Swagger UI is a page that runs its own scripts, so it gets a policy that
 allows this origin's scripts and styles (and the inline bootstrap FastAPI writes).
+The reference SPA's page (app/spa.py) runs only this origin's files, no inline code, under
+Trusted Types: no script on it can turn a string into HTML.
 """
 
 from secure import (
@@ -13,10 +15,12 @@ from secure import (
     XContentTypeOptions,
     XFrameOptions,
 )
-from secure.middleware import SecureASGIMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DOCS_PATHS = ("/docs",)
+# The SPA's page and its built files (app/spa.py). Only the page is a document: a policy on a
+# script or a style sheet does nothing, so the assets keep the API's.
+SPA_PAGE, SPA_ASSETS = "/", "/assets/"
 
 
 def _headers(csp: ContentSecurityPolicy) -> Secure:
@@ -38,14 +42,49 @@ DOCS_HEADERS = _headers(
     .img_src("'self'", "data:")
     .frame_ancestors("'none'")
 )
+SPA_HEADERS = _headers(
+    ContentSecurityPolicy()
+    .default_src("'self'")
+    .object_src("'none'")
+    .base_uri("'none'")
+    .form_action("'self'")
+    .frame_ancestors("'none'")
+    .require_trusted_types_for("'script'")
+    .trusted_types("'none'")
+)
+
+
+class _Policy:
+    """One set of headers as raw bytes, made once: `secure`'s own middleware re-encodes and
+    re-normalises every header name and value on every answer (about 25 µs a request,
+    docs/performance.md). Its values replace any the answer already has, as `secure`'s do."""
+
+    def __init__(self, headers: Secure) -> None:
+        self.raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.headers.items()
+        ]
+        self.names = frozenset(name for name, _ in self.raw)
+
+    def apply(self, message: Message) -> None:
+        kept = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in self.names]
+        message["headers"] = [*kept, *self.raw]
 
 
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
-        self._api = SecureASGIMiddleware(app, secure=API_HEADERS)
-        self._docs = SecureASGIMiddleware(app, secure=DOCS_HEADERS)
+        self.app = app
+        self._api, self._docs, self._spa = _Policy(API_HEADERS), _Policy(DOCS_HEADERS), _Policy(SPA_HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        docs = scope["type"] == "http" and scope["path"].startswith(DOCS_PATHS)
-        # secure types `send` as taking any object, where Starlette's takes a message; it sends only messages.
-        await (self._docs if docs else self._api)(scope, receive, send)  # type: ignore[arg-type]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        policy = self._spa if path == SPA_PAGE else self._docs if path.startswith(DOCS_PATHS) else self._api
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                policy.apply(message)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -70,10 +70,10 @@ async def api(bff_app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def served_over_http(app: Any) -> AsyncIterator[str]:
-    """`app` under uvicorn on a free port of 127.0.0.1, for what cannot use an in-process
-    transport (a browser, a client in another process, a real socket); yields its base URL."""
-    port = free_port()
+async def served_over_http(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """`app` under uvicorn on `port` (by default a free one) of 127.0.0.1, for what cannot use an
+    in-process transport (a browser, a client in another process, a real socket); yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110  uvicorn's Server has a `started` flag, no event to await

@@ -26,10 +26,12 @@ def operations():
             yield path, method, operation
 
 
-def test_openapi_is_3_1_with_both_security_schemes():
+def test_openapi_is_3_1_with_the_bearer_api_key_and_session_cookie_schemes():
     doc = document()
     assert doc["openapi"].startswith("3.1")
-    assert set(doc["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
+    assert set(doc["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader", "APIKeyCookie"}
+    cookie = doc["components"]["securitySchemes"]["APIKeyCookie"]
+    assert cookie["in"] == "cookie" and cookie["name"] == "__Host-mp-session"
 
 
 def test_every_operation_has_a_unique_explicit_id_a_summary_and_a_tag():

@@ -110,8 +110,11 @@ def test_swagger_ui_prefills_every_path_parameter_and_every_required_one(documen
         for parameter in operation.get("parameters", [])
         if (parameter.get("required") or parameter["in"] == "path") and "example" not in parameter
     ]
-    assert empty == ["revokeApiKey apiKeyId"]
+    # No key and no session is in the demo data: each says which operation gives one.
+    assert empty == ["revokeApiKey apiKeyId", "endMySession sessionId", "endUserSession sessionId"]
     assert "createApiKey" in operations(document)["revokeApiKey"]["description"]
+    assert "listMySessions" in operations(document)["endMySession"]["description"]
+    assert "listUserSessions" in operations(document)["endUserSession"]["description"]
 
 
 def test_the_demo_examples_name_operations_and_parameters_that_exist(document: dict[str, Any]):

@@ -28,6 +28,14 @@ def test_env_example_loads_as_it_stands():
 
 # --- production refuses development settings -----------------------------------------------
 
+# Sign-in at the BFF switched on, with production values.
+SIGN_IN = {
+    "oidc_issuer": "https://idp.example.org/",
+    "oidc_client_secret": "a-production-client-secret",
+    "public_origin": "https://members.example.org",
+    "session_encryption_key": "cHJvZHVjdGlvbi1rZXktMzItYnl0ZXMtbG9uZy4uLi4=",
+}
+
 
 def test_a_production_configuration_without_development_values_starts():
     settings = Settings(_env_file=None, **PRODUCTION)  # type: ignore[arg-type]
@@ -46,6 +54,12 @@ def test_a_production_configuration_without_development_values_starts():
         ({"cors_origins": ["http://app.example.org"]}, "CORS_ORIGINS"),
         ({"cors_origins": ["https://127.0.0.1:5173"]}, "CORS_ORIGINS"),
         ({"jwt_jwks_url": "http://auth.example.org/jwks.json"}, "JWT_JWKS_URL"),
+        ({"oidc_client_secret": "dev-only-oidc-client-secret-change-me-in-production"}, "OIDC_CLIENT_SECRET"),
+        ({"session_encryption_key": "ZGV2LW9ubHktc2Vzc2lvbi1rZXktMDEyMzQ1Njc4OSE="}, "SESSION_ENCRYPTION_KEY"),
+        ({**SIGN_IN, "oidc_issuer": "http://idp.example.org/"}, "OIDC_ISSUER"),
+        ({**SIGN_IN, "oidc_issuer": "https://127.0.0.1:8001"}, "OIDC_ISSUER"),
+        ({**SIGN_IN, "public_origin": "http://members.example.org"}, "PUBLIC_ORIGIN"),
+        ({**SIGN_IN, "public_origin": "https://localhost:8443"}, "PUBLIC_ORIGIN"),
     ],
 )
 def test_production_refuses_a_development_value_naming_the_setting(change, named):
@@ -63,7 +77,15 @@ def test_production_refuses_to_run_without_a_convex_url():
 def test_production_refuses_the_env_example_as_it_stands_naming_every_problem():
     with pytest.raises(ValidationError) as refused:
         Settings(_env_file=ENV_EXAMPLE, environment="production")  # type: ignore[arg-type]
-    for name in ("CONVEX_URL", "CONVEX_ADMIN_KEY", "JWT_HS256_SECRET", "JWT_ISSUER", "CORS_ORIGINS"):
+    for name in (
+        "CONVEX_URL",
+        "CONVEX_ADMIN_KEY",
+        "JWT_HS256_SECRET",
+        "JWT_ISSUER",
+        "CORS_ORIGINS",
+        "OIDC_CLIENT_SECRET",
+        "SESSION_ENCRYPTION_KEY",
+    ):
         assert name in str(refused.value)
 
 
@@ -84,3 +106,34 @@ def test_the_environment_wins_over_a_secret_file(tmp_path, monkeypatch):
     (tmp_path / "convex_admin_key").write_text("from-a-mounted-secret")
     settings = Settings(_env_file=None, _secrets_dir=tmp_path)  # type: ignore[call-arg]
     assert settings.convex_admin_key.get_secret_value() == "from-the-environment"
+
+
+# --- sign-in at the BFF --------------------------------------------------------------------------
+
+
+def test_production_with_sign_in_and_production_values_starts():
+    settings = Settings(_env_file=None, **PRODUCTION, **SIGN_IN)  # type: ignore[arg-type]
+    assert settings.sign_in_enabled and settings.public_origin == "https://members.example.org"
+
+
+def test_sign_in_needs_its_encryption_key():
+    with pytest.raises(ValidationError, match="SESSION_ENCRYPTION_KEY is not"):
+        Settings(_env_file=None, oidc_issuer="http://127.0.0.1:8001")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", ["not base64!", "c2hvcnQ=", "QUFB" * 20])
+def test_an_encryption_key_that_is_not_32_bytes_of_base64_is_refused(key):
+    with pytest.raises(ValidationError, match="base64 of 32"):
+        Settings(_env_file=None, session_encryption_key=key)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("origin", ["members.example.org", "https://members.example.org/app", "ftp://x.example"])
+def test_public_origin_must_be_an_origin(origin):
+    with pytest.raises(ValidationError, match="PUBLIC_ORIGIN"):
+        Settings(_env_file=None, public_origin=origin)  # type: ignore[arg-type]
+
+
+def test_public_origin_is_kept_as_browsers_send_it():
+    assert Settings(_env_file=None, public_origin="HTTPS://Members.Example.org/").public_origin == (  # type: ignore[arg-type]
+        "https://members.example.org"
+    )
