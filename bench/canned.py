@@ -54,8 +54,26 @@ RATE_LIMIT = {
     ],
 }
 
+# A browser session (app/sessions/store.py), its access token valid far beyond the bench: a
+# cookie request costs a session look-up at most every SESSION_CACHE_TTL_S, no refresh.
+SESSION = {
+    "session": {
+        "id": "s1;sessions",
+        "authSubject": "user|staff@acme.test",
+        "issuer": "http://127.0.0.1:9/bench-issuer",
+        "tokens": "v1.sealed-tokens",
+        "accessExpiresAt": NOW * 2,
+        "createdAt": NOW,
+        "lastSeenAt": NOW,
+        "idleExpiresAt": NOW * 2,
+        "absoluteExpiresAt": NOW * 2,
+    },
+    "slideDue": False,
+}
+
 ANSWERS = {
     "identity:resolveActor": ACTOR,
+    "sessions:resolve": SESSION,
     "courses:list": COURSES,
     "tickets:messages": MESSAGES,
     "tickets:reply": REPLY,

@@ -217,6 +217,17 @@ def targets(
     ]
 
 
+def cookie_vs_bearer(found: dict[str, float]) -> dict[str, float]:
+    """CPU per request of the same list as a signed-in browser (session cookie) and with a token."""
+    figures = {"cookie": found["cookie|32|cpu"], "bearer": found["BFF -> stub (aiohttp)|list courses|32|cpu"]}
+    print(
+        "\nA signed-in browser's request (session cookie) vs a bearer token's, list courses, c=32: "
+        f"{figures['cookie']:.0f} vs {figures['bearer']:.0f} µs CPU per request",
+        flush=True,
+    )
+    return figures
+
+
 async def main() -> None:
     started = time.monotonic()
     results: dict = {
@@ -283,6 +294,8 @@ async def main() -> None:
     results["soak"] = soaked
     results["split"] = split
     results["observability_us"] = observability
+
+    results["cookie_vs_bearer_cpu_us"] = cookie_vs_bearer(found)
 
     section("Targets")
     results["targets"] = report(targets(found, transport_rows, split, e2e_ratio, soaked), flatness)
