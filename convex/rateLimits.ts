@@ -107,14 +107,17 @@ export const consume = internalMutation({
     const windowStart = now - (now % windowMs);
     const resetMs = windowStart + windowMs - now;
     const shards = shardCount(client.limit);
+    // A window's documents are named for its length too: windows of different lengths that
+    // happen to start at the same instant (a minute's and an hour's, on the hour) never share counts.
+    const principalBucket = `${principal.name}/${windowMs}`;
     const readShard = async (shard: number): Promise<Shard> => {
-      const bucket = shardBucket(client.name, shards, shard);
+      const bucket = shardBucket(`${client.name}/${windowMs}`, shards, shard);
       const window = await windowOf(ctx, bucket, windowStart);
       return { shard, bucket, window, left: shardLimit(client.limit, shards, shard) - (window?.count ?? 0) };
     };
     const otherThan = (shard: number) => (shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
 
-    const own = await windowOf(ctx, principal.name, windowStart);
+    const own = await windowOf(ctx, principalBucket, windowStart);
     const principalCount = own?.count ?? 0;
     let chosen: Shard;
     if (own?.clientShard !== undefined && own.clientShard < shards) {
@@ -139,7 +142,7 @@ export const consume = internalMutation({
     const granted = Math.max(0, Math.min(units, principal.limit - principalCount, chosen.left));
     const allowed = granted > 0;
     if (allowed) {
-      await spend(ctx, own, principal.name, windowStart, granted, { clientShard: chosen.shard });
+      await spend(ctx, own, principalBucket, windowStart, granted, { clientShard: chosen.shard });
       await spend(ctx, chosen.window, chosen.bucket, windowStart, granted);
     }
     const chosenLeft = Math.max(0, chosen.left - granted);

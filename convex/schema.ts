@@ -338,8 +338,8 @@ export default defineSchema({
 
   // Fixed-window request counters for rate limits, shared by every BFF process.
   rateLimitWindows: defineTable({
-    // "principal:<id>", or a shard of a client's bucket, "client:<id>#<shard>" (just
-    // "client:<id>" when its limit is too small to split; convex/rateLimits.ts).
+    // "principal:<id>/<window ms>", or a shard of a client's bucket, "client:<id>/<window ms>#<shard>"
+    // (no "#<shard>" when its limit is too small to split; convex/rateLimits.ts).
     bucket: v.string(),
     windowStart: v.number(),
     count: v.number(),

@@ -112,7 +112,12 @@ describe("rate limit windows", () => {
   type Bucket = { name: string; limit: number };
   const consume = (t: Backend, principal: Bucket, client: Bucket) =>
     t.mutation(internal.rateLimits.consume, { principal, client, windowMs: 60_000 });
-  const windows = (t: Backend) => t.run((ctx) => ctx.db.query("rateLimitWindows").collect());
+  // Window documents are named "<bucket>/<window length>[#shard]"; the tests read the bucket's part.
+  const windows = async (t: Backend) =>
+    (await t.run((ctx) => ctx.db.query("rateLimitWindows").collect())).map((w) => ({
+      ...w,
+      bucket: w.bucket.replace(/\/\d+/, ""),
+    }));
 
   test("the hourly sweep deletes ended windows of idle principals and keeps current ones", async ({ t }) => {
     await consume(t, { name: "principal:idle", limit: 5 }, { name: "client:acme", limit: 10 });
@@ -158,6 +163,15 @@ describe("rate limit windows", () => {
     const third = await lease(3);
     expect([third.allowed, third.granted]).toEqual([false, 0]);
     expect(third.buckets[1].remaining).toBe(55);
+  });
+
+  test("windows of different lengths that start at the same instant keep their own counts", async ({ t }) => {
+    vi.setSystemTime(new Date("2026-11-26T09:00:10Z")); // an hour's window and a minute's both began at 09:00
+    const principal = { name: "principal:a", limit: 3 };
+    const client = { name: "client:acme", limit: 10 };
+    for (let i = 0; i < 3; i++) await t.mutation(internal.rateLimits.consume, { principal, client, windowMs: 60_000 });
+    const hourly = await t.mutation(internal.rateLimits.consume, { principal, client, windowMs: HOUR });
+    expect([hourly.allowed, hourly.buckets[0].remaining]).toEqual([true, 2]);
   });
 
   test("a lease of no requests, or of a fraction, is refused as invalid", async ({ t }) => {

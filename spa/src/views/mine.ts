@@ -1,5 +1,5 @@
 /** The reader's registrations (with a cancel button while one holds a place) and course enrolments. */
-import { api, expectData, type Schemas } from "../api/client";
+import { ApiProblem, api, expectData, type Schemas } from "../api/client";
 import { h, time } from "../dom";
 import { act, type ViewContext } from "./context";
 import { ACTIVE } from "./events";
@@ -95,6 +95,15 @@ export async function mineView(context: ViewContext): Promise<Node[]> {
 /** The title of each distinct id, read with `read`. */
 async function titles(ids: string[], read: (id: string) => Promise<{ title: string }>): Promise<Map<string, string>> {
   const distinct = [...new Set(ids)];
-  const found = await Promise.all(distinct.map(read));
-  return new Map(distinct.map((id, index) => [id, found[index]?.title ?? id]));
+  // An event or course the member may no longer see (deleted, or back in draft) answers 404:
+  // its registration still shows, under a generic title, rather than the page failing.
+  const found = await Promise.all(
+    distinct.map((id) =>
+      read(id).catch((error: unknown) => {
+        if (error instanceof ApiProblem && error.status === 404) return undefined;
+        throw error;
+      }),
+    ),
+  );
+  return new Map(distinct.flatMap((id, index) => (found[index] ? [[id, found[index].title] as const] : [])));
 }
