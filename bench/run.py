@@ -60,7 +60,7 @@ def peers_table(rows: list[Figures]) -> list[dict[str, Any]]:
                 f"p99 {row.pct(0.99):>7.2f} ms  {row.cpu_us or 0:>6.0f} µs CPU/req",
                 flush=True,
             )
-        ours, peer, ceiling = found.values()
+        peer, ours, ceiling = (found[label] for label in PEERS)  # in PEERS' order
         ratio = {
             "concurrency": concurrency,
             "bff_over_peer_rps": ours.rps / peer.rps,
