@@ -33,6 +33,7 @@ SIGN_IN = {"oidc_issuer": "http://127.0.0.1:9/bench-issuer"}
 # Rate limits on (a Convex mutation per request), with budgets the bench cannot spend.
 RATE_LIMITED = {"actor_cache_ttl_s": "30", "rate_limit_per_principal": "1000000", "rate_limit_per_client": "1000000"}
 PEER = "plain FastAPI proxy (httpx): list courses"
+FLOOR = "floor: uvicorn + bare ASGI + one aiohttp call"
 
 
 async def load(
@@ -115,6 +116,15 @@ async def peer(rows: list[Figures], seconds: float = SECONDS) -> None:
         for concurrency in CONCURRENCY:
             url = stack.bff_url + ROUTES["list courses"]
             rows.append(await load(PEER, url, headers, concurrency, stack, seconds))
+    # The floor of the stack (bench/floor.py), in the same layout.
+    with (
+        pinned({1}),
+        stub_upstream(cpu=1) as stub,
+        running_bff(stub, cpus={0}, factory="bench.floor:app_factory") as stack,
+    ):
+        for concurrency in CONCURRENCY:
+            url = stack.bff_url + ROUTES["list courses"]
+            rows.append(await load(FLOOR, url, headers, concurrency, stack, seconds))
 
 
 @asynccontextmanager

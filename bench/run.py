@@ -42,6 +42,7 @@ def records(rows: list[Figures]) -> list[dict]:
 
 # The peers table: label -> the row's name in the peer's and the ceiling's runs (list route).
 PEERS = {
+    "floor (bare ASGI + aiohttp)": bff.FLOOR,
     "plain FastAPI proxy (httpx)": bff.PEER,
     "this BFF (aiohttp)": "BFF -> stub (aiohttp): list courses",
     "in-process ceiling": "BFF canned in process: list courses",
@@ -60,12 +61,13 @@ def peers_table(rows: list[Figures]) -> list[dict[str, Any]]:
                 f"p99 {row.pct(0.99):>7.2f} ms  {row.cpu_us or 0:>6.0f} µs CPU/req",
                 flush=True,
             )
-        peer, ours, ceiling = (found[label] for label in PEERS)  # in PEERS' order
+        floor, peer, ours, ceiling = (found[label] for label in PEERS)  # in PEERS' order
         ratio = {
             "concurrency": concurrency,
             "bff_over_peer_rps": ours.rps / peer.rps,
             "bff_over_peer_cpu": (ours.cpu_us or 0) / (peer.cpu_us or 1),
             "bff_over_ceiling_rps": ours.rps / ceiling.rps,
+            "floor_cpu_us": floor.cpu_us or 0,
         }
         ratios.append(ratio)
         print(
