@@ -165,6 +165,8 @@ class Settings(BaseSettings):
     # Anonymous and failing traffic (docs/security.md, "Limits"): counted per source in each
     # process, before any Convex call.
     auth_failures_per_minute_per_source: int = Field(default=20, ge=1)
+    # Sign-ins started per source and minute: each stores a pending login in Convex, unauthenticated.
+    sign_ins_per_minute_per_source: int = Field(default=30, ge=1)
     # Actor look-ups in Convex (a principal trying a client it has not used lately).
     actor_lookups_per_minute_per_principal: int = Field(default=60, ge=1)
     # How long an API key Convex did not know is answered 401 without asking Convex again.

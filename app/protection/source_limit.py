@@ -35,6 +35,7 @@ class SourceGuard:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._failures: RateLimitItem = RateLimitItemPerMinute(settings.auth_failures_per_minute_per_source)
         self._lookups: RateLimitItem = RateLimitItemPerMinute(settings.actor_lookups_per_minute_per_principal)
+        self._sign_ins: RateLimitItem = RateLimitItemPerMinute(settings.sign_ins_per_minute_per_source)
         self._unknown_keys: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=settings.unknown_api_key_ttl_s)
         self._trusted = [ip_network(cidr, strict=False) for cidr in settings.trusted_proxies]
         self._header = settings.forwarded_header
@@ -89,11 +90,20 @@ class SourceGuard:
             reset_at = self._limiter.get_window_stats(self._lookups, "lookups", principal_key).reset_time
             raise _too_many(reset_at, "lookup")
 
+    # -- sign-ins started per source -------------------------------------------------------
 
-def _too_many(reset_at: float, scope: metrics.RefusalScope) -> Problem:
+    def spend_sign_in(self, source: str) -> None:
+        """One sign-in started from `source` (it stores a pending login in Convex before anyone
+        is authenticated); 429 beyond its budget, before anything is stored."""
+        if not self._limiter.hit(self._sign_ins, "sign_ins", source):
+            reset_at = self._limiter.get_window_stats(self._sign_ins, "sign_ins", source).reset_time
+            raise _too_many(reset_at, "source", "Too many sign-ins started from here")
+
+
+def _too_many(reset_at: float, scope: metrics.RefusalScope, what: str | None = None) -> Problem:
     metrics.rate_limit_refused(scope)
     wait = max(1, math.ceil(reset_at - time.time()))
-    what = (
+    what = what or (
         "Too many look-ups of new clients for this principal"
         if scope == "lookup"
         else "Too many failed or unknown requests from here"

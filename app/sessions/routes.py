@@ -15,6 +15,7 @@ from app.auth.principal import SESSION_COOKIE, Principal, session_cookie_scheme,
 from app.deps import CurrentPrincipal, Gateway
 from app.identity.routes import get_me
 from app.problems import FieldError, Problem, problem_responses
+from app.protection.source_limit import SourceGuard
 from app.sessions.manager import (
     LOGIN_COOKIE,
     LOGIN_TTL_S,
@@ -84,6 +85,8 @@ async def sign_in(
             "returnTo must be a path of this site, starting with a single '/'.",
             errors=[FieldError(field="query.returnTo", message="not a path of this site", type="return_to")],
         )
+    guard: SourceGuard = request.app.state.source_guard
+    guard.spend_sign_in(guard.source_of(request))
     started = await sessions.start_login(return_to)
     response = RedirectResponse(started.redirect_url, status_code=status.HTTP_302_FOUND)
     # Lax, unlike the session cookie: it must come back on the provider's redirect, a cross-site navigation.

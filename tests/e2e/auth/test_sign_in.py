@@ -27,6 +27,7 @@ from tests.e2e.auth.conftest import (
     SESSION_COOKIE,
     Browser,
     Stack,
+    auth_stack,
     cookie_value,
     set_cookie_headers,
     state_of,
@@ -427,3 +428,14 @@ async def test_sign_in_routes_are_404_where_sign_in_is_not_configured(api, path)
     assert answer.status_code in (401, 404)
     if path == "/v1/auth/login":
         assert answer.status_code == 404 and "OIDC_ISSUER" in answer.json()["detail"]
+
+
+async def test_sign_ins_started_from_one_source_are_budgeted_before_anything_is_stored(e2e_settings):
+    # Starting a sign-in stores a pending login in Convex before anyone is authenticated.
+    async with auth_stack(e2e_settings, sign_ins_per_minute_per_source=3) as budgeted:
+        started = [await budgeted.http.get("/v1/auth/login") for _ in range(4)]
+        assert [answer.status_code for answer in started] == [302, 302, 302, 429]
+        refused = started[-1]
+        assert problem_code(refused) == "rate_limited" and int(refused.headers["Retry-After"]) >= 1
+        assert cookie_value(refused, LOGIN_COOKIE) is None
+        assert "location" not in refused.headers
