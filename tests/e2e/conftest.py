@@ -53,6 +53,8 @@ def e2e_settings(backend: EmbeddedBackend) -> Settings:
         # tests the real ones).
         auth_failures_per_minute_per_source=1_000_000,
         actor_lookups_per_minute_per_principal=1_000_000,
+        # Its sign-ins all start from 127.0.0.1 (tests/e2e/auth tests the budget itself).
+        sign_ins_per_minute_per_source=1_000_000,
     )
 
 
