@@ -3,19 +3,15 @@
 Used by `make run` and by the end-to-end tests, which start it on a free port.
 """
 
-import os
-import signal
-import socket
 import subprocess
-import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from devtools.processes import ROOT, dev_server, free_port
+
 READY_LINE = "devbackend ready on "
 
 
@@ -26,12 +22,6 @@ class EmbeddedBackend:
     process: subprocess.Popen[str]
     # The backend's latest output lines (one per function run, with its request id).
     log: deque[str] = field(default_factory=lambda: deque(maxlen=5000))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tsx() -> str:
@@ -55,42 +45,13 @@ def embedded_backend(
         args.append("--no-seed")
     if convex_dir is not None:
         args += ["--convex-dir", str(convex_dir)]
-    process = subprocess.Popen(
+    with dev_server(
+        "embedded backend",
         args,
-        cwd=ROOT,
-        env={**os.environ, "CONVEX_ADMIN_KEY": admin_key},
-        # Never written: when this process dies, however it dies, the pipe closes and the
-        # backend stops itself (--exit-with-parent).
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop it in order.
-    )
-    ready = threading.Event()
-    log: deque[str] = deque(maxlen=5000)
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if echo:
-                print(line, end="", flush=True)
-            log.append(line)
-            if line.startswith(READY_LINE):
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        deadline = time.monotonic() + startup_timeout_s
-        while not ready.wait(0.1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("embedded backend did not start:\n" + "".join(list(log)[-30:]))
-        yield EmbeddedBackend(f"http://127.0.0.1:{port}", admin_key, process, log)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        ready_line=READY_LINE,
+        env={"CONVEX_ADMIN_KEY": admin_key},
+        echo=echo,
+        startup_timeout_s=startup_timeout_s,
+        log_lines=5000,
+    ) as started:
+        yield EmbeddedBackend(f"http://127.0.0.1:{port}", admin_key, started.process, started.log)

@@ -5,20 +5,12 @@ who can sign in at it are those of convex/demoUsers.json (`demo_users`).
 """
 
 import json
-import os
-import signal
-import subprocess
-import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from devtools.embedded import free_port
+from devtools.processes import ROOT, dev_server, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 READY_LINE = "ready "
 DEFAULT_CLIENT_ID = "member-platform-bff"
 
@@ -60,45 +52,16 @@ def dev_oidc_provider(
     """Run the development provider for the BFF at `bff_origin` until the block exits; yields its issuer URL."""
     port = port or free_port()
     issuer = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "OIDC_CLIENT_ID": client_id, "OIDC_CLIENT_SECRET": client_secret}
+    env = {"OIDC_CLIENT_ID": client_id, "OIDC_CLIENT_SECRET": client_secret}
     if access_token_ttl_s is not None:
         env["OIDC_DEV_ACCESS_TOKEN_TTL_S"] = str(access_token_ttl_s)
-    process = subprocess.Popen(
-        ["node", "devtools/oidc-provider.mjs", "--issuer", issuer, "--bff-origin", bff_origin, "--exit-with-parent"],
-        cwd=ROOT,
+    args = ["node", "devtools/oidc-provider.mjs", "--issuer", issuer, "--bff-origin", bff_origin, "--exit-with-parent"]
+    with dev_server(
+        "development OpenID provider",
+        args,
+        ready_line=READY_LINE,
         env=env,
-        # Never written: when this process dies, however it dies, the pipe closes and the
-        # provider stops itself (--exit-with-parent).
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop it in order.
-    )
-    ready = threading.Event()
-    log: deque[str] = deque(maxlen=500)
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if echo:
-                print(line, end="", flush=True)
-            log.append(line)
-            if line.startswith(READY_LINE):
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        deadline = time.monotonic() + startup_timeout_s
-        while not ready.wait(0.1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("development OpenID provider did not start:\n" + "".join(list(log)[-30:]))
+        echo=echo,
+        startup_timeout_s=startup_timeout_s,
+    ):
         yield issuer
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()

@@ -115,6 +115,23 @@ class LogoutRequest:
     jti: str
 
 
+ESSENTIAL: dict[str, Any] = {"essential": True}
+
+
+def _check_issued_to(
+    claims: dict[str, Any], issuer: str, client_id: str, now: int | None, leeway_s: int, **rules: Any
+) -> None:
+    """The token's issuer and audience are the provider's and this client's, and `rules` hold."""
+    registry = jwt.JWTClaimsRegistry(
+        now=now,
+        leeway=leeway_s,
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": client_id},
+        **rules,
+    )
+    _check_claims(claims, registry)
+
+
 def verify_id_token(
     token: str,
     keys: KeySet,
@@ -131,18 +148,8 @@ def verify_id_token(
     no nonce to check (Core §12.2), so `nonce=None` there."""
     claims = _verified_claims(token, keys, algorithms)
     nonce_rule: dict[str, Any] = {"nonce": {"essential": True, "value": nonce}} if nonce is not None else {}
-    _check_claims(
-        claims,
-        jwt.JWTClaimsRegistry(
-            now=now,
-            leeway=leeway_s,
-            iss={"essential": True, "value": issuer},
-            aud={"essential": True, "value": client_id},
-            sub={"essential": True},
-            exp={"essential": True},
-            iat={"essential": True},
-            **nonce_rule,
-        ),
+    _check_issued_to(
+        claims, issuer, client_id, now, leeway_s, sub=ESSENTIAL, exp=ESSENTIAL, iat=ESSENTIAL, **nonce_rule
     )
     # Several audiences: the one it was issued to (`azp`) must be this client (Core §3.1.3.7 steps 4-5).
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
@@ -165,17 +172,7 @@ def verify_logout_token(
     (and `exp` when present), `jti`, the back-channel logout event, `sid` and/or `sub`, no `nonce`
     (so that an ID token cannot pass for one); else TokenInvalid."""
     claims = _verified_claims(token, keys, algorithms)
-    _check_claims(
-        claims,
-        jwt.JWTClaimsRegistry(
-            now=now,
-            leeway=leeway_s,
-            iss={"essential": True, "value": issuer},
-            aud={"essential": True, "value": client_id},
-            iat={"essential": True},
-            jti={"essential": True},
-        ),
-    )
+    _check_issued_to(claims, issuer, client_id, now, leeway_s, iat=ESSENTIAL, jti=ESSENTIAL)
     events = claims.get("events")
     if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict):
         raise TokenInvalid(f"the logout token's events do not hold {BACKCHANNEL_LOGOUT_EVENT}")
