@@ -1,11 +1,32 @@
 # The BFF image. Stateless; configure it entirely through the environment (.env.example).
+# Not built in CI (no Docker engine there): tests/unit/test_image.py checks that it carries
+# every file the app reads.
+
+# The reference SPA (spa/): its API types are generated from the app's OpenAPI document, so this
+# stage has the app's Python dependencies as well as Node (20, as `make` uses; Vite 8 needs it).
+FROM node:20-bookworm-slim AS spa
+WORKDIR /build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements.lock pyproject.toml ./
+RUN python3 -m venv /venv && /venv/bin/pip install --no-cache-dir -r requirements.lock
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY app ./app
+COPY convex/*.json ./convex/
+COPY devtools ./devtools
+COPY spa ./spa
+RUN /venv/bin/python -m devtools.spa_schema && npx vite build spa --logLevel warn
+
 FROM python:3.11-slim
 WORKDIR /srv
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY requirements.lock pyproject.toml ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY app ./app
-COPY convex/capabilities.json ./convex/capabilities.json
+# The one-source JSON files the app reads at start-up (capabilities, error codes, limits).
+COPY convex/*.json ./convex/
+COPY --from=spa /build/spa/dist ./spa/dist
 USER nobody
 EXPOSE 8000
 CMD ["uvicorn", "--factory", "app.main:app_factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-server-header"]
