@@ -316,17 +316,7 @@ class OpenIdClient:
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise TokenInvalid("the token answer has no ID token (is `openid` among OIDC_SCOPES?)")
-        claims = await self._with_keys(
-            lambda keys: verify_id_token(
-                id_token,
-                keys,
-                issuer=self.issuer,
-                client_id=self.client_id,
-                nonce=nonce,
-                algorithms=metadata.algorithms,
-                leeway_s=self._leeway_s,
-            )
-        )
+        claims = await self._verified_id_token(id_token, metadata, nonce=nonce)
         return _token_set(token, subject=claims["sub"], provider_sid=claims.get("sid"), id_token=id_token)
 
     async def refresh(self, refresh_token: str, *, subject: str, id_token: str | None) -> TokenSet:
@@ -339,22 +329,28 @@ class OpenIdClient:
         )
         new_id_token = token.get("id_token")
         if isinstance(new_id_token, str):
-            claims = await self._with_keys(
-                lambda keys: verify_id_token(
-                    new_id_token,
-                    keys,
-                    issuer=self.issuer,
-                    client_id=self.client_id,
-                    nonce=None,
-                    algorithms=metadata.algorithms,
-                    leeway_s=self._leeway_s,
-                )
-            )
+            claims = await self._verified_id_token(new_id_token, metadata, nonce=None)
             if claims["sub"] != subject:
                 raise TokenInvalid("the refreshed ID token names another user")
             id_token = new_id_token
         token.setdefault("refresh_token", refresh_token)  # not rotated: the old one stays valid
         return _token_set(token, subject=subject, provider_sid=None, id_token=id_token)
+
+    async def _verified_id_token(
+        self, id_token: str, metadata: ProviderMetadata, *, nonce: str | None
+    ) -> dict[str, Any]:
+        """An ID token's claims, checked against this provider and client (`verify_id_token`)."""
+        return await self._with_keys(
+            lambda keys: verify_id_token(
+                id_token,
+                keys,
+                issuer=self.issuer,
+                client_id=self.client_id,
+                nonce=nonce,
+                algorithms=metadata.algorithms,
+                leeway_s=self._leeway_s,
+            )
+        )
 
     async def _token_call(self, call: Any) -> dict[str, Any]:
         try:
