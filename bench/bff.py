@@ -105,26 +105,15 @@ async def servers(rows: list[Figures]) -> None:
 
 
 async def peer(rows: list[Figures], seconds: float = SECONDS) -> None:
-    """The plain FastAPI proxy (bench/peer_proxy.py) on the list route, laid out as the BFF in
-    `ceiling`: uvicorn, 1 worker on core 0, the stub and the load generator on core 1."""
+    """The plain FastAPI proxy (bench/peer_proxy.py) and the stack's floor (bench/floor.py) on the
+    list route, laid out as the BFF in `ceiling`: uvicorn, 1 worker on core 0, the stub and the
+    load generator on core 1."""
     headers = token("staff@acme.test")
-    with (
-        pinned({1}),
-        stub_upstream(cpu=1) as stub,
-        running_bff(stub, cpus={0}, factory="bench.peer_proxy:app_factory") as stack,
-    ):
-        for concurrency in CONCURRENCY:
-            url = stack.bff_url + ROUTES["list courses"]
-            rows.append(await load(PEER, url, headers, concurrency, stack, seconds))
-    # The floor of the stack (bench/floor.py), in the same layout.
-    with (
-        pinned({1}),
-        stub_upstream(cpu=1) as stub,
-        running_bff(stub, cpus={0}, factory="bench.floor:app_factory") as stack,
-    ):
-        for concurrency in CONCURRENCY:
-            url = stack.bff_url + ROUTES["list courses"]
-            rows.append(await load(FLOOR, url, headers, concurrency, stack, seconds))
+    for name, factory in ((PEER, "bench.peer_proxy:app_factory"), (FLOOR, "bench.floor:app_factory")):
+        with pinned({1}), stub_upstream(cpu=1) as stub, running_bff(stub, cpus={0}, factory=factory) as stack:
+            for concurrency in CONCURRENCY:
+                url = stack.bff_url + ROUTES["list courses"]
+                rows.append(await load(name, url, headers, concurrency, stack, seconds))
 
 
 @asynccontextmanager
