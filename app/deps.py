@@ -1,9 +1,10 @@
 """Every dependency a route declares, as one `Annotated` alias each.
 
-A route names what it needs and FastAPI resolves it once per request, in this order:
-the principal (bearer JWT or API key), the actor (principal + the client in the path, with
-its rate limit), then the capability check, before any data call. `requires(...)` gives
-the gateway bound to that actor, which is how routes reach Convex.
+A route names what it needs and FastAPI resolves it once per request. `requires(...)` is the
+one dependency of a client route: in one call it finds the principal (bearer JWT, API key or
+session cookie), the actor (principal + the client in the path, with its rate limit) and checks
+the capability, before any data call; it gives the gateway bound to that actor, which is how
+routes reach Convex.
 """
 
 from typing import Annotated, Any
@@ -17,9 +18,9 @@ from app.convex.actor_gateway import ActorGateway
 from app.convex.gateway import ConvexGateway
 from app.live.hub import LiveHub
 from app.pagination import Pagination
-from app.protection.rate_limit import ClientSlug, CurrentActor, current_actor
+from app.protection.rate_limit import ClientSlug, current_actor
 
-__all__ = ["ActorGateway", "CurrentActor", "CurrentPrincipal", "Gateway", "Live", "Pagination", "requires"]
+__all__ = ["ActorGateway", "CurrentPrincipal", "Gateway", "Live", "Pagination", "requires"]
 
 
 # Dependencies are `async def` even when they do not await: FastAPI runs plain functions in a

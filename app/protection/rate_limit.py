@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from cachetools import TTLCache
-from fastapi import Depends, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from app.auth.actor import Actor, check_client_slug, resolve_or_refuse
 from app.auth.principal import principal_of
@@ -147,11 +147,3 @@ async def current_actor(request: Request, response: Response, client: str) -> Ac
     request.state.actor = actor  # also named in the request's log line
     await spend_rate_limit(request, response, actor)
     return actor
-
-
-async def get_current_actor(request: Request, response: Response, client: ClientSlug) -> Actor:
-    return await current_actor(request, response, client)
-
-
-# The actor of a client route, its request counted.
-CurrentActor = Annotated[Actor, Depends(get_current_actor)]
