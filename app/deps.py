@@ -14,10 +14,10 @@ from fastapi import Depends, Request, Response
 from app.auth.actor import require_capability
 from app.auth.capabilities import role_can
 from app.auth.principal import CurrentPrincipal
-from app.convex.actor_gateway import ActorGateway
-from app.convex.gateway import ConvexGateway
+from app.gateway.actor_gateway import ActorGateway
+from app.gateway.client import ConvexGateway
+from app.http.pagination import Pagination
 from app.live.hub import LiveHub
-from app.pagination import Pagination
 from app.protection.rate_limit import ClientSlug, current_actor
 
 __all__ = ["ActorGateway", "CurrentPrincipal", "Gateway", "Live", "Pagination", "requires"]
@@ -54,6 +54,6 @@ def requires(*capabilities: str) -> Any:
         require_capability(actor, *capabilities)
         return ActorGateway(request.app.state.gateway, actor)
 
-    # Read back by app/openapi.py, which shows each operation's capability.
+    # Read back by app/openapi/document.py, which shows each operation's capability.
     check.capabilities = capabilities  # type: ignore[attr-defined]
     return Depends(check)

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from typing_extensions import TypeAliasType
 
-from app.convex.errors import CircuitOpen
 from app.deps import Gateway, Live
-from app.problems import Problem, problem_responses
+from app.gateway.errors import CircuitOpen
+from app.http.problems import Problem, problem_responses
 
 router = APIRouter(tags=["health"])
 

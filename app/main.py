@@ -26,24 +26,24 @@ from app import (
 )
 from app.auth.actor import ActorResolver
 from app.auth.tokens import TokenVerifier
-from app.convex.errors import install_convex_error_handlers
-from app.convex.gateway import CircuitBreaker, ConvexGateway
-from app.convex.wire import WireLimits
-from app.docs_ui import install_docs
-from app.http_semantics import HttpSemanticsMiddleware
+from app.gateway.client import CircuitBreaker, ConvexGateway
+from app.gateway.errors import install_convex_error_handlers
+from app.gateway.wire import WireLimits
+from app.http.problems import install_problem_handlers
+from app.http.semantics import HttpSemanticsMiddleware
 from app.live.hub import LiveHub
-from app.logging_setup import configure_logging
 from app.members import export as member_export
+from app.observability.logs import configure_logging
 from app.observability.metrics import install_metrics, process_stopped
+from app.observability.request_log import RequestLogMiddleware
 from app.observability.tracing import install_tracing
-from app.openapi import install_openapi
-from app.problems import install_problem_handlers
+from app.openapi.docs_ui import install_docs
+from app.openapi.document import install_openapi
 from app.protection.body_limit import BodyLimitMiddleware
 from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
 from app.protection.source_limit import SourceGuard
-from app.request_log import RequestLogMiddleware
 from app.sessions.manager import SessionManager
 from app.sessions.store import SessionStore
 from app.settings import Settings, get_settings
@@ -133,7 +133,7 @@ def create_app(
         version="1.0.0",
         summary="Courses, events, memberships and member support for member organisations.",
         lifespan=lifespan,
-        # Both served by app/docs_ui.py: from local assets, and only as API_DOCS allows.
+        # Both served by app/openapi/docs_ui.py: from local assets, and only as API_DOCS allows.
         docs_url=None,
         openapi_url=None,
     )

@@ -190,7 +190,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     # console (readable, the default for `make run`) or json (one object a line, for log shippers);
-    # either way one line per request (app/request_log.py).
+    # either way one line per request (app/observability/request_log.py).
     log_format: Literal["console", "json"] = "console"
     environment: Literal["development", "test", "production"] = "development"
 

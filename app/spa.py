@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from app.problems import Problem
+from app.http.problems import Problem
 from app.protection.headers import SPA_ASSETS, SPA_PAGE
 
 DIST = Path(__file__).resolve().parents[1] / "spa" / "dist"

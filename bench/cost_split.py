@@ -19,9 +19,9 @@ from pydantic import SecretStr, TypeAdapter
 from app.auth.actor import ActorResolver
 from app.auth.principal import Principal
 from app.auth.tokens import TokenVerifier
-from app.convex.gateway import ConvexGateway
 from app.courses.schemas import Course
-from app.pagination import Page
+from app.gateway.client import ConvexGateway
+from app.http.pagination import Page
 from app.settings import Settings
 from bench.canned import ANSWERS
 from bench.common import FULL, stub_upstream

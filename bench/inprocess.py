@@ -9,7 +9,7 @@ import json
 
 from fastapi import FastAPI
 
-import app.convex.gateway as gateway_module
+import app.gateway.client as gateway_module
 from app.main import app_factory as real_factory
 from bench.canned import BODIES, encoded
 

@@ -19,10 +19,10 @@ import httpx
 from asgi_lifespan import LifespanManager
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import app.convex.gateway as gateway_module
-from app import request_log
-from app.logging_setup import configure_logging
+import app.gateway.client as gateway_module
 from app.main import create_app
+from app.observability import request_log
+from app.observability.logs import configure_logging
 from app.observability.tracing import install_tracing, uninstall_tracing
 from bench.common import FULL
 from bench.cost_split import settings

@@ -12,7 +12,7 @@ import time
 
 from convex import ConvexClient
 
-from app.convex.gateway import ConvexGateway
+from app.gateway.client import ConvexGateway
 from bench.common import FULL, Figures, closed_loop
 from devtools.embedded import embedded_backend
 

@@ -113,7 +113,7 @@ def app_factory() -> FastAPI:
         status: Literal["draft", "published", "archived"] | None = None,
         limit: int = 30,
     ) -> CoursePage:
-        # The body the BFF sends for this route (app/convex/gateway.py), with a fixed actor.
+        # The body the BFF sends for this route (app/gateway/client.py), with a fixed actor.
         args: dict[str, Any] = {
             "actor": {"clientId": ACTOR["clientId"], "role": ACTOR["role"], "userId": ACTOR["userId"]},
             "page": {"numItems": limit, "cursor": None},

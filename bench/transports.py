@@ -15,7 +15,7 @@ import httpx2
 from httpx_aiohttp import AiohttpTransport
 from pyreqwest.compatibility.httpx import HttpxTransport
 
-from app.convex.gateway import ConvexGateway
+from app.gateway.client import ConvexGateway
 from app.main import tune_gc
 from bench.common import FULL, Figures, closed_loop, stub_upstream
 

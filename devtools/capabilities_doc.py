@@ -5,7 +5,8 @@
 
 from pathlib import Path
 
-from app.auth.capabilities import actions, matrix, roles
+from app.auth.capabilities import actions, roles
+from app.facts import MATRIX
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "capabilities.md"
 
@@ -24,7 +25,7 @@ def render() -> str:
         "",
         "| role | reach |",
         "|---|---|",
-        *[f"| `{name}` | {text} |" for name, text in matrix()["roles"].items()],
+        *[f"| `{name}` | {text} |" for name, text in MATRIX["roles"].items()],
         "",
         "## Actions",
         "",

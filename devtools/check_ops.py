@@ -564,7 +564,7 @@ def check_implementation(report: Report) -> None:
     try:
         from prometheus_client.metrics import MetricWrapperBase
 
-        from app.convex.errors import UpstreamError
+        from app.gateway.errors import UpstreamError
         from app.observability import metrics as implemented
     except ImportError as exc:
         report.notes.append(f"app/observability/metrics.py not compared: {exc}")
@@ -593,7 +593,7 @@ def check_implementation(report: Report) -> None:
         classes += cls.__subclasses__()
     outcomes = codes | {"success", "convex_error", "aborted"}
     if outcomes != METRICS["bff_convex_calls_total"].labels["outcome"]:
-        report.problems.append(f"app/convex/gateway.py: the Convex call outcomes are {sorted(outcomes)}")
+        report.problems.append(f"app/gateway/client.py: the Convex call outcomes are {sorted(outcomes)}")
     scopes = set(get_args(implemented.RefusalScope))
     if scopes != METRICS["bff_rate_limit_refusals_total"].labels["scope"]:
         report.problems.append(f"{where}: the refusal scopes are {sorted(scopes)}")

@@ -5,7 +5,7 @@
 
 from pathlib import Path
 
-from app.contract import ERROR_CODES, error_source
+from app.facts import ERROR_CODES, error_source
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 

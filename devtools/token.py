@@ -10,7 +10,7 @@ import time
 
 import jwt
 
-from app.convex.gateway import ConvexGateway
+from app.gateway.client import ConvexGateway
 from app.settings import get_settings
 
 TOKEN_LIFETIME_S = 3600

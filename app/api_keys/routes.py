@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from app.api_keys.schemas import ApiKey, ApiKeyCreate, CreatedApiKey
 from app.deps import ActorGateway, Pagination, requires
-from app.routing import DomainRouter
+from app.http.routing import DomainRouter
 
 router = DomainRouter(tag="api-keys")
 

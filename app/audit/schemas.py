@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app.models import ResponseBody
+from app.http.bodies import ResponseBody
 
 
 class AuditEntry(ResponseBody):

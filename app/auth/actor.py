@@ -16,10 +16,10 @@ from fastapi import Request
 
 from app.auth.capabilities import role_can
 from app.auth.principal import Principal, unknown_api_key
-from app.contract import PATTERNS
-from app.convex.gateway import ConvexGateway
+from app.facts import PATTERNS
+from app.gateway.client import ConvexGateway
+from app.http.problems import FieldError, Problem
 from app.observability import metrics
-from app.problems import FieldError, Problem
 from app.protection.source_limit import SourceGuard
 
 CLIENT_SLUG: str = PATTERNS["clientSlug"]

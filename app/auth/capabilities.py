@@ -1,37 +1,14 @@
-"""The capabilities matrix (docs/architecture.md, decision 4): one file, read here and by Convex."""
+"""The capabilities matrix (docs/architecture.md, decision 4): one file, read by app/facts.py and by Convex."""
 
-import json
-from functools import cache
-from pathlib import Path
-from typing import TypedDict
-
-MATRIX_PATH = Path(__file__).resolve().parents[2] / "convex" / "capabilities.json"
-
-
-class ActionSpec(TypedDict):
-    roles: list[str]
-    description: str
-
-
-class Matrix(TypedDict):
-    """The file's shape (its `$comment` key aside)."""
-
-    roles: dict[str, str]  # role -> what it is for
-    actions: dict[str, ActionSpec]
-
-
-@cache
-def matrix() -> Matrix:
-    loaded: Matrix = json.loads(MATRIX_PATH.read_text())
-    return loaded
+from app.facts import MATRIX, ActionSpec
 
 
 def roles() -> list[str]:
-    return list(matrix()["roles"])
+    return list(MATRIX["roles"])
 
 
 def actions() -> dict[str, ActionSpec]:
-    return matrix()["actions"]
+    return MATRIX["actions"]
 
 
 def role_can(role: str, action: str) -> bool:

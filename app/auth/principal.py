@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.tokens import InvalidToken, TokenVerifier
-from app.contract import LIMITS
-from app.problems import FieldError, Problem
+from app.facts import LIMITS
+from app.http.problems import FieldError, Problem
 from app.protection.source_limit import SourceGuard
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
 # The schemes a caller may authenticate with, in the order the document lists them. Routes in a
 # client read them through `principal_of` (calling a scheme is cheap; resolving each as a FastAPI
 # dependency cost a level of dependency solving per request, docs/performance.md) and declare
-# them with `SECURITY` (app/routing.py); the routes outside a client take `CurrentPrincipal`.
+# them with `SECURITY` (app/http/routing.py); the routes outside a client take `CurrentPrincipal`.
 SCHEMES = (bearer_scheme, api_key_scheme, session_cookie_scheme)
 SECURITY: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in SCHEMES]
 

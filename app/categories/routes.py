@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from app.categories.schemas import Category, CategoryCreate
 from app.deps import ActorGateway, Pagination, requires
-from app.routing import DomainRouter
+from app.http.routing import DomainRouter
 
 router = DomainRouter("/categories", tag="categories")
 

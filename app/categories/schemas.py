@@ -2,8 +2,8 @@
 
 from pydantic import Field
 
-from app.contract import PATTERNS, TEXT_MAX
-from app.models import NOT_BLANK, RequestBody, ResponseBody
+from app.facts import PATTERNS, TEXT_MAX
+from app.http.bodies import NOT_BLANK, RequestBody, ResponseBody
 
 
 class Category(ResponseBody):

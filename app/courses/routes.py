@@ -6,7 +6,7 @@ from fastapi import Query
 
 from app.courses.schemas import Course, CourseCategory, CourseCreate, CourseStatus, CourseUpdate
 from app.deps import ActorGateway, Pagination, requires
-from app.routing import DomainRouter
+from app.http.routing import DomainRouter
 
 router = DomainRouter(tag="courses")
 

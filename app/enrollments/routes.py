@@ -7,7 +7,7 @@ from fastapi import Query
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Pagination, requires
 from app.enrollments.schemas import Enrollment, EnrollmentCreate, EnrollmentStatus, EnrollmentWithMember
-from app.routing import DomainRouter
+from app.http.routing import DomainRouter
 
 router = DomainRouter(tag="enrollments")
 

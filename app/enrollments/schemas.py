@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 from typing_extensions import TypeAliasType
 
-from app.models import RequestBody, ResponseBody
+from app.http.bodies import RequestBody, ResponseBody
 
 EnrollmentStatus = TypeAliasType("EnrollmentStatus", Literal["active", "completed", "withdrawn", "removed"])
 

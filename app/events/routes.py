@@ -6,8 +6,8 @@ from fastapi import Query
 
 from app.deps import ActorGateway, Pagination, requires
 from app.events.schemas import Event, EventCreate, EventStatus, EventUpdate
-from app.models import MAX_EPOCH_MS
-from app.routing import DomainRouter
+from app.http.bodies import MAX_EPOCH_MS
+from app.http.routing import DomainRouter
 
 router = DomainRouter("/events", tag="events")
 

@@ -5,8 +5,8 @@ from typing import Literal
 from pydantic import Field
 from typing_extensions import TypeAliasType
 
-from app.contract import LIMITS, TEXT_MAX
-from app.models import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
+from app.facts import LIMITS, TEXT_MAX
+from app.http.bodies import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
 EventStatus = TypeAliasType("EventStatus", Literal["draft", "published", "cancelled", "archived"])
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, Request
 from app.auth.actor import api_key_owner, resolve_or_refuse
 from app.auth.capabilities import actions, capabilities_of
 from app.deps import CurrentPrincipal, Gateway
+from app.http.problems import problem_responses
 from app.identity.schemas import CapabilityDecision, Me, Membership, MyCapabilities
-from app.problems import problem_responses
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 from typing_extensions import TypeAliasType
 
-from app.models import ResponseBody
+from app.http.bodies import ResponseBody
 
 PrincipalKind = TypeAliasType("PrincipalKind", Literal["user", "api_key"])
 

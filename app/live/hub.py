@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from convex import ConvexClient, QuerySubscription
 
+from app.http.problems import Problem
 from app.observability import metrics
-from app.problems import Problem
 
 log = logging.getLogger(__name__)
 

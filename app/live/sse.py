@@ -23,9 +23,9 @@ from starlette.background import BackgroundTask
 from starlette.types import Receive, Scope, Send
 
 from app.auth.actor import Actor
-from app.convex.errors import UpstreamError, UpstreamTimeout, problem_from_convex_error
+from app.gateway.errors import UpstreamError, UpstreamTimeout, problem_from_convex_error
+from app.http.problems import problem_responses
 from app.live.hub import LiveHub, StreamLease
-from app.problems import problem_responses
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.deps import ActorGateway, requires
+from app.http.problems import READ_ERRORS
+from app.http.routing import DomainRoute
 from app.members.schemas import MemberStatus
-from app.problems import READ_ERRORS
-from app.routing import DomainRoute
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=DomainRoute)
 

@@ -5,6 +5,8 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from app.deps import ActorGateway, Pagination, requires
+from app.http.bodies import NOT_BLANK
+from app.http.routing import DomainRouter
 from app.members.schemas import (
     Interest,
     InterestsPut,
@@ -14,8 +16,6 @@ from app.members.schemas import (
     MemberUpdate,
     MyProfileUpdate,
 )
-from app.models import NOT_BLANK
-from app.routing import DomainRouter
 
 router = DomainRouter(tag="members")
 

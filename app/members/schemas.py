@@ -5,8 +5,8 @@ from typing import Literal
 from pydantic import EmailStr, Field
 from typing_extensions import TypeAliasType
 
-from app.contract import LIMITS, PATTERNS, TEXT_MAX
-from app.models import NOT_BLANK, PatchBody, RequestBody, ResponseBody
+from app.facts import LIMITS, PATTERNS, TEXT_MAX
+from app.http.bodies import NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
 MemberStatus = TypeAliasType("MemberStatus", Literal["active", "inactive", "suspended"])
 

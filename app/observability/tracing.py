@@ -29,7 +29,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.convex.errors import UpstreamError
+from app.gateway.errors import UpstreamError
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def install_tracing(app: FastAPI, settings: Settings, *, exporter: "SpanExporter
         exclude_spans=["receive", "send"],
     )
     app.add_middleware(SpanAttributesMiddleware)
-    tracer = provider.get_tracer("app.convex.gateway")
+    tracer = provider.get_tracer("app.gateway.client")
     app.state.tracer_provider, app.state.tracer = provider, tracer
     return tracer
 

@@ -8,7 +8,7 @@ A declared Content-Length over the cap is refused at once; a body without one
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import Problem, problem_json
+from app.http.problems import Problem, problem_json
 
 
 class BodyLimitMiddleware:

@@ -31,11 +31,11 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.actor import Actor
-from app.contract import PATTERNS
-from app.convex.errors import MutationOutcomeUnknown
-from app.convex.gateway import ConvexGateway
+from app.facts import PATTERNS
+from app.gateway.client import ConvexGateway
+from app.gateway.errors import MutationOutcomeUnknown
+from app.http.problems import FieldError, Problem
 from app.observability import metrics
-from app.problems import FieldError, Problem
 from app.protection.rate_limit import ClientSlug, current_actor
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from fastapi import Path, Request, Response
 
 from app.auth.actor import Actor, check_client_slug, resolve_or_refuse
 from app.auth.principal import principal_of
-from app.convex.gateway import ConvexGateway
+from app.gateway.client import ConvexGateway
+from app.http.problems import Problem
 from app.observability import metrics
-from app.problems import Problem
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from app.http.problems import Problem
 from app.observability import metrics
-from app.problems import Problem
 from app.settings import Settings
 
 IPAddress = IPv4Address | IPv6Address

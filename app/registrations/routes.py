@@ -8,6 +8,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
+from app.http.routing import DomainRouter
 from app.live.sse import open_stream, stream_response
 from app.registrations.schemas import (
     Registration,
@@ -16,7 +17,6 @@ from app.registrations.schemas import (
     RegistrationStatus,
     RegistrationWithMember,
 )
-from app.routing import DomainRouter
 
 router = DomainRouter(tag="registrations")
 

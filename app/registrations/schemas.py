@@ -4,7 +4,7 @@ from typing import Literal
 
 from typing_extensions import TypeAliasType
 
-from app.models import RequestBody, ResponseBody
+from app.http.bodies import RequestBody, ResponseBody
 
 RegistrationStatus = TypeAliasType(
     "RegistrationStatus", Literal["pending", "confirmed", "paid", "checked_in", "cancelled", "refunded"]

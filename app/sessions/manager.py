@@ -20,7 +20,7 @@ from authlib.common.security import generate_token  # type: ignore[import-untype
 from cachetools import TTLCache
 from starlette.requests import Request
 
-from app.problems import Problem
+from app.http.problems import Problem
 from app.sessions.crypto import SealedDataInvalid, Sealer
 from app.sessions.csrf import csrf_refusal
 from app.sessions.oidc import OpenIdClient, ProviderRefused, ProviderUnavailable, TokenInvalid, TokenSet

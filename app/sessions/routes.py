@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse
 
 from app.auth.principal import SESSION_COOKIE, Principal, session_cookie_scheme, unauthenticated
 from app.deps import CurrentPrincipal, Gateway
+from app.http.problems import FieldError, Problem, problem_responses
 from app.identity.routes import get_me
-from app.problems import FieldError, Problem, problem_responses
 from app.protection.source_limit import SourceGuard
 from app.sessions.manager import (
     LOGIN_COOKIE,
@@ -32,7 +32,7 @@ from app.sessions.store import Session, SessionStore
 router = APIRouter()
 
 FORM = "application/x-www-form-urlencoded"
-# Declared once in app/openapi.py's components.headers.
+# Declared once in app/openapi/document.py's components.headers.
 SETS_COOKIE = {"Set-Cookie": {"$ref": "#/components/headers/Set-Cookie"}}
 SESSION_ID = Path(description="A session's `id`, from `listMySessions` or `listUserSessions`.", max_length=100)
 
@@ -98,7 +98,7 @@ async def sign_in(
 
 # Not in the OpenAPI document: it is the provider's redirect target, not an operation a client calls, and
 # it must ignore response parameters it does not know (OAuth 2.1 §4.1.2), which the API's strict query
-# parameter check (app/http_semantics.py) would refuse.
+# parameter check (app/http/semantics.py) would refuse.
 @router.get("/v1/auth/callback", include_in_schema=False, response_class=Response)
 async def finish_sign_in(request: Request) -> Response:
     sessions = sign_in_manager(request)

@@ -2,8 +2,8 @@
 
 from pydantic import Field
 
+from app.http.bodies import ResponseBody
 from app.identity.schemas import Membership
-from app.models import ResponseBody
 
 
 class SignedIn(ResponseBody):

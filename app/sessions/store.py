@@ -21,8 +21,8 @@ from typing import Any, Final, Literal
 from cachetools import TTLCache
 from convex import ConvexError
 
-from app.convex.errors import UpstreamError
-from app.convex.gateway import ConvexGateway
+from app.gateway.client import ConvexGateway
+from app.gateway.errors import UpstreamError
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from typing import Annotated, Any
 
 from app.deps import ActorGateway, Pagination, requires
-from app.models import RequestBody
-from app.routing import DomainRouter
+from app.http.bodies import RequestBody
+from app.http.routing import DomainRouter
 from app.sponsors.schemas import Sponsor, SponsorCreate, SponsorUpdate
 
 router = DomainRouter(tag="sponsors")

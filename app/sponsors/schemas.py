@@ -5,8 +5,8 @@ from typing import Literal
 from pydantic import Field, HttpUrl
 from typing_extensions import TypeAliasType
 
-from app.contract import TEXT_MAX
-from app.models import NOT_BLANK, RequestBody, ResponseBody
+from app.facts import TEXT_MAX
+from app.http.bodies import NOT_BLANK, RequestBody, ResponseBody
 
 SponsorTier = TypeAliasType("SponsorTier", Literal["gold", "silver", "bronze"])
 

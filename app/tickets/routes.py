@@ -8,9 +8,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
+from app.http.bodies import MAX_EPOCH_MS
+from app.http.routing import DomainRouter
 from app.live.sse import open_stream, stream_response
-from app.models import MAX_EPOCH_MS
-from app.routing import DomainRouter
 from app.tickets.schemas import Assignment, Message, MessageCreate, StatusChange, Ticket, TicketOpen, TicketStatus
 
 router = DomainRouter("/tickets", tag="tickets")

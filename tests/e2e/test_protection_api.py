@@ -4,7 +4,7 @@ they hold across BFF processes and restarts (docs/architecture.md decision 8, do
 import hashlib
 import uuid
 
-from app.convex.gateway import ConvexGateway
+from app.gateway.client import ConvexGateway
 from tests.e2e.conftest import as_user, bff_process
 from tests.e2e.events.test_api import new_published_event
 

@@ -4,7 +4,7 @@ its own embedded backend, as a member, with an API key and as a client admin, wi
 
 Settings in schemathesis.toml (budget, the demo client, what counts as a refusal of valid input),
 hooks in tests/e2e/schemathesis_hooks.py, and the OpenAPI links the stateful phase follows from one
-answer's id to the next operation in app/openapi_links.py.
+answer's id to the next operation in app/openapi/links.py.
 """
 
 import json

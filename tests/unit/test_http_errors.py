@@ -3,8 +3,8 @@
 import httpx
 import pytest
 
-from app.contract import CONVEX_ERROR_CODES
-from app.convex.errors import CONVEX_ERROR_STATUS
+from app.facts import CONVEX_ERROR_CODES
+from app.gateway.errors import CONVEX_ERROR_STATUS
 from app.main import create_app
 
 PROBLEM = "application/problem+json"

@@ -1,4 +1,4 @@
-"""HTTP as RFC 9110 says (app/http_semantics.py, app/routing.py, docs/api.md "HTTP semantics"):
+"""HTTP as RFC 9110 says (app/http/semantics.py, app/http/routing.py, docs/api.md "HTTP semantics"):
 415 and 406, `Allow` on 405 and OPTIONS, HEAD on every GET, `Cache-Control: no-store`, strong
 ETags with conditional GET, unknown query parameters refused, one credential at a time."""
 
@@ -9,8 +9,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from app.http.routing import none_match
 from app.main import create_app
-from app.routing import none_match
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
 from tests.unit.categories.test_routes import route_by_path
 from tests.unit.courses.test_routes import ACME_ADMIN, ACME_STAFF, COURSE

@@ -5,8 +5,7 @@ also reads convex/errorCodes.json and convex/limits.json at import: the image co
 import re
 from pathlib import Path
 
-from app import contract
-from app.auth import capabilities
+from app import facts
 from app.spa import DIST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +23,7 @@ def final_stage_copies() -> list[str]:
 
 
 def test_the_image_copies_every_json_file_the_app_reads_from_convex():
-    read = {contract.CONVEX_DIR / "errorCodes.json", contract.CONVEX_DIR / "limits.json", capabilities.MATRIX_PATH}
+    read = {facts.CONVEX_DIR / "errorCodes.json", facts.CONVEX_DIR / "limits.json", facts.MATRIX_PATH}
     copied = [ROOT / pattern for pattern in final_stage_copies() if pattern.startswith("convex/")]
     for path in read:
         relative = path.relative_to(ROOT)

@@ -3,11 +3,11 @@
 import re
 from pathlib import Path
 
-from app.contract import ERROR_CODES
-from app.convex.errors import CONVEX_ERROR_STATUS
+from app.facts import ERROR_CODES
+from app.gateway.errors import CONVEX_ERROR_STATUS
+from app.http.problems import _HTTP_CODES, PROBLEM_MEDIA_TYPE
 from app.main import create_app
-from app.openapi import PROBLEM_CODES
-from app.problems import _HTTP_CODES, PROBLEM_MEDIA_TYPE
+from app.openapi.document import PROBLEM_CODES
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer
 from tests.unit.conftest import FakeConvex
 from tests.unit.protection.test_protection import spend

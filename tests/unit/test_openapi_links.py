@@ -1,4 +1,4 @@
-"""OpenAPI links (app/openapi_links.py): from the answer that gives a resource's id to the
+"""OpenAPI links (app/openapi/links.py): from the answer that gives a resource's id to the
 operations on it, which schemathesis's stateful phase follows (tests/e2e/test_schemathesis.py)."""
 
 from functools import cache

@@ -13,7 +13,7 @@ import jsonschema_rs
 import pytest
 
 from app.main import create_app
-from app.openapi_examples import BODIES, PARAMETERS, TRY_IT_OUT
+from app.openapi.examples import BODIES, PARAMETERS, TRY_IT_OUT
 
 ROOT = Path(__file__).resolve().parents[2]
 # No update check or telemetry from Redocly: the tests stay offline and quiet.

@@ -1,4 +1,4 @@
-"""Problems as the OpenAPI document declares them (app/problems.py, app/convex/errors.py): the
+"""Problems as the OpenAPI document declares them (app/http/problems.py, app/gateway/errors.py): the
 members a Convex rule adds arrive typed (an integer capacity, not 5.0) or not at all, and a
 `validation` problem names the field where the request carries it (`query.`, `header.`,
 `body.`), or no field when the rule is about the caller rather than the request."""
@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.problems import EXTENSION_MEMBERS
+from app.http.problems import EXTENSION_MEMBERS
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
 from tests.unit.courses.test_routes import ACME_ADMIN, ACME_STAFF
 from tests.unit.test_http_errors import assert_problem

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from app.logging_setup import configure_logging
 from app.main import create_app
+from app.observability.logs import configure_logging
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
 from tests.unit.conftest import ADMIN_KEY
 from tests.unit.tokens import make_token

@@ -1,10 +1,10 @@
-"""Request bodies take JSON types as declared (app/models.py, RequestBody): a value that would
+"""Request bodies take JSON types as declared (app/http/bodies.py, RequestBody): a value that would
 have to be coerced (`true` for 1, `"12"` for 12, `false` for 1970) is a 422 `validation` naming
 the field, and nothing is written. Query parameters are text by nature and still parsed."""
 
 import pytest
 
-from app.models import RequestBody
+from app.http.bodies import RequestBody
 from tests.unit.auth.test_authentication import bearer
 from tests.unit.categories.test_routes import route_by_path
 from tests.unit.courses.test_routes import ACME_ADMIN, ADMIN_ACTOR, COURSE

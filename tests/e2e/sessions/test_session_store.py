@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.convex.gateway import ConvexGateway
+from app.gateway.client import ConvexGateway
 from app.sessions.store import RefreshLeaseLost, Session, SessionStore, sha256_hex
 from devtools.embedded import EmbeddedBackend
 from tests.e2e.conftest import ADMIN_KEY

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from sse_starlette import ServerSentEvent
 
-from app.convex.errors import UpstreamUnavailable
+from app.gateway.errors import UpstreamUnavailable
 from app.live.sse import until_session_ends
 
 

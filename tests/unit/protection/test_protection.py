@@ -11,8 +11,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 
-from app.logging_setup import configure_logging
 from app.main import create_app
+from app.observability.logs import configure_logging
 from app.settings import Settings
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
 from tests.unit.conftest import ADMIN_KEY, FakeConvex

@@ -8,8 +8,8 @@ another client's id: the client comes from the resolved actor only.
 from typing import Any
 
 from app.auth.actor import Actor
-from app.convex.gateway import ConvexGateway
-from app.pagination import PageParams, query_key
+from app.gateway.client import ConvexGateway
+from app.http.pagination import PageParams, query_key
 
 
 class ActorGateway:

@@ -38,8 +38,8 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.dependants import query_parameters
-from app.problems import FieldError, Problem, problem_json
+from app.http.declared import query_parameters
+from app.http.problems import FieldError, Problem, problem_json
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from app.contract import LIMITS
-from app.problems import Problem
+from app.facts import LIMITS
+from app.http.problems import Problem
 from app.settings import Settings
 
 DEFAULT_LIMIT: int = LIMITS["page"]["default"]

@@ -4,7 +4,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from app.contract import LIMITS, PATTERNS
+from app.facts import LIMITS, PATTERNS
 
 # Names and titles must hold a visible character. JSON Schema's `pattern` matches anywhere, as
 # pydantic's does, so the OpenAPI document states exactly the rule the BFF applies. Text is

@@ -19,10 +19,10 @@ from fastapi.types import DecoratedCallable
 from sse_starlette import EventSourceResponse
 
 from app.auth.principal import SECURITY
-from app.dependants import dependants
+from app.http.declared import dependants
+from app.http.pagination import Page
+from app.http.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from app.live.sse import sse_doc
-from app.pagination import Page
-from app.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from app.protection.idempotency import IdempotentPostRoute
 
 # Where a create's new resource lives, by endpoint: a path template filled from the request's
@@ -37,7 +37,7 @@ _ENTITY_TAGGED: set[Callable[..., Any]] = set()
 
 Handler = Callable[[Request], Any]
 
-# What the document says of the two: the header components are in app/openapi.py.
+# What the document says of the two: the header components are in app/openapi/document.py.
 LOCATED: dict[int | str, dict[str, Any]] = {201: {"headers": {"Location": {"$ref": "#/components/headers/Location"}}}}
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not Modified: the `If-None-Match` named the current ETag; no body."}
@@ -91,7 +91,7 @@ def with_entity_tag(handler: Handler) -> Handler:
     """RFC 9110 §8.8.3 and §13.1.2: the tag is a hash of the exact body bytes (strong: other
     bytes, another tag, so a role that sees other fields gets another tag); `If-None-Match`
     naming it, or `*`, gets 304 with the headers the 200 would carry but none about its body.
-    HEAD runs as GET (app/http_semantics.py), so it gets the same."""
+    HEAD runs as GET (app/http/semantics.py), so it gets the same."""
 
     async def tagged(request: Request) -> Response:
         response: Response = await handler(request)

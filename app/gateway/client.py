@@ -5,7 +5,7 @@ with the deployment's admin key, so internal functions are callable. Values are
 encoded and decoded with the official `convex` package's codec, and a function's
 ConvexError comes back as the official `convex.ConvexError`. One pooled async
 client per process; explicit timeouts. The HTTP client underneath is aiohttp
-by default (app/convex/wire.py says why).
+by default (app/gateway/wire.py says why).
 
 Retries follow what reached Convex, never what failed: a request that was not sent, a query,
 and a mutation Convex refused with its write-conflict answer are sent again (a few times, with
@@ -35,7 +35,7 @@ from purgatory.domain.messages.events import ContextChanged
 from purgatory.domain.model import OpenedState
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from app.convex.errors import (
+from app.gateway.errors import (
     CircuitOpen,
     MutationOutcomeUnknown,
     UnencodableArgument,
@@ -44,10 +44,10 @@ from app.convex.errors import (
     UpstreamUnavailable,
     WriteConflict,
 )
-from app.convex.wire import Broken, HttpClient, NoAnswer, NotSent, WireLimits, open_wire
+from app.gateway.wire import Broken, HttpClient, NoAnswer, NotSent, WireLimits, open_wire
 from app.observability import metrics
+from app.observability.request_log import record_convex_call, trace_id
 from app.observability.tracing import inject_traceparent, traced_call
-from app.request_log import record_convex_call, trace_id
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from app.contract import CONVEX_ERROR_CODES
-from app.dependants import dependants, query_parameters
-from app.problems import EXTENSION_MEMBERS, FieldError, Problem, problem_response
+from app.facts import CONVEX_ERROR_CODES
+from app.http.declared import dependants, query_parameters
+from app.http.problems import EXTENSION_MEMBERS, FieldError, Problem, problem_response
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from app.convex.wire import AiohttpWire, NotSent, WireLimits, _FreshConnector
+from app.gateway.wire import AiohttpWire, NotSent, WireLimits, _FreshConnector
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 

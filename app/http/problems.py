@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from typing_extensions import TypeAliasType
 
-from app.contract import ERROR_CODES
+from app.facts import ERROR_CODES
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import json
 import httpx
 import pytest
 import respx
+from app.gateway import errors
 from asgi_correlation_id import correlation_id
 from convex import ConvexError, ConvexInt64
 
-from app.convex import errors
-from app.convex.gateway import CircuitBreaker, ConvexGateway
+from app.gateway.client import CircuitBreaker, ConvexGateway
 from tests.unit.conftest import ADMIN_KEY, CONVEX_URL
 
 
@@ -203,7 +203,7 @@ async def test_a_mutation_answered_by_something_other_than_convex_has_an_unknown
 
 async def test_each_failed_call_is_logged_once_with_function_failure_and_time(convex, gateway, caplog):
     convex.post("/api/mutation").mock(side_effect=[write_conflict(), success("ok")])
-    with caplog.at_level("WARNING", logger="app.convex.gateway"):
+    with caplog.at_level("WARNING", logger="app.gateway.client"):
         await gateway.mutation("registrations:registerSelf", {})
     [line] = caplog.messages
     assert "mutation registrations:registerSelf" in line and "WriteConflict" in line and " ms" in line

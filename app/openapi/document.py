@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.contract import ERROR_CODES
-from app.dependants import dependants
-from app.openapi_examples import BODIES, DEMO_NAMES, LISTED_BY, PARAMETERS, TRY_IT_OUT
-from app.openapi_links import add_links
-from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from app.facts import ERROR_CODES
+from app.http.declared import dependants
+from app.http.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from app.openapi.examples import BODIES, DEMO_NAMES, LISTED_BY, PARAMETERS, TRY_IT_OUT
+from app.openapi.links import add_links
 
 DESCRIPTION = """Everything a client (an organisation, `acme` in the demo data) owns is under
 `/v1/clients/{client}`. Authenticate with a user's bearer JWT or an integrator's `X-API-Key`;
@@ -120,7 +120,7 @@ def add_protection_responses(path: str, operation: dict[str, Any]) -> None:
     """Answers that come from the protection around every route rather than from its handler:
     a malformed request (400: a query parameter the operation does not take, two credentials, a
     body that is not JSON), an `Accept` without JSON (406), a body too large (413) or not JSON
-    (415) (app/http_semantics.py), and the rate limits of a client's routes (429)."""
+    (415) (app/http/semantics.py), and the rate limits of a client's routes (429)."""
     statuses = [400, 406]
     if "requestBody" in operation:
         statuses += [413, 415]
@@ -173,7 +173,7 @@ def document_errors(method: str, path: str, operation: dict[str, Any]) -> None:
             "code": codes[0],
             "requestId": "5f0c6a1e9b1d4c2f8a7e3b6d9c0a1f2e",
         }
-        # Errors are answered as problem+json only (app/problems.py), FastAPI's own 422 included.
+        # Errors are answered as problem+json only (app/http/problems.py), FastAPI's own 422 included.
         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF, "example": example}}
         response["x-problem-codes"] = codes
 
@@ -216,7 +216,7 @@ def example_of(schema: dict[str, Any], components: dict[str, Any], seen: frozens
 
 def add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
     """Bodies get an example built from their schema, or the demo data's where they name its
-    documents, and so do path parameters (app/openapi_examples.py): Swagger UI's Try it out
+    documents, and so do path parameters (app/openapi/examples.py): Swagger UI's Try it out
     runs as it opens."""
     operation_id = operation.get("operationId", "")
     request = operation.get("requestBody", {}).get("content", {}).get("application/json")
@@ -245,7 +245,7 @@ def add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
 
 def header_names(path: str, operation: dict[str, Any], status: str) -> list[str]:
     """The headers an answer of this operation with this status carries (app/main.py's request id,
-    app/protection/, app/routing.py, app/pagination.py)."""
+    app/protection/, app/http/routing.py, app/http/pagination.py)."""
     names = ["X-Request-ID"]
     success = status.startswith("2")
     # Counted on every client route; a streamed answer is sent before the count's headers could join it.
