@@ -44,6 +44,7 @@ from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
 from app.protection.source_limit import SourceGuard
+from app.services import Services
 from app.sessions.manager import SessionManager
 from app.sessions.store import SessionStore
 from app.settings import Settings, get_settings
@@ -67,7 +68,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.gateway = ConvexGateway(
+        gateway = ConvexGateway(
             settings.convex_url,
             settings.convex_admin_key.get_secret_value(),
             limits=WireLimits(
@@ -86,46 +87,49 @@ def create_app(
                 else None
             ),
         )
-        app.state.rate_limiter = (
-            RateLimiter(
-                app.state.gateway,
-                per_principal=settings.rate_limit_per_principal,
-                per_client=settings.rate_limit_per_client,
-                window_s=settings.rate_limit_window_s,
-                lease=settings.rate_limit_lease_size,
-            )
-            if settings.rate_limit_enabled
-            else None
-        )
-        app.state.live_hub = LiveHub(
-            settings.convex_url,
-            settings.convex_admin_key.get_secret_value(),
-            max_streams_per_principal=settings.live_max_streams_per_principal,
-            first_result_timeout_s=settings.convex_read_timeout_s,
-        )
-        app.state.token_verifier = TokenVerifier(settings)
-        app.state.actor_resolver = ActorResolver(app.state.gateway, settings.actor_cache_ttl_s)
-        app.state.source_guard = SourceGuard(settings)
         # Browser sessions (app/sessions/): listed and ended whatever the settings; signed into
         # and accepted as a credential only with an OpenID provider configured.
-        app.state.session_store = SessionStore(
-            app.state.gateway,
+        session_store = SessionStore(
+            gateway,
             cache_ttl_s=settings.session_cache_ttl_s,
             idle_timeout_s=settings.session_idle_timeout_s,
             absolute_timeout_s=settings.session_absolute_timeout_s,
         )
-        app.state.sessions = (
-            SessionManager.from_settings(settings, app.state.session_store) if settings.sign_in_enabled else None
+        services = app.state.services = Services(
+            settings=settings,
+            gateway=gateway,
+            live_hub=LiveHub(
+                settings.convex_url,
+                settings.convex_admin_key.get_secret_value(),
+                max_streams_per_principal=settings.live_max_streams_per_principal,
+                first_result_timeout_s=settings.convex_read_timeout_s,
+            ),
+            token_verifier=TokenVerifier(settings),
+            actor_resolver=ActorResolver(gateway, settings.actor_cache_ttl_s),
+            source_guard=SourceGuard(settings),
+            session_store=session_store,
+            rate_limiter=(
+                RateLimiter(
+                    gateway,
+                    per_principal=settings.rate_limit_per_principal,
+                    per_client=settings.rate_limit_per_client,
+                    window_s=settings.rate_limit_window_s,
+                    lease=settings.rate_limit_lease_size,
+                )
+                if settings.rate_limit_enabled
+                else None
+            ),
+            sessions=SessionManager.from_settings(settings, session_store) if settings.sign_in_enabled else None,
         )
         if settings.gc_freeze_at_startup:
             tune_gc()
         try:
             yield
         finally:
-            app.state.live_hub.close()
-            if app.state.sessions is not None:
-                await app.state.sessions.aclose()
-            await app.state.gateway.aclose()
+            services.live_hub.close()
+            if services.sessions is not None:
+                await services.sessions.aclose()
+            await gateway.aclose()
             process_stopped()  # multiprocess metrics: this worker's live gauges leave with it
 
     app = FastAPI(
@@ -137,7 +141,6 @@ def create_app(
         docs_url=None,
         openapi_url=None,
     )
-    app.state.settings = settings
     # Added innermost first: a request meets CORS, security headers, the request id, the
     # body cap, the HTTP semantics (methods, media types, query parameters, Cache-Control),
     # then the idempotency store, then the routes.

@@ -22,10 +22,10 @@ from typing import Any
 import aiohttp
 import httpx
 import jwt
-from app.gateway import wire
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
+from app.gateway import wire
 from app.main import create_app
 from app.settings import Settings
 from devtools.embedded import embedded_backend

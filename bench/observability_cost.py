@@ -40,10 +40,11 @@ async def cpu_per_request(traced: bool, logs_and_metrics: bool) -> float:
     observe = request_log.observe_request
     if not logs_and_metrics:
         request_log.observe_request = lambda *args, **kwargs: None  # type: ignore[assignment]
-    app = create_app(settings(metrics="public"))
+    configured = settings(metrics="public")
+    app = create_app(configured)
     exporter = InMemorySpanExporter() if traced else None
     if exporter is not None:
-        install_tracing(app, app.state.settings, exporter=exporter)
+        install_tracing(app, configured, exporter=exporter)
     headers = token("staff@acme.test")
     try:
         async with LifespanManager(app) as manager:

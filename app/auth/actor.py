@@ -21,6 +21,7 @@ from app.gateway.client import ConvexGateway
 from app.http.problems import FieldError, Problem
 from app.observability import metrics
 from app.protection.source_limit import SourceGuard
+from app.services import Services
 
 CLIENT_SLUG: str = PATTERNS["clientSlug"]
 
@@ -107,32 +108,28 @@ def client_not_found(slug: str) -> Problem:
     return Problem(404, "not_found", f"client {slug} not found")
 
 
-async def api_key_owner(request: Request, principal: Principal) -> dict[str, Any]:
+async def api_key_owner(request: Request, services: Services, principal: Principal) -> dict[str, Any]:
     """The client and role of an API key Convex knows, or 401 (a failure of its source, and the
     key remembered as unknown). Its source must be within its failure budget to ask Convex."""
-    guard: SourceGuard = request.app.state.source_guard
-    guard.refuse_if_over_budget(request.state.source)
-    resolver: ActorResolver = request.app.state.actor_resolver
-    found = await resolver.api_key_principal(principal)
+    services.source_guard.refuse_if_over_budget(request.state.source)
+    found = await services.actor_resolver.api_key_principal(principal)
     if found is None:
-        raise refuse_unknown_key(request, principal)
+        raise refuse_unknown_key(request, services.source_guard, principal)
     return found
 
 
-def refuse_unknown_key(request: Request, principal: Principal) -> Problem:
+def refuse_unknown_key(request: Request, guard: SourceGuard, principal: Principal) -> Problem:
     """401 for an API key Convex does not know: remembered as unknown, a failure of its source."""
-    guard: SourceGuard = request.app.state.source_guard
     guard.remember_unknown_key(principal.cache_key)
     return guard.failed(request.state.source, unknown_api_key())
 
 
-async def resolve_or_refuse(request: Request, principal: Principal, client: str) -> Actor:
+async def resolve_or_refuse(request: Request, services: Services, principal: Principal, client: str) -> Actor:
     """The actor, or 401 for a dead API key, or 404 for a client the principal is not in.
 
     A look-up in Convex is budgeted per principal, and an API key not already known is looked
     up only while its source is within its failure budget (app/protection/source_limit.py)."""
-    resolver: ActorResolver = request.app.state.actor_resolver
-    guard: SourceGuard = request.app.state.source_guard
+    resolver, guard = services.actor_resolver, services.source_guard
     source: str = request.state.source
 
     def before_lookup() -> None:
@@ -143,7 +140,7 @@ async def resolve_or_refuse(request: Request, principal: Principal, client: str)
     actor = await resolver.resolve(principal, client, before_lookup)
     if actor is None:
         if principal.kind == "api_key" and await resolver.api_key_principal(principal) is None:
-            raise refuse_unknown_key(request, principal)
+            raise refuse_unknown_key(request, guard, principal)
         raise client_not_found(client)
     return actor
 

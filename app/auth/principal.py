@@ -2,17 +2,18 @@
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth.tokens import InvalidToken, TokenVerifier
+from app.auth.tokens import InvalidToken
 from app.facts import LIMITS
 from app.http.problems import FieldError, Problem
-from app.protection.source_limit import SourceGuard
+from app.services import Services
 
 if TYPE_CHECKING:
+    from app.protection.source_limit import SourceGuard
     from app.sessions.manager import SessionManager
 
 API_KEY_PREFIX: str = LIMITS["apiKeyPrefix"]
@@ -81,27 +82,29 @@ def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
 # The schemes a caller may authenticate with, in the order the document lists them. Routes in a
 # client read them through `principal_of` (calling a scheme is cheap; resolving each as a FastAPI
 # dependency cost a level of dependency solving per request, docs/performance.md) and declare
-# them with `SECURITY` (app/http/routing.py); the routes outside a client take `CurrentPrincipal`.
+# them with `SECURITY` (app/http/routing.py); the routes outside a client take `CurrentPrincipal`
+# (app/auth/dependencies.py).
 SCHEMES = (bearer_scheme, api_key_scheme, session_cookie_scheme)
 SECURITY: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in SCHEMES]
 
 
-async def principal_of(request: Request) -> Principal:
+async def principal_of(request: Request, services: Services) -> Principal:
     """The request's principal, or 401 (400 for two credentials)."""
     bearer, api_key = await bearer_scheme(request), await api_key_scheme(request)
     # The cookie is read only when no header credential came (it would be ignored anyway).
     session_handle = await session_cookie_scheme(request) if bearer is None and api_key is None else None
-    return await authenticate(request, bearer, api_key, session_handle)
+    return await authenticate(request, services, bearer, api_key, session_handle)
 
 
 async def authenticate(
     request: Request,
+    services: Services,
     bearer: HTTPAuthorizationCredentials | None,
     api_key: str | None,
     session_handle: str | None = None,
 ) -> Principal:
     # Failures are counted per source before any Convex call (app/protection/source_limit.py).
-    guard: SourceGuard = request.app.state.source_guard
+    guard = services.source_guard
     source = request.state.source = guard.source_of(request)
     if api_key is not None and bearer is not None:
         raise both_credentials()
@@ -113,23 +116,23 @@ async def authenticate(
             raise guard.failed(source, unknown_api_key())
         return principal
     if bearer is None:
-        sessions: SessionManager | None = request.app.state.sessions
+        sessions = services.sessions
         # Any Authorization header, even one that is not a bearer token, sets the cookie aside.
         if session_handle is not None and sessions is not None and "authorization" not in request.headers:
-            return await session_principal(request, sessions, session_handle)
+            return await session_principal(request, guard, sessions, session_handle)
         raise guard.failed(source, unauthenticated("Authentication required: a bearer token or an X-API-Key header."))
-    verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        verified = await verifier.verify(bearer.credentials)
+        verified = await services.token_verifier.verify(bearer.credentials)
     except InvalidToken:
         raise guard.failed(source, unauthenticated("The bearer token is not valid.", invalid_token=True)) from None
     principal = request.state.principal = Principal(kind="user", subject=verified.subject)
     return principal
 
 
-async def session_principal(request: Request, sessions: "SessionManager", handle: str) -> Principal:
+async def session_principal(
+    request: Request, guard: "SourceGuard", sessions: "SessionManager", handle: str
+) -> Principal:
     """The user of a live session cookie; 403 `csrf_failed` for a forged request, 401 for no live session."""
-    guard: SourceGuard = request.app.state.source_guard
     refusal = sessions.csrf_refusal(request)
     if refusal is not None:
         raise guard.failed(request.state.source, Problem(403, "csrf_failed", refusal))
@@ -139,16 +142,3 @@ async def session_principal(request: Request, sessions: "SessionManager", handle
         raise guard.failed(request.state.source, unauthenticated(detail))
     principal = request.state.principal = Principal(kind="user", subject=session.auth_subject, session_id=session.id)
     return principal
-
-
-async def get_principal(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    api_key: Annotated[str | None, Depends(api_key_scheme)],
-    session_handle: Annotated[str | None, Depends(session_cookie_scheme)],
-) -> Principal:
-    return await authenticate(request, bearer, api_key, session_handle)
-
-
-# For the routes outside a client (/v1/me): the schemes as dependencies, so the document shows them.
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from app.facts import LIMITS
 from app.http.problems import Problem
+from app.services import services_of
 from app.settings import Settings
 
 DEFAULT_LIMIT: int = LIMITS["page"]["default"]
@@ -38,7 +39,7 @@ class PageParams:
     def __init__(self, request: Request, response: Response, cursor: str | None, limit: int) -> None:
         self.cursor = cursor
         self.limit = limit
-        self._cipher = _cipher(request.app.state.settings)
+        self._cipher = _cipher(services_of(request).settings)
         self._request, self._response = request, response
 
     def convex_page(self, client_id: str, query_key: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 
 from app.auth.actor import api_key_owner, resolve_or_refuse
 from app.auth.capabilities import actions, capabilities_of
-from app.deps import CurrentPrincipal, Gateway
+from app.deps import AppServices, CurrentPrincipal
 from app.http.problems import problem_responses
 from app.identity.schemas import CapabilityDecision, Me, Membership, MyCapabilities
 
@@ -20,14 +20,14 @@ router = APIRouter(prefix="/v1/me", tags=["me"])
     response_model=Me,
     responses=problem_responses(401, 502, 503, 504),
 )
-async def get_me(request: Request, principal: CurrentPrincipal, gateway: Gateway) -> Me:
+async def get_me(request: Request, principal: CurrentPrincipal, services: AppServices) -> Me:
     """Returns who the caller is: for a signed-in user its email, name, platform-admin flag and every client it belongs
     to with its role there; for an API key the one client and role the key acts with. Integrators call it first to learn
     the client slugs for `/v1/clients/{client}/...`; a revoked or unknown API key gets 401 `unauthenticated`."""
     if principal.kind == "api_key":
-        found = await api_key_owner(request, principal)
+        found = await api_key_owner(request, services, principal)
         return Me(kind="api_key", memberships=[Membership(**found)])
-    found = await gateway.query("identity:me", {"authSubject": principal.subject})
+    found = await services.gateway.query("identity:me", {"authSubject": principal.subject})
     if found is None:
         return Me(kind="user", memberships=[])
     return Me(
@@ -51,12 +51,13 @@ async def get_me(request: Request, principal: CurrentPrincipal, gateway: Gateway
 async def get_my_capabilities(
     request: Request,
     principal: CurrentPrincipal,
+    services: AppServices,
     client: Annotated[str, Query(description="The client's slug.", examples=["acme"])],
 ) -> MyCapabilities:
     """Lists every action of the capability matrix with whether the caller's role in `client` may perform it and why, so
     a UI can show or hide its controls. A client the caller does not belong to answers 404 `not_found`, exactly like a
     missing one."""
-    actor = await resolve_or_refuse(request, principal, client)
+    actor = await resolve_or_refuse(request, services, principal, client)
     held = set(capabilities_of(actor.role))
     decisions = []
     for name, spec in actions().items():

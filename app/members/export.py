@@ -20,6 +20,7 @@ from app.deps import ActorGateway, requires
 from app.http.problems import READ_ERRORS
 from app.http.routing import DomainRoute
 from app.members.schemas import MemberStatus
+from app.services import services_of
 
 router = APIRouter(prefix="/v1/clients/{client}", tags=["members"], route_class=DomainRoute)
 
@@ -74,7 +75,7 @@ async def member_pages(convex: ActorGateway, status: str | None) -> AsyncIterato
 @router.get(
     "/exports/members",
     operation_id="exportMembers",
-    summary="Export members as CSV (staff)",
+    summary="Export members as CSV",
     response_class=StreamingResponse,
     responses={
         200: {
@@ -92,7 +93,7 @@ async def export_members(
     `'`. Bounded: when an export passes the deployment's limit (50 000 rows by default) the transfer is
     cut before its end, so no partial file looks complete; narrow it with `status`. Each export is
     recorded in the audit log (`member.export`)."""
-    max_rows: int = request.app.state.settings.export_max_rows
+    max_rows = services_of(request).settings.export_max_rows
     status = status_
     pages = member_pages(convex, status)
     first = await anext(pages)  # refusals (403, 404, upstream) happen before the answer starts

@@ -183,7 +183,9 @@ def install_metrics(app: FastAPI, exposure: Literal["public", "off"]) -> None:
     @app.get(METRICS_PATH, include_in_schema=False)
     async def metrics(request: Request) -> Response:
         # The breaker's reset time passes without an event: read its state now.
-        breaker = request.app.state.gateway.breaker
+        from app.services import services_of  # imported here: the gateway it names imports this module
+
+        breaker = services_of(request).gateway.breaker
         if breaker is not None:
             set_circuit_breaker_open(breaker.state == "open")
         return Response(render(), media_type=CONTENT_TYPE_LATEST)

@@ -20,7 +20,8 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from app.auth.actor import api_key_owner
-from app.auth.principal import CurrentPrincipal
+from app.auth.dependencies import CurrentPrincipal
+from app.services import AppServices
 
 ASSETS = "/docs/assets"
 OPENAPI_URL = "/openapi.json"
@@ -32,11 +33,11 @@ SWAGGER_UI_PARAMETERS = {
 }
 
 
-async def verified_principal(request: Request, principal: CurrentPrincipal) -> None:
+async def verified_principal(request: Request, principal: CurrentPrincipal, services: AppServices) -> None:
     """A caller with valid credentials: a bearer token is verified already; an API key must be
     one Convex knows (an unknown key is a failure of its source, as on every other route)."""
     if principal.kind == "api_key":
-        await api_key_owner(request, principal)
+        await api_key_owner(request, services, principal)
 
 
 def install_docs(

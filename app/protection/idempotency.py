@@ -31,12 +31,12 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.actor import Actor
+from app.auth.dependencies import ClientSlug, current_actor
 from app.facts import PATTERNS
-from app.gateway.client import ConvexGateway
 from app.gateway.errors import MutationOutcomeUnknown
 from app.http.problems import FieldError, Problem
 from app.observability import metrics
-from app.protection.rate_limit import ClientSlug, current_actor
+from app.services import AppServices, services_in
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ async def claim_idempotency_key(
     request: Request,
     response: Response,
     client: ClientSlug,
+    services: AppServices,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -93,17 +94,16 @@ async def claim_idempotency_key(
 ) -> None:
     if idempotency_key is None:
         return
-    actor = await current_actor(request, response, client)
+    actor = await current_actor(request, response, client, services)
     body = await request.body()
     request_hash = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), body])).hexdigest()
-    gateway: ConvexGateway = request.app.state.gateway
-    outcome = await gateway.mutation(
+    outcome = await services.gateway.mutation(
         "idempotency:begin",
         {
             "actor": actor.arg(),
             "key": idempotency_key,
             "requestHash": request_hash,
-            "ttlMs": request.app.state.settings.idempotency_ttl_s * 1000,
+            "ttlMs": services.settings.idempotency_ttl_s * 1000,
             "lockMs": LOCK_MS,
         },
     )
@@ -203,9 +203,8 @@ class IdempotencyMiddleware:
 
     @staticmethod
     async def _settle_call(scope: Scope, path: str, claim: Claim, extra: dict[str, Any]) -> None:
-        gateway: ConvexGateway = scope["app"].state.gateway
         try:
-            await gateway.mutation(
+            await services_in(scope).gateway.mutation(
                 path, {"actor": claim.actor.arg(), "key": claim.key, "requestHash": claim.request_hash, **extra}
             )
         except Exception:

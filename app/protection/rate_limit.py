@@ -20,15 +20,16 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
-from fastapi import Path, Request, Response
+from fastapi import Response
 
-from app.auth.actor import Actor, check_client_slug, resolve_or_refuse
-from app.auth.principal import principal_of
 from app.gateway.client import ConvexGateway
 from app.http.problems import Problem
+
+if TYPE_CHECKING:
+    from app.auth.actor import Actor
 from app.observability import metrics
 
 
@@ -118,32 +119,11 @@ def rate_limited(decision: Decision) -> Problem:
     )
 
 
-async def spend_rate_limit(request: Request, response: Response, actor: Actor) -> None:
-    """Count the actor's request: 429 when its principal or client is over budget."""
-    limiter: RateLimiter | None = request.app.state.rate_limiter
+async def spend_rate_limit(limiter: RateLimiter | None, response: Response, actor: "Actor") -> None:
+    """Count the actor's request: 429 when its principal or client is over budget (no limiter: no limits)."""
     if limiter is not None:
         decision = await limiter.spend(principal_id=actor.userId or actor.apiKeyId or "", client_id=actor.clientId)
         if not decision.allowed:
             metrics.rate_limit_refused("principal_or_client")
             raise rate_limited(decision)
         response.headers.update(decision.headers)
-
-
-ClientSlug = Annotated[str, Path(description="The client's slug.", examples=["acme"])]
-
-
-async def current_actor(request: Request, response: Response, client: str) -> Actor:
-    """Who acts in `client`, its request counted: the principal (401), the actor (404 for a client
-    it is not in) and the rate limit (429), once per request. Called directly by the dependencies
-    that need the actor rather than through three levels of FastAPI dependencies, which cost more
-    than the work (docs/performance.md); the idempotency claim and the capability check of one
-    request share the first answer."""
-    resolved: Actor | None = getattr(request.state, "actor", None)
-    if resolved is not None:
-        return resolved
-    principal = await principal_of(request)
-    check_client_slug(client)
-    actor = await resolve_or_refuse(request, principal, client)
-    request.state.actor = actor  # also named in the request's log line
-    await spend_rate_limit(request, response, actor)
-    return actor

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from app.auth.principal import SESSION_COOKIE, Principal, session_cookie_scheme, unauthenticated
-from app.deps import CurrentPrincipal, Gateway
+from app.deps import AppServices, CurrentPrincipal
 from app.http.problems import FieldError, Problem, problem_responses
 from app.identity.routes import get_me
-from app.protection.source_limit import SourceGuard
+from app.services import Services
 from app.sessions.manager import (
     LOGIN_COOKIE,
     LOGIN_TTL_S,
@@ -27,7 +27,7 @@ from app.sessions.manager import (
 from app.sessions.oidc import ProviderUnavailable, TokenInvalid
 from app.sessions.return_to import safe_return_to
 from app.sessions.schemas import AdminSessionSummary, LoggedOut, SessionSummary, SignedIn
-from app.sessions.store import Session, SessionStore
+from app.sessions.store import Session
 
 router = APIRouter()
 
@@ -37,16 +37,11 @@ SETS_COOKIE = {"Set-Cookie": {"$ref": "#/components/headers/Set-Cookie"}}
 SESSION_ID = Path(description="A session's `id`, from `listMySessions` or `listUserSessions`.", max_length=100)
 
 
-def sign_in_manager(request: Request) -> SessionManager:
-    sessions: SessionManager | None = request.app.state.sessions
+def sign_in_manager(services: Services) -> SessionManager:
+    sessions = services.sessions
     if sessions is None:
         raise Problem(404, "not_found", "Sign-in at the BFF is not configured on this deployment (OIDC_ISSUER).")
     return sessions
-
-
-def session_store(request: Request) -> SessionStore:
-    store: SessionStore = request.app.state.session_store
-    return store
 
 
 def set_session_cookie(response: Response, handle: str, max_age_s: float) -> None:
@@ -70,13 +65,14 @@ def clear_cookie(response: Response, name: str) -> None:
 @router.get("/v1/auth/login", include_in_schema=False, response_class=Response)
 async def sign_in(
     request: Request,
+    services: AppServices,
     returnTo: Annotated[
         str, Query(description="A path of this site to come back to once signed in.", examples=["/events"])
     ] = "/",
 ) -> Response:
     """Starts the authorization code flow with PKCE at the OpenID provider; the browser comes back to `returnTo`,
     which must be a path of this site (else 400 `bad_request`: never an open redirect), signed in."""
-    sessions = sign_in_manager(request)
+    sessions = sign_in_manager(services)
     return_to = safe_return_to(returnTo)
     if return_to is None:
         raise Problem(
@@ -85,7 +81,7 @@ async def sign_in(
             "returnTo must be a path of this site, starting with a single '/'.",
             errors=[FieldError(field="query.returnTo", message="not a path of this site", type="return_to")],
         )
-    guard: SourceGuard = request.app.state.source_guard
+    guard = services.source_guard
     guard.spend_sign_in(guard.source_of(request))
     started = await sessions.start_login(return_to)
     response = RedirectResponse(started.redirect_url, status_code=status.HTTP_302_FOUND)
@@ -100,8 +96,8 @@ async def sign_in(
 # it must ignore response parameters it does not know (OAuth 2.1 §4.1.2), which the API's strict query
 # parameter check (app/http/semantics.py) would refuse.
 @router.get("/v1/auth/callback", include_in_schema=False, response_class=Response)
-async def finish_sign_in(request: Request) -> Response:
-    sessions = sign_in_manager(request)
+async def finish_sign_in(request: Request, services: AppServices) -> Response:
+    sessions = sign_in_manager(services)
     params = request.query_params
     state = params.get("state")
     clear_login = {"Set-Cookie": f"{LOGIN_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=lax"}
@@ -144,7 +140,7 @@ async def finish_sign_in(request: Request) -> Response:
     response_model=SignedIn,
     responses=problem_responses(401, 403, 502, 503, 504),
 )
-async def get_session(request: Request, principal: CurrentPrincipal, gateway: Gateway) -> SignedIn:
+async def get_session(request: Request, principal: CurrentPrincipal, services: AppServices) -> SignedIn:
     """The signed-in user of the session cookie (as `getMe` says it: email, name, platform-admin flag, memberships),
     when the session ends (`expiresAt`, and `idleExpiresAt` unless a request comes first) and where to sign out. 401
     `unauthenticated` when there is no live session: an SPA calls it first, and on 401 offers to sign in. A request
@@ -152,7 +148,7 @@ async def get_session(request: Request, principal: CurrentPrincipal, gateway: Ga
     session: Session | None = getattr(request.state, "session", None)
     if principal.session_id is None or session is None:
         raise unauthenticated("No session: sign in at /v1/auth/login.")
-    me = await get_me(request, principal, gateway)
+    me = await get_me(request, principal, services)
     return SignedIn(
         sessionId=session.id,
         email=me.email,
@@ -174,13 +170,16 @@ async def get_session(request: Request, principal: CurrentPrincipal, gateway: Ga
     responses={200: {"headers": SETS_COOKIE}, **problem_responses(403, 404, 502, 503, 504)},
 )
 async def sign_out(
-    request: Request, response: Response, handle: Annotated[str | None, Depends(session_cookie_scheme)]
+    request: Request,
+    services: AppServices,
+    response: Response,
+    handle: Annotated[str | None, Depends(session_cookie_scheme)],
 ) -> LoggedOut:
     """Ends the session of the cookie and clears the cookie; every BFF process refuses it within `SESSION_CACHE_TTL_S`
     seconds, and its live streams end. Send `X-CSRF: 1`. `endSessionUrl`, when not null, is the provider's end-session
     page: send the browser there to sign out of the provider as well, after which it comes back to this site's `/`.
     Without a session it still answers 200 (signing out twice is harmless)."""
-    sessions = sign_in_manager(request)
+    sessions = sign_in_manager(services)
     end_session_url = None
     if handle is not None:
         refusal = sessions.csrf_refusal(request)
@@ -216,13 +215,13 @@ async def sign_out(
         }
     },
 )
-async def backchannel_logout(request: Request) -> Response:
+async def backchannel_logout(request: Request, services: AppServices) -> Response:
     """Called by the OpenID provider, server to server, when a user signs out there (OpenID Connect Back-Channel Logout
     1.0): the logout token is verified (signature against the provider's keys, issuer, audience, issue time, the logout
     event, `sid` and/or `sub`, no `nonce`, not seen before) and the sessions it names end. Not for browsers."""
     # Refusals are problem+json like every error of this API rather than the spec's `{"error": "invalid_request"}`:
     # the spec makes that body optional (§2.8) and providers act on the status alone, which is 400 either way.
-    sessions = sign_in_manager(request)
+    sessions = sign_in_manager(services)
     if request.headers.get("content-type", "").partition(";")[0].strip().lower() != FORM:
         raise invalid_logout_token(f"The body must be {FORM}.")
     try:
@@ -266,9 +265,9 @@ def require_user(principal: Principal) -> str:
     return principal.subject
 
 
-async def require_platform_admin(request: Request, principal: Principal, gateway: Gateway) -> None:
+async def require_platform_admin(request: Request, principal: Principal, services: Services) -> None:
     require_user(principal)
-    if not (await get_me(request, principal, gateway)).isPlatformAdmin:
+    if not (await get_me(request, principal, services)).isPlatformAdmin:
         raise Problem(403, "forbidden", "Only platform admins see and end other users' sessions.")
 
 
@@ -280,10 +279,12 @@ async def require_platform_admin(request: Request, principal: Principal, gateway
     response_model=list[SessionSummary],
     responses=problem_responses(401, 403, 502, 503, 504),
 )
-async def list_my_sessions(request: Request, principal: CurrentPrincipal) -> list[SessionSummary]:
+async def list_my_sessions(
+    request: Request, services: AppServices, principal: CurrentPrincipal
+) -> list[SessionSummary]:
     """The caller's live browser sessions, newest first, with the one making this request marked `current`: a user
     who sees one they do not recognise ends it with `endMySession`. Works with a bearer token too."""
-    sessions = await session_store(request).list_for_subject(require_user(principal))
+    sessions = await services.session_store.list_for_subject(require_user(principal))
     return [SessionSummary(**summary(session, principal)) for session in sessions]
 
 
@@ -297,13 +298,13 @@ async def list_my_sessions(request: Request, principal: CurrentPrincipal) -> lis
     responses={204: {"headers": SETS_COOKIE}, **problem_responses(401, 403, 404, 502, 503, 504)},
 )
 async def end_my_session(
-    request: Request, principal: CurrentPrincipal, sessionId: Annotated[str, SESSION_ID]
+    request: Request, services: AppServices, principal: CurrentPrincipal, sessionId: Annotated[str, SESSION_ID]
 ) -> Response:
     """Ends one of the caller's sessions: every BFF process refuses it within `SESSION_CACHE_TTL_S` seconds and its
     live streams end. Another user's session reads as 404 `not_found`, exactly like a missing one. Ending the current
     session also clears its cookie."""
     subject = require_user(principal)
-    if not await session_store(request).revoke_by_id(sessionId, auth_subject=subject, reason="user"):
+    if not await services.session_store.revoke_by_id(sessionId, auth_subject=subject, reason="user"):
         raise Problem(404, "not_found", f"session {sessionId} not found", extra={"entity": "session"})
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if sessionId == principal.session_id:
@@ -321,16 +322,16 @@ async def end_my_session(
 )
 async def list_user_sessions(
     request: Request,
+    services: AppServices,
     principal: CurrentPrincipal,
-    gateway: Gateway,
     email: Annotated[
         str, Query(min_length=3, max_length=254, description="The user's email.", examples=["member@acme.test"])
     ],
 ) -> list[AdminSessionSummary]:
     """The live browser sessions of the user with this email, newest first (none for an unknown email). Platform
     admins only: anyone else gets 403 `forbidden`."""
-    await require_platform_admin(request, principal, gateway)
-    sessions = await session_store(request).list_for_email(email)
+    await require_platform_admin(request, principal, services)
+    sessions = await services.session_store.list_for_email(email)
     return [
         AdminSessionSummary(**summary(session, principal), authSubject=session.auth_subject) for session in sessions
     ]
@@ -346,11 +347,14 @@ async def list_user_sessions(
     responses=problem_responses(401, 403, 404, 502, 503, 504),
 )
 async def end_user_session(
-    request: Request, principal: CurrentPrincipal, gateway: Gateway, sessionId: Annotated[str, SESSION_ID]
+    request: Request,
+    services: AppServices,
+    principal: CurrentPrincipal,
+    sessionId: Annotated[str, SESSION_ID],
 ) -> Response:
     """Ends a session, whoever's it is (a stolen laptop, an account under investigation): every BFF process refuses it
     within `SESSION_CACHE_TTL_S` seconds and its live streams end. Platform admins only."""
-    await require_platform_admin(request, principal, gateway)
-    if not await session_store(request).revoke_by_id(sessionId, auth_subject=None, reason="admin"):
+    await require_platform_admin(request, principal, services)
+    if not await services.session_store.revoke_by_id(sessionId, auth_subject=None, reason="admin"):
         raise Problem(404, "not_found", f"session {sessionId} not found", extra={"entity": "session"})
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -51,10 +51,10 @@ async def test_head_of_a_live_stream_ends_with_its_headers_and_frees_its_slot(se
     assert response.status_code == 200 and response.content == b""
     assert response.headers["content-type"].startswith("text/event-stream")
     for _ in range(50):
-        if app.state.live_hub.open_streams == 0:
+        if app.state.services.live_hub.open_streams == 0:
             break
         await asyncio.sleep(0.02)
-    assert app.state.live_hub.open_streams == 0
+    assert app.state.services.live_hub.open_streams == 0
 
 
 async def test_head_of_the_export_ends_with_its_headers(served):

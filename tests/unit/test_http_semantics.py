@@ -184,7 +184,7 @@ async def test_head_of_a_live_stream_answers_its_headers_and_ends(settings, conv
     hub.firsts = [{"eventId": "e1", "registered": 3.0, "capacity": 10.0, "placesLeft": 7.0}]
     app = create_app(settings, convex_transport=httpx.MockTransport(convex.handler))
     async with LifespanManager(app) as manager:
-        app.state.live_hub = hub
+        app.state.services.live_hub = hub
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as http:
             url = f"{ACME}/events/e1/registration-count/stream"

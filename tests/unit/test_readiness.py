@@ -121,7 +121,7 @@ async def test_once_a_stream_opened_the_websocket_its_state_is_reported_unknown(
     Convex(convex)
     application, client = await serve(settings)
     assert (await client.get("/ready")).json()["liveUpdates"] == "idle"
-    await application.state.live_hub.client()
+    await application.state.services.live_hub.client()
     assert (await client.get("/ready")).json()["liveUpdates"] == "unknown"
 
 

@@ -144,7 +144,7 @@ async def test_tracing_off_installs_nothing_and_the_request_id_is_the_trace_id(u
     async with serve(app) as http:
         response = await http.get("/v1/clients/acme/events", headers=bearer(make_token()))
         assert response.status_code == 200
-        assert app.state.gateway._tracer is None
+        assert app.state.services.gateway._tracer is None
     request_id = response.headers["X-Request-ID"]
     for sent in convex.calls:
         _, trace_id, _, _ = sent.request.headers["traceparent"].split("-")

@@ -38,7 +38,7 @@ class TokenCalls:
             if request.url.path.endswith("/token") and b"grant_type=refresh_token" in request.content:
                 self.refreshes += 1
 
-        app.state.sessions.oidc.oauth.event_hooks["request"].append(count)
+        app.state.services.sessions.oidc.oauth.event_hooks["request"].append(count)
 
 
 async def signed_in(stack: Stack) -> str:
@@ -77,7 +77,7 @@ async def test_concurrent_requests_needing_a_refresh_make_one_call_to_the_token_
 async def test_a_refresh_the_provider_refuses_ends_the_session(short_lived):
     stack = short_lived
     handle = await signed_in(stack)
-    store: SessionStore = stack.app.state.session_store
+    store: SessionStore = stack.app.state.services.session_store
     session = await store.resolve(handle)
     assert session is not None
     tokens = Sealer(ENCRYPTION_KEY).open(session.tokens, purpose="session-tokens", bound_to=sha256_hex(handle))

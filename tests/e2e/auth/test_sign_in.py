@@ -39,7 +39,7 @@ MEMBER = "member@acme.test"
 
 
 def store_of(stack: Stack) -> SessionStore:
-    store: SessionStore = stack.app.state.session_store
+    store: SessionStore = stack.app.state.services.session_store
     return store
 
 

@@ -6,10 +6,10 @@ import json
 import httpx
 import pytest
 import respx
-from app.gateway import errors
 from asgi_correlation_id import correlation_id
 from convex import ConvexError, ConvexInt64
 
+from app.gateway import errors
 from app.gateway.client import CircuitBreaker, ConvexGateway
 from tests.unit.conftest import ADMIN_KEY, CONVEX_URL
 

@@ -67,7 +67,7 @@ async def live(settings, convex):
     hub = ScriptedHub(max_streams=2)
     app = create_app(settings, convex_transport=httpx.MockTransport(convex.handler))
     async with LifespanManager(app) as manager:
-        app.state.live_hub = hub
+        app.state.services.live_hub = hub
         yield manager.app, hub
 
 
@@ -142,7 +142,7 @@ async def test_a_role_without_the_capability_is_refused_before_subscribing(setti
     hub = ScriptedHub()
     app = create_app(settings, convex_transport=httpx.MockTransport(convex.handler))
     async with LifespanManager(app) as manager:
-        app.state.live_hub = hub
+        app.state.services.live_hub = hub
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url="http://bff.test"
         ) as http:
