@@ -2,11 +2,11 @@
 
 from typing import Literal
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 from app.facts import LIMITS, PATTERNS, TEXT_MAX
-from app.http.bodies import NOT_BLANK, PatchBody, RequestBody, ResponseBody
+from app.http.bodies import NOT_BLANK, EmailAddress, PatchBody, RequestBody, ResponseBody
 
 MemberStatus = TypeAliasType("MemberStatus", Literal["active", "inactive", "suspended"])
 
@@ -34,7 +34,7 @@ class Interest(ResponseBody):
 class MemberCreate(RequestBody):
     firstName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Nia"])
     lastName: str = Field(min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"], examples=["Newman"])
-    email: EmailStr = Field(examples=["nia.newman@example.org"])
+    email: EmailAddress = Field(examples=["nia.newman@example.org"])
     phone: str | None = Field(default=None, pattern=PHONE, examples=["+44 20 7946 0018"])
     status: MemberStatus | None = None
     cpdPoints: int | None = Field(
@@ -45,7 +45,7 @@ class MemberCreate(RequestBody):
 class MemberUpdate(PatchBody):
     firstName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"])
     lastName: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["name"])
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     phone: str | None = Field(default=None, pattern=PHONE)
     status: MemberStatus | None = None
     cpdPoints: int | None = Field(

@@ -66,11 +66,10 @@ def configure_logging(
             "version": 1,
             "disable_existing_loggers": False,
             "filters": {
-                "request_id": {
-                    "()": "asgi_correlation_id.CorrelationIdFilter",
-                    "uuid_length": 32,
-                    "default_value": "-",
-                },
+                # The id whole, as the answer, the problem body and Convex's log carry it: the
+                # filter cuts it to `uuid_length` characters when given one, and a caller's UUID
+                # may be hyphenated, in braces or a URN (longer than 32).
+                "request_id": {"()": "asgi_correlation_id.CorrelationIdFilter", "default_value": "-"},
                 "redact": {"()": RedactSecrets, "secrets": list(secrets)},
             },
             "formatters": {

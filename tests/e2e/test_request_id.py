@@ -3,8 +3,16 @@ problem) is the one the embedded backend prints beside every function it ran for
 as Convex's function logs carry the `Convex-Request-Id` it was sent."""
 
 import asyncio
+import io
+import json
+import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
+
+from app.observability.logs import configure_logging
 from tests.e2e.conftest import as_user
 
 MEMBER = as_user("member@acme.test")
@@ -30,4 +38,30 @@ async def test_a_callers_well_formed_request_id_is_kept_end_to_end(api, backend)
     mine = str(uuid.uuid4())
     response = await api.get("/v1/clients/acme/events/nope", headers={**MEMBER, "X-Request-ID": mine})
     assert response.status_code == 404 and response.json()["requestId"] == mine
+    assert any(" query events:get error " in line for line in await backend_lines_with(backend, mine))
+
+
+@contextmanager
+def json_log() -> Iterator[io.StringIO]:
+    """The BFF's log lines as LOG_FORMAT=json writes them, the logging set up before restored after."""
+    names = ["", "app", "uvicorn.error", "uvicorn.access"]
+    saved = [(logging.getLogger(n), logging.getLogger(n).level, logging.getLogger(n).handlers[:]) for n in names]
+    captured = io.StringIO()
+    configure_logging("INFO", stream=captured, log_format="json")
+    try:
+        yield captured
+    finally:
+        for logger, level, handlers in saved:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+
+
+@pytest.mark.parametrize("mine", ["e741b27c-5fcd-4fb7-9fcd-ec38a15bb184", "E741B27C-5FCD-4FB7-9FCD-EC38A15BB184"])
+async def test_the_bffs_log_line_carries_the_callers_id_whole_as_convex_does(api, backend, mine):
+    with json_log() as captured:
+        response = await api.get("/v1/clients/acme/events/nope", headers={**MEMBER, "X-Request-ID": mine})
+    assert response.status_code == 404 and response.json()["requestId"] == mine
+    lines = [json.loads(line) for line in captured.getvalue().splitlines()]
+    [line] = [line for line in lines if line["name"] == "app.requests"]
+    assert line["request_id"] == mine and line["problem"] == "not_found"
     assert any(" query events:get error " in line for line in await backend_lines_with(backend, mine))

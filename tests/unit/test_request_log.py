@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from asgi_correlation_id import correlation_id
 from asgi_lifespan import LifespanManager
 
 from app.main import create_app
@@ -78,3 +79,48 @@ async def test_an_api_key_is_named_by_a_prefix_of_its_hash_never_by_itself(json_
 async def test_route_labels_are_templates_never_raw_paths(json_lines):
     _, lines = await json_lines("/v1/clients/acme/events/e-12345", headers=bearer(make_token()))
     assert lines[-1]["route"] == "/v1/clients/{client}/events/{eventId}"
+
+
+# A caller's id is kept whole wherever it is written: the answer, the problem body, Convex's log
+# and every log line. The middleware takes any form uuid.UUID parses (hyphenated or not, any
+# case, in braces, as a URN) and replaces anything else with 32 hex digits of its own.
+CALLERS_IDS = [
+    "e741b27c-5fcd-4fb7-9fcd-ec38a15bb184",
+    "E741B27C-5FCD-4FB7-9FCD-EC38A15BB184",
+    "{e741b27c-5fcd-4fb7-9fcd-ec38a15bb184}",
+    "urn:uuid:e741b27c-5fcd-4fb7-9fcd-ec38a15bb184",
+    "e741b27c5fcd4fb79fcdec38a15bb184",
+]
+
+
+@pytest.mark.parametrize("mine", CALLERS_IDS)
+async def test_the_line_carries_a_callers_request_id_whole(json_lines, mine):
+    response, lines = await json_lines("/v1/clients/acme/events", headers={"X-Request-ID": mine})
+    assert response.status_code == 401 and response.headers["X-Request-ID"] == mine
+    assert response.json()["requestId"] == mine
+    assert lines[-1]["request_id"] == mine
+
+
+async def test_a_request_id_that_is_not_a_uuid_is_replaced_and_the_replacement_logged_whole(json_lines):
+    response, lines = await json_lines("/v1/clients/acme/events", headers={"X-Request-ID": "order-2026-12-06-0001"})
+    made = response.headers["X-Request-ID"]
+    assert made != "order-2026-12-06-0001" and len(made) == 32 and response.json()["requestId"] == made
+    assert lines[-1]["request_id"] == made
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_every_line_of_a_request_carries_its_id_whole(log_format):
+    captured = io.StringIO()
+    configure_logging("INFO", stream=captured, log_format=log_format)
+    token = correlation_id.set(CALLERS_IDS[0])
+    try:
+        logging.getLogger("app.gateway.client").warning("convex query events:list failed")
+    finally:
+        correlation_id.reset(token)
+        configure_logging("INFO")
+        logging.getLogger().setLevel(logging.WARNING)
+    [line] = captured.getvalue().splitlines()
+    if log_format == "json":
+        assert json.loads(line)["request_id"] == CALLERS_IDS[0]
+    else:
+        assert f" [{CALLERS_IDS[0]}] app.gateway.client: " in line

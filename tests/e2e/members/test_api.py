@@ -77,3 +77,16 @@ async def test_a_malformed_email_is_422_before_convex(api):
         "/v1/clients/acme/members", json={"firstName": "A", "lastName": "B", "email": "nope"}, headers=ADMIN
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.email"
+
+
+async def test_an_email_the_platform_lists_is_one_its_api_takes_back(api):
+    """The demo data's addresses are under `.test`: sent back, one is a duplicate (409), never a
+    malformed email (422); a new one under `.test` is created as sent."""
+    listed = (await api.get("/v1/clients/acme/members", params={"limit": 1}, headers=STAFF)).json()["items"][0]
+    assert listed["email"].endswith(".test")
+    body = {"firstName": "Alex", "lastName": "Again", "email": listed["email"]}
+    clash = await api.post("/v1/clients/acme/members", json=body, headers=ADMIN)
+    assert clash.status_code == 409 and clash.json()["code"] == "conflict", clash.text
+    fresh = {**body, "email": "alex.again.0@members.acme.test"}
+    created = await api.post("/v1/clients/acme/members", json=fresh, headers=ADMIN)
+    assert created.status_code == 201 and created.json()["email"] == fresh["email"], created.text
