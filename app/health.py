@@ -9,6 +9,7 @@ from typing_extensions import TypeAliasType
 
 from app.deps import Gateway, Live
 from app.gateway.errors import CircuitOpen
+from app.http.domain import Domain
 from app.http.problems import Problem, problem_responses
 
 router = APIRouter(tags=["health"])
@@ -82,3 +83,9 @@ async def ready(gateway: Gateway, hub: Live) -> Readiness:
         circuitBreaker=gateway.breaker.state if gateway.breaker is not None else "disabled",
         liveUpdates=hub.connection,
     )
+
+
+DOMAIN = Domain(
+    routers=(router,),
+    tags={"health": "Liveness and readiness probes for the platform running the BFF."},
+)

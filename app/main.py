@@ -9,30 +9,15 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app import (
-    api_keys,
-    audit,
-    categories,
-    courses,
-    enrollments,
-    events,
-    health,
-    identity,
-    members,
-    registrations,
-    sessions,
-    sponsors,
-    tickets,
-)
 from app.auth.actor import ActorResolver
 from app.auth.tokens import TokenVerifier
+from app.domains import DOMAINS
 from app.gateway.client import CircuitBreaker, ConvexGateway
 from app.gateway.errors import install_convex_error_handlers
 from app.gateway.wire import WireLimits
 from app.http.problems import install_problem_handlers
 from app.http.semantics import HttpSemanticsMiddleware
 from app.live.hub import LiveHub
-from app.members import export as member_export
 from app.observability.logs import configure_logging
 from app.observability.metrics import install_metrics, process_stopped
 from app.observability.request_log import RequestLogMiddleware
@@ -179,28 +164,15 @@ def create_app(
     install_problem_handlers(app)
     app.add_exception_handler(Replay, replay_response)
     install_convex_error_handlers(app, settings.convex_retry_after_s)
-    app.include_router(health.router)
-    # One package per Convex domain module, each with its routes and schemas.
-    for domain in (
-        identity,
-        categories,
-        courses,
-        enrollments,
-        events,
-        registrations,
-        tickets,
-        members,
-        sponsors,
-        api_keys,
-        audit,
-        sessions,
-    ):
-        app.include_router(domain.routes.router)
-    app.include_router(member_export.router)
+    for domain in DOMAINS:  # one package per Convex domain module, each with its routes and schemas
+        for router in domain.routers:
+            app.include_router(router)
     install_docs(app, settings.api_docs_exposure, persist_authorization=settings.persist_docs_authorization)
     install_metrics(app, settings.metrics_exposure)
     install_openapi(
-        app, [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}]
+        app,
+        [{"url": url} for url in settings.api_servers] or [{"url": "/", "description": "This deployment"}],
+        DOMAINS,
     )
     install_spa(app)  # the reference SPA at `/`, after every API route (app/spa.py)
     # Last, so its middleware is outermost: OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set, else nothing.

@@ -1,3 +1,15 @@
-from app.categories import routes, schemas
+"""Interest categories (convex/categories.ts): routes, schemas, and what the API document says of them."""
 
-__all__ = ["routes", "schemas"]
+from app.categories import routes, schemas
+from app.http.domain import Domain, Examples
+from app.openapi.demo import CATEGORY_HEALTH_SAFETY
+
+DOMAIN = Domain(
+    routers=(routes.router,),
+    tags={"categories": "Interest categories that courses and members are tagged with."},
+    resources={"Category": "categoryId"},
+    listed_by={"categoryId": "listCategories"},
+    examples=Examples(parameters={"getCategory": {"categoryId": CATEGORY_HEALTH_SAFETY}}),
+)
+
+__all__ = ["DOMAIN", "routes", "schemas"]

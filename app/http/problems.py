@@ -212,6 +212,18 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# Codes that only the operations declaring them can answer (`openapi_extra=declares_codes(...)`);
+# `login_failed` only the sign-in callback, which is not in the document.
+DECLARED_ONLY = frozenset({"login_failed", "invalid_logout_token", "too_many_streams"})
+DECLARES_CODES = "x-declares-problem-codes"  # read and removed by app/openapi/document.py
+
+
+def declares_codes(*codes: str) -> dict[str, list[str]]:
+    """`openapi_extra` of an operation that can answer codes of `DECLARED_ONLY`."""
+    assert set(codes) <= DECLARED_ONLY, codes
+    return {DECLARES_CODES: list(codes)}
+
+
 # What the routes declare in `responses=`: the problems a read, a write and a list can answer.
 UPSTREAM = (502, 503, 504)
 READ_ERRORS = problem_responses(401, 403, 404, 422, *UPSTREAM)

@@ -21,7 +21,7 @@ from sse_starlette import EventSourceResponse
 from app.auth.principal import SECURITY
 from app.http.declared import dependants
 from app.http.pagination import Page
-from app.http.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from app.http.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, declares_codes
 from app.live.sse import sse_doc
 from app.protection.idempotency import IdempotentPostRoute
 
@@ -205,4 +205,5 @@ class DomainRouter(APIRouter):
             description=description,
             response_class=EventSourceResponse,
             responses=sse_doc(events, example),
+            openapi_extra=declares_codes("too_many_streams"),
         )

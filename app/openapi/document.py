@@ -8,6 +8,8 @@ such, tag descriptions, servers from settings, and an example for every request 
 body (the fields' own examples where the models give them).
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -17,8 +19,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.facts import ERROR_CODES
 from app.http.declared import dependants
-from app.http.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
-from app.openapi.examples import BODIES, DEMO_NAMES, LISTED_BY, PARAMETERS, TRY_IT_OUT
+from app.http.domain import STATE_CONFLICTS, Domain, Examples
+from app.http.problems import DECLARED_ONLY, DECLARES_CODES, PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from app.openapi.demo import DEMO_NAMES
 from app.openapi.links import add_links
 
 DESCRIPTION = """Everything a client (an organisation, `acme` in the demo data) owns is under
@@ -73,41 +76,11 @@ HEADERS: dict[str, dict[str, Any]] = {
 # Answers read as a stream, not as one document: an endless event stream, a CSV export of any size.
 STREAMED_MEDIA_TYPES = ("text/event-stream", "text/csv")
 
-TAGS = [
-    {"name": "me", "description": "The caller: who it is, its clients and roles, and what it may do in each."},
-    {
-        "name": "auth",
-        "description": "Sign-in at the BFF for browser apps (docs/spa.md): the OpenID Connect redirect, the session, "
-        "sign-out, and the provider's back-channel logout.",
-    },
-    {"name": "sessions", "description": "Browser sessions: a user's own, and any user's for platform admins."},
-    {"name": "courses", "description": "Courses a client runs: drafts, publication, CPD points, categories."},
-    {"name": "enrollments", "description": "Members enrolled on courses, their withdrawal and completion."},
-    {"name": "events", "description": "Events with capacity and registration windows; sponsors attached to them."},
-    {"name": "registrations", "description": "Members registered for events: check-in, cancellation, refund."},
-    {"name": "tickets", "description": "Member support: tickets, their message thread and staff-only internal notes."},
-    {"name": "members", "description": "Member profiles, their interests, and the member CSV export."},
-    {"name": "categories", "description": "Interest categories that courses and members are tagged with."},
-    {"name": "sponsors", "description": "Sponsors, what their own staff may edit, and the events they sponsor."},
-    {"name": "api-keys", "description": "Integrator keys of a client: created, listed and revoked by its admins."},
-    {"name": "audit", "description": "Who did what, when: every change, with filters and cursor paging."},
-    {"name": "live", "description": "Server-Sent Events mirroring a REST read: a ticket's thread, an event's count."},
-    {"name": "health", "description": "Liveness and readiness probes for the platform running the BFF."},
-]
-
 # Every problem `code` the API answers with, by status (convex/errorCodes.json; docs/errors.md).
 # A unit test fails when the code base produces a code that is not listed here.
 PROBLEM_CODES: dict[int, dict[str, str]] = {}
 for _code, _spec in ERROR_CODES.items():
     PROBLEM_CODES.setdefault(_spec["status"], {})[_code] = _spec["description"]
-
-# 409s are domain rules; which ones an operation can meet follows its resource.
-CONFLICTS_BY_TAG = {
-    "events": ("conflict", "invalid_transition", "capacity_full", "already_registered", "registration_closed"),
-    "registrations": ("conflict", "invalid_transition", "capacity_full", "already_registered", "registration_closed"),
-    "courses": ("conflict", "invalid_transition", "already_enrolled"),
-    "enrollments": ("conflict", "invalid_transition", "already_enrolled"),
-}
 
 
 def route_capabilities(route: APIRoute) -> tuple[str, ...]:
@@ -132,24 +105,17 @@ def add_protection_responses(path: str, operation: dict[str, Any]) -> None:
     operation["responses"] = dict(sorted(responses.items()))
 
 
-def problem_codes(method: str, path: str, operation: dict[str, Any], status: int) -> list[str]:
-    """The codes this operation can answer `status` with."""
-    codes = list(PROBLEM_CODES.get(status, {}))
+def problem_codes(method: str, operation: dict[str, Any], status: int, conflicts: tuple[str, ...]) -> list[str]:
+    """The codes this operation can answer `status` with; `conflicts` are its domain's 409s."""
+    declared = operation.get(DECLARES_CODES, ())
+    codes = [c for c in PROBLEM_CODES.get(status, {}) if c not in DECLARED_ONLY or c in declared]
     unsafe = method in ("post", "put", "patch", "delete")
     if status == 409:
-        tag = (operation.get("tags") or [""])[0]
-        codes = [*CONFLICTS_BY_TAG.get(tag, ("conflict", "invalid_transition"))]
+        codes = [*conflicts]
         if method == "post":
             codes += ["idempotency_in_flight", "idempotency_key_in_doubt"]
     if status == 422 and method != "post":
         codes.remove("idempotency_key_reused")
-    if status == 400:
-        # Only the sign-in callback (not in the document) fails with `login_failed`.
-        codes.remove("login_failed")
-        if path != "/v1/auth/backchannel-logout":
-            codes.remove("invalid_logout_token")
-    if status == 429 and not path.endswith("/stream"):
-        codes.remove("too_many_streams")
     if status == 504 and not unsafe:
         codes.remove("outcome_unknown")
     if status == 503 and not unsafe:
@@ -157,12 +123,12 @@ def problem_codes(method: str, path: str, operation: dict[str, Any], status: int
     return codes
 
 
-def document_errors(method: str, path: str, operation: dict[str, Any]) -> None:
+def document_errors(method: str, operation: dict[str, Any], conflicts: tuple[str, ...]) -> None:
     for status_text, response in operation.get("responses", {}).items():
         if not status_text.startswith(("4", "5")):
             continue
         status = int(status_text)
-        codes = problem_codes(method, path, operation, status)
+        codes = problem_codes(method, operation, status, conflicts)
         meanings = "; ".join(f"`{c}`: {PROBLEM_CODES[status][c]}" for c in codes)
         response["description"] = f"{HTTPStatus(status).phrase}. {meanings}".strip()
         example = {
@@ -214,19 +180,21 @@ def example_of(schema: dict[str, Any], components: dict[str, Any], seen: frozens
     return None
 
 
-def add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
+def add_examples(
+    operation: dict[str, Any], components: dict[str, Any], examples: Examples, listed_by: dict[str, str]
+) -> None:
     """Bodies get an example built from their schema, or the demo data's where they name its
-    documents, and so do path parameters (app/openapi/examples.py): Swagger UI's Try it out
+    documents, and so do path parameters (each domain's `Examples`): Swagger UI's Try it out
     runs as it opens."""
     operation_id = operation.get("operationId", "")
     request = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if request is not None and "example" not in request and "examples" not in request:
-        request["example"] = BODIES.get(operation_id) or example_of(request.get("schema", {}), components)
+        request["example"] = examples.bodies.get(operation_id) or example_of(request.get("schema", {}), components)
     for status, response in operation.get("responses", {}).items():
         body = response.get("content", {}).get("application/json")
         if status.startswith("2") and body is not None and "example" not in body and "examples" not in body:
             body["example"] = example_of(body.get("schema", {}), components)
-    chosen = PARAMETERS.get(operation_id, {})
+    chosen = examples.parameters.get(operation_id, {})
     for parameter in operation.get("parameters", []):
         name = parameter["name"]
         # Swagger UI prefills `example`, not the schema's `examples`. Optional parameters stay
@@ -235,12 +203,13 @@ def add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
             parameter["example"] = chosen[name]
         elif parameter.get("required") and parameter.get("schema", {}).get("examples"):
             parameter.setdefault("example", parameter["schema"]["examples"][0])
-        if name in LISTED_BY and "description" not in parameter:
+        if name in listed_by and "description" not in parameter:
             demo = DEMO_NAMES.get(parameter.get("example", ""))
             example = f" The example is {demo} in the demo data (`make run`)." if demo else ""
-            parameter["description"] = f"An `id` from `{LISTED_BY[name]}`.{example}"
-    if operation_id in TRY_IT_OUT:
-        operation["description"] = f"{operation.get('description', '')}\n\n**Try it out:** {TRY_IT_OUT[operation_id]}"
+            parameter["description"] = f"An `id` from `{listed_by[name]}`.{example}"
+    if operation_id in examples.try_it_out:
+        note = examples.try_it_out[operation_id]
+        operation["description"] = f"{operation.get('description', '')}\n\n**Try it out:** {note}"
 
 
 def header_names(path: str, operation: dict[str, Any], status: str) -> list[str]:
@@ -293,7 +262,39 @@ def describe_streams(operation: dict[str, Any]) -> None:
                 content.pop("schema", None)
 
 
-def install_openapi(app: FastAPI, servers: list[dict[str, str]]) -> None:
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What the domains declare, gathered for the whole document."""
+
+    tags: list[dict[str, str]]
+    conflicts_by_tag: dict[str, tuple[str, ...]]
+    resources: dict[str, str]
+    listed_by: dict[str, str]
+    examples: Examples
+
+    @classmethod
+    def of(cls, domains: Sequence[Domain]) -> "DocumentFacts":
+        return cls(
+            tags=[{"name": tag, "description": text} for d in domains for tag, text in d.tags.items()],
+            conflicts_by_tag={tag: d.conflicts for d in domains for tag in d.tags},
+            resources={schema: p for d in domains for schema, p in d.resources.items()},
+            listed_by={name: op for d in domains for name, op in d.listed_by.items()},
+            examples=Examples(
+                parameters={k: v for d in domains for k, v in d.examples.parameters.items()},
+                bodies={k: v for d in domains for k, v in d.examples.bodies.items()},
+                try_it_out={k: v for d in domains for k, v in d.examples.try_it_out.items()},
+            ),
+        )
+
+    def conflicts(self, operation: dict[str, Any]) -> tuple[str, ...]:
+        """The 409 codes of the domain the operation's first tag belongs to."""
+        tag = (operation.get("tags") or [""])[0]
+        return self.conflicts_by_tag.get(tag, STATE_CONFLICTS)
+
+
+def install_openapi(app: FastAPI, servers: list[dict[str, str]], domains: Sequence[Domain]) -> None:
+    facts = DocumentFacts.of(domains)
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
@@ -302,7 +303,7 @@ def install_openapi(app: FastAPI, servers: list[dict[str, str]]) -> None:
                 summary=app.summary,
                 description=app.description or DESCRIPTION,
                 routes=app.routes,
-                tags=TAGS,
+                tags=facts.tags,
                 servers=servers,
             )
             for context in iter_route_contexts(app.routes):
@@ -323,14 +324,15 @@ def install_openapi(app: FastAPI, servers: list[dict[str, str]]) -> None:
                     # (the probes) are public, which `security: []` states.
                     operation.setdefault("security", [])
                     add_protection_responses(path_format, operation)
-                    document_errors(method, path_format, operation)
+                    document_errors(method, operation, facts.conflicts(operation))
+                    operation.pop(DECLARES_CODES, None)
                     document_headers(path_format, operation)
                     describe_streams(operation)
-                    add_examples(operation, components)
+                    add_examples(operation, components, facts.examples, facts.listed_by)
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
             schema["components"]["headers"] = HEADERS
-            add_links(schema)
+            add_links(schema, facts.resources)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -10,23 +10,6 @@ publish it, register for it, check the registration in.
 
 from typing import Any
 
-# The path parameter each resource's `id` is passed as. A schema not listed here links nowhere;
-# tests/unit/test_openapi_links.py checks that every action stays reachable.
-RESOURCE_ID_PARAMETERS = {
-    "ApiKey": "apiKeyId",
-    "Category": "categoryId",
-    "Course": "courseId",
-    "CourseCategory": "categoryId",
-    "Enrollment": "enrollmentId",
-    "EnrollmentWithMember": "enrollmentId",
-    "Event": "eventId",
-    "Member": "memberId",
-    "Registration": "registrationId",
-    "RegistrationWithMember": "registrationId",
-    "Sponsor": "sponsorId",
-    "Ticket": "ticketId",
-}
-
 JSON = "application/json"
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -39,23 +22,25 @@ def ref_name(schema: dict[str, Any]) -> str | None:
     return str(refs[0]).rsplit("/", 1)[-1] if len(refs) == 1 else None
 
 
-def resource_in(schema: dict[str, Any], components: dict[str, Any]) -> tuple[str, str] | None:
+def resource_in(
+    schema: dict[str, Any], components: dict[str, Any], resources: dict[str, str]
+) -> tuple[str, str] | None:
     """(JSON pointer to the resource's id in a body of this schema, the resource's schema name):
     the body itself (a course), its first item (an event's sponsors), one of its members (the
     `key` of a created API key), or the first item of a list member (the `items` of a page)."""
     name = ref_name(schema)
-    if name in RESOURCE_ID_PARAMETERS:
+    if name in resources:
         return "/id", name
     item = ref_name(schema.get("items", {})) if schema.get("type") == "array" else None
-    if item in RESOURCE_ID_PARAMETERS:
+    if item in resources:
         return "/0/id", item
     wrapper = components.get(name, schema) if name else schema
     for member, sub in wrapper.get("properties", {}).items():
         inner = ref_name(sub)
-        if inner in RESOURCE_ID_PARAMETERS:
+        if inner in resources:
             return f"/{member}/id", inner
         inner = ref_name(sub.get("items", {})) if sub.get("type") == "array" else None
-        if inner in RESOURCE_ID_PARAMETERS:
+        if inner in resources:
             return f"/{member}/0/id", inner
     return None
 
@@ -73,8 +58,11 @@ def is_linked_answer(method: str, status: str) -> bool:
     return status == "201" or (status == "200" and method != "post")
 
 
-def add_links(schema: dict[str, Any]) -> None:
-    """Link each answer about a resource to every other operation taking its id."""
+def add_links(schema: dict[str, Any], resources: dict[str, str]) -> None:
+    """Link each answer about a resource to every other operation taking its id. `resources`:
+    the path parameter each resource schema's `id` is passed as, as the domains declare it
+    (app/http/domain.py); a schema not named there links nowhere, and
+    tests/unit/test_openapi_links.py checks that every action stays reachable."""
     components = schema.get("components", {}).get("schemas", {})
     shared_parameters = schema.get("components", {}).get("parameters", {})
     operations = [
@@ -88,12 +76,14 @@ def add_links(schema: dict[str, Any]) -> None:
         for status, response in producer.get("responses", {}).items():
             body = response.get("content", {}).get(JSON)
             found = (
-                resource_in(body.get("schema", {}), components) if is_linked_answer(method, status) and body else None
+                resource_in(body.get("schema", {}), components, resources)
+                if is_linked_answer(method, status) and body
+                else None
             )
             if found is None:
                 continue
             pointer, resource = found
-            id_parameter = RESOURCE_ID_PARAMETERS[resource]
+            id_parameter = resources[resource]
             links = {}
             for _, target in operations:
                 wanted = path_parameters(target, shared_parameters)

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from app.auth.principal import SESSION_COOKIE, Principal, session_cookie_scheme, unauthenticated
 from app.deps import AppServices, CurrentPrincipal
-from app.http.problems import FieldError, Problem, problem_responses
+from app.http.problems import FieldError, Problem, declares_codes, problem_responses
 from app.identity.routes import get_me
 from app.services import Services
 from app.sessions.manager import (
@@ -201,6 +201,7 @@ async def sign_out(
         **problem_responses(400, 404, 503),
     },
     openapi_extra={
+        **declares_codes("invalid_logout_token"),
         "requestBody": {
             "required": True,
             "content": {
@@ -212,7 +213,7 @@ async def sign_out(
                     }
                 }
             },
-        }
+        },
     },
 )
 async def backchannel_logout(request: Request, services: AppServices) -> Response:

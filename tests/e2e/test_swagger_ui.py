@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.domains import DOMAINS
 from app.main import create_app
-from app.openapi.examples import TRY_IT_OUT
 from app.settings import Settings
 from devtools.embedded import embedded_backend
 from tests.e2e.conftest import ADMIN_KEY, as_user, served_over_http, token_for
@@ -24,7 +24,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed 
 
 # Of the operations whose example Swagger UI can run (streams never end, so it never shows them),
 # how many answer 2xx in one pass as acme's client_admin on fresh demo data. The others are
-# those whose description says why not (app/openapi/examples.py, TRY_IT_OUT).
+# those whose description says why not (each domain's `Examples.try_it_out`, app/http/domain.py).
+TRY_IT_OUT = {operation for domain in DOMAINS for operation in domain.examples.try_it_out}
 AT_LEAST_2XX = 64
 
 

@@ -15,7 +15,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from app.openapi.examples import TICKET_MIA
+from app.openapi.demo import TICKET_MIA
 from app.sessions.crypto import Sealer
 from app.sessions.oidc import BACKCHANNEL_LOGOUT_EVENT
 from app.sessions.store import SessionStore, sha256_hex

@@ -1,0 +1,1 @@
+"""HTTP plumbing every domain shares: routing kinds, problems, paging, body bases, HTTP semantics."""
