@@ -7,7 +7,7 @@ import type { Doc } from "./_generated/dataModel";
 import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ClientMutationCtx, type ClientQueryCtx, clientMutation, clientQuery } from "./lib/functions";
-import { TEXT_MAX } from "./lib/limits";
+import { LIMITS, TEXT_MAX } from "./lib/limits";
 import { getForOwnerOrStaff, ownProfile } from "./lib/members";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { getQuery, pageQuery } from "./lib/reads";
@@ -109,28 +109,45 @@ export const listMine = pageQuery("tickets.readOwn", ticketView, async (ctx) => 
 
 export const get = getQuery(["tickets.readAll", "tickets.readOwn"], ticketView, "ticketId", visibleTicket);
 
-/** The thread, oldest first. Members get the public messages only (an index range, not a filter). */
+/**
+ * The messages of a ticket the actor may see, oldest first, from `since` on when given: staff
+ * the whole thread, anyone else its public messages only, as an index range (`internal` =
+ * false), so internal notes are never read for them rather than filtered out. `messages` and
+ * `messagesSince` both read through it.
+ */
+function visibleMessages(ctx: ClientQueryCtx, ticket: Doc<"supportTickets">, since?: number) {
+  const query = ctx.db.query("supportTicketMessages");
+  if (isStaff(ctx))
+    return query.withIndex("by_ticketId_createdAt", (q) => {
+      const thread = q.eq("ticketId", ticket._id);
+      return since === undefined ? thread : thread.gte("createdAt", since);
+    });
+  return query.withIndex("by_ticketId_internal_createdAt", (q) => {
+    const publicThread = q.eq("ticketId", ticket._id).eq("internal", false);
+    return since === undefined ? publicThread : publicThread.gte("createdAt", since);
+  });
+}
+
+/** The thread, oldest first, paged. Members get the public messages only (`visibleMessages`). */
 export const messages = clientQuery({
   capability: ["tickets.readAll", "tickets.readOwn"],
   args: { ticketId: v.string(), page: pageArgs },
   returns: pageOf(messageView.validator),
   handler: async (ctx, { ticketId, page }) => {
     const ticket = await visibleTicket(ctx, ticketId);
-    const query = isStaff(ctx)
-      ? ctx.db.query("supportTicketMessages").withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id))
-      : ctx.db
-          .query("supportTicketMessages")
-          .withIndex("by_ticketId_internal_createdAt", (q) => q.eq("ticketId", ticket._id).eq("internal", false));
-    return paged(query, page, messageView.of);
+    return paged(visibleMessages(ctx, ticket), page, messageView.of);
   },
 });
 
-/** The most a live thread sends in one update; the BFF asks again from the last one it sent. */
-export const MAX_LIVE_MESSAGES = 100;
+/**
+ * The most a live thread sends in one update (convex/limits.json, which the BFF reads too); the
+ * BFF asks again from the last one it sent.
+ */
+export const MAX_LIVE_MESSAGES = LIMITS.messagesPerLiveUpdate;
 
 /**
  * The thread from a point in time on, oldest first, for live streams (the BFF subscribes to
- * it): the same visibility as `messages` (internal notes only for staff), bounded.
+ * it): the same visibility as `messages` (`visibleMessages`), bounded.
  */
 export const messagesSince = clientQuery({
   capability: ["tickets.readAll", "tickets.readOwn"],
@@ -138,16 +155,7 @@ export const messagesSince = clientQuery({
   returns: v.array(messageView.validator),
   handler: async (ctx, { ticketId, since }) => {
     const ticket = await visibleTicket(ctx, ticketId);
-    const query = isStaff(ctx)
-      ? ctx.db
-          .query("supportTicketMessages")
-          .withIndex("by_ticketId_createdAt", (q) => q.eq("ticketId", ticket._id).gte("createdAt", since))
-      : ctx.db
-          .query("supportTicketMessages")
-          .withIndex("by_ticketId_internal_createdAt", (q) =>
-            q.eq("ticketId", ticket._id).eq("internal", false).gte("createdAt", since),
-          );
-    return (await query.take(MAX_LIVE_MESSAGES)).map(messageView.of);
+    return (await visibleMessages(ctx, ticket, since).take(MAX_LIVE_MESSAGES)).map(messageView.of);
   },
 });
 

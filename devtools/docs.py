@@ -1,4 +1,5 @@
-"""Rewrite the pages of docs/ generated from the JSON files both languages read.
+"""Rewrite the pages of docs/ generated from the JSON files both languages read (whole, or the
+part between marker comments: the table of error codes in docs/data-model.md).
 
 `python -m devtools.docs` rewrites them all; tests/unit/test_generated_docs.py fails when one is stale.
 """
@@ -11,6 +12,7 @@ from devtools import capabilities_doc, errors_doc
 PAGES: dict[Path, Callable[[], str]] = {
     capabilities_doc.DOC_PATH: capabilities_doc.render,
     errors_doc.DOC_PATH: errors_doc.render,
+    errors_doc.DATA_MODEL_PATH: errors_doc.render_data_model,
 }
 
 

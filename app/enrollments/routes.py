@@ -23,7 +23,7 @@ CanWithdrawEnrollment = Annotated[ActorGateway, requires("enrollments.withdrawOw
 @router.creates(
     "/courses/{courseId}/enrollments",
     "enrolInCourse",
-    "Enrol in a course (yourself, or a member on its behalf)",
+    "Enrol yourself or a member in a course",
     Enrollment,
     location="/enrollments/{id}",
 )
@@ -40,7 +40,7 @@ async def enrol(courseId: str, body: EnrollmentCreate, convex: CanEnrol) -> dict
 @router.lists(
     "/courses/{courseId}/enrollments",
     "listCourseEnrollments",
-    "A course's enrollments, with members (staff)",
+    "A course's enrollments, with their members",
     EnrollmentWithMember,
 )
 async def list_course_enrollments(
@@ -66,9 +66,7 @@ async def list_my_enrollments(
     return await convex.list_page("enrollments:listMine", page, status=status_)
 
 
-@router.reads(
-    "/enrollments/{enrollmentId}", "getEnrollment", "Read one enrollment (your own, or any as staff)", Enrollment
-)
+@router.reads("/enrollments/{enrollmentId}", "getEnrollment", "Read one enrollment", Enrollment)
 async def get_enrollment(enrollmentId: str, convex: CanReadEnrollment) -> dict[str, Any]:
     """Returns one enrollment: staff may read any, a member only its own (another member's reads as 404 `not_found`)."""
     return await convex.query("enrollments:get", {"enrollmentId": enrollmentId})
@@ -78,7 +76,7 @@ async def get_enrollment(enrollmentId: str, convex: CanReadEnrollment) -> dict[s
     "POST",
     "/enrollments/{enrollmentId}/withdraw",
     "withdrawEnrollment",
-    "Withdraw (your own; any as client_admin)",
+    "Withdraw or remove an enrollment",
     Enrollment,
 )
 async def withdraw(enrollmentId: str, convex: CanWithdrawEnrollment) -> dict[str, Any]:

@@ -41,7 +41,7 @@ async def list_events(
     )
 
 
-@router.lists("/sponsored", "listSponsoredEvents", "Events a sponsor backs (sponsor roles, or staff naming one)", Event)
+@router.lists("/sponsored", "listSponsoredEvents", "Events a sponsor backs", Event)
 async def list_sponsored_events(
     convex: CanReadEvents,
     page: Pagination,

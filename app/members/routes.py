@@ -31,7 +31,7 @@ CanSetInterests = Annotated[ActorGateway, requires("members.update", "members.up
 CanUpdateOwnMembers = Annotated[ActorGateway, requires("members.updateOwn")]
 
 
-@router.lists("/members", "listMembers", "List, search and filter members (staff)", Member)
+@router.lists("/members", "listMembers", "List, search and filter members", Member)
 async def list_members(
     convex: CanReadMembers,
     page: Pagination,
@@ -62,21 +62,21 @@ async def update_my_profile(body: MyProfileUpdate, convex: CanUpdateOwnMembers) 
     return await convex.mutation("members:updateMine", {**body.model_dump(exclude_none=True)})
 
 
-@router.reads("/members/{memberId}", "getMember", "Read a member (yourself, or any as staff)", Member)
+@router.reads("/members/{memberId}", "getMember", "Read one member", Member)
 async def get_member(memberId: str, convex: CanReadMember) -> dict[str, Any]:
     """Returns one member profile: staff may read any, a member only itself
     (another member reads as 404 `not_found`)."""
     return await convex.query("members:get", {"memberId": memberId})
 
 
-@router.creates("/members", "createMember", "Create a member (client_admin)", Member, location="/members/{id}")
+@router.creates("/members", "createMember", "Create a member", Member, location="/members/{id}")
 async def create_member(body: MemberCreate, convex: CanCreateMembers) -> dict[str, Any]:
     """Creates a member profile, `active` with 0 CPD points unless given. The email must be unique within the client,
     otherwise 409 `conflict`."""
     return await convex.mutation("members:create", {**body.model_dump(exclude_none=True)})
 
 
-@router.writes("PATCH", "/members/{memberId}", "updateMember", "Edit a member (client_admin)", Member)
+@router.writes("PATCH", "/members/{memberId}", "updateMember", "Edit a member", Member)
 async def update_member(memberId: str, body: MemberUpdate, convex: CanUpdateMembers) -> dict[str, Any]:
     """Edits a member profile, status and CPD points included; only the fields sent change. An email that another member
     of the client already has fails with 409 `conflict`."""
@@ -87,7 +87,7 @@ async def update_member(memberId: str, body: MemberUpdate, convex: CanUpdateMemb
     "DELETE",
     "/members/{memberId}",
     "deleteMember",
-    "Delete a member with no active enrollment or registration (client_admin)",
+    "Delete a member with no active enrollment or registration",
 )
 async def delete_member(memberId: str, convex: CanDeleteMembers) -> None:
     """Deletes a member profile and its interests. A member with an active enrollment or an active event registration
@@ -106,7 +106,7 @@ async def list_interests(memberId: str, convex: CanReadMember) -> list[dict[str,
     "PUT",
     "/members/{memberId}/interests",
     "setMemberInterests",
-    "Replace a member's interests (your own, or any as client_admin)",
+    "Replace a member's interests",
     list[Interest],
 )
 async def set_interests(memberId: str, body: InterestsPut, convex: CanSetInterests) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ CanRegister = Annotated[ActorGateway, requires("registrations.registerSelf", "re
 @router.creates(
     "/events/{eventId}/registrations",
     "registerForEvent",
-    "Register for an event (yourself, or a member on its behalf)",
+    "Register yourself or a member for an event",
     Registration,
     location="/registrations/{id}",
 )
@@ -48,7 +48,7 @@ async def register(eventId: str, body: RegistrationCreate, convex: CanRegister) 
 @router.lists(
     "/events/{eventId}/registrations",
     "listEventRegistrations",
-    "List an event's registrations, with registrants (staff)",
+    "List an event's registrations, with their registrants",
     RegistrationWithMember,
 )
 async def list_event_registrations(
@@ -72,7 +72,7 @@ async def list_my_registrations(convex: CanReadOwnRegistrations, page: Paginatio
 @router.reads(
     "/registrations/{registrationId}",
     "getRegistration",
-    "Read one registration (your own, or any as staff)",
+    "Read one registration",
     Registration,
 )
 async def get_registration(registrationId: str, convex: CanReadRegistration) -> dict[str, Any]:
@@ -94,7 +94,7 @@ _action_route(
     "cancel",
     "registrations:cancel",
     "cancelRegistration",
-    "Cancel a registration (your own; any as client_admin)",
+    "Cancel a registration",
     "registrations.cancelOwn",
     "registrations.cancelAny",
 )

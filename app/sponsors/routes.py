@@ -32,7 +32,7 @@ async def get_sponsor(sponsorId: str, convex: CanReadSponsors) -> dict[str, Any]
     return await convex.query("sponsors:get", {"sponsorId": sponsorId})
 
 
-@router.creates("/sponsors", "createSponsor", "Create a sponsor (client_admin)", Sponsor, location="/sponsors/{id}")
+@router.creates("/sponsors", "createSponsor", "Create a sponsor", Sponsor, location="/sponsors/{id}")
 async def create_sponsor(body: SponsorCreate, convex: CanManageSponsors) -> dict[str, Any]:
     """Creates a sponsor with its name, website, description and tier. It backs no event until it is attached to one."""
     return await convex.mutation("sponsors:create", {**_body(body)})
@@ -42,7 +42,7 @@ async def create_sponsor(body: SponsorCreate, convex: CanManageSponsors) -> dict
     "PATCH",
     "/sponsors/{sponsorId}",
     "updateSponsor",
-    "Edit a sponsor (client_admin any; sponsor_admin its own)",
+    "Edit a sponsor",
     Sponsor,
 )
 async def update_sponsor(sponsorId: str, body: SponsorUpdate, convex: CanUpdateSponsor) -> dict[str, Any]:
@@ -65,9 +65,7 @@ async def list_event_sponsors(eventId: str, convex: CanReadSponsors) -> list[dic
     return await convex.query("sponsors:listForEvent", {"eventId": eventId})
 
 
-@router.no_content(
-    "PUT", "/events/{eventId}/sponsors/{sponsorId}", "attachEventSponsor", "A sponsor backs an event (client_admin)"
-)
+@router.no_content("PUT", "/events/{eventId}/sponsors/{sponsorId}", "attachEventSponsor", "A sponsor backs an event")
 async def attach(eventId: str, sponsorId: str, convex: CanManageSponsors) -> None:
     """Makes a sponsor back an event, which lets that sponsor's staff see the event even while it is not published.
     Fails with 409 `conflict` if the sponsor already backs it."""
@@ -78,7 +76,7 @@ async def attach(eventId: str, sponsorId: str, convex: CanManageSponsors) -> Non
     "DELETE",
     "/events/{eventId}/sponsors/{sponsorId}",
     "detachEventSponsor",
-    "A sponsor stops backing an event (client_admin)",
+    "A sponsor stops backing an event",
 )
 async def detach(eventId: str, sponsorId: str, convex: CanManageSponsors) -> None:
     """Stops a sponsor backing an event. Answers 404 `not_found` if the sponsor does not back it."""

@@ -8,6 +8,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.auth.actor import acting_for
 from app.deps import ActorGateway, Live, Pagination, requires
+from app.facts import LIMITS
 from app.http.bodies import MAX_EPOCH_MS
 from app.http.routing import DomainRouter
 from app.live.sse import open_stream, stream_response
@@ -37,7 +38,7 @@ async def open_ticket(body: TicketOpen, convex: CanOpenTickets) -> dict[str, Any
     return await convex.mutation("tickets:open", fields)
 
 
-@router.lists("", "listTickets", "List the client's tickets (staff)", Ticket)
+@router.lists("", "listTickets", "List the client's tickets", Ticket)
 async def list_tickets(
     convex: CanReadAllTickets,
     page: Pagination,
@@ -65,9 +66,7 @@ async def get_ticket(ticketId: str, convex: CanReadTicket) -> dict[str, Any]:
     return await convex.query("tickets:get", {"ticketId": ticketId})
 
 
-@router.lists(
-    "/{ticketId}/messages", "listTicketMessages", "The thread, oldest first (members never see internal notes)", Message
-)
+@router.lists("/{ticketId}/messages", "listTicketMessages", "A ticket's thread, oldest first", Message)
 async def list_messages(ticketId: str, convex: CanReadTicket, page: Pagination) -> dict[str, Any]:
     """Returns a ticket's message thread, oldest first; staff also see internal notes, members never do. Paged with
     `cursor`/`limit`; the next page's cursor is in `nextCursor` and the `Link` header."""
@@ -84,7 +83,7 @@ async def reply(ticketId: str, body: MessageCreate, convex: CanReplyToTicket) ->
 @router.creates(
     "/{ticketId}/internal-notes",
     "addTicketInternalNote",
-    "Write an internal note (staff; never shown to members)",
+    "Write an internal note on a ticket",
     Message,
     location=None,
 )
@@ -98,7 +97,7 @@ async def add_internal_note(ticketId: str, body: MessageCreate, convex: CanWrite
     "POST",
     "/{ticketId}/status",
     "changeTicketStatus",
-    "Move a ticket through its states (members may only close their own)",
+    "Move a ticket through its states",
     Ticket,
 )
 async def change_status(ticketId: str, body: StatusChange, convex: CanChangeTicketStatus) -> dict[str, Any]:
@@ -115,9 +114,9 @@ async def assign(ticketId: str, body: Assignment, convex: CanAssignTickets) -> d
     return await convex.mutation("tickets:assign", {"ticketId": ticketId, "assigneeUserId": body.assigneeUserId})
 
 
-# Convex's tickets.messagesSince sends at most this many per result; at the limit the
-# stream subscribes again from the last message it sent.
-MAX_LIVE_MESSAGES = 100
+# Convex's tickets.messagesSince sends at most this many per result (convex/limits.json, read
+# by both); at the limit the stream subscribes again from the last message it sent.
+MAX_LIVE_MESSAGES: int = LIMITS["messagesPerLiveUpdate"]
 
 
 def parse_last_event_id(value: str | None) -> tuple[int, str | None]:
