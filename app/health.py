@@ -70,7 +70,6 @@ async def ready(gateway: Gateway, hub: Live) -> Readiness:
         await gateway.query(path, args)
     except CircuitOpen as exc:
         raise Problem(
-            503,
             exc.code,
             "Convex failed repeatedly: the circuit breaker refuses calls until its reset time has passed.",
             headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))},

@@ -45,7 +45,6 @@ class BuildFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         if not self.index.is_file():
             raise Problem(
-                404,
                 "not_found",
                 "The web app is not built: run `make run`, or `npx vite build spa` in the repository.",
             )

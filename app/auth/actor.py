@@ -105,7 +105,7 @@ class ActorResolver:
 
 def client_not_found(slug: str) -> Problem:
     # A client the principal does not belong to reads exactly like one that does not exist.
-    return Problem(404, "not_found", f"client {slug} not found")
+    return Problem("not_found", f"client {slug} not found")
 
 
 async def api_key_owner(request: Request, services: Services, principal: Principal) -> dict[str, Any]:
@@ -156,7 +156,7 @@ def require_capability(actor: Actor, *capabilities: str) -> None:
     if not any(role_can(actor.role, name) for name in capabilities):
         wanted = " or ".join(capabilities)
         raise Problem(
-            403, "forbidden", f"Your role ({actor.role}) lacks the capability {wanted}.", extra={"capability": wanted}
+            "forbidden", f"Your role ({actor.role}) lacks the capability {wanted}.", extra={"capability": wanted}
         )
 
 
@@ -171,7 +171,6 @@ def acting_for(actor: Actor, member_id: str | None, self_capability: str, member
         return True
     if not role_can(actor.role, self_capability) and role_can(actor.role, member_capability):
         raise Problem(
-            422,
             "validation",
             "Name the member to act for: your role acts on members' behalf.",
             errors=[FieldError(field="body.memberId", message="required for your role")],

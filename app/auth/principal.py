@@ -64,7 +64,6 @@ def unknown_api_key() -> Problem:
 def both_credentials() -> Problem:
     """Two credentials could act as two principals: which one was meant is not guessed."""
     return Problem(
-        400,
         "bad_request",
         "Send one credential: an API key (X-API-Key) or a bearer token (Authorization), not both.",
         errors=[
@@ -76,7 +75,7 @@ def both_credentials() -> Problem:
 
 def unauthenticated(detail: str, *, invalid_token: bool = False) -> Problem:
     challenge = f'{REALM}, error="invalid_token"' if invalid_token else REALM
-    return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": challenge})
+    return Problem("unauthenticated", detail, headers={"WWW-Authenticate": challenge})
 
 
 # The schemes a caller may authenticate with, in the order the document lists them. Routes in a
@@ -135,7 +134,7 @@ async def session_principal(
     """The user of a live session cookie; 403 `csrf_failed` for a forged request, 401 for no live session."""
     refusal = sessions.csrf_refusal(request)
     if refusal is not None:
-        raise guard.failed(request.state.source, Problem(403, "csrf_failed", refusal))
+        raise guard.failed(request.state.source, Problem("csrf_failed", refusal))
     session = request.state.session = await sessions.authenticate(handle)
     if session is None:
         detail = "The session has ended (signed out, expired or revoked): sign in again at /v1/auth/login."

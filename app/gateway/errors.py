@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from app.facts import CONVEX_ERROR_CODES
+from app.facts import CONVEX_ERROR_CODES, ERROR_CODES
 from app.http.declared import dependants, query_parameters
 from app.http.problems import EXTENSION_MEMBERS, FieldError, Problem, problem_response
 
@@ -27,9 +27,9 @@ class UnencodableArgument(ValueError):
 
 
 class UpstreamError(Exception):
-    """Convex could not give a usable answer; `status` and `code` say how."""
+    """Convex could not give a usable answer; `code` says how, and its status is the code's
+    (convex/errorCodes.json)."""
 
-    status = 502
     code = "upstream_error"
     detail = "The data service gave an unexpected answer."
 
@@ -38,9 +38,12 @@ class UpstreamError(Exception):
         super().__init__(reason)
         self.reason = reason
 
+    @property
+    def status(self) -> int:
+        return ERROR_CODES[self.code]["status"]
+
 
 class UpstreamUnavailable(UpstreamError):
-    status = 503
     code = "upstream_unavailable"
     detail = "The data service is unavailable. Try again shortly."
 
@@ -66,7 +69,6 @@ class WriteConflict(UpstreamUnavailable):
 
 
 class UpstreamTimeout(UpstreamError):
-    status = 504
     code = "upstream_timeout"
     detail = "The data service did not answer in time."
 
@@ -74,7 +76,6 @@ class UpstreamTimeout(UpstreamError):
 class MutationOutcomeUnknown(UpstreamError):
     """The mutation was sent but no answer came back: it may or may not have committed."""
 
-    status = 504
     code = "outcome_unknown"
     detail = (
         "The change was sent but its outcome is unknown (the data service did not answer). "
@@ -89,7 +90,7 @@ def problem_from_convex_error(error: ConvexError, request: Request | None = None
     if status is None or not isinstance(code, str):
         # A code this BFF does not know: Convex's functions are newer than the BFF, or a bug.
         log.warning("ConvexError with an unknown code %r answered as upstream_error", code)
-        return Problem(502, UpstreamError.code, UpstreamError.detail)
+        return Problem(UpstreamError.code, UpstreamError.detail)
     message = data.get("message")
     detail = message if isinstance(message, str) else str(code)
     extra = _extension_members(data, code)
@@ -98,8 +99,8 @@ def problem_from_convex_error(error: ConvexError, request: Request | None = None
         where = _input_location(request, field)
         # A rule about the caller rather than the request (a member profile it lacks): no field to name.
         errors = [FieldError(field=f"{where}.{field}", message=detail)] if where else None
-        return Problem(status, code, detail, errors=errors, extra=extra)
-    return Problem(status, code, detail, extra=extra)
+        return Problem(code, detail, errors=errors, extra=extra)
+    return Problem(code, detail, extra=extra)
 
 
 def _extension_members(data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:
 
     @app.exception_handler(UnencodableArgument)
     async def _unencodable(request: Request, exc: UnencodableArgument) -> JSONResponse:
-        return problem_response(request, Problem(422, "validation", str(exc)))
+        return problem_response(request, Problem("validation", str(exc)))
 
     @app.exception_handler(UpstreamError)
     async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
@@ -160,4 +161,4 @@ def install_convex_error_handlers(app: FastAPI, retry_after_s: int) -> None:
         if exc.status == 503:
             wait = exc.retry_after_s if isinstance(exc, CircuitOpen | WriteConflict) else retry_after_s
             headers = {"Retry-After": str(max(1, math.ceil(wait)))}
-        return problem_response(request, Problem(exc.status, exc.code, exc.detail, headers=headers))
+        return problem_response(request, Problem(exc.code, exc.detail, headers=headers))

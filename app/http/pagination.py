@@ -112,4 +112,4 @@ def _open(cipher: AESGCM, token: str, client_id: str, key: str) -> str:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         return cipher.decrypt(raw[:12], raw[12:], _bound_to(client_id, key)).decode()
     except (ValueError, InvalidTag):
-        raise Problem(400, "invalid_cursor", "The cursor is not valid for this list.") from None
+        raise Problem("invalid_cursor", "The cursor is not valid for this list.") from None

@@ -93,20 +93,22 @@ EXTENSION_MEMBERS: dict[str, TypeAdapter[Any]] = {
 
 
 class Problem(Exception):
-    """An error answered as problem+json with a stable code."""
+    """An error answered as problem+json with a stable code, at the status convex/errorCodes.json
+    gives that code. `status` is only for the two answers no code owns: Starlette's own HTTP
+    errors of other statuses (`http_error`) and a bug (`internal`, 500)."""
 
     def __init__(
         self,
-        status: int,
         code: str,
         detail: str,
         *,
         headers: dict[str, str] | None = None,
         errors: list[FieldError] | None = None,
         extra: dict[str, Any] | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(detail)
-        self.status = status
+        self.status = status if status is not None else ERROR_CODES[code]["status"]
         self.code = code
         self.detail = detail
         self.headers = headers or {}
@@ -164,7 +166,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource."
-        return problem_response(request, Problem(exc.status_code, code, detail, headers=dict(exc.headers or {})))
+        return problem_response(request, Problem(code, detail, status=exc.status_code, headers=dict(exc.headers or {})))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -172,7 +174,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             # Not a field's value but the body itself: 400, as the OpenAPI document says.
             invalid_json = FieldError(field="body", message="not valid JSON", type="json_invalid")
             return problem_response(
-                request, Problem(400, "bad_request", "The body is not valid JSON.", errors=[invalid_json])
+                request, Problem("bad_request", "The body is not valid JSON.", errors=[invalid_json])
             )
         errors = [
             FieldError(
@@ -182,14 +184,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             )
             for err in exc.errors()
         ]
-        return problem_response(request, Problem(422, "validation", "The request is not valid.", errors=errors))
+        return problem_response(request, Problem("validation", "The request is not valid.", errors=errors))
 
     @app.exception_handler(ResponseValidationError)
     async def _bad_answer(request: Request, exc: ResponseValidationError) -> JSONResponse:
         # Response bodies come from Convex: one that breaks the response model is an
         # unexpected upstream answer, not a bug to show the client.
         log.error("response failed its model: %s", exc.errors()[:5])
-        return problem_response(request, Problem(502, "upstream_error", "The data service gave an unexpected answer."))
+        return problem_response(request, Problem("upstream_error", "The data service gave an unexpected answer."))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -197,7 +199,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Answered outside the request-id middleware (Starlette's outermost layer), so the
         # header that lets support find the log line is set here.
         headers = {"X-Request-ID": correlation_id.get() or ""}
-        return problem_response(request, Problem(500, "internal", "An unexpected error occurred.", headers=headers))
+        return problem_response(
+            request, Problem("internal", "An unexpected error occurred.", status=500, headers=headers)
+        )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

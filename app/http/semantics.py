@@ -342,7 +342,7 @@ class HttpSemanticsMiddleware:
         if method == "OPTIONS":
             return Response(status_code=204, headers={"Allow": allow})
         detail = f"{method} is not a method of this resource; it answers {allow}."
-        return problem_json(Problem(405, "method_not_allowed", detail, headers={"Allow": allow}))
+        return problem_json(Problem("method_not_allowed", detail, headers={"Allow": allow}))
 
     @staticmethod
     def _refusal(scope: Scope, operation: Operation) -> Response | None:
@@ -359,7 +359,6 @@ class HttpSemanticsMiddleware:
             sent = f"`{content_type}`" if content_type else "no Content-Type"
             return problem_json(
                 Problem(
-                    415,
                     "unsupported_media_type",
                     f"The body must be JSON (Content-Type: application/json); it was sent with {sent}.",
                     headers={"Accept": JSON},
@@ -368,7 +367,7 @@ class HttpSemanticsMiddleware:
         if accept is not None and not accepts(accept, operation.answers):
             offered = ", ".join(operation.answers)
             detail = f"This operation answers with {offered}; the request's Accept allows none of them."
-            return problem_json(Problem(406, "not_acceptable", detail))
+            return problem_json(Problem("not_acceptable", detail))
         if scope["query_string"]:
             return _query_refusal(scope["query_string"], operation)
         return None
@@ -430,7 +429,7 @@ def _query_refusal(query_string: bytes, operation: Operation) -> Response | None
     ]
     named = ", ".join(f"`{name}`" for name in unknown + repeated)
     detail = f"Query parameters this operation does not take, or takes once: {named}."
-    return problem_json(Problem(400, "bad_request", detail, errors=errors))
+    return problem_json(Problem("bad_request", detail, errors=errors))
 
 
 def _parameter_names(query_string: bytes) -> list[str]:

@@ -61,7 +61,6 @@ class LiveHub:
         """Take one of the principal's stream slots; 429 when all are taken."""
         if self._open_streams[principal_key] >= self._max_streams:
             raise Problem(
-                429,
                 "too_many_streams",
                 f"At most {self._max_streams} live streams per principal; close one first.",
                 headers={"Retry-After": "5"},

@@ -44,5 +44,5 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The body is not read: closing the connection spares reading it to find the next request.
-        refusal = problem_json(Problem(413, "payload_too_large", self._detail(), headers={"Connection": "close"}))
+        refusal = problem_json(Problem("payload_too_large", self._detail(), headers={"Connection": "close"}))
         await refusal(scope, receive, send)

@@ -113,21 +113,18 @@ async def claim_idempotency_key(
             raise Replay(outcome["response"])
         case "in_flight":
             raise Problem(
-                409,
                 "idempotency_in_flight",
                 "A request with this Idempotency-Key is still being processed; retry after it finishes.",
                 headers={"Retry-After": "1"},
             )
         case "in_doubt":
             raise Problem(
-                409,
                 "idempotency_key_in_doubt",
                 "The first request with this Idempotency-Key may or may not have been applied: its outcome is "
                 "unknown. Read the resource to find out; to try the change again, send it with a new key.",
             )
         case "mismatch":
             raise Problem(
-                422,
                 "idempotency_key_reused",
                 "This Idempotency-Key was used for a different request.",
                 errors=[FieldError(field=f"header.{HEADER}", message="already used for another request")],

@@ -112,7 +112,6 @@ class RateLimiter:
 
 def rate_limited(decision: Decision) -> Problem:
     return Problem(
-        429,
         "rate_limited",
         f"Too many requests: try again in {decision.retry_after_s} s.",
         headers={**decision.headers, "Retry-After": str(decision.retry_after_s)},

@@ -108,7 +108,7 @@ def _too_many(reset_at: float, scope: metrics.RefusalScope, what: str | None = N
         if scope == "lookup"
         else "Too many failed or unknown requests from here"
     )
-    return Problem(429, "rate_limited", f"{what}: try again in {wait} s.", headers={"Retry-After": str(wait)})
+    return Problem("rate_limited", f"{what}: try again in {wait} s.", headers={"Retry-After": str(wait)})
 
 
 def _parse_ip(text: str) -> IPAddress | None:

@@ -46,12 +46,11 @@ VERIFIER_PURPOSE = "pkce-verifier"
 
 
 def login_failed(detail: str) -> Problem:
-    return Problem(400, "login_failed", f"{detail} Start the sign-in again.")
+    return Problem("login_failed", f"{detail} Start the sign-in again.")
 
 
 def provider_unavailable(detail: str) -> Problem:
     return Problem(
-        503,
         "provider_unavailable",
         f"The OpenID provider could not be reached or answered unexpectedly ({detail}).",
         headers={"Retry-After": str(PROVIDER_RETRY_AFTER_S)},

@@ -40,7 +40,7 @@ SESSION_ID = Path(description="A session's `id`, from `listMySessions` or `listU
 def sign_in_manager(services: Services) -> SessionManager:
     sessions = services.sessions
     if sessions is None:
-        raise Problem(404, "not_found", "Sign-in at the BFF is not configured on this deployment (OIDC_ISSUER).")
+        raise Problem("not_found", "Sign-in at the BFF is not configured on this deployment (OIDC_ISSUER).")
     return sessions
 
 
@@ -76,7 +76,6 @@ async def sign_in(
     return_to = safe_return_to(returnTo)
     if return_to is None:
         raise Problem(
-            400,
             "bad_request",
             "returnTo must be a path of this site, starting with a single '/'.",
             errors=[FieldError(field="query.returnTo", message="not a path of this site", type="return_to")],
@@ -184,7 +183,7 @@ async def sign_out(
     if handle is not None:
         refusal = sessions.csrf_refusal(request)
         if refusal is not None:
-            raise Problem(403, "csrf_failed", refusal)
+            raise Problem("csrf_failed", refusal)
         end_session_url = await sessions.logout(handle)
     clear_cookie(response, SESSION_COOKIE)
     return LoggedOut(endSessionUrl=end_session_url)
@@ -242,7 +241,7 @@ async def backchannel_logout(request: Request, services: AppServices) -> Respons
 
 
 def invalid_logout_token(detail: str) -> Problem:
-    return Problem(400, "invalid_logout_token", detail)
+    return Problem("invalid_logout_token", detail)
 
 
 # --- sessions, as their user and as a platform admin sees them ----------------------------------
@@ -262,14 +261,14 @@ def summary(session: Session, principal: Principal) -> dict[str, Any]:
 
 def require_user(principal: Principal) -> str:
     if principal.kind != "user" or principal.subject is None:
-        raise Problem(403, "forbidden", "Sessions are a signed-in user's; an API key has none.")
+        raise Problem("forbidden", "Sessions are a signed-in user's; an API key has none.")
     return principal.subject
 
 
 async def require_platform_admin(request: Request, principal: Principal, services: Services) -> None:
     require_user(principal)
     if not (await get_me(request, principal, services)).isPlatformAdmin:
-        raise Problem(403, "forbidden", "Only platform admins see and end other users' sessions.")
+        raise Problem("forbidden", "Only platform admins see and end other users' sessions.")
 
 
 @router.get(
@@ -306,7 +305,7 @@ async def end_my_session(
     session also clears its cookie."""
     subject = require_user(principal)
     if not await services.session_store.revoke_by_id(sessionId, auth_subject=subject, reason="user"):
-        raise Problem(404, "not_found", f"session {sessionId} not found", extra={"entity": "session"})
+        raise Problem("not_found", f"session {sessionId} not found", extra={"entity": "session"})
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if sessionId == principal.session_id:
         clear_cookie(response, SESSION_COOKIE)
@@ -317,7 +316,7 @@ async def end_my_session(
     "/v1/admin/sessions",
     tags=["sessions"],
     operation_id="listUserSessions",
-    summary="A user's live sessions (platform admins)",
+    summary="A user's live sessions",
     response_model=list[AdminSessionSummary],
     responses=problem_responses(401, 403, 422, 502, 503, 504),
 )
@@ -342,7 +341,7 @@ async def list_user_sessions(
     "/v1/admin/sessions/{sessionId}",
     tags=["sessions"],
     operation_id="endUserSession",
-    summary="End any user's session (platform admins)",
+    summary="End any user's session",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=problem_responses(401, 403, 404, 502, 503, 504),
@@ -357,5 +356,5 @@ async def end_user_session(
     within `SESSION_CACHE_TTL_S` seconds and its live streams end. Platform admins only."""
     await require_platform_admin(request, principal, services)
     if not await services.session_store.revoke_by_id(sessionId, auth_subject=None, reason="admin"):
-        raise Problem(404, "not_found", f"session {sessionId} not found", extra={"entity": "session"})
+        raise Problem("not_found", f"session {sessionId} not found", extra={"entity": "session"})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
