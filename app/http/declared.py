@@ -2,8 +2,9 @@
 OpenAPI document's capabilities, the HTTP checks' query parameters, where a Convex validation
 error's field came from)."""
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel
@@ -33,3 +34,14 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     options = getattr(annotation, "__args__", None) or (annotation,)
     models = [o for o in options if isinstance(o, type) and issubclass(o, BaseModel)]
     return models[0] if models else None
+
+
+def is_multi_valued(annotation: Any) -> bool:
+    """Whether a query parameter takes several values (`list[str]`, optional or annotated)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return is_multi_valued(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        return any(is_multi_valued(option) for option in get_args(annotation))
+    kind = origin or annotation
+    return isinstance(kind, type) and issubclass(kind, Sequence | set | frozenset) and not issubclass(kind, str | bytes)

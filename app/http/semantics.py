@@ -29,16 +29,14 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, params
-from fastapi._compat import field_annotation_is_sequence
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
-from starlette._utils import get_route_path
 from starlette.convertors import PathConvertor
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.declared import query_parameters
+from app.http.declared import is_multi_valued, query_parameters
 from app.http.problems import FieldError, Problem, problem_json
 
 JSON = "application/json"
@@ -195,7 +193,7 @@ def _operation(context: RouteContext) -> Operation:
     repeatable: set[str] = set()
     for name, annotation in query_parameters(context.dependant):
         query.add(name)
-        if field_annotation_is_sequence(annotation):
+        if is_multi_valued(annotation):
             repeatable.add(name)
     response_class = context.response_class
     if isinstance(response_class, DefaultPlaceholder):
@@ -288,7 +286,7 @@ class HttpSemanticsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = get_route_path(scope)
+        path = route_path(scope)
         method = scope["method"]
         head = method == "HEAD"
         routed = "GET" if head else method
@@ -449,6 +447,15 @@ def _with_no_store(message: Message) -> Message:
     if any(name == b"cache-control" for name, _ in headers):
         return message
     return {**message, "headers": [*headers, NO_STORE]}
+
+
+def route_path(scope: Scope) -> str:
+    """The path the routes match: the request's, less the `root_path` the app is mounted under."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
+        return path[len(root_path) :]
+    return path
 
 
 def _no_store(send: Send) -> Send:

@@ -1,0 +1,21 @@
+"""The layout keeps its promises (docs/architecture.md, "Where things live")."""
+
+import re
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[2] / "app"
+
+
+def sources() -> dict[str, str]:
+    return {str(path.relative_to(APP.parent)): path.read_text() for path in APP.rglob("*.py")}
+
+
+def test_no_module_imports_a_private_module_of_fastapi_starlette_or_pydantic():
+    private = re.compile(r"^\s*(?:from|import)\s+(?:fastapi|starlette|pydantic)(?:\.\w+)*\._", re.MULTILINE)
+    assert [name for name, text in sources().items() if private.search(text)] == []
+
+
+def test_app_state_is_read_only_where_the_app_is_wired():
+    """Everything else receives its services as a dependency or an argument (app/services.py)."""
+    readers = {name for name, text in sources().items() if re.search(r"\bapp\.state\.(?!tracer)", text)}
+    assert readers == {"app/main.py", "app/services.py"}
