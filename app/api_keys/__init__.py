@@ -8,13 +8,7 @@ DOMAIN = Domain(
     tags={"api-keys": "Integrator keys of a client: created, listed and revoked by its admins."},
     resources={"ApiKey": "apiKeyId"},
     listed_by={"apiKeyId": "listApiKeys"},
-    examples=Examples(
-        # Without `sponsorId`, which only a sponsor role takes.
-        bodies={"createApiKey": {"name": "CRM sync", "role": "client_user"}},
-        try_it_out={
-            "revokeApiKey": "The demo data has no API keys: create one with `createApiKey` and revoke its `key.id`."
-        },
-    ),
+    examples=Examples.load(__file__),
 )
 
 __all__ = ["DOMAIN", "routes", "schemas"]

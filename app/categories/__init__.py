@@ -2,14 +2,13 @@
 
 from app.categories import routes, schemas
 from app.http.domain import Domain, Examples
-from app.openapi.demo import CATEGORY_HEALTH_SAFETY
 
 DOMAIN = Domain(
     routers=(routes.router,),
     tags={"categories": "Interest categories that courses and members are tagged with."},
     resources={"Category": "categoryId"},
     listed_by={"categoryId": "listCategories"},
-    examples=Examples(parameters={"getCategory": {"categoryId": CATEGORY_HEALTH_SAFETY}}),
+    examples=Examples.load(__file__),
 )
 
 __all__ = ["DOMAIN", "routes", "schemas"]

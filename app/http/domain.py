@@ -4,10 +4,14 @@ examples Swagger UI prefills. The app includes the routers and the OpenAPI docum
 rest from the one list of domains (app/domains.py), so no shared module knows a domain by name.
 """
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
+
+from app.openapi import demo
 
 # What a 409 means unless the domain names its own rules.
 STATE_CONFLICTS = ("conflict", "invalid_transition")
@@ -24,6 +28,27 @@ class Examples:
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Why an example cannot succeed as a client_admin on fresh demo data, or only after another.
     try_it_out: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, package_file: str) -> "Examples":
+        """The `examples.json` beside a package's `__init__.py`, its demo documents (and shared
+        notes) named as in app/openapi/demo.py and looked up there; an unknown name fails at import."""
+        data = json.loads((Path(package_file).parent / "examples.json").read_text())
+        return cls(
+            parameters=_named(data.get("parameters", {})),
+            bodies=_named(data.get("bodies", {})),
+            try_it_out=_named(data.get("tryItOut", {})),
+        )
+
+
+def _named(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _named(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_named(item) for item in value]
+    if isinstance(value, str) and value.isupper() and " " not in value:
+        return demo.NAMED[value]  # KeyError: a name the demo data does not have
+    return value
 
 
 @dataclass(frozen=True)

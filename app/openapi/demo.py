@@ -65,3 +65,8 @@ A_STREAM = (
     "Swagger UI shows an answer once it ends, and a stream does not end: follow it with `curl -N` "
     "(docs/live-updates.md)."
 )
+
+# Everything above by its name, as the packages' examples.json files name them.
+NAMED: dict[str, str] = {
+    name: value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
+}

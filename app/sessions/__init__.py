@@ -4,13 +4,6 @@ document says of them."""
 from app.http.domain import Domain, Examples
 from app.sessions import routes, schemas
 
-A_BROWSER = (
-    "A browser's: sign in by opening `/v1/auth/login?returnTo=/` in the browser itself, and the session cookie goes "
-    "with this operation. A bearer token is no session (`getSession` answers 401), and where sign-in is not "
-    "configured the sign-in routes answer 404."
-)
-A_PLATFORM_ADMIN = "Platform admins only (`make token EMAIL=support@platform.test`); acme's admin gets 403."
-
 DOMAIN = Domain(
     routers=(routes.router,),
     tags={
@@ -19,17 +12,7 @@ DOMAIN = Domain(
         "sessions": "Browser sessions: a user's own, and any user's for platform admins.",
     },
     # Sign-in is a browser's, with the session cookie (docs/spa.md), not Swagger UI's.
-    examples=Examples(
-        try_it_out={
-            "getSession": A_BROWSER,
-            "signOut": A_BROWSER,
-            "backchannelLogout": "Called by the OpenID provider with a signed logout token, never by hand: the "
-            "example answers 400 `invalid_logout_token` (404 where sign-in is not configured).",
-            "endMySession": "Take a session's `id` from `listMySessions` (a bearer token has none of its own).",
-            "listUserSessions": A_PLATFORM_ADMIN,
-            "endUserSession": A_PLATFORM_ADMIN + " Take a session's `id` from `listUserSessions`.",
-        }
-    ),
+    examples=Examples.load(__file__),
 )
 
 __all__ = ["DOMAIN", "routes", "schemas"]

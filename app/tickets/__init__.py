@@ -1,7 +1,6 @@
 """Support tickets (convex/tickets.ts): routes, schemas, and what the API document says of them."""
 
 from app.http.domain import Domain, Examples
-from app.openapi.demo import A_STREAM, AS_A_MEMBER, MEMBER_MIA, TICKET_MIA, USER_SAM_STAFF
 from app.tickets import routes, schemas
 
 DOMAIN = Domain(
@@ -9,30 +8,7 @@ DOMAIN = Domain(
     tags={"tickets": "Member support: tickets, their message thread and staff-only internal notes."},
     resources={"Ticket": "ticketId"},
     listed_by={"ticketId": "listTickets"},
-    examples=Examples(
-        parameters={
-            operation: {"ticketId": TICKET_MIA}
-            for operation in (
-                "getTicket",
-                "listTicketMessages",
-                "replyToTicket",
-                "addTicketInternalNote",
-                "changeTicketStatus",
-                "assignTicket",
-                "streamTicketMessages",
-            )
-        },
-        bodies={
-            "openTicket": {
-                "subject": "Certificate shows the wrong name",
-                "body": "Mia's CPD certificate reads 'Mia Memer'. Could you reissue it?",
-                "priority": "normal",
-                "memberId": MEMBER_MIA,
-            },
-            "assignTicket": {"assigneeUserId": USER_SAM_STAFF},
-        },
-        try_it_out={"listMyTickets": AS_A_MEMBER, "streamTicketMessages": A_STREAM},
-    ),
+    examples=Examples.load(__file__),
 )
 
 __all__ = ["DOMAIN", "routes", "schemas"]
