@@ -11,8 +11,9 @@ from app.deps import Gateway, Live
 from app.gateway.errors import CircuitOpen
 from app.http.domain import Domain
 from app.http.problems import Problem, problem_responses
+from app.http.semantics import OperationRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=OperationRoute)
 
 # A cheap internal query the BFF depends on: answering it proves Convex is
 # reachable, the admin key is accepted and this project's functions are deployed.

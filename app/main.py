@@ -16,7 +16,7 @@ from app.gateway.client import CircuitBreaker, ConvexGateway
 from app.gateway.errors import install_convex_error_handlers
 from app.gateway.wire import WireLimits
 from app.http.problems import install_problem_handlers
-from app.http.semantics import HttpSemanticsMiddleware
+from app.http.semantics import install_http_semantics
 from app.live.hub import LiveHub
 from app.observability.logs import configure_logging
 from app.observability.metrics import install_metrics, process_stopped
@@ -127,10 +127,10 @@ def create_app(
         openapi_url=None,
     )
     # Added innermost first: a request meets CORS, security headers, the request id, the
-    # body cap, the HTTP semantics (methods, media types, query parameters, Cache-Control),
+    # body cap, the HTTP semantics (HEAD and Cache-Control; the routes check the rest),
     # then the idempotency store, then the routes.
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(HttpSemanticsMiddleware, api=app)
+    install_http_semantics(app, [router for domain in DOMAINS for router in domain.routers])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # inside the request id, so its line carries it
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

@@ -8,9 +8,10 @@ from app.auth.actor import api_key_owner, resolve_or_refuse
 from app.auth.capabilities import actions, capabilities_of
 from app.deps import AppServices, CurrentPrincipal
 from app.http.problems import problem_responses
+from app.http.semantics import OperationRoute
 from app.identity.schemas import CapabilityDecision, Me, Membership, MyCapabilities
 
-router = APIRouter(prefix="/v1/me", tags=["me"])
+router = APIRouter(prefix="/v1/me", tags=["me"], route_class=OperationRoute)
 
 
 @router.get(

@@ -27,7 +27,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.actor import Actor
@@ -35,6 +34,7 @@ from app.auth.dependencies import ClientSlug, current_actor
 from app.facts import PATTERNS
 from app.gateway.errors import MutationOutcomeUnknown
 from app.http.problems import FieldError, Problem
+from app.http.semantics import OperationRoute
 from app.observability import metrics
 from app.services import AppServices, services_in
 
@@ -132,7 +132,7 @@ async def claim_idempotency_key(
     request.state.idempotency = Claim(actor=actor, key=idempotency_key, request_hash=request_hash)
 
 
-class IdempotentPostRoute(APIRoute):
+class IdempotentPostRoute(OperationRoute):
     """Routes of a router built with this class accept `Idempotency-Key` on POST."""
 
     def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from app.auth.principal import SESSION_COOKIE, Principal, session_cookie_scheme, unauthenticated
 from app.deps import AppServices, CurrentPrincipal
 from app.http.problems import FieldError, Problem, declares_codes, problem_responses
+from app.http.semantics import OperationRoute
 from app.identity.routes import get_me
 from app.services import Services
 from app.sessions.manager import (
@@ -29,7 +30,7 @@ from app.sessions.return_to import safe_return_to
 from app.sessions.schemas import AdminSessionSummary, LoggedOut, SessionSummary, SignedIn
 from app.sessions.store import Session
 
-router = APIRouter()
+router = APIRouter(route_class=OperationRoute)
 
 FORM = "application/x-www-form-urlencoded"
 # Declared once in app/openapi/document.py's components.headers.

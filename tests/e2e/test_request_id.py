@@ -18,19 +18,22 @@ from tests.e2e.conftest import as_user
 MEMBER = as_user("member@acme.test")
 
 
-async def backend_lines_with(backend, request_id: str) -> list[str]:
-    for _ in range(200):  # the backend's output is read by a thread: give it up to 10 s
+async def backend_lines_with(backend, request_id: str, wanted: str) -> list[str]:
+    """The backend's lines for `request_id`, once one of them holds `wanted`: a request's functions
+    log one line each, read by a thread, so the first may be there before the one asked about."""
+    lines: list[str] = []
+    for _ in range(200):  # give it up to 10 s
         lines = [line for line in list(backend.log) if f"[{request_id}]" in line]
-        if lines:
-            return lines
+        if any(wanted in line for line in lines):
+            break
         await asyncio.sleep(0.05)
-    return []
+    return lines
 
 
 async def test_the_request_id_reaches_the_log_of_every_function_it_ran(api, backend):
     response = await api.get("/v1/clients/acme/events", headers=MEMBER)
     request_id = response.headers["X-Request-ID"]
-    lines = await backend_lines_with(backend, request_id)
+    lines = await backend_lines_with(backend, request_id, " query events:list success ")
     assert any(" query events:list success " in line for line in lines), lines
 
 
@@ -38,7 +41,8 @@ async def test_a_callers_well_formed_request_id_is_kept_end_to_end(api, backend)
     mine = str(uuid.uuid4())
     response = await api.get("/v1/clients/acme/events/nope", headers={**MEMBER, "X-Request-ID": mine})
     assert response.status_code == 404 and response.json()["requestId"] == mine
-    assert any(" query events:get error " in line for line in await backend_lines_with(backend, mine))
+    lines = await backend_lines_with(backend, mine, " query events:get error ")
+    assert any(" query events:get error " in line for line in lines), lines
 
 
 @contextmanager
@@ -64,4 +68,5 @@ async def test_the_bffs_log_line_carries_the_callers_id_whole_as_convex_does(api
     lines = [json.loads(line) for line in captured.getvalue().splitlines()]
     [line] = [line for line in lines if line["name"] == "app.requests"]
     assert line["request_id"] == mine and line["problem"] == "not_found"
-    assert any(" query events:get error " in line for line in await backend_lines_with(backend, mine))
+    lines = await backend_lines_with(backend, mine, " query events:get error ")
+    assert any(" query events:get error " in line for line in lines), lines
