@@ -2,9 +2,10 @@
 // `acme` and `globex`, one user per role in each, and enough content that every
 // screen has something to show and pagination is real (thousands of acme members).
 // Idempotent: a second run finds `acme` and changes nothing.
+// `exampleIds` finds, by name, the documents that Swagger UI's examples use (EXAMPLE_DOCUMENTS).
 import { type Infer, v } from "convex/values";
 import type { Id } from "./_generated/dataModel";
-import { internalMutation, type MutationCtx } from "./_generated/server";
+import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
 import demoUsers from "./demoUsers.json";
 import type { clientRole } from "./schema";
 
@@ -310,4 +311,168 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
   });
 
   return bulkMembers + 2;
+}
+
+// The demo documents Swagger UI's examples use (app/<domain>/examples.json names them), each
+// described by what identifies it in the data above, never by its id: ids follow the order of
+// the inserts. All are acme's, the client the examples act in as its client_admin.
+// `python -m devtools.demo_ids` runs `exampleIds` on freshly seeded demo data and writes the ids
+// to app/openapi/demo_ids.json, which the BFF reads; app/openapi/demo.py describes each name.
+const EXAMPLE_DOCUMENTS = {
+  CATEGORY_HEALTH_SAFETY: (find) => find.category("Health & Safety"),
+  CATEGORY_LEADERSHIP: (find) => find.category("Leadership"),
+  COURSE_FIRE_SAFETY: (find) => find.course("Fire Safety Essentials"), // published; Mia is enrolled
+  COURSE_DATA_PROTECTION: (find) => find.course("Data Protection in Practice"), // published, no enrollments
+  COURSE_NEGOTIATION_DRAFT: (find) => find.course("Advanced Negotiation (draft)"),
+  COURSE_LEGACY_ARCHIVED: (find) => find.course("Legacy Systems 101"), // no enrollments
+  ENROLLMENT_MIA_FIRE_SAFETY: (find) => find.enrollment("member@acme.test", "Fire Safety Essentials"), // active
+  EVENT_CONFERENCE: (find) => find.event("Annual Conference"), // published, 1 of 200 places taken (Mia)
+  EVENT_BREAKFAST: (find) => find.event("Members' Breakfast"), // published, 9 of 10 places taken
+  EVENT_GALA_DRAFT: (find) => find.event("Autumn Gala (draft)"), // no registrations
+  REGISTRATION_MAX_BREAKFAST: (find) => find.registration("member2@acme.test", "Members' Breakfast"), // confirmed
+  REGISTRATION_MIA_CONFERENCE: (find) => find.registration("member@acme.test", "Annual Conference"), // confirmed
+  TICKET_MIA: (find) => find.ticket("member@acme.test", "Cannot download my CPD certificate"), // open, Sam Staff's
+  MEMBER_MIA: (find) => find.member("member@acme.test"),
+  MEMBER_MAX: (find) => find.member("member2@acme.test"),
+  // A member who cannot sign in, with nothing active (of the bulk members, the 11th: several are Kai Adams).
+  MEMBER_KAI: (find) => find.member("kai.adams.10@members.acme.test"),
+  INTEREST_LEADERSHIP: (find) => find.interest("Leadership"),
+  INTEREST_COMPLIANCE: (find) => find.interest("Compliance"),
+  SPONSOR_PARTNER_BANK: (find) => find.sponsor(`${ACME.name} Partner Bank`), // backs the conference and the gala
+  SPONSOR_TOOLS: (find) => find.sponsor(`${ACME.name} Tools Ltd`), // backs the conference only
+  USER_SAM_STAFF: (find) => find.user("staff@acme.test"), // a client_user
+} satisfies Record<string, (find: DemoFinder) => Promise<string | null>>;
+
+/** The id of each of EXAMPLE_DOCUMENTS by its name, or null where the demo data has no such document. */
+export const exampleIds = internalQuery({
+  args: {},
+  returns: v.record(v.string(), v.union(v.string(), v.null())),
+  handler: async (ctx) => {
+    const client = await ctx.db
+      .query("clients")
+      .withIndex("by_slug", (q) => q.eq("slug", ACME.slug))
+      .unique();
+    const ids: Record<string, string | null> = {};
+    for (const [name, lookUp] of Object.entries(EXAMPLE_DOCUMENTS)) {
+      ids[name] = client === null ? null : await lookUp(new DemoFinder(ctx, client._id));
+    }
+    return ids;
+  },
+});
+
+/**
+ * Finds one client's demo documents by their natural keys, through indexes that start with the
+ * client (or a document of it). A key that matches more than one document is an error: it no
+ * longer names one document.
+ */
+class DemoFinder {
+  constructor(
+    private readonly ctx: QueryCtx,
+    private readonly clientId: Id<"clients">,
+  ) {}
+
+  async category(name: string) {
+    return await this.ctx.db
+      .query("categories")
+      .withIndex("by_clientId_name", (q) => q.eq("clientId", this.clientId).eq("name", name))
+      .unique()
+      .then(idOf);
+  }
+
+  async interest(name: string) {
+    return await this.ctx.db
+      .query("interestCategories")
+      .withIndex("by_clientId_name", (q) => q.eq("clientId", this.clientId).eq("name", name))
+      .unique()
+      .then(idOf);
+  }
+
+  async sponsor(name: string) {
+    return await this.ctx.db
+      .query("sponsors")
+      .withIndex("by_clientId_name", (q) => q.eq("clientId", this.clientId).eq("name", name))
+      .unique()
+      .then(idOf);
+  }
+
+  async member(email: string) {
+    return await this.ctx.db
+      .query("memberProfiles")
+      .withIndex("by_clientId_email", (q) => q.eq("clientId", this.clientId).eq("email", email))
+      .unique()
+      .then(idOf);
+  }
+
+  /** A user with a membership of the client. */
+  async user(email: string) {
+    const user = await this.ctx.db
+      .query("users")
+      .withIndex("by_email", (q) => q.eq("email", email))
+      .unique();
+    if (user === null) return null;
+    const membership = await this.ctx.db
+      .query("clientMemberships")
+      .withIndex("by_clientId_userId", (q) => q.eq("clientId", this.clientId).eq("userId", user._id))
+      .unique();
+    return membership === null ? null : user._id;
+  }
+
+  // Courses, events and tickets have no index by title or subject: the client's (or the
+  // member's) few demo documents are read through an index that starts with it.
+  async course(title: string) {
+    const courses = this.ctx.db
+      .query("courses")
+      .withIndex("by_clientId_createdAt", (q) => q.eq("clientId", this.clientId));
+    return await theOne(`course "${title}"`, courses, (course) => course.title === title);
+  }
+
+  async event(title: string) {
+    const events = this.ctx.db.query("events").withIndex("by_clientId_startAt", (q) => q.eq("clientId", this.clientId));
+    return await theOne(`event "${title}"`, events, (event) => event.title === title);
+  }
+
+  async ticket(memberEmail: string, subject: string) {
+    const memberId = await this.member(memberEmail);
+    if (memberId === null) return null;
+    const tickets = this.ctx.db
+      .query("supportTickets")
+      .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", memberId));
+    return await theOne(`ticket "${subject}"`, tickets, (ticket) => ticket.subject === subject);
+  }
+
+  async enrollment(memberEmail: string, courseTitle: string) {
+    const [memberId, courseId] = [await this.member(memberEmail), await this.course(courseTitle)];
+    if (memberId === null || courseId === null) return null;
+    return await this.ctx.db
+      .query("courseEnrollments")
+      .withIndex("by_courseId_memberId", (q) => q.eq("courseId", courseId).eq("memberId", memberId))
+      .unique()
+      .then(idOf);
+  }
+
+  async registration(memberEmail: string, eventTitle: string) {
+    const [memberId, eventId] = [await this.member(memberEmail), await this.event(eventTitle)];
+    if (memberId === null || eventId === null) return null;
+    return await this.ctx.db
+      .query("eventRegistrations")
+      .withIndex("by_eventId_memberId", (q) => q.eq("eventId", eventId).eq("memberId", memberId))
+      .unique()
+      .then(idOf);
+  }
+}
+
+function idOf<T extends { _id: string }>(doc: T | null): T["_id"] | null {
+  return doc === null ? null : doc._id;
+}
+
+/** The id of the one document of `docs` that `matches`, or null; a second one is an error. */
+async function theOne<T extends { _id: string }>(what: string, docs: AsyncIterable<T>, matches: (doc: T) => boolean) {
+  let found: T | null = null;
+  for await (const doc of docs) {
+    if (!matches(doc)) continue;
+    if (found !== null)
+      throw new Error(`The demo data has more than one ${what}: the name no longer names one document`);
+    found = doc;
+  }
+  return idOf(found);
 }

@@ -15,7 +15,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from app.openapi.demo import TICKET_MIA
+from app.openapi.demo import DEMO_IDS
 from app.sessions.crypto import Sealer
 from app.sessions.oidc import BACKCHANNEL_LOGOUT_EVENT
 from app.sessions.store import SessionStore, sha256_hex
@@ -406,7 +406,7 @@ async def test_signing_out_at_the_provider_ends_the_session_by_back_channel_logo
 async def test_a_live_stream_opened_with_the_cookie_ends_when_its_session_is_ended(stack, browser):
     handle = await browser.sign_in(MEMBER)
     session_id = (await stack.http.get("/v1/auth/session", headers=stack.cookie(handle))).json()["sessionId"]
-    url = f"/v1/clients/acme/tickets/{TICKET_MIA}/messages/stream"
+    url = f"/v1/clients/acme/tickets/{DEMO_IDS['TICKET_MIA']}/messages/stream"
     async with open_sse(stack.app, url, stack.cookie(handle)) as stream:
         assert stream.status == 200, stream.body
         first = await stream.next_event()
