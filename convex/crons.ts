@@ -5,5 +5,6 @@ import { internal } from "./_generated/api";
 const crons = cronJobs();
 crons.hourly("sweep expired idempotency keys", { minuteUTC: 17 }, internal.idempotency.sweep, {});
 crons.hourly("sweep ended rate-limit windows", { minuteUTC: 47 }, internal.rateLimits.sweep, {});
+crons.hourly("sweep old mutation receipts", { minuteUTC: 2 }, internal.receipts.sweep, {});
 crons.hourly("purge ended sessions and expired sign-ins", { minuteUTC: 32 }, internal.sessions.purge, {});
 export default crons;

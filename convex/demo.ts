@@ -5,8 +5,9 @@
 // `exampleIds` finds, by name, the documents that Swagger UI's examples use (EXAMPLE_DOCUMENTS).
 import { type Infer, v } from "convex/values";
 import type { Id } from "./_generated/dataModel";
-import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
+import { internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
 import demoUsers from "./demoUsers.json";
+import { internalMutation } from "./lib/receipts";
 import type { clientRole } from "./schema";
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -5,7 +5,7 @@ import { v } from "convex/values";
 import { partial } from "convex-helpers/validators";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
-import { internalMutation, type MutationCtx } from "./_generated/server";
+import type { MutationCtx } from "./_generated/server";
 import { byParent, inClient, mustGet, takeByStatus } from "./lib/db";
 import { fail } from "./lib/errors";
 import {
@@ -21,6 +21,7 @@ import { LIMITS, TEXT_MAX } from "./lib/limits";
 import { deleteUnlessUsed, EVENT_SPONSORS } from "./lib/links";
 import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
 import { getQuery } from "./lib/reads";
+import { internalMutation } from "./lib/receipts";
 import { changeStatus, OPEN_REGISTRATION, requireTransition } from "./lib/transitions";
 import { optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";

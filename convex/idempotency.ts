@@ -5,10 +5,11 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
-import { internalMutation, type MutationCtx } from "./_generated/server";
+import type { MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
 import { type Actor, type ActorArg, actorArg, principalOf, verifyActor } from "./lib/functions";
 import { PATTERNS } from "./lib/limits";
+import { internalMutation } from "./lib/receipts";
 import { storedResponse } from "./schema";
 
 async function recordFor(ctx: MutationCtx, actor: Actor, key: string): Promise<Doc<"idempotencyKeys"> | null> {

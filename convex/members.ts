@@ -5,7 +5,7 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
-import { internalMutation, type MutationCtx } from "./_generated/server";
+import type { MutationCtx } from "./_generated/server";
 import { byParent, inClient, mustGet, takeByStatus } from "./lib/db";
 import { fail } from "./lib/errors";
 import {
@@ -23,6 +23,7 @@ import { childrenOf, linksOf, MEMBER_INTERESTS } from "./lib/links";
 import { ownProfile } from "./lib/members";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { getQuery, pageQuery } from "./lib/reads";
+import { internalMutation } from "./lib/receipts";
 import { ACTIVE_REGISTRATION, ENDED_ENROLLMENT, ENDED_REGISTRATION } from "./lib/transitions";
 import { email as checkEmail, optionalText, required, text, wholeNumber } from "./lib/validate";
 import { viewOf } from "./lib/views";

@@ -16,8 +16,9 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
-import { internalMutation, type MutationCtx } from "./_generated/server";
+import type { MutationCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
+import { internalMutation } from "./lib/receipts";
 
 /** How many shards a client's bucket is split into, at most. */
 export const CLIENT_SHARDS = 16;

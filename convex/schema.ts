@@ -336,6 +336,19 @@ export default defineSchema({
     .index("by_clientId_principal_key", ["clientId", "principal", "key"])
     .index("by_expiresAt", ["expiresAt"]),
 
+  // Mutation receipts (convex/lib/receipts.ts): one per mutation the BFF sent with a `receipt`
+  // key, written in that mutation's own transaction, so the same key sent again returns this
+  // result instead of running again.
+  mutationReceipts: defineTable({
+    key: v.string(),
+    // "<clientId>/<principal>" of the actor the mutation took, if it took one.
+    owner: v.optional(v.string()),
+    result: v.any(),
+    at: v.number(),
+  })
+    .index("by_key", ["key"])
+    .index("by_at", ["at"]),
+
   // Fixed-window request counters for rate limits, shared by every BFF process.
   rateLimitWindows: defineTable({
     // "principal:<id>/<window ms>", or a shard of a client's bucket, "client:<id>/<window ms>#<shard>"

@@ -6,8 +6,9 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
-import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
+import { internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
 import { fail } from "./lib/errors";
+import { internalMutation } from "./lib/receipts";
 import { viewOf } from "./lib/views";
 import { sessionEndReason } from "./schema";
 

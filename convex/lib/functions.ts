@@ -12,10 +12,11 @@
 import { type Infer, v } from "convex/values";
 import { customMutation, customQuery } from "convex-helpers/server/customFunctions";
 import type { Doc, Id, TableNames } from "../_generated/dataModel";
-import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "../_generated/server";
+import { internalQuery, type MutationCtx, type QueryCtx } from "../_generated/server";
 import schema, { role } from "../schema";
 import { type Action, type Role, roleCan } from "./capabilities";
 import { fail } from "./errors";
+import { internalMutation } from "./receipts";
 
 export const actorArg = v.object({
   clientId: v.id("clients"),

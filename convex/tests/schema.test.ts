@@ -13,7 +13,14 @@ const exported = schema.tables as unknown as Record<string, { export(): TableExp
 const tables = Object.entries(exported).map(([name, table]) => [name, table.export()] as const);
 
 /** Tables that are not owned by one client: the tenants, the auth identities and their sessions. */
-const GLOBAL_TABLES = new Set(["clients", "users", "rateLimitWindows", "sessions", "pendingLogins"]);
+const GLOBAL_TABLES = new Set([
+  "clients",
+  "users",
+  "rateLimitWindows",
+  "sessions",
+  "pendingLogins",
+  "mutationReceipts",
+]);
 /** Indexes that must find a document before its client is known, each with its reason. */
 const GLOBAL_LOOKUPS: Record<string, string> = {
   "apiKeys.by_hash": "resolveActor finds a key by its hash, then checks the key's client",
@@ -111,7 +118,7 @@ describe("normalisation", () => {
   );
 
   test("every domain table exists, plus the BFF's protection and session records", () => {
-    const bffRecords = ["idempotencyKeys", "rateLimitWindows", "sessions", "pendingLogins"];
+    const bffRecords = ["idempotencyKeys", "rateLimitWindows", "sessions", "pendingLogins", "mutationReceipts"];
     expect(Object.keys(schema.tables)).toEqual(expect.arrayContaining(bffRecords));
     expect(
       Object.keys(schema.tables)

@@ -19,3 +19,15 @@ def test_app_state_is_read_only_where_the_app_is_wired():
     """Everything else receives its services as a dependency or an argument (app/services.py)."""
     readers = {name for name, text in sources().items() if re.search(r"\bapp\.state\.(?!tracer)", text)}
     assert readers == {"app/main.py", "app/services.py"}
+
+
+def test_every_convex_mutation_is_built_with_receipts():
+    """Mutations come from convex/lib/receipts.ts (or builders on it), so every one can be sent again."""
+    convex = APP.parent / "convex"
+    plain = re.compile(r"import \{[^}]*\binternalMutation\b[^}]*\} from \"[./]+/_generated/server\"")
+    offenders = [
+        str(path.relative_to(convex))
+        for path in [*convex.glob("*.ts"), *convex.glob("lib/*.ts")]
+        if plain.search(path.read_text()) and path.name != "receipts.ts"
+    ]
+    assert offenders == []

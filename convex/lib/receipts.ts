@@ -1,0 +1,72 @@
+// Mutation receipts: every internal mutation is safe to send again.
+//
+// The BFF sends each mutation with a `receipt` key of its own making, the same key on every
+// attempt. The first run that commits records the key with its result in its own transaction
+// (as Convex's `_session_requests` does for its WebSocket clients); a later run with that key
+// returns the recorded result and changes nothing. So a mutation whose answer was lost (a
+// connection closed after the request was written, a proxy's 502, a read timeout) is sent
+// again and applies once. A run that fails records nothing: nothing it wrote is kept, so
+// sending it again is what a caller would do anyway.
+//
+// One document per call (no hot document); convex/receipts.ts sweeps them after
+// RECEIPT_RETENTION_MS, longer than any retry window the BFF promises.
+import { v } from "convex/values";
+import { type MutationCtx, internalMutation as plainInternalMutation } from "../_generated/server";
+import { fail } from "./errors";
+
+export const RECEIPT_RETENTION_MS = 48 * 60 * 60 * 1000;
+
+// The BFF is the only caller that sends `receipt`, untyped; a test that sends one casts its arguments.
+type Definition = {
+  args?: Record<string, unknown>;
+  handler: (ctx: never, args: Record<string, unknown>) => unknown;
+  [key: string]: unknown;
+};
+
+/** Who a receipt's mutation acted for, when it took an actor: a replay must come from the same one. */
+function ownerOf(args: Record<string, unknown>): string | undefined {
+  const actor = args.actor as { clientId?: string; userId?: string; apiKeyId?: string } | undefined;
+  if (actor === undefined) return undefined;
+  return `${actor.clientId}/${actor.userId !== undefined ? `user:${actor.userId}` : `apiKey:${actor.apiKeyId}`}`;
+}
+
+/** The mutation's own argument validators, and `receipt`. */
+function withReceipt(args: Record<string, unknown>) {
+  const receipt = v.optional(v.string());
+  // A builder such as `clientMutation` passes one object validator; a module, the fields.
+  const validator = args as { isConvexValidator?: boolean; kind?: string; fields?: Record<string, never> };
+  if (validator.isConvexValidator && validator.kind === "object") return v.object({ ...validator.fields, receipt });
+  return { ...args, receipt };
+}
+
+/**
+ * `internalMutation` with receipts: takes an optional `receipt` argument besides its own. Used
+ * for every mutation of this deployment (and beneath `clientMutation`); a test holds every
+ * module to it.
+ */
+export const internalMutation = ((definition: Definition) => {
+  if (typeof definition === "function" || definition.args === undefined) {
+    throw new Error("A mutation declares its args (validators), so that its receipt argument can join them");
+  }
+  const handler = definition.handler;
+  return plainInternalMutation({
+    ...definition,
+    args: withReceipt(definition.args),
+    handler: async (ctx: MutationCtx, { receipt, ...args }: Record<string, unknown>) => {
+      if (typeof receipt !== "string") return await handler(ctx as never, args);
+      const owner = ownerOf(args);
+      const recorded = await ctx.db
+        .query("mutationReceipts")
+        .withIndex("by_key", (q) => q.eq("key", receipt))
+        .unique();
+      if (recorded !== null) {
+        if (recorded.owner !== owner) fail("invalid_actor", "Actor refused: the receipt is another actor's");
+        return recorded.result;
+      }
+      const result = await handler(ctx as never, args);
+      await ctx.db.insert("mutationReceipts", { key: receipt, owner, result: result ?? null, at: Date.now() });
+      return result;
+    },
+    // biome-ignore lint/suspicious/noExplicitAny: the builder's own generic signature is kept by the cast below.
+  } as any);
+}) as unknown as typeof plainInternalMutation;

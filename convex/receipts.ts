@@ -1,0 +1,41 @@
+// Mutation receipts (convex/lib/receipts.ts): looked up by the BFF when it must learn whether a
+// mutation whose answer it lost has committed, and swept once no retry can ask for them.
+import { v } from "convex/values";
+import { internal } from "./_generated/api";
+import { internalQuery } from "./_generated/server";
+import { internalMutation, RECEIPT_RETENTION_MS } from "./lib/receipts";
+
+// Deletes per transaction: well under Convex's limits on documents read and written.
+const SWEEP_BATCH = 500;
+
+/** Whether the mutation sent with `key` has committed, and what it answered then. */
+export const get = internalQuery({
+  args: { key: v.string() },
+  returns: v.union(v.null(), v.object({ result: v.any(), at: v.number() })),
+  handler: async (ctx, { key }) => {
+    const recorded = await ctx.db
+      .query("mutationReceipts")
+      .withIndex("by_key", (q) => q.eq("key", key))
+      .unique();
+    return recorded === null ? null : { result: recorded.result, at: recorded.at };
+  },
+});
+
+/**
+ * Delete receipts older than the retention, one bounded batch per transaction (convex/crons.ts
+ * starts it); a full batch schedules the next. `batchSize` may only lower the batch.
+ */
+export const sweep = internalMutation({
+  args: { batchSize: v.optional(v.number()) },
+  returns: v.number(),
+  handler: async (ctx, { batchSize }): Promise<number> => {
+    const size = batchSize !== undefined && batchSize >= 1 ? Math.min(Math.floor(batchSize), SWEEP_BATCH) : SWEEP_BATCH;
+    const old = await ctx.db
+      .query("mutationReceipts")
+      .withIndex("by_at", (q) => q.lt("at", Date.now() - RECEIPT_RETENTION_MS))
+      .take(size);
+    for (const receipt of old) await ctx.db.delete(receipt._id);
+    if (old.length === size) await ctx.scheduler.runAfter(0, internal.receipts.sweep, { batchSize: size });
+    return old.length;
+  },
+});
