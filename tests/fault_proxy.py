@@ -1,7 +1,7 @@
 """A fault-injecting HTTP proxy for tests: it sits on 127.0.0.1 in front of a real backend and,
 per request, either forwards faithfully or breaks the exchange the way networks and overloaded
 services do. Faults are on real sockets, so the BFF's HTTP client meets them as it would in
-production (respx covers the same answers one layer up, in tests/unit/convex/test_gateway.py)."""
+production (respx covers the same answers one layer up, in tests/unit/gateway/test_gateway.py)."""
 
 import asyncio
 import concurrent.futures
@@ -27,6 +27,7 @@ FAULTS = (
     "error_560",  # Convex's function-error status without errorData
     "write_conflict",  # Convex's own answer to a mutation that kept conflicting (nothing committed)
     "error_page_after",  # forward (the call really runs), then answer with a proxy's HTML 502
+    "slow_commit",  # forward (the call really runs), then answer nothing until the client gives up
 )
 
 # What Convex answers when a mutation's writes kept conflicting after its own retries
@@ -117,6 +118,9 @@ class FaultProxy:
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
+            return False
+        if fault == "slow_commit":
+            await self.stopped.wait()
             return False
         if fault == "error_page_after":
             return await _respond(writer, 502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")

@@ -7,10 +7,15 @@ ConvexError comes back as the official `convex.ConvexError`. One pooled async
 client per process; explicit timeouts. The HTTP client underneath is aiohttp
 by default (app/gateway/wire.py says why).
 
-Retries follow what reached Convex, never what failed: a request that was not sent, a query,
-and a mutation Convex refused with its write-conflict answer are sent again (a few times, with
-jittered backoff); a mutation that was sent and got no usable answer is never sent again and
-is reported as of unknown outcome (docs/api.md, "Errors").
+Every mutation carries a receipt key (convex/lib/receipts.ts), the same on every attempt: the
+run that commits records it with its result, and a run with a recorded key answers that result
+without running again. So retries follow what may have been lost, never guess: a request that
+was not sent, a query, a mutation Convex refused with its write-conflict answer, and a mutation
+whose answer was lost (the connection closed after the request was written, the answer cut
+short, a proxy's own 502/503/504 page, a read timeout) are sent again, a few times with
+jittered backoff. A mutation is reported as of unknown outcome only when its answer stayed lost
+past that budget; an action (not transactional, no receipt) as soon as its answer is lost
+(docs/api.md, "Errors").
 """
 
 import asyncio
@@ -103,13 +108,16 @@ def _safe_to_retry(kind: FunctionKind, exc: BaseException) -> bool:
         return True
     if isinstance(exc, _ReadBroken):
         return kind == "query"
-    return isinstance(exc, WriteConflict) and kind == "mutation"
+    # A mutation's receipt makes sending it again safe, whatever became of the first attempt.
+    return isinstance(exc, WriteConflict | MutationOutcomeUnknown) and kind == "mutation"
 
 
 # Only failures of Convex as a whole open the breaker. Not a function's own error
 # (ConvexError), not one odd answer (UpstreamError), not a write conflict (a busy document is
-# one client's hot spot, not an outage), and not a refusal that a retry got past.
-BREAKER_FAILURES = (UpstreamUnavailable, UpstreamTimeout, MutationOutcomeUnknown)
+# one client's hot spot, not an outage), not a lost answer (a connection a load balancer closed,
+# a slow commit: the mutation is sent again with its receipt), and not a refusal that a retry
+# got past.
+BREAKER_FAILURES = (UpstreamUnavailable, UpstreamTimeout)
 
 
 def _not_a_breaker_failure(exc: BaseException) -> bool:
@@ -187,8 +195,10 @@ class ConvexGateway:
     async def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
         return await self._call("query", path, args)
 
-    async def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        return await self._call("mutation", path, args)
+    async def mutation(self, path: str, args: dict[str, Any] | None = None, *, receipt: str | None = None) -> Any:
+        """Run a mutation once, however often it is sent: with `receipt` (a key the caller can
+        send again later, e.g. an Idempotency-Key's), or a new random one."""
+        return await self._call("mutation", path, {**(args or {}), "receipt": receipt or secrets.token_hex(16)})
 
     async def action(self, path: str, args: dict[str, Any] | None = None) -> Any:
         return await self._call("action", path, args)

@@ -1,12 +1,12 @@
 """Each router, with Convex mocked on the wire: the exact function and arguments sent, and
 how the answer comes back (docs/architecture.md, request flow, steps 4-5)."""
 
-import json
 
 import httpx
 import pytest
 
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
+from tests.unit.convex_wire import sent_body
 from tests.unit.courses.test_routes import COURSE
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
@@ -191,7 +191,7 @@ def mock(convex, value, *, error: dict | None = None) -> list[dict]:
     sent: list[dict] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+        body = sent_body(request)
         if body["path"] == "identity:resolveActor":
             return convex_value(ADMIN)
         sent.append(body)

@@ -1,11 +1,11 @@
 """The categories router: what it sends to Convex and how it answers."""
 
 import base64
-import json
 
 import httpx
 
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
+from tests.unit.convex_wire import sent_body
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
 
@@ -18,7 +18,7 @@ def route_by_path(convex, answers: dict):
     calls: list[dict] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+        body = sent_body(request)
         calls.append(body)
         return convex_value(answers[body["path"]])
 
@@ -49,7 +49,7 @@ async def test_next_cursor_round_trips_to_convex_and_is_refused_on_another_clien
     page = {"page": [CATEGORY], "isDone": False, "continueCursor": "convex-cursor-1"}
 
     def answer(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+        body = sent_body(request)
         if body["path"] == "identity:resolveActor":
             return convex_value(ACME_MEMBER if body["args"]["clientSlug"] == "acme" else globex_member)
         sent_cursors.append(body["args"]["page"]["cursor"])

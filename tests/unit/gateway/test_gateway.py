@@ -175,30 +175,69 @@ async def test_query_timeout_is_an_upstream_timeout(convex, gateway):
         await gateway.query("courses:list", {})
 
 
-@pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")])
-async def test_mutation_without_an_answer_has_an_unknown_outcome(convex, gateway, failure):
-    route = convex.post("/api/mutation").mock(side_effect=failure)
-    with pytest.raises(errors.MutationOutcomeUnknown):
-        await gateway.mutation("registrations:registerSelf", {})
-    assert route.call_count == 1
+LOST_ANSWERS = {
+    "read-timeout": httpx.ReadTimeout("slow"),
+    "reset-after-writing": httpx.RemoteProtocolError("reset"),
+    "html-502": httpx.Response(502, html="<html>Bad Gateway</html>"),
+    "text-503": httpx.Response(503, text="upstream connect error or disconnect/reset before headers"),
+    "text-504": httpx.Response(504, text="Gateway Timeout"),
+    "convex-500": httpx.Response(
+        500, json={"code": "InternalServerError", "message": "Your request couldn't be completed."}
+    ),
+    "truncated-200": httpx.Response(200, text='{"status": "succ'),
+}
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        httpx.Response(502, html="<html>Bad Gateway</html>"),
-        httpx.Response(503, text="upstream connect error or disconnect/reset before headers"),
-        httpx.Response(504, text="Gateway Timeout"),
-        httpx.Response(500, json={"code": "InternalServerError", "message": "Your request couldn't be completed."}),
-        httpx.Response(200, text='{"status": "succ'),
-    ],
-    ids=["html-502", "text-503", "text-504", "convex-500", "truncated-200"],
-)
-async def test_a_mutation_answered_by_something_other_than_convex_has_an_unknown_outcome(convex, gateway, answer):
-    route = convex.post("/api/mutation").mock(return_value=answer)
+def receipts_of(route: respx.Route) -> list[str]:
+    return [json.loads(call.request.content)["args"]["receipt"] for call in route.calls]
+
+
+@pytest.mark.parametrize("lost", LOST_ANSWERS.values(), ids=LOST_ANSWERS.keys())
+async def test_a_mutation_whose_answer_was_lost_is_sent_again_with_its_receipt(convex, gateway, lost):
+    """The receipt makes it safe: Convex answers a second run with the first one's result."""
+    route = convex.post("/api/mutation")
+    route.side_effect = [lost, success("t1")]
+    assert await gateway.mutation("tickets:open", {"subject": "s"}) == "t1"
+    first, second = receipts_of(route)
+    assert first == second and len(first) == 32
+
+
+@pytest.mark.parametrize("lost", LOST_ANSWERS.values(), ids=LOST_ANSWERS.keys())
+async def test_a_mutation_whose_answer_stays_lost_past_the_budget_has_an_unknown_outcome(convex, gateway, lost):
+    route = convex.post("/api/mutation")
+    route.side_effect = [lost] * 3
     with pytest.raises(errors.MutationOutcomeUnknown):
         await gateway.mutation("tickets:open", {})
-    assert route.call_count == 1
+    assert route.call_count == 3 and len(set(receipts_of(route))) == 1
+
+
+async def test_lost_answers_never_open_the_breaker(convex):
+    """A load balancer closing connections is not an outage (the answers were only lost)."""
+    breaker = CircuitBreaker(threshold=2, reset_s=30)
+    gw = ConvexGateway(CONVEX_URL, ADMIN_KEY, transport=httpx.MockTransport(convex.handler), breaker=breaker)
+    convex.post("/api/mutation").mock(side_effect=httpx.RemoteProtocolError("closed"))
+    for _ in range(4):
+        with pytest.raises(errors.MutationOutcomeUnknown):
+            await gw.mutation("tickets:open", {})
+    assert breaker.state == "closed"
+    await gw.aclose()
+
+
+async def test_each_mutation_has_a_receipt_of_its_own_unless_given_one(convex, gateway):
+    route = convex.post("/api/mutation").mock(return_value=success(None))
+    await gateway.mutation("tickets:open", {})
+    await gateway.mutation("tickets:open", {})
+    await gateway.mutation("tickets:open", {}, receipt="given")
+    first, second, given = receipts_of(route)
+    assert first != second and given == "given"
+
+
+async def test_an_action_whose_answer_was_lost_is_not_sent_again(convex, gateway):
+    """An action is not a transaction and has no receipt: it may have done its work."""
+    route = convex.post("/api/action").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(errors.MutationOutcomeUnknown):
+        await gateway.action("reports:send", {})
+    assert route.call_count == 1 and "receipt" not in json.loads(route.calls.last.request.content)["args"]
 
 
 async def test_each_failed_call_is_logged_once_with_function_failure_and_time(convex, gateway, caplog):

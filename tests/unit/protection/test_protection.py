@@ -16,6 +16,7 @@ from app.observability.logs import configure_logging
 from app.settings import Settings
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
 from tests.unit.conftest import ADMIN_KEY, FakeConvex
+from tests.unit.convex_wire import sent_body
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
 
@@ -54,7 +55,7 @@ async def test_rate_limits_count_the_verified_principal_and_client(make_client, 
     sent = []
 
     def consume(request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(request.content)["args"])
+        sent.append(sent_body(request)["args"])
         return convex_value(spend(True))
 
     FakeConvex(convex, {"identity:resolveActor": ACME_MEMBER, "rateLimits:consume": consume, "events:list": PAGE})
