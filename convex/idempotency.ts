@@ -21,22 +21,29 @@ async function recordFor(ctx: MutationCtx, actor: Actor, key: string): Promise<D
     .unique();
 }
 
+/**
+ * Claim `key` for a request, or answer what became of the request that claimed it first. A key
+ * whose request may or may not have applied its change (in doubt: its answer was lost; or still
+ * in flight: its BFF may have died) resumes: the request runs again with the receipt key the
+ * first run had, so each of its mutations answers its first run's result if that committed,
+ * and runs if it did not (convex/lib/receipts.ts). No key is ever left in doubt.
+ */
 export const begin = internalMutation({
   args: {
     actor: actorArg,
     key: v.string(),
     requestHash: v.string(),
     ttlMs: v.number(),
-    lockMs: v.number(),
+    // The receipt key this request's mutations take theirs from, if it is the first. (Not
+    // `receipt`: that argument is every mutation's own, convex/lib/receipts.ts.)
+    requestReceipt: v.string(),
   },
   returns: v.union(
-    v.object({ outcome: v.literal("started") }),
+    v.object({ outcome: v.literal("started"), receipt: v.string(), resumed: v.boolean() }),
     v.object({ outcome: v.literal("replay"), response: storedResponse }),
-    v.object({ outcome: v.literal("in_flight") }),
-    v.object({ outcome: v.literal("in_doubt") }),
     v.object({ outcome: v.literal("mismatch") }),
   ),
-  handler: async (ctx, { actor: claimed, key, requestHash, ttlMs, lockMs }) => {
+  handler: async (ctx, { actor: claimed, key, requestHash, ttlMs, requestReceipt: receipt }) => {
     const actor = await verifyActor(ctx, claimed);
     if (!PATTERNS.idempotencyKey.test(key))
       fail("validation", "Idempotency-Key must be 1-255 visible ASCII characters", { field: "Idempotency-Key" });
@@ -47,11 +54,10 @@ export const begin = internalMutation({
       if (existing.state === "done" && existing.response !== undefined) {
         return { outcome: "replay" as const, response: existing.response };
       }
-      if (existing.state === "in_flight" && existing.lockedUntil > now) return { outcome: "in_flight" as const };
-      // In doubt, or in flight past its lock (the BFF died mid-request): the first request may
-      // have been applied, so this key never runs it again. Nothing here can tell which.
-      if (existing.state === "in_flight") await ctx.db.patch(existing._id, { state: "in_doubt" });
-      return { outcome: "in_doubt" as const };
+      // Records made before receipts have none: their request runs again with this one's.
+      const resumed = existing.receipt ?? receipt;
+      await ctx.db.patch(existing._id, { state: "in_flight", receipt: resumed });
+      return { outcome: "started" as const, receipt: resumed, resumed: true };
     }
     if (existing !== null) await ctx.db.delete(existing._id);
     await ctx.db.insert("idempotencyKeys", {
@@ -60,11 +66,11 @@ export const begin = internalMutation({
       key,
       requestHash,
       state: "in_flight",
-      lockedUntil: now + lockMs,
+      receipt,
       createdAt: now,
       expiresAt: now + ttlMs,
     });
-    return { outcome: "started" as const };
+    return { outcome: "started" as const, receipt, resumed: false };
   },
 });
 
@@ -105,7 +111,7 @@ export const release = internalMutation({
     settle(ctx, actor, key, requestHash, (record) => ctx.db.delete(record._id)),
 });
 
-/** The request's change was sent and its outcome is unknown: keep the key from running it again. */
+/** The request's change was sent and its outcome is unknown: the key's next request resumes it. */
 export const markInDoubt = internalMutation({
   args: settleArgs,
   returns: v.boolean(),

@@ -323,12 +323,14 @@ export default defineSchema({
     key: v.string(),
     // SHA-256 of method, path and body: the same key with another request is refused.
     requestHash: v.string(),
-    // in_doubt: the request's change was sent and no answer came back (or the BFF handling
-    // it died), so it may have been applied. The key is never run again until it expires.
+    // in_doubt: the request's change was sent and no answer came back, so it may have been
+    // applied. A request with the key in doubt, or still in flight (its BFF may have died),
+    // resumes it with the same receipt key (convex/idempotency.ts, begin).
     state: literals("in_flight", "done", "in_doubt"),
-    // While in flight: after this, a BFF that died mid-request no longer holds the key, and
-    // the key is in doubt (its request may have been applied before the BFF died).
-    lockedUntil: v.number(),
+    // What the request's mutations derive their receipt keys from (convex/lib/receipts.ts).
+    receipt: v.optional(v.string()),
+    // Written by records made before receipts; no longer read.
+    lockedUntil: v.optional(v.number()),
     response: v.optional(storedResponse),
     createdAt: v.number(),
     expiresAt: v.number(),
@@ -344,6 +346,8 @@ export default defineSchema({
     // "<clientId>/<principal>" of the actor the mutation took, if it took one.
     owner: v.optional(v.string()),
     result: v.any(),
+    // The result carried a secret, which is never stored: a replay is refused instead.
+    withheld: v.optional(v.boolean()),
     at: v.number(),
   })
     .index("by_key", ["key"])

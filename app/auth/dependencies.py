@@ -73,7 +73,8 @@ def requires(*capabilities: str) -> Any:
     async def check(request: Request, response: Response, client: ClientSlug, services: AppServices) -> ActorGateway:
         actor = await current_actor(request, response, client, services)
         require_capability(actor, *capabilities)
-        return ActorGateway(services.gateway, actor)
+        # An Idempotency-Key's claim, made first, names the receipt keys of the route's mutations.
+        return ActorGateway(services.gateway, actor, getattr(request.state, "receipts", None))
 
     # Read back by app/openapi/document.py, which shows each operation's capability.
     check.capabilities = capabilities  # type: ignore[attr-defined]

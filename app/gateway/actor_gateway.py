@@ -12,10 +12,25 @@ from app.gateway.client import ConvexGateway
 from app.http.pagination import PageParams, query_key
 
 
+class Receipts:
+    """The receipt keys of one request's mutations, in the order it sends them: derived from the
+    key its Idempotency-Key holds, so the same request run again (a resumed key) sends the same
+    keys, and each change it already made answers its first result instead of applying again."""
+
+    def __init__(self, base: str) -> None:
+        self._base = base
+        self._sent = 0
+
+    def next(self) -> str:
+        self._sent += 1
+        return f"{self._base}.{self._sent}"
+
+
 class ActorGateway:
-    def __init__(self, gateway: ConvexGateway, actor: Actor) -> None:
+    def __init__(self, gateway: ConvexGateway, actor: Actor, receipts: Receipts | None = None) -> None:
         self.gateway = gateway
         self.actor = actor
+        self.receipts = receipts
 
     def args(self, args: dict[str, Any] | None = None) -> dict[str, Any]:
         """A Convex function's arguments with the actor (also for live subscriptions)."""
@@ -25,7 +40,8 @@ class ActorGateway:
         return await self.gateway.query(path, self.args(args))
 
     async def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        return await self.gateway.mutation(path, self.args(args))
+        receipt = self.receipts.next() if self.receipts is not None else None
+        return await self.gateway.mutation(path, self.args(args), receipt=receipt)
 
     async def list_page(self, path: str, page: PageParams, **filters: Any) -> dict[str, Any]:
         """One page of a Convex list function as `{items, nextCursor}`; the cursor is bound to

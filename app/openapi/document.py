@@ -112,8 +112,6 @@ def problem_codes(method: str, operation: dict[str, Any], status: int, conflicts
     unsafe = method in ("post", "put", "patch", "delete")
     if status == 409:
         codes = [*conflicts]
-        if method == "post":
-            codes += ["idempotency_in_flight", "idempotency_key_in_doubt"]
     if status == 422 and method != "post":
         codes.remove("idempotency_key_reused")
     if status == 504 and not unsafe:
@@ -224,7 +222,7 @@ def header_names(path: str, operation: dict[str, Any], status: str) -> list[str]
     idempotent = any(
         p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])
     )
-    if status in ("429", "503") or (status == "409" and idempotent):  # 409 `idempotency_in_flight`
+    if status in ("429", "503"):
         names.append("Retry-After")
     if success and idempotent:
         names.append("Idempotent-Replayed")

@@ -3,16 +3,19 @@
 Records live in Convex per client and verified principal (`convex/idempotency.ts`), so a
 replay survives a BFF restart and reaches any BFF process:
 
-- a new key is claimed (`in_flight`) before the route runs;
+- a new key is claimed (`in_flight`) before the route runs, with a receipt key from which the
+  request's mutations take theirs (`Receipts`; convex/lib/receipts.ts);
 - a 2xx answer is stored and the same key with the same request replays it
   (`Idempotent-Replayed: true`);
 - an answer that leaves the outcome unknown (504 `outcome_unknown`: the change was sent and
-  no answer came back; or an unexpected 500) keeps the key *in doubt*: the same key never runs
-  the request again (409 `idempotency_key_in_doubt`), because it may have been applied;
+  no answer came back; or an unexpected 500) keeps the key *in doubt*, and the same key's next
+  request *resumes* it: it runs again with the first run's receipt keys, so a change that
+  committed answers its first result (the first 201, with the first id) and one that did not
+  runs now. A key still in flight resumes the same way (its BFF may have died mid-request): no
+  lock to wait out, and no key stays in doubt;
 - any other answer releases the key, because a refused request changed nothing and may be
   retried as it is;
-- the same key with another method, path or body -> 422 `idempotency_key_reused`;
-- the same key while the first request is still running -> 409 `idempotency_in_flight`.
+- the same key with another method, path or body -> 422 `idempotency_key_reused`.
 
 The dependency claims the key (it needs the resolved actor); the middleware stores or
 releases it once the answer is known, before the answer leaves, so a client that retries
@@ -22,6 +25,7 @@ at once never sees its own first request as still in flight.
 import hashlib
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -32,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.actor import Actor
 from app.auth.dependencies import ClientSlug, current_actor
 from app.facts import PATTERNS
+from app.gateway.actor_gateway import Receipts
 from app.gateway.errors import MutationOutcomeUnknown
 from app.http.problems import FieldError, Problem
 from app.http.semantics import OperationRoute
@@ -43,8 +48,6 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 # A stored answer is replayed verbatim; bigger answers are not kept (ours are small).
 MAX_STORED_BODY = 64 * 1024
-# How long a claim holds while its request runs; a BFF that dies mid-request frees it then.
-LOCK_MS = 60_000
 STATE_KEY = "idempotency"
 
 
@@ -86,7 +89,8 @@ async def claim_idempotency_key(
             description=(
                 "Makes this POST safe to retry: the same key with the same request replays the first "
                 "successful answer for 24 h (`Idempotent-Replayed: true`); with another request it is 422 "
-                "`idempotency_key_reused`; while the first is still running, 409 `idempotency_in_flight`."
+                "`idempotency_key_reused`. After a lost answer (504 `outcome_unknown`) the same key runs the "
+                "request again and its change applies at most once."
             ),
             examples=["3f1c2a9e-5b7d-4c1e-9a8f-0d6b2e4c7a11"],
         ),
@@ -104,31 +108,23 @@ async def claim_idempotency_key(
             "key": idempotency_key,
             "requestHash": request_hash,
             "ttlMs": services.settings.idempotency_ttl_s * 1000,
-            "lockMs": LOCK_MS,
+            "requestReceipt": secrets.token_hex(16),
         },
     )
     match outcome["outcome"]:
         case "replay":
             metrics.idempotency_replayed()
             raise Replay(outcome["response"])
-        case "in_flight":
-            raise Problem(
-                "idempotency_in_flight",
-                "A request with this Idempotency-Key is still being processed; retry after it finishes.",
-                headers={"Retry-After": "1"},
-            )
-        case "in_doubt":
-            raise Problem(
-                "idempotency_key_in_doubt",
-                "The first request with this Idempotency-Key may or may not have been applied: its outcome is "
-                "unknown. Read the resource to find out; to try the change again, send it with a new key.",
-            )
         case "mismatch":
             raise Problem(
                 "idempotency_key_reused",
                 "This Idempotency-Key was used for a different request.",
                 errors=[FieldError(field=f"header.{HEADER}", message="already used for another request")],
             )
+    if outcome["resumed"]:
+        # Its first request's answer was lost, or its BFF died: run again with the same receipts.
+        log.info("Idempotency-Key resumed: its request runs again with its first receipts")
+    request.state.receipts = Receipts(outcome["receipt"])
     request.state.idempotency = Claim(actor=actor, key=idempotency_key, request_hash=request_hash)
 
 
@@ -205,7 +201,7 @@ class IdempotencyMiddleware:
                 path, {"actor": claim.actor.arg(), "key": claim.key, "requestHash": claim.request_hash, **extra}
             )
         except Exception:
-            # The answer itself stands; the claim lapses after LOCK_MS and the key is then in doubt.
+            # The answer itself stands; the key stays in flight, and its next request resumes it.
             log.warning("could not settle Idempotency-Key claim (%s)", path, exc_info=True)
 
 

@@ -32,6 +32,7 @@ function ownerOf(args: Record<string, unknown>): string | undefined {
 
 /** The mutation's own argument validators, and `receipt`. */
 function withReceipt(args: Record<string, unknown>) {
+  if ("receipt" in args) throw new Error("`receipt` is every mutation's own argument: name yours otherwise");
   const receipt = v.optional(v.string());
   // A builder such as `clientMutation` passes one object validator; a module, the fields.
   const validator = args as { isConvexValidator?: boolean; kind?: string; fields?: Record<string, never> };
@@ -61,10 +62,20 @@ export const internalMutation = ((definition: Definition) => {
         .unique();
       if (recorded !== null) {
         if (recorded.owner !== owner) fail("invalid_actor", "Actor refused: the receipt is another actor's");
+        if (recorded.withheld)
+          fail("conflict", "This change was applied already; its answer carried a secret, which is not kept.");
         return recorded.result;
       }
       const result = await handler(ctx as never, args);
-      await ctx.db.insert("mutationReceipts", { key: receipt, owner, result: result ?? null, at: Date.now() });
+      // A secret (an API key's) is shown once and never stored: its answer cannot be replayed.
+      const withheld = typeof result === "object" && result !== null && "secret" in result;
+      await ctx.db.insert("mutationReceipts", {
+        key: receipt,
+        owner,
+        result: withheld ? null : (result ?? null),
+        withheld: withheld || undefined,
+        at: Date.now(),
+      });
       return result;
     },
     // biome-ignore lint/suspicious/noExplicitAny: the builder's own generic signature is kept by the cast below.

@@ -11,13 +11,21 @@ const response = { status: 201, contentType: "application/json", body: '{"id":"r
 test.scoped({ fakeTimers: true });
 
 describe("idempotency keys", () => {
-  const begin = (t: Backend, actor: UserActor, key: string, requestHash = "h1") =>
-    t.mutation(internal.idempotency.begin, { actor, key, requestHash, ttlMs: 24 * HOUR, lockMs: 60_000 });
+  const begin = (t: Backend, actor: UserActor, key: string, requestHash = "h1", receipt = `rcpt-${key}`) =>
+    t.mutation(internal.idempotency.begin, { actor, key, requestHash, ttlMs: 24 * HOUR, requestReceipt: receipt });
+  const started = (receipt: string, resumed = false) => ({ outcome: "started", receipt, resumed });
 
-  test("a new key starts, and is in flight until its response is stored", async ({ t, world }) => {
+  test("a new key starts with the receipt key its request's mutations take theirs from", async ({ t, world }) => {
+    expect(await begin(t, world.acme.actors.member, "k-1", "h1", "first")).toEqual(started("first"));
+  });
+
+  test("a key still in flight resumes with its first receipt (its BFF may have died): no lock to wait out", async ({
+    t,
+    world,
+  }) => {
     const member = world.acme.actors.member;
-    expect(await begin(t, member, "k-1")).toEqual({ outcome: "started" });
-    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_flight" });
+    await begin(t, member, "k-1", "h1", "first");
+    expect(await begin(t, member, "k-1", "h1", "second")).toEqual(started("first", true));
   });
 
   test("a completed key replays the stored response for the same request", async ({ t, world }) => {
@@ -37,46 +45,28 @@ describe("idempotency keys", () => {
 
   test("keys are per principal and per client", async ({ t, world }) => {
     await begin(t, world.acme.actors.member, "shared");
-    expect(await begin(t, world.acme.actors.member2, "shared")).toEqual({ outcome: "started" });
-    expect(await begin(t, world.globex.actors.member, "shared")).toEqual({ outcome: "started" });
+    expect(await begin(t, world.acme.actors.member2, "shared")).toEqual(started("rcpt-shared"));
+    expect(await begin(t, world.globex.actors.member, "shared")).toEqual(started("rcpt-shared"));
   });
 
   test("a released key can be used again", async ({ t, world }) => {
     const member = world.acme.actors.member;
     await begin(t, member, "k-1");
     expect(await t.mutation(internal.idempotency.release, { actor: member, key: "k-1", requestHash: "h1" })).toBe(true);
-    expect(await begin(t, member, "k-1", "h2")).toEqual({ outcome: "started" });
+    expect(await begin(t, member, "k-1", "h2")).toEqual(started("rcpt-k-1"));
   });
 
-  test("a lapsed lock (the BFF died mid-request) leaves the key in doubt: its request never runs again", async ({
+  test("a key in doubt resumes with its first receipt, then completes or is released like any other", async ({
     t,
     world,
   }) => {
     const member = world.acme.actors.member;
-    await begin(t, member, "k-1");
-    vi.advanceTimersByTime(61_000);
-    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
-    vi.advanceTimersByTime(61_000);
-    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
-  });
-
-  test("a key whose outcome is unknown stays in doubt: never run again, released or completed", async ({
-    t,
-    world,
-  }) => {
-    const member = world.acme.actors.member;
-    await begin(t, member, "k-1");
-    expect(await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" })).toBe(
-      true,
-    );
-    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
-    expect(await t.mutation(internal.idempotency.release, { actor: member, key: "k-1", requestHash: "h1" })).toBe(
-      false,
-    );
-    expect(
-      await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response }),
-    ).toBe(false);
-    expect(await begin(t, member, "k-1")).toEqual({ outcome: "in_doubt" });
+    await begin(t, member, "k-1", "h1", "first");
+    const settle = { actor: member, key: "k-1", requestHash: "h1" };
+    expect(await t.mutation(internal.idempotency.markInDoubt, settle)).toBe(true);
+    expect(await begin(t, member, "k-1", "h1", "second")).toEqual(started("first", true));
+    expect(await t.mutation(internal.idempotency.complete, { ...settle, response })).toBe(true);
+    expect(await begin(t, member, "k-1")).toEqual({ outcome: "replay", response });
     expect(await begin(t, member, "k-1", "other-body")).toEqual({ outcome: "mismatch" });
   });
 
@@ -86,7 +76,7 @@ describe("idempotency keys", () => {
     await t.mutation(internal.idempotency.markInDoubt, { actor: member, key: "k-1", requestHash: "h1" });
     vi.advanceTimersByTime(25 * HOUR);
     expect(await t.mutation(internal.idempotency.sweep, {})).toBe(1);
-    expect(await begin(t, member, "k-1")).toEqual({ outcome: "started" });
+    expect(await begin(t, member, "k-1")).toEqual(started("rcpt-k-1"));
   });
 
   test("an expired record no longer replays and is swept", async ({ t, world }) => {
@@ -95,7 +85,7 @@ describe("idempotency keys", () => {
     await t.mutation(internal.idempotency.complete, { actor: member, key: "k-1", requestHash: "h1", response });
     vi.advanceTimersByTime(25 * HOUR);
     expect(await t.mutation(internal.idempotency.sweep, {})).toBe(1);
-    expect(await begin(t, member, "k-1", "h2")).toEqual({ outcome: "started" });
+    expect(await begin(t, member, "k-1", "h2")).toEqual(started("rcpt-k-1"));
   });
 
   test("a forged actor cannot claim keys", async ({ t, world }) => {

@@ -71,6 +71,19 @@ describe("a mutation sent again with its receipt", () => {
   });
 });
 
+describe("a result that carries a secret", () => {
+  test("is never kept: sent again, the change is refused as applied, not shown twice", async ({ t, world }) => {
+    const admin = world.acme.actors.client_admin;
+    const args = receipted({ actor: admin, name: "CRM", role: "client_user" as const }, "r-5");
+    const { secret } = await t.mutation(internal.apiKeys.create, args);
+    const receipts = await t.run((ctx) => ctx.db.query("mutationReceipts").collect());
+    expect(JSON.stringify(receipts)).not.toContain(secret);
+    expect(await codeOf(t.mutation(internal.apiKeys.create, args))).toBe("conflict");
+    const keys = await t.run((ctx) => ctx.db.query("apiKeys").collect());
+    expect(keys.filter((k) => k.name === "CRM")).toHaveLength(1);
+  });
+});
+
 describe("receipts are swept", () => {
   test("once older than the retention, in bounded batches", async ({ t }) => {
     await t.run(async (ctx) => {

@@ -2,8 +2,13 @@
 they hold across BFF processes and restarts (docs/architecture.md decision 8, docs/security.md)."""
 
 import hashlib
+import json
 import uuid
 
+import pytest
+from starlette.exceptions import HTTPException
+
+from app.gateway.actor_gateway import ActorGateway
 from app.gateway.client import ConvexGateway
 from tests.e2e.conftest import as_user, bff_process
 from tests.e2e.events.test_api import new_published_event
@@ -52,9 +57,10 @@ async def test_the_same_key_with_another_body_is_422_and_creates_nothing(api):
     assert other_subject not in await my_ticket_subjects(api)
 
 
-async def test_a_key_still_in_flight_is_409(api, backend):
-    """Another process holds the key: claimed through Convex exactly as the BFF claims it."""
-    key, body = str(uuid.uuid4()), b'{"subject":"Held","body":"x"}'
+async def claim_as_a_bff_that_then_died(backend, key: str, body: bytes, *, committed: bool) -> str | None:
+    """Claim `key` through Convex exactly as the BFF claims it, and (if `committed`) make the change
+    with the receipt the BFF's route would have sent; then nothing settles the key, as after a
+    SIGKILL. Returns the created ticket's id, if any."""
     request_hash = hashlib.sha256(b"\n".join([b"POST", TICKETS.encode(), body])).hexdigest()
     gateway = ConvexGateway(backend.url, backend.admin_key)
     try:
@@ -62,13 +68,69 @@ async def test_a_key_still_in_flight_is_409(api, backend):
             "identity:resolveActor", {"clientSlug": "acme", "authSubject": "user|member@acme.test"}
         )
         actor = {"clientId": found["clientId"], "role": found["role"], "userId": found["userId"]}
-        claim = {"actor": actor, "key": key, "requestHash": request_hash, "ttlMs": 60_000.0, "lockMs": 60_000.0}
-        assert (await gateway.mutation("idempotency:begin", claim))["outcome"] == "started"
+        claim = {"actor": actor, "key": key, "requestHash": request_hash, "ttlMs": 60_000.0}
+        started = await gateway.mutation("idempotency:begin", {**claim, "requestReceipt": uuid.uuid4().hex})
+        assert started["outcome"] == "started"
+        if not committed:
+            return None
+        fields = json.loads(body)
+        ticket = await gateway.mutation("tickets:open", {"actor": actor, **fields}, receipt=f"{started['receipt']}.1")
+        return str(ticket["id"])
     finally:
         await gateway.aclose()
+
+
+async def test_a_key_whose_bff_died_after_the_change_resumes_at_once_with_the_first_answer(api, backend):
+    """No lock to wait out, nothing in doubt: the retry runs with the first receipts, and Convex
+    answers the change that committed with its first result."""
+    key, subject = str(uuid.uuid4()), f"Died after {uuid.uuid4().hex[:8]}"
+    body = json.dumps({"subject": subject, "body": "x"}).encode()
+    committed = await claim_as_a_bff_that_then_died(backend, key, body, committed=True)
     response = await api.post(TICKETS, content=body, headers={**keyed(MEMBER, key), "Content-Type": "application/json"})
-    assert response.status_code == 409
-    assert response.json()["code"] == "idempotency_in_flight"
+    assert response.status_code == 201, response.text
+    assert response.json()["id"] == committed
+    assert (await my_ticket_subjects(api)).count(subject) == 1
+
+
+async def test_a_key_whose_bff_died_before_the_change_resumes_and_applies_it_once(api, backend):
+    key, subject = str(uuid.uuid4()), f"Died before {uuid.uuid4().hex[:8]}"
+    body = json.dumps({"subject": subject, "body": "x"}).encode()
+    await claim_as_a_bff_that_then_died(backend, key, body, committed=False)
+    response = await api.post(TICKETS, content=body, headers={**keyed(MEMBER, key), "Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    again = await api.post(TICKETS, content=body, headers={**keyed(MEMBER, key), "Content-Type": "application/json"})
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json()["id"] == response.json()["id"]
+    assert (await my_ticket_subjects(api)).count(subject) == 1
+
+
+# A bug after the commit, raised (answered 500 outside the app's handlers) or answered 500 inside.
+FAILURES_AFTER_COMMIT = {"raised": RuntimeError("a bug after the commit"), "answered": HTTPException(500)}
+
+
+@pytest.mark.parametrize("failure", FAILURES_AFTER_COMMIT.values(), ids=FAILURES_AFTER_COMMIT.keys())
+async def test_an_unexpected_500_after_the_change_keeps_the_key_and_its_retry_answers_the_first_result(
+    e2e_settings, monkeypatch, failure
+):
+    """The key is kept (in doubt), so the retry resumes with the first receipts instead of
+    creating a second ticket (a released key would run the change anew)."""
+    real = ActorGateway.mutation
+    broken = {"once": True}
+
+    async def commit_then_fail(self, path, args=None):
+        result = await real(self, path, args)
+        if path == "tickets:open" and broken.pop("once", False):
+            raise failure
+        return result
+
+    monkeypatch.setattr(ActorGateway, "mutation", commit_then_fail)
+    key, subject = str(uuid.uuid4()), f"Bug after {uuid.uuid4().hex[:8]}"
+    request = {"json": {"subject": subject, "body": "x"}, "headers": keyed(MEMBER, key)}
+    async with bff_process(e2e_settings, raise_app_exceptions=False) as api:
+        first = await api.post(TICKETS, **request)
+        assert first.status_code == 500
+        retried = await api.post(TICKETS, **request)
+        assert retried.status_code == 201, retried.text
+        assert (await my_ticket_subjects(api)).count(subject) == 1
 
 
 async def test_keys_belong_to_their_principal(api):
