@@ -39,13 +39,17 @@ class Settings(BaseSettings):
     convex_url: str = "http://127.0.0.1:3210"
     convex_admin_key: SecretStr = Field(default=SecretStr(""), repr=False)
     convex_connect_timeout_s: float = 2.0
+    # Per attempt. A mutation slower than this is sent again with its receipt, so the budget
+    # (attempts x read timeout) must outlast Convex's worst case for one mutation (docs/api.md,
+    # "Timeouts"): 3 x 10 s against about 20 s.
     convex_read_timeout_s: float = 10.0
     convex_max_connections: int = 100
     # Idle pooled connections are dropped after this long: below the idle timeout of any
     # peer in front of Convex (Node: 5 s; load balancers: a few seconds), which closes them
     # without warning, so a request is never written onto a connection being closed.
     convex_idle_timeout_s: float = Field(default=4.0, gt=0)
-    # Tries per call when a retry is provably safe (nothing sent, a query, a write conflict).
+    # Tries per call when a retry is safe: nothing sent, a query, a write conflict, or a
+    # mutation whose answer was lost (its receipt makes it apply once).
     convex_attempts: int = Field(default=3, ge=1, le=10)
     convex_retry_after_s: int = 5
     # The HTTP client under the gateway: aiohttp holds up under concurrency where httpx's
