@@ -116,9 +116,10 @@ def as_user(email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(email)}"}
 
 
-# Bookkeeping that every request writes (rate-limit windows) or that a refused request may
-# write by design (idempotency claims are released, not kept); not domain data.
-BOOKKEEPING_TABLES = {"rateLimitWindows", "idempotencyKeys"}
+# Bookkeeping that every request writes (rate-limit windows, and the receipt of each mutation
+# that commits, rate limits included) or that a refused request may write by design
+# (idempotency claims are released, not kept); not domain data.
+BOOKKEEPING_TABLES = {"rateLimitWindows", "idempotencyKeys", "mutationReceipts"}
 
 
 def snapshot(backend_url: str) -> dict[str, list[dict]]:
