@@ -38,26 +38,44 @@ export type ClientOwnedTable = {
   [T in TableNames]: Doc<T> extends { clientId: Id<"clients"> } ? T : never;
 }[TableNames];
 
-/**
- * What a not_found calls a document (its `entity`) of each table a function may refuse one of:
- * one name per table, whichever function refuses it.
- */
-export const ENTITY = {
+/** A table's name in the singular: "venues" -> "venue", "categories" -> "category". */
+type Singular<T extends string> = T extends `${infer S}ies` ? `${S}y` : T extends `${infer S}s` ? S : T;
+
+function singular<T extends string>(table: T): Singular<T> {
+  return (table.endsWith("ies") ? `${table.slice(0, -3)}y` : table.replace(/s$/, "")) as Singular<T>;
+}
+
+/** The tables whose documents are not called by their table's name in the singular, and what they are called. */
+const ENTITY_NAMES = {
   apiKeys: "API key",
-  categories: "category",
-  courseCategories: "courseCategory",
   courseEnrollments: "enrollment",
-  courses: "course",
   eventRegistrations: "registration",
-  events: "event",
-  eventSponsors: "eventSponsor",
   interestCategories: "interest category",
   memberProfiles: "member",
-  sponsors: "sponsor",
   supportTickets: "ticket",
 } as const satisfies Partial<Record<ClientOwnedTable, string>>;
 
-/** The client-owned tables whose documents refusals name (those read by an id from outside, and links). */
+type EntityOf<T extends ClientOwnedTable> = T extends keyof typeof ENTITY_NAMES
+  ? (typeof ENTITY_NAMES)[T]
+  : Singular<T>;
+
+/** Tables whose documents belong to one client (they carry `clientId`). */
+const CLIENT_OWNED: ReadonlySet<string> = new Set(
+  Object.entries(schema.tables).flatMap(([name, table]) =>
+    "clientId" in ((table.validator as { fields?: object }).fields ?? {}) ? [name] : [],
+  ),
+);
+
+/**
+ * What a not_found calls a document (its `entity`) of each client-owned table: one name per table,
+ * whichever function refuses it. The table's name in the singular ("venues": "venue") unless
+ * ENTITY_NAMES gives another, so a new table needs no entry here.
+ */
+export const ENTITY = Object.fromEntries(
+  [...CLIENT_OWNED].map((table) => [table, (ENTITY_NAMES as Record<string, string>)[table] ?? singular(table)]),
+) as { [T in ClientOwnedTable]: EntityOf<T> };
+
+/** The client-owned tables, whose documents refusals name. */
 export type NamedTable = keyof typeof ENTITY;
 
 /** The refusal of a document of `table` that is missing, another client's, or not the actor's to see: all alike. */
@@ -163,12 +181,6 @@ export function requireOwnerOrStaff(
 
 type CapabilityExtra = { capability: Action | readonly Action[] };
 
-/** Tables whose documents belong to one client (they carry `clientId`). */
-const CLIENT_OWNED: ReadonlySet<string> = new Set(
-  Object.entries(schema.tables).flatMap(([name, table]) =>
-    "clientId" in ((table.validator as { fields?: object }).fields ?? {}) ? [name] : [],
-  ),
-);
 const WRITES: ReadonlySet<string | symbol> = new Set(["insert", "patch", "replace", "delete"]);
 
 /**

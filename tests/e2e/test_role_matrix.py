@@ -18,6 +18,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from app.auth.capabilities import role_can
+from app.domains import DOMAINS
 from app.main import create_app
 from app.settings import Settings
 from devtools.embedded import EmbeddedBackend, embedded_backend
@@ -68,26 +69,29 @@ async def matrix(own_backend: EmbeddedBackend, e2e_settings: Settings) -> AsyncI
 
 
 async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:
-    admin, member = as_user(USERS["client_admin"]), as_user(USERS["member"])
-
-    async def first(path: str, headers) -> str:
-        response = await api.get(f"/v1/clients/acme/{path}", headers=headers)
-        assert response.status_code == 200, response.text
-        return response.json()["items"][0]["id"]
-
+    """An acme id for every id path parameter: the demo document its domain's examples give it
+    (app/<domain>/examples.json, the first operation naming the parameter; the OpenAPI document
+    holds an example for every path parameter but the three it says why not), and an API key made
+    here, the demo data having none. Each is read back as acme's, so that an example naming no
+    document of acme's cannot pass a foreign id off as a missing one."""
+    admin = as_user(USERS["client_admin"])
+    ids = {"client": "acme"}
+    for domain in DOMAINS:
+        for chosen in domain.examples.parameters.values():
+            for name, value in chosen.items():
+                ids.setdefault(name, value)
     key = await api.post("/v1/clients/acme/api-keys", json={"name": "matrix", "role": "member"}, headers=admin)
-    return {
-        "client": "acme",
-        "courseId": await first("courses?status=published", admin),
-        "eventId": await first("events?status=published", admin),
-        "ticketId": await first("tickets/mine", member),
-        "memberId": (await api.get("/v1/clients/acme/members/me", headers=member)).json()["id"],
-        "registrationId": await first("registrations/mine", member),
-        "enrollmentId": await first("enrollments/mine", member),
-        "sponsorId": await first("sponsors", admin),
-        "categoryId": await first("categories", admin),
-        "apiKeyId": key.json()["key"]["id"],
-    }
+    ids["apiKeyId"] = key.json()["key"]["id"]
+    read = set()
+    for path, item in (await api.get("/openapi.json")).json()["paths"].items():
+        names = [name for name in re.findall(r"\{(\w+)\}", path) if name != "client"]
+        if not names or "get" not in item or "text/event-stream" in item["get"]["responses"]["200"].get("content", {}):
+            continue
+        response = await api.get(re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path), headers=admin)
+        assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text[:200]}"
+        read.update(names)
+    assert set(ids) - {"client", "apiKeyId"} <= read
+    return ids
 
 
 async def test_a_foreign_id_in_every_id_route_reads_exactly_like_a_missing_one(matrix):
