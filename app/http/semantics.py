@@ -38,9 +38,10 @@ from starlette.convertors import PathConvertor
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.http.declared import is_multi_valued, query_parameters
+from app.http.middleware import HttpMiddleware
 from app.http.problems import FieldError, Problem, problem_json
 
 JSON = "application/json"
@@ -315,14 +316,8 @@ def is_json(content_type: str) -> bool:
 # --- the middleware: HEAD and Cache-Control, no routing -------------------------------------------
 
 
-class HttpSemanticsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class HttpSemanticsMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"].startswith("/v1/"):
             send = _no_store(send)
         if scope["method"] == "HEAD":

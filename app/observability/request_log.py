@@ -18,8 +18,9 @@ from typing import Any
 from asgi_correlation_id import correlation_id
 from opentelemetry import trace
 from opentelemetry.trace import format_trace_id
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.http.middleware import HttpMiddleware
 from app.observability.metrics import observe_request
 
 log = logging.getLogger("app.requests")
@@ -51,14 +52,8 @@ def record_convex_call(path: str, ms: float) -> None:
         calls.append((path, ms))
 
 
-class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestLogMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         calls: list[tuple[str, float]] = []
         token = CONVEX_CALLS.set(calls)

@@ -27,9 +27,10 @@ from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.gateway.errors import UpstreamError
+from app.http.middleware import HttpMiddleware
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -101,18 +102,12 @@ def _provider(settings: Settings, exporter: "SpanExporter | None") -> "TracerPro
     return provider
 
 
-class SpanAttributesMiddleware:
+class SpanAttributesMiddleware(HttpMiddleware):
     """Names the request id and the client slug on the server span. The span ends with the last
     body message, so they are set when the answer starts (the route has matched and the request
     id is set by then), or when the request fails before answering."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         span = trace.get_current_span()
         annotated = False
 

@@ -17,6 +17,8 @@ from secure import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.middleware import HttpMiddleware
+
 DOCS_PATHS = ("/docs",)
 # The SPA's page and its built files (app/spa.py). Only the page is a document: a policy on a
 # script or a style sheet does nothing, so the assets keep the API's.
@@ -70,15 +72,12 @@ class _Policy:
         message["headers"] = [*kept, *self.raw]
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        super().__init__(app)
         self._api, self._docs, self._spa = _Policy(API_HEADERS), _Policy(DOCS_HEADERS), _Policy(SPA_HEADERS)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         policy = self._spa if path == SPA_PAGE else self._docs if path.startswith(DOCS_PATHS) else self._api
 
