@@ -1,12 +1,16 @@
 // Demo data for development (`make run`) and end-to-end tests: two clients,
 // `acme` and `globex`, one user per role in each, and enough content that every
 // screen has something to show and pagination is real (thousands of acme members).
-// Idempotent: a second run finds `acme` and changes nothing.
+// Idempotent: a second run finds `acme` and changes nothing. Seeded in bounded transactions
+// (demo:seed, then demo:seedBatch; SEED_BATCH says how bounded), never in one that grows with
+// the members asked for.
 // `exampleIds` finds, by name, the documents that Swagger UI's examples use (EXAMPLE_DOCUMENTS).
 import { type Infer, v } from "convex/values";
+import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
 import demoUsers from "./demoUsers.json";
+import { fail } from "./lib/errors";
 import { internalMutation } from "./lib/receipts";
 import type { clientRole } from "./schema";
 
@@ -16,7 +20,7 @@ const DAY = 24 * 60 * 60 * 1000;
 // (devtools/oidc-provider.mjs) reads too: it lets exactly these users sign in. A role the
 // schema does not know fails at the insert below.
 const PEOPLE = demoUsers.people as ReadonlyArray<{ local: string; role: Infer<typeof clientRole>; name: string }>;
-const [ACME, GLOBEX] = demoUsers.clients;
+const [ACME] = demoUsers.clients;
 
 const FIRST = [
   "Alex",
@@ -63,15 +67,67 @@ const LAST = [
   "Young",
 ];
 
+/**
+ * Bulk members one seeding transaction inserts, at most. With the rest of a client's demo
+ * documents and the next client's users (under 70 more, all small), a seeding transaction
+ * writes at most SEED_BATCH + 70 documents of under 1 KiB each and reads a few dozen: far
+ * inside Convex's limits for one transaction (16,000 documents and 16 MiB written, 32,000
+ * documents and 16 MiB read, 4,096 index ranges: https://docs.convex.dev/production/state/limits),
+ * however many members are asked for. convex/tests/demo.test.ts measures each transaction.
+ */
+export const SEED_BATCH = 500;
+
+const CLIENTS = demoUsers.clients;
+
+/** Where seeding goes on: the next bulk member of a client. */
+const seedCursor = v.object({
+  // The instant of the whole seed: every transaction stamps its documents with it, as one did.
+  now: v.number(),
+  // How many bulk members each of demoUsers.clients gets, in its order.
+  members: v.array(v.number()),
+  // The client (an index into demoUsers.clients) and how many of its bulk members are in.
+  client: v.number(),
+  offset: v.number(),
+});
+type SeedCursor = Infer<typeof seedCursor>;
+
+// "scheduled" (the default: `npx convex run demo:seed` on a deployment, docker-compose.yml's
+// `seed`): each transaction schedules the next (ctx.scheduler), and the data is complete a few
+// seconds after demo:seed returns. "returned": each transaction answers the cursor of the next
+// in `next` and schedules nothing; the caller calls demo:seedBatch with it until `next` is null,
+// so the data is complete when its loop ends (the embedded backend, devbackend/src/main.ts,
+// before it says it is ready).
+const batchesArg = v.optional(v.union(v.literal("scheduled"), v.literal("returned")));
+type Batches = "scheduled" | "returned";
+
+/**
+ * Seeds the demo data, unless `acme` exists. This transaction inserts the platform admins and
+ * the first client's users; demo:seedBatch inserts the bulk members, SEED_BATCH a transaction,
+ * then the rest of each client's documents, in the order one transaction used to insert them
+ * all (ids follow that order in the embedded backend; app/openapi/demo_ids.json records them).
+ */
 export const seed = internalMutation({
-  args: { acmeMembers: v.optional(v.number()), globexMembers: v.optional(v.number()) },
-  returns: v.object({ seeded: v.boolean(), clients: v.array(v.string()), members: v.number() }),
-  handler: async (ctx, { acmeMembers = 3000, globexMembers = 40 }) => {
+  args: { acmeMembers: v.optional(v.number()), globexMembers: v.optional(v.number()), batches: batchesArg },
+  returns: v.object({
+    seeded: v.boolean(),
+    clients: v.array(v.string()),
+    // Member profiles the seed makes in all (bulk members and the demo users who are members).
+    members: v.number(),
+    // With batches "returned", the cursor to call demo:seedBatch with; otherwise null.
+    next: v.union(seedCursor, v.null()),
+  }),
+  handler: async (ctx, { acmeMembers = 3000, globexMembers = 40, batches = "scheduled" }) => {
+    const slugs = CLIENTS.map((c) => c.slug);
     const existing = await ctx.db
       .query("clients")
       .withIndex("by_slug", (q) => q.eq("slug", ACME.slug))
       .unique();
-    if (existing !== null) return { seeded: false, clients: [ACME.slug, GLOBEX.slug], members: 0 };
+    if (existing !== null) return { seeded: false, clients: slugs, members: 0, next: null };
+    const members = [acmeMembers, globexMembers];
+    for (const [i, field] of ["acmeMembers", "globexMembers"].entries()) {
+      if (!Number.isInteger(members[i]) || members[i] < 0)
+        fail("validation", `${field} must be a whole number, at least 0`, { field });
+    }
 
     const now = Date.now();
     for (const admin of demoUsers.platformAdmins) {
@@ -83,25 +139,123 @@ export const seed = internalMutation({
         createdAt: now,
       });
     }
-    const acme = await seedClient(ctx, ACME.slug, ACME.name, acmeMembers, now);
-    const globex = await seedClient(ctx, GLOBEX.slug, GLOBEX.name, globexMembers, now);
-    return { seeded: true, clients: [ACME.slug, GLOBEX.slug], members: acme + globex };
+    await seedUsers(ctx, CLIENTS[0], now);
+    const memberUsers = PEOPLE.filter((p) => p.role === "member").length;
+    return {
+      seeded: true,
+      clients: slugs,
+      members: members.reduce((sum, n) => sum + n + memberUsers, 0),
+      next: await handOn(ctx, { now, members, client: 0, offset: 0 }, batches),
+    };
   },
 });
 
-async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMembers: number, now: number) {
+/**
+ * One seeding transaction after demo:seed's: up to SEED_BATCH bulk members of the cursor's
+ * client; after its last, the rest of its documents and the next client's users. A batch
+ * whose first document is there already ran (a caller retrying after a lost answer): it writes
+ * nothing and answers what it answered then.
+ */
+export const seedBatch = internalMutation({
+  args: { cursor: seedCursor, batches: batchesArg },
+  returns: v.object({ next: v.union(seedCursor, v.null()) }),
+  handler: async (ctx, { cursor, batches = "scheduled" }) => {
+    const spec = CLIENTS[cursor.client];
+    const total = cursor.members[cursor.client];
+    if (spec === undefined || total === undefined || cursor.offset < 0 || cursor.offset > total)
+      fail("validation", "The cursor is not one demo:seed or demo:seedBatch answered", { field: "cursor" });
+    const client = await ctx.db
+      .query("clients")
+      .withIndex("by_slug", (q) => q.eq("slug", spec.slug))
+      .unique();
+    if (client === null) fail("not_found", `No demo client ${spec.slug}: demo:seed runs first`);
+    const { now } = cursor;
+    const end = Math.min(total, cursor.offset + SEED_BATCH);
+    const following: SeedCursor | null =
+      end < total
+        ? { ...cursor, offset: end }
+        : cursor.client + 1 < CLIENTS.length
+          ? { ...cursor, client: cursor.client + 1, offset: 0 }
+          : null;
+    if (await batchRan(ctx, client._id, spec.slug, cursor.offset, total)) {
+      return { next: batches === "returned" ? following : null };
+    }
+
+    for (let i = cursor.offset; i < end; i++) {
+      await ctx.db.insert("memberProfiles", { clientId: client._id, ...bulkMember(spec.slug, i), ...stamps(now) });
+    }
+    if (end === total) {
+      await seedContent(ctx, client._id, spec, total, now);
+      if (following !== null) await seedUsers(ctx, CLIENTS[following.client], now);
+    }
+    return { next: await handOn(ctx, following, batches) };
+  },
+});
+
+/** The next batch: scheduled, or answered to the caller to run. */
+async function handOn(ctx: MutationCtx, next: SeedCursor | null, batches: Batches) {
+  if (batches === "returned") return next;
+  if (next !== null) await ctx.scheduler.runAfter(0, internal.demo.seedBatch, { cursor: next, batches });
+  return null;
+}
+
+/** Whether the batch starting at `offset` was committed: its first document exists. */
+async function batchRan(ctx: MutationCtx, clientId: Id<"clients">, slug: string, offset: number, total: number) {
+  if (offset < total) return (await bulkMemberId(ctx, clientId, slug, offset)) !== null;
+  // After the last bulk member, a batch starts with the client's first interest category.
+  const first = await ctx.db
+    .query("interestCategories")
+    .withIndex("by_clientId_name", (q) => q.eq("clientId", clientId).eq("name", INTERESTS[0]))
+    .first();
+  return first !== null;
+}
+
+const stamps = (now: number) => ({ createdAt: now, updatedAt: now });
+
+/** Bulk member `i` of a client: members who cannot sign in, deterministic names, unique emails. */
+function bulkMember(slug: string, i: number) {
+  const firstName = FIRST[i % FIRST.length];
+  const lastName = LAST[Math.floor(i / FIRST.length) % LAST.length];
+  return {
+    firstName,
+    lastName,
+    email: `${firstName}.${lastName}.${i}@members.${slug}.test`.toLowerCase(),
+    status: i % 17 === 0 ? ("inactive" as const) : ("active" as const),
+    cpdPoints: i % 40,
+    searchName: `${firstName} ${lastName}`.toLowerCase(),
+  };
+}
+
+async function bulkMemberId(ctx: MutationCtx, clientId: Id<"clients">, slug: string, i: number) {
+  const { email } = bulkMember(slug, i);
+  const member = await ctx.db
+    .query("memberProfiles")
+    .withIndex("by_clientId_email", (q) => q.eq("clientId", clientId).eq("email", email))
+    .unique();
+  return member?._id ?? null;
+}
+
+type ClientSpec = (typeof CLIENTS)[number];
+
+const sponsorSpecs = ({ slug, name }: ClientSpec) => [
+  { name: `${name} Partner Bank`, tier: "gold" as const, website: `https://bank.${slug}.test` },
+  { name: `${name} Tools Ltd`, tier: "silver" as const, website: `https://tools.${slug}.test` },
+];
+
+const INTERESTS = ["Leadership", "Digital skills", "Compliance"];
+
+/** A client, its sponsors, and its demo users (who can sign in) with their memberships. */
+async function seedUsers(ctx: MutationCtx, spec: ClientSpec, now: number) {
+  const { slug, name } = spec;
   const clientId = await ctx.db.insert("clients", { slug, name, status: "active", createdAt: now });
-  const stamp = { createdAt: now, updatedAt: now };
+  const stamp = stamps(now);
 
   const sponsors = await Promise.all(
-    [
-      { name: `${name} Partner Bank`, tier: "gold" as const, website: `https://bank.${slug}.test` },
-      { name: `${name} Tools Ltd`, tier: "silver" as const, website: `https://tools.${slug}.test` },
-    ].map((s) => ctx.db.insert("sponsors", { clientId, ...s, description: `Supports ${name}.`, ...stamp })),
+    sponsorSpecs(spec).map((s) =>
+      ctx.db.insert("sponsors", { clientId, ...s, description: `Supports ${name}.`, ...stamp }),
+    ),
   );
 
-  const userIds: Record<string, Id<"users">> = {};
-  const profileIds: Record<string, Id<"memberProfiles">> = {};
   for (const person of PEOPLE) {
     const email = `${person.local}@${slug}.test`;
     const userId = await ctx.db.insert("users", {
@@ -111,7 +265,6 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
       isPlatformAdmin: false,
       createdAt: now,
     });
-    userIds[person.local] = userId;
     await ctx.db.insert("clientMemberships", {
       clientId,
       userId,
@@ -121,7 +274,7 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
     });
     if (person.role === "member") {
       const [firstName, lastName] = person.name.split(" ");
-      profileIds[person.local] = await ctx.db.insert("memberProfiles", {
+      await ctx.db.insert("memberProfiles", {
         clientId,
         userId,
         firstName,
@@ -135,30 +288,59 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
       });
     }
   }
+}
 
-  // Members who cannot sign in: deterministic names, unique emails.
-  const bulk: Id<"memberProfiles">[] = [];
-  for (let i = 0; i < bulkMembers; i++) {
-    const firstName = FIRST[i % FIRST.length];
-    const lastName = LAST[Math.floor(i / FIRST.length) % LAST.length];
-    bulk.push(
-      await ctx.db.insert("memberProfiles", {
-        clientId,
-        firstName,
-        lastName,
-        email: `${firstName}.${lastName}.${i}@members.${slug}.test`.toLowerCase(),
-        status: i % 17 === 0 ? "inactive" : "active",
-        cpdPoints: i % 40,
-        searchName: `${firstName} ${lastName}`.toLowerCase(),
-        ...stamp,
-      }),
-    );
+/**
+ * The rest of a client's demo documents, after its bulk members: interests, categories,
+ * courses, events, registrations, tickets. What they refer to (sponsors, users, members) is
+ * found by what identifies it, through the client's indexes: a few dozen reads.
+ */
+async function seedContent(
+  ctx: MutationCtx,
+  clientId: Id<"clients">,
+  spec: ClientSpec,
+  bulkMembers: number,
+  now: number,
+) {
+  const { slug, name } = spec;
+  const stamp = stamps(now);
+  const found = <T>(what: string, doc: T | null): T => {
+    if (doc === null) throw new Error(`The demo data of ${slug} has no ${what}: demo:seed runs first`);
+    return doc;
+  };
+  const sponsors = await Promise.all(
+    sponsorSpecs(spec).map(async (s) => {
+      const sponsor = await ctx.db
+        .query("sponsors")
+        .withIndex("by_clientId_name", (q) => q.eq("clientId", clientId).eq("name", s.name))
+        .unique();
+      return found(`sponsor ${s.name}`, sponsor)._id;
+    }),
+  );
+  const userIds: Record<string, Id<"users">> = {};
+  const profileIds: Record<string, Id<"memberProfiles">> = {};
+  for (const person of PEOPLE) {
+    const email = `${person.local}@${slug}.test`;
+    const user = await ctx.db
+      .query("users")
+      .withIndex("by_email", (q) => q.eq("email", email))
+      .unique();
+    userIds[person.local] = found(`user ${email}`, user)._id;
+    if (person.role === "member") {
+      const profile = await ctx.db
+        .query("memberProfiles")
+        .withIndex("by_clientId_email", (q) => q.eq("clientId", clientId).eq("email", email))
+        .unique();
+      profileIds[person.local] = found(`member ${email}`, profile)._id;
+    }
+  }
+  const firstBulk: Id<"memberProfiles">[] = [];
+  for (let i = 0; i < Math.min(8, bulkMembers); i++) {
+    firstBulk.push(found(`bulk member ${i}`, await bulkMemberId(ctx, clientId, slug, i)));
   }
 
   const interests = await Promise.all(
-    ["Leadership", "Digital skills", "Compliance"].map((n) =>
-      ctx.db.insert("interestCategories", { clientId, name: n, createdAt: now }),
-    ),
+    INTERESTS.map((n) => ctx.db.insert("interestCategories", { clientId, name: n, createdAt: now })),
   );
   await ctx.db.insert("memberInterests", {
     clientId,
@@ -259,7 +441,7 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
   await ctx.db.insert("eventSponsors", { clientId, eventId: events[0], sponsorId: sponsors[1], createdAt: now });
 
   // The breakfast: 9 of 10 places taken (member2 plus 8 others); `member` can take the last one.
-  const registrants = [profileIds.member2, ...bulk.slice(0, 8)];
+  const registrants = [profileIds.member2, ...firstBulk];
   for (const memberId of registrants) {
     await ctx.db.insert("eventRegistrations", {
       clientId,
@@ -310,8 +492,6 @@ async function seedClient(ctx: MutationCtx, slug: string, name: string, bulkMemb
     priority: "low",
     ...stamp,
   });
-
-  return bulkMembers + 2;
 }
 
 // The demo documents Swagger UI's examples use (app/<domain>/examples.json names them), each

@@ -11,8 +11,26 @@
 // and writes one shard. The component picks shards at random per request; here a principal
 // keeps one shard for the whole window (remembered in its own window document), chosen as
 // the emptier of two random shards ("power of two choices"), so a shard is written by a few
-// principals instead of a random sample of all of them. When a principal's shard is spent it
-// moves to the emptiest one, so the client is refused only once its whole limit is spent.
+// principals instead of a random sample of all of them.
+//
+// When a principal's shard is spent, or down to its last eighth (SHARD_LOW_WATER), its request
+// also reads SHARD_PROBES other shards at random and the principal moves to the one with the
+// most room. A request never reads every shard: near the limit that would put all of them in
+// the read set of many requests, each then conflicting with every principal of the client. What
+// this guarantees:
+// - Reads: a request reads at most MAX_SHARDS_READ (4) of a client's shard windows, besides its
+//   principal's window (1 + 4 + 2 index ranges at most, with the earlier windows of the two
+//   documents a request may open; convex/tests/protection.test.ts counts them).
+// - Never over the limit: a shard grants at most its share, and the shares add up to the limit.
+// - Refused early, seldom: a request is refused while its client has room only when every
+//   shard it looked at (its own and 2 others, or 4 on a principal's first request) is spent.
+//   With r of the 15 shards besides its own holding room, that happens to at most
+//   C(15 - r, 2) / C(15, 2) of such requests (r = 8: 20%; r = 12: 3%), and the low-water moves
+//   drain the shards level, so they run out nearly together: in seeded runs (40 to 200
+//   principals, limits of 800 and 3,200) the first refusal came after at least 97% of the limit
+//   was admitted (convex/tests/protection.test.ts holds the 800 run to that). Nothing is lost:
+//   a refused request counts nowhere and the next one looks at other shards, so later requests
+//   still spend what is left (those runs admitted the whole limit).
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
@@ -23,11 +41,27 @@ import { internalMutation } from "./lib/receipts";
 /** How many shards a client's bucket is split into, at most. */
 export const CLIENT_SHARDS = 16;
 /**
- * The smallest share of a limit one shard holds. A principal whose shard is spent reads every
- * shard to find another, so tiny shares would make that the common case; a limit under two
- * shares is not split at all.
+ * The smallest share of a limit one shard holds. A principal whose shard runs low looks at
+ * other shards to find one with room, so tiny shares would make that the common case; a limit
+ * under two shares is not split at all.
  */
 export const MIN_SHARD_LIMIT = 50;
+/** Other shards, at random, a request looks at when its principal's shard is spent or low. */
+export const SHARD_PROBES = 2;
+/**
+ * Shard windows one request reads, at most: its principal's shard (or, on its first request of
+ * the window, two random ones), then SHARD_PROBES others. With the principal's own window and,
+ * when a request opens a window, that bucket's earlier windows (one index range for each of
+ * the two documents it may open), a request reads at most 1 + MAX_SHARDS_READ + 2 index ranges.
+ */
+export const MAX_SHARDS_READ = 2 + SHARD_PROBES;
+/**
+ * The part of a shard's share below which its principals look for a roomier shard (SHARD_PROBES
+ * of them, at random), as when it is spent: near the limit the shards are drained level, so
+ * they run out together and a request seldom finds every shard it looks at spent while others
+ * still have room.
+ */
+export const SHARD_LOW_WATER = 1 / 8;
 
 const bucketArg = v.object({
   // "principal:<id>" or "client:<id>", built by the BFF from the resolved actor.
@@ -117,27 +151,46 @@ export const consume = internalMutation({
       return { shard, bucket, window, left: shardLimit(client.limit, shards, shard) - (window?.count ?? 0) };
     };
     const otherThan = (shard: number) => (shard + 1 + Math.floor(Math.random() * (shards - 1))) % shards;
+    /** A shard not in `seen`, at random. */
+    const unread = (seen: ReadonlySet<number>) => {
+      let skip = Math.floor(Math.random() * (shards - seen.size));
+      for (let shard = 0; ; shard++) if (!seen.has(shard) && skip-- === 0) return shard;
+    };
 
     const own = await windowOf(ctx, principalBucket, windowStart);
     const principalCount = own?.count ?? 0;
     let chosen: Shard;
+    const seen = new Set<number>();
+    const look = async (shard: number) => {
+      seen.add(shard);
+      return await readShard(shard);
+    };
     if (own?.clientShard !== undefined && own.clientShard < shards) {
-      chosen = await readShard(own.clientShard);
+      chosen = await look(own.clientShard);
     } else if (shards === 1) {
-      chosen = await readShard(0);
+      chosen = await look(0);
     } else {
       // The principal's first request of the window: the emptier of two random shards.
-      const first = await readShard(Math.floor(Math.random() * shards));
-      const second = await readShard(otherThan(first.shard));
+      const first = await look(Math.floor(Math.random() * shards));
+      const second = await look(otherThan(first.shard));
       chosen = second.left > first.left ? second : first;
     }
-    if (chosen.left <= 0 && shards > 1 && principalCount < principal.limit) {
-      // Its shard is spent, because the client is near its limit or because that shard drew
-      // more busy principals than others: the principal moves to the shard with the most room.
-      // Only then does a request read every shard, and the client is refused exactly when its
-      // whole limit is spent, not when the shards one request happened to look at are.
-      const all = await Promise.all(Array.from({ length: shards }, (_, shard) => readShard(shard)));
-      chosen = all.reduce((best, shard) => (shard.left > best.left ? shard : best));
+    const lowWater = Math.floor(shardLimit(client.limit, shards, chosen.shard) * SHARD_LOW_WATER);
+    if (shards > 1 && principalCount < principal.limit && (chosen.left <= lowWater || chosen.left < units)) {
+      // Its shard is spent or nearly, because the client is near its limit or because that
+      // shard drew more busy principals than others: the principal looks at SHARD_PROBES other
+      // shards, at random, and moves to the one with the most room. Never at every shard: that
+      // would put all of them in the read set of the requests near the limit, which would then
+      // conflict with every other principal's request.
+      const probes: number[] = [];
+      while (probes.length < SHARD_PROBES && seen.size < shards) {
+        const shard = unread(seen);
+        seen.add(shard);
+        probes.push(shard);
+      }
+      for (const shard of await Promise.all(probes.map(readShard))) {
+        if (shard.left > chosen.left) chosen = shard;
+      }
     }
 
     const granted = Math.max(0, Math.min(units, principal.limit - principalCount, chosen.left));

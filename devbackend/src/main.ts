@@ -30,13 +30,22 @@ const embedded = await startEmbeddedServer({
 });
 
 if (!values["no-seed"]) {
-  const seeded = await embedded.run("mutation", "demo:seed", {});
-  if (seeded.status === "success") {
-    console.log(`devbackend: demo data seeded ${JSON.stringify(seeded.value)}`);
-  } else if (seeded.errorMessage.startsWith("Could not find public function")) {
+  // Seeding runs in bounded transactions (convex/demo.ts, SEED_BATCH): demo:seed answers the
+  // cursor of the next, and demo:seedBatch is called with each cursor until none is left, so
+  // the data is complete before this backend says it is ready.
+  type Arg = Parameters<typeof embedded.run>[2][string];
+  const nextOf = (value: unknown) => (value as { next?: Arg } | null)?.next ?? null;
+  let step = await embedded.run("mutation", "demo:seed", { batches: "returned" });
+  const { next: _, ...seeded } = (step.status === "success" ? step.value : {}) as Record<string, unknown>;
+  while (step.status === "success" && nextOf(step.value) !== null) {
+    step = await embedded.run("mutation", "demo:seedBatch", { cursor: nextOf(step.value), batches: "returned" });
+  }
+  if (step.status === "success") {
+    console.log(`devbackend: demo data seeded ${JSON.stringify(seeded)}`);
+  } else if (step.errorMessage.startsWith("Could not find public function")) {
     console.log("devbackend: no demo:seed function; starting empty");
   } else {
-    console.error(`devbackend: seeding failed: ${seeded.errorMessage}`);
+    console.error(`devbackend: seeding failed: ${step.errorMessage}`);
     await embedded.close();
     process.exit(1);
   }
