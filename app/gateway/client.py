@@ -41,6 +41,7 @@ from purgatory.domain.model import OpenedState
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from app.gateway.errors import (
+    BookkeepingUnanswered,
     CircuitOpen,
     MutationOutcomeUnknown,
     UnencodableArgument,
@@ -166,6 +167,16 @@ class CircuitBreaker:
             raise CircuitOpen("circuit open: Convex failed repeatedly", retry_after_s=wait) from None
 
 
+async def bookkeeping(call: Awaitable[T]) -> T:
+    """A mutation made for a request before its own change (a rate-limit lease, an Idempotency-Key
+    claim): if its answer stays lost, the request's change was never sent, so the request is
+    refused as unavailable (503, retry as it is) rather than as of unknown outcome."""
+    try:
+        return await call
+    except MutationOutcomeUnknown as exc:
+        raise BookkeepingUnanswered(exc.reason) from exc
+
+
 class ConvexGateway:
     def __init__(
         self,
@@ -256,7 +267,8 @@ class ConvexGateway:
         started = time.perf_counter()
         outcome = "aborted"  # cancelled mid-call, or an unexpected exception
         try:
-            status, answer = await self._wire.request("POST", f"/api/{kind}", body, trace_headers())
+            # A retry goes out on a new connection: the pooled ones are as old as the one that failed.
+            status, answer = await self._wire.request("POST", f"/api/{kind}", body, trace_headers(), fresh=attempt > 1)
             value = self._decode(kind, path, status, answer)
             outcome = "success"
             return value

@@ -83,6 +83,12 @@ class MutationOutcomeUnknown(UpstreamError):
     )
 
 
+class BookkeepingUnanswered(UpstreamUnavailable):
+    """A mutation a request makes before its own change (a rate-limit lease, an Idempotency-Key
+    claim) stayed unanswered: the request's own change was never sent, so the request may be
+    sent again as it is (503 with Retry-After, not 504 `outcome_unknown`)."""
+
+
 def problem_from_convex_error(error: ConvexError, request: Request | None = None) -> Problem:
     data: Any = error.data
     code = data.get("code") if isinstance(data, dict) else None

@@ -44,8 +44,18 @@ class Broken(Exception):
 
 class Wire(Protocol):
     async def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes]: ...
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        fresh: bool = False,
+    ) -> tuple[int, bytes]:
+        """`fresh`: on a new connection, not a pooled one (a retry after a lost answer: the pool's
+        other idle connections are as old as the one a peer just closed, and hand out oldest first)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -108,12 +118,25 @@ class AiohttpWire:
             ),
             connector=_FreshConnector(limit=limits.max_connections, keepalive_timeout=limits.idle_timeout_s),
         )
+        # For retries after a lost answer: a new connection each, closed after its answer.
+        self._fresh = aiohttp.ClientSession(
+            headers=headers,
+            timeout=self._session.timeout,
+            connector=aiohttp.TCPConnector(limit=limits.max_connections, force_close=True),
+        )
 
     async def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        fresh: bool = False,
     ) -> tuple[int, bytes]:
+        session = self._fresh if fresh else self._session
         try:
-            async with self._session.request(method, self._base + path, data=body, headers=headers) as response:
+            async with session.request(method, self._base + path, data=body, headers=headers) as response:
                 return response.status, await response.read()
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise NotSent(repr(exc)) from exc
@@ -126,6 +149,7 @@ class AiohttpWire:
 
     async def aclose(self) -> None:
         await self._session.close()
+        await self._fresh.close()
 
 
 class HttpxWire:
@@ -150,8 +174,17 @@ class HttpxWire:
         )
 
     async def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        fresh: bool = False,
     ) -> tuple[int, bytes]:
+        # httpx has no per-request "new connection"; `fresh` asks the peer to close this one after.
+        if fresh:
+            headers = {**(headers or {}), "Connection": "close"}
         try:
             response = await self._client.request(method, path, content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

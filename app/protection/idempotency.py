@@ -37,6 +37,7 @@ from app.auth.actor import Actor
 from app.auth.dependencies import ClientSlug, current_actor
 from app.facts import PATTERNS
 from app.gateway.actor_gateway import Receipts
+from app.gateway.client import bookkeeping
 from app.gateway.errors import MutationOutcomeUnknown
 from app.http.problems import FieldError, Problem
 from app.http.semantics import OperationRoute
@@ -101,15 +102,17 @@ async def claim_idempotency_key(
     actor = await current_actor(request, response, client, services)
     body = await request.body()
     request_hash = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), body])).hexdigest()
-    outcome = await services.gateway.mutation(
-        "idempotency:begin",
-        {
-            "actor": actor.arg(),
-            "key": idempotency_key,
-            "requestHash": request_hash,
-            "ttlMs": services.settings.idempotency_ttl_s * 1000,
-            "requestReceipt": secrets.token_hex(16),
-        },
+    outcome = await bookkeeping(
+        services.gateway.mutation(
+            "idempotency:begin",
+            {
+                "actor": actor.arg(),
+                "key": idempotency_key,
+                "requestHash": request_hash,
+                "ttlMs": services.settings.idempotency_ttl_s * 1000,
+                "requestReceipt": secrets.token_hex(16),
+            },
+        )
     )
     match outcome["outcome"]:
         case "replay":

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 from cachetools import TTLCache
 from fastapi import Response
 
-from app.gateway.client import ConvexGateway
+from app.gateway.client import ConvexGateway, bookkeeping
 from app.http.problems import Problem
+from app.observability import metrics
 
 if TYPE_CHECKING:
     from app.auth.actor import Actor
-from app.observability import metrics
 
 
 @dataclass(frozen=True)
@@ -83,16 +83,18 @@ class RateLimiter:
         return time.monotonic() < lease.ends_at and (lease.refused or lease.left > 0)
 
     async def _renew(self, lease: _Lease, principal_id: str, client_id: str) -> None:
-        result: Any = await self._gateway.mutation(
-            "rateLimits:consume",
-            {
-                "principal": {"name": f"principal:{principal_id}", "limit": self._per_principal},
-                # Sharded in Convex (docs/data-model.md, "Contention points"): its `remaining`
-                # is an estimate once the limit is large enough to split.
-                "client": {"name": f"client:{client_id}", "limit": self._per_client},
-                "windowMs": self._window_s * 1000,
-                "units": self._lease,
-            },
+        result: Any = await bookkeeping(
+            self._gateway.mutation(
+                "rateLimits:consume",
+                {
+                    "principal": {"name": f"principal:{principal_id}", "limit": self._per_principal},
+                    # Sharded in Convex (docs/data-model.md, "Contention points"): its `remaining`
+                    # is an estimate once the limit is large enough to split.
+                    "client": {"name": f"client:{client_id}", "limit": self._per_client},
+                    "windowMs": self._window_s * 1000,
+                    "units": self._lease,
+                },
+            )
         )
         lease.left = int(result["granted"])
         lease.refused = not result["allowed"] or lease.left < 1

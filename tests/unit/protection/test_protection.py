@@ -71,6 +71,27 @@ async def test_rate_limits_count_the_verified_principal_and_client(make_client, 
     ]
 
 
+@pytest.mark.parametrize(
+    ("bookkeeping", "request_kind"),
+    [("rateLimits:consume", "read"), ("idempotency:begin", "write")],
+)
+async def test_a_lost_bookkeeping_answer_is_503_never_outcome_unknown(make_client, convex, bookkeeping, request_kind):
+    """Its request's own change was never sent: retry as it is, not "outcome unknown"."""
+    lost = httpx.Response(502, html="<html>Bad Gateway</html>")
+    answers = {"identity:resolveActor": ACME_MEMBER, "rateLimits:consume": spend(True), bookkeeping: lambda _: lost}
+    fake = FakeConvex(convex, answers)
+    client = await make_client(convex, rate_limit_enabled=True, circuit_breaker_enabled=False)
+    if request_kind == "read":
+        response = await client.get(EVENTS, headers=bearer(make_token()))
+    else:
+        headers = {**bearer(make_token()), "Idempotency-Key": "k-1"}
+        response = await client.post("/v1/clients/acme/tickets", json={"subject": "s", "body": "b"}, headers=headers)
+    assert response.status_code == 503 and response.json()["code"] == "upstream_unavailable"
+    assert int(response.headers["Retry-After"]) >= 1
+    assert fake.calls.count(bookkeeping) == 3  # sent again with its receipt, then given up
+    assert "events:list" not in fake.calls and "tickets:open" not in fake.calls
+
+
 async def test_a_spent_limit_is_429_with_retry_after_and_the_route_never_runs(make_client, convex):
     fake = FakeConvex(convex, {"identity:resolveActor": ACME_MEMBER, "rateLimits:consume": spend(False, (0, 100))})
     client = await make_client(convex, rate_limit_enabled=True)
