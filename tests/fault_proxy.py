@@ -6,6 +6,7 @@ production (respx covers the same answers one layer up, in tests/unit/gateway/te
 import asyncio
 import concurrent.futures
 import json
+import re
 import socket
 import struct
 import threading
@@ -29,6 +30,10 @@ FAULTS = (
     "error_page_after",  # forward (the call really runs), then answer with a proxy's HTML 502
     "slow_commit",  # forward (the call really runs), then answer nothing until the client gives up
 )
+
+# With a late FIN: how long the proxy keeps reading after sending it, to see requests written
+# by a client that took the connection from its pool just before the FIN arrived.
+FIN_LINGER_S = 0.25
 
 # What Convex answers when a mutation's writes kept conflicting after its own retries
 # (convex-backend, crates/errors: ErrorCode::OCC is HTTP 503, short_msg OCC_ERROR).
@@ -55,6 +60,16 @@ class FaultProxy:
     # Close a client's connection once it has been idle this long, without warning (no
     # `Connection: close`), as Node and load balancers do; None: keep it open.
     idle_close_s: float | None = None
+    # With `idle_close_s`: how late the close reaches the client, as a load balancer's FIN
+    # does (see `_close_idle`); 0: at once.
+    late_fin_s: float = 0.0
+    # Connections closed for being idle; the requests written into them while their close was
+    # on its way (lost unread), and, with `late_fin_s`, just after their FIN was sent (a client
+    # that took the connection from its pool before the FIN arrived), by "<kind> <function>"
+    # ("mutation tickets:open"; what the bytes that came name).
+    idle_closes: int = 0
+    written_while_closing: Counter[str] = field(default_factory=Counter)
+    written_after_fin: Counter[str] = field(default_factory=Counter)
     # Requests seen per Convex API path, whatever the fault.
     seen: Counter = field(default_factory=Counter)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -72,7 +87,11 @@ class FaultProxy:
         async with httpx.AsyncClient(base_url=self.backend_url) as backend:
             try:
                 while True:
-                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_close_s)
+                    try:
+                        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_close_s)
+                    except TimeoutError:
+                        await self._close_idle(reader, writer)
+                        return
                     method, path, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
                     headers = dict(
                         line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line
@@ -87,6 +106,45 @@ class FaultProxy:
                 pass
             finally:
                 writer.close()
+
+    async def _close_idle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Close a connection idle for `idle_close_s`, its FIN reaching the client `late_fin_s` later.
+
+        A load balancer closes an idle client connection on its own timer, and the client learns
+        of it only when the FIN arrives: a moment later on the wire, or much later when the
+        balancer's side of the close is slow (a drain, a busy proxy, a NAT in between). Until then
+        the client's pool holds a connection that looks idle and sound (nothing to read, so no
+        check before reuse can tell), and a request written into it goes to a peer that has
+        stopped reading: the balancer drops it unread and, its socket closed, answers the bytes
+        with a reset. So here: from the idle timeout on, the proxy reads and forwards nothing
+        for `late_fin_s`, then closes; a request that arrived in that window was never forwarded
+        (nothing ran), is counted in `written_while_closing`, and its connection is reset
+        (SO_LINGER 0, as a closed socket answers data), else closed with a FIN.
+
+        With `late_fin_s`, that FIN closes the proxy's sending side only, for FIN_LINGER_S: a
+        request written by a client that took the connection from its pool just before the FIN
+        arrived is then seen (`written_after_fin`) rather than refused unseen by the kernel; it is
+        reset all the same, as a closed socket would."""
+        self.idle_closes += 1
+        if self.late_fin_s > 0:
+            writer.transport.pause_reading()  # type: ignore[attr-defined]  # (a selector transport)
+            await asyncio.sleep(self.late_fin_s)
+        unread = bytes(reader._buffer) + _peek(writer)  # type: ignore[attr-defined]  # arrived, not read
+        if unread:
+            self.written_while_closing[_request_named(unread)] += 1
+            _reset(writer)
+            return
+        if self.late_fin_s <= 0:
+            writer.close()
+            return
+        writer.write_eof()
+        await asyncio.sleep(FIN_LINGER_S)
+        unread = _peek(writer)
+        if unread:
+            self.written_after_fin[_request_named(unread)] += 1
+            _reset(writer)
+        else:
+            writer.close()
 
     async def _answer(self, backend, writer, method, path, headers, body) -> bool:
         """Write the answer for the current fault; False when the connection must end."""
@@ -130,6 +188,36 @@ class FaultProxy:
         return await _respond(writer, response.status_code, response.content)
 
 
+def _peek(writer: asyncio.StreamWriter) -> bytes:
+    """What waits unread in the connection's socket, left there (MSG_PEEK, on a duplicate)."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return b""
+    try:
+        with socket.socket(fileno=socket.dup(sock.fileno())) as dup:
+            return dup.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except (BlockingIOError, OSError):
+        return b""
+
+
+def _request_named(request: bytes) -> str:
+    """What a (perhaps partial) request names: "<kind> <function>" ("mutation tickets:open"), as far as it came."""
+    kind = re.match(rb"[A-Z]+ /api/(\w+)", request)
+    function = re.search(rb'"path"\s*:\s*"([^"]*)"', request)
+    return (
+        " ".join(found.group(1).decode(errors="replace") for found in (kind, function) if found is not None)
+        or "(unnamed)"
+    )
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a reset (SO_LINGER 0), as a closed socket answers data sent to it."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 def _function_of(body: bytes) -> str:
     try:
         return str(json.loads(body).get("path"))
@@ -160,16 +248,18 @@ async def fault_proxy(backend_url: str) -> AsyncIterator[FaultProxy]:
 
 
 @contextmanager
-def fault_proxy_in_thread(backend_url: str, *, idle_close_s: float | None = None) -> Iterator[FaultProxy]:
+def fault_proxy_in_thread(
+    backend_url: str, *, idle_close_s: float | None = None, late_fin_s: float = 0.0
+) -> Iterator[FaultProxy]:
     """The proxy on an event loop of its own, so it closes connections on time even while the
-    BFF's event loop is blocked (as a busy BFF's is)."""
+    BFF's event loop is blocked (as a busy BFF's is). `late_fin_s`: see `FaultProxy._close_idle`."""
     loop = asyncio.new_event_loop()
     ready: concurrent.futures.Future[FaultProxy] = concurrent.futures.Future()
     stop = asyncio.Event()  # set from this thread through the loop: asyncio objects are not thread-safe
 
     async def serve() -> None:
         async with fault_proxy(backend_url) as proxy:
-            proxy.idle_close_s = idle_close_s
+            proxy.idle_close_s, proxy.late_fin_s = idle_close_s, late_fin_s
             ready.set_result(proxy)
             await stop.wait()
 
