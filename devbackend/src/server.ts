@@ -12,7 +12,10 @@
 //           "Could not find public function for '<path>'."        udf/src/validation.rs
 //         - arguments that do not match the validator:
 //           "ArgumentValidationError: ..."                          udf/src/validation.rs
+//         - arguments over Convex's value limits: "Invalid arguments for <path>: ..."  udf/src/helpers.rs (limits.ts)
+//         - a document over Convex's limits written by the function: the function's error  (documents.ts)
 //     400 {code:"BadJsonBody"|"BadFormat"|"BadRequest", message}  common/src/http/extract.rs, value/src/export.rs
+//         - a body over 16 MiB + 2000 bytes: BadJsonBody "Failed to buffer the request body: length limit exceeded"
 //     401 {code:"BadAdminKey", message}                            authentication/src/application_auth.rs
 //   GET /version -> 200 text
 //   GET|DELETE /_embedded/snapshot, /_embedded/writes (admin key; not Convex): for tests, see README.md
@@ -25,12 +28,16 @@ import { ConvexError, type JSONValue, jsonToConvex, type Value } from "convex/va
 import { convexTest } from "convex-test";
 import { argumentProblem, type ValidatorJson } from "./args.js";
 import { discoverModules, type ModuleMap, moduleKeyFor } from "./convexModules.js";
+import { databasesOf, enforceDocumentLimits } from "./documents.js";
+import { argumentsProblem, MAX_REQUEST_BODY_BYTES } from "./limits.js";
 import { SyncHub } from "./sync.js";
+import { timeModules } from "./timing.js";
 import { exportValue, parseFormat, RequestError, stringify, type UdfResponse, type ValueFormat } from "./wire.js";
 import { WriteLog } from "./writes.js";
 
 export const VERSION = "embedded-convex-test";
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Past this, a body too large is no longer read to its end (it is refused either way). */
+const MAX_DRAINED_BYTES = 256 * 1024 * 1024;
 
 type Kind = "query" | "mutation" | "action";
 type Backend = ReturnType<typeof convexTest>;
@@ -48,15 +55,21 @@ export type EmbeddedServer = {
   close(): Promise<void>;
 };
 
+/** A function failure answered with this message alone (as the embedded backend always has). */
 class FunctionFailure extends Error {}
+/** A function failure Convex reports after its "[Request ID: ...] Server Error" line, as its own errors. */
+class ServerFailure extends Error {}
 
 export async function startEmbeddedServer(options: EmbeddedOptions): Promise<EmbeddedServer> {
-  const modules = discoverModules(options.convexDir);
+  // Every function's handler is timed, to warn about one that runs longer than Convex allows.
+  const modules = timeModules(discoverModules(options.convexDir));
   const schema = (await import(pathToFileURL(join(options.convexDir, "schema.ts")).href)).default;
   // Convex's own per-transaction limits (reads, writes, index ranges, scheduled functions;
   // https://docs.convex.dev/production/state/limits), so what fails on Convex fails here.
   const backend = convexTest({ schema, modules, transactionLimits: true });
   const writes = new WriteLog();
+  // Convex's limits on the documents functions write (1 MiB, 16 levels, 1,024 fields, ...).
+  for (const db of await databasesOf(backend)) enforceDocumentLimits(db);
 
   // Every commit advances the sync clock, so live subscriptions see HTTP writes too.
   let sync: SyncHub;
@@ -68,7 +81,9 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
     format: ValueFormat,
   ) => {
     const response = await runFunction(backend, writes, modules, kind, path, args, admin, format);
-    if (response.status === "success" && kind !== "query") sync.committed();
+    // A committed mutation advances the clock; so does any action, which may have run mutations
+    // before it failed.
+    if ((response.status === "success" && kind === "mutation") || kind === "action") sync.committed();
     return response;
   };
   sync = new SyncHub(
@@ -204,15 +219,33 @@ function checkAuthorization(header: string | undefined, adminKey: string): boole
   );
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RequestError(413, "RequestTooLarge", "Request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/**
+ * The body, up to Convex's limit for its public API (16 MiB + 2000 bytes, knobs.rs
+ * MAX_BACKEND_PUBLIC_API_REQUEST_SIZE). Convex refuses a bigger one as its body extractor fails
+ * (common/src/http/extract.rs: 400 BadJsonBody with axum's "Failed to buffer the request body:
+ * length limit exceeded"). The rest of a body too large is read and dropped, so that the client
+ * gets that answer rather than a reset connection.
+ */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const tooLarge = () =>
+      new RequestError(400, "BadJsonBody", "Failed to buffer the request body: length limit exceeded");
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BODY_BYTES) chunks.push(chunk);
+      else if (chunks.length > 0) chunks.length = 0;
+      if (size > MAX_DRAINED_BYTES) {
+        req.destroy();
+        reject(tooLarge());
+      }
+    });
+    req.on("end", () =>
+      size > MAX_REQUEST_BODY_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString("utf8")),
+    );
+    req.on("error", reject);
+  });
 }
 
 function parseBody(text: string): { path: string; args: unknown; format?: unknown } {
@@ -280,6 +313,9 @@ async function runFunction(
         `Trying to execute ${udfPath} as ${title(kind)}, but it is defined as ${title(actual)}.`,
       );
     }
+    // Convex parses the arguments as Convex values, with its limits, before it validates them.
+    const tooLarge = argumentsProblem(udfPath, args);
+    if (tooLarge !== null) throw new ServerFailure(tooLarge);
     const problem = argumentProblem(JSON.parse(fn.exportArgs()) as ValidatorJson, args);
     if (problem !== null) throw new FunctionFailure(`ArgumentValidationError: ${problem}`);
     const value =
@@ -298,6 +334,9 @@ function failure(error: unknown, format: ValueFormat): UdfResponse {
   const requestId = randomUUID().replace(/-/g, "").slice(0, 16);
   if (error instanceof FunctionFailure) {
     return { status: "error", errorMessage: error.message, logLines: [] };
+  }
+  if (error instanceof ServerFailure) {
+    return { status: "error", errorMessage: `[Request ID: ${requestId}] Server Error\n${error.message}`, logLines: [] };
   }
   if (error instanceof ConvexError || (error as { name?: string })?.name === "ConvexError") {
     const data = (error as ConvexError<Value>).data;

@@ -12,8 +12,15 @@
 //     starts at the version the previous one ended at. A version is {querySet, identity, ts};
 //     ts is a u64 written as base64 of its 8 little-endian bytes.
 //   - Authenticate bumps the identity version; an invalid admin key is an AuthError.
-//   - MutationResponse carries the commit ts; the client completes the mutation only once
-//     a Transition reaches that ts, so every commit is followed by a Transition.
+//   - Every MutationResponse and ActionResponse is followed by a Transition, whether the
+//     function succeeded or failed (worker.rs schedules an update when a mutation or action
+//     future completes). A successful MutationResponse carries its commit ts and the client
+//     completes the mutation only once a Transition reaches it; a failed one carries no ts,
+//     and Convex's Rust client (the Python ConvexClient) still completes a mutation that
+//     failed with a ConvexError only at the next Transition
+//     (crates/convex/src/base_client/request_manager.rs), so without one it would wait for
+//     some unrelated commit. After a failure nothing changed: the Transition may be empty
+//     and end at the version it starts from, as Convex's may (state.rs, advance_version).
 //   - A Ping every 15 s keeps idle sessions open (the Rust client gives up after 30 s).
 //
 // Not Convex: subscriptions are re-run after *every* commit (convex-test exposes no read
@@ -268,22 +275,35 @@ class SyncSession {
       this.identity === "admin",
     );
     const reply: Record<string, JSONValue> = { type: `${type}Response`, requestId: message.requestId, logLines: [] };
+    // A committed mutation, and any action (it may have run mutations, whether or not it then
+    // failed), advance the clock: every session, this one included, is then refreshed by a
+    // Transition queued behind this reply.
+    const committed = response.status === "success" || kind === "action";
+    const ts = committed ? this.hub.committed() : null;
     if (response.status === "success") {
       Object.assign(reply, { success: true, result: response.value });
-      // An action may have run mutations: refresh after it too.
-      const ts = this.hub.committed();
-      if (kind === "mutation") reply.ts = encodeTs(ts);
+      if (kind === "mutation" && ts !== null) reply.ts = encodeTs(ts);
     } else {
       Object.assign(reply, { success: false, result: response.errorMessage });
       if (response.errorData !== undefined) reply.errorData = response.errorData;
     }
     this.send(reply);
+    // A failed mutation committed nothing, but Convex follows its response with a Transition
+    // all the same, which is what completes it in the Rust client.
+    if (!committed) await this.transition([], [], true);
   }
 
-  /** Run `rerun` queries, send what changed (and removals) in one Transition at the current ts. */
-  private async transition(removed: number[], rerun: number[]): Promise<void> {
+  /**
+   * Run `rerun` queries, send what changed (and removals) in one Transition at the current ts.
+   * When the clock has moved since the last Transition every query is re-run, so that no result
+   * is older than the ts the Transition ends at. A Transition that changes nothing is not sent,
+   * unless `always` (after a failed mutation, as Convex does).
+   */
+  private async transition(removed: number[], rerun: number[], always = false): Promise<void> {
     const modifications: Record<string, JSONValue>[] = removed.map((queryId) => ({ type: "QueryRemoved", queryId }));
-    for (const queryId of rerun) {
+    const ts = this.hub.currentTs;
+    const queryIds = ts === this.sent.ts ? rerun : [...this.queries.keys()];
+    for (const queryId of queryIds) {
       const query = this.queries.get(queryId);
       if (query === undefined) continue;
       const response = await this.hub.runFunction("query", query.udfPath, query.args, this.identity === "admin");
@@ -303,14 +323,10 @@ class SyncSession {
             },
       );
     }
-    const end: StateVersion = {
-      querySet: this.requestedQuerySet,
-      identity: this.requestedIdentity,
-      ts: this.hub.currentTs,
-    };
+    const end: StateVersion = { querySet: this.requestedQuerySet, identity: this.requestedIdentity, ts };
     const unchanged =
       end.querySet === this.sent.querySet && end.identity === this.sent.identity && end.ts === this.sent.ts;
-    if (unchanged && modifications.length === 0) return;
+    if (unchanged && modifications.length === 0 && !always) return;
     this.send({
       type: "Transition",
       startVersion: wireVersion(this.sent),

@@ -13,7 +13,11 @@
 // committed) and of mutations that actions run (this project has no actions); the
 // `_scheduled_functions` entry a mutation adds is not a syscall write either. A nested
 // `ctx.runMutation` that failed and was caught would still be listed (nothing here does that).
+//
+// The same hook times every syscall, so that a function's own JavaScript time leaves out its
+// database calls (timing.ts).
 import { AsyncLocalStorage } from "node:async_hooks";
+import { outsideUserCode, outsideUserCodeSync } from "./timing.js";
 
 /** Bounds on what the log holds; the oldest transactions go first. */
 export const MAX_TRANSACTIONS = 2_000;
@@ -36,7 +40,7 @@ export type TransactionWrites = {
 type Pending = { documents: Map<string, string> };
 
 type ConvexGlobal = {
-  syscall: unknown;
+  syscall: (op: string, jsonArgs: string) => string;
   jsSyscall: unknown;
   asyncSyscall: (op: string, jsonArgs: string) => Promise<string>;
 };
@@ -61,14 +65,15 @@ function installHook() {
   holder.Convex = {
     [HOOKED]: true,
     get syscall() {
-      return original.syscall;
+      const call = original.syscall;
+      return (op: string, jsonArgs: string) => outsideUserCodeSync(() => call(op, jsonArgs));
     },
     get jsSyscall() {
       return original.jsSyscall;
     },
     get asyncSyscall() {
       const call = original.asyncSyscall;
-      return async (op: string, jsonArgs: string) => {
+      const recorded = async (op: string, jsonArgs: string) => {
         const result = await call(op, jsonArgs);
         const pending = pendingWrites.getStore();
         if (pending !== undefined && WRITE_SYSCALLS.has(op)) {
@@ -84,6 +89,8 @@ function installHook() {
         }
         return result;
       };
+      // Time in a database call is not the function's own JavaScript time (timing.ts).
+      return (op: string, jsonArgs: string) => outsideUserCode(() => recorded(op, jsonArgs));
     },
   };
 }

@@ -19,10 +19,14 @@ type ServerMessage = any;
 /** A raw protocol client: send messages, await the next server message of a type. */
 class Session {
   readonly received: ServerMessage[] = [];
+  /** The type of every message received, in order (`received` loses those `next` took). */
+  readonly arrived: string[] = [];
   private waiters: (() => void)[] = [];
   constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => {
-      this.received.push(JSON.parse(data.toString()));
+      const message = JSON.parse(data.toString());
+      this.received.push(message);
+      this.arrived.push(message.type);
       this.wakeAll();
     });
     ws.on("close", () => this.wakeAll());
@@ -204,6 +208,82 @@ describe("mutations", () => {
     expect(response.success).toBe(false);
     expect(response.result).toMatch(/^ArgumentValidationError/);
     expect(response.ts).toBeUndefined();
+  });
+
+  // Convex sends a Transition after every mutation, failed or not (crates/sync/src/worker.rs);
+  // the Rust client (Python's ConvexClient) completes a ConvexError mutation only on one.
+  test.each([
+    ["a ConvexError", "notes:addThenFail", { text: "rolled back" }],
+    ["an argument error", "notes:add", { text: 5 }],
+    ["an unknown function", "notes:nothing", {}],
+  ])("a mutation failing with %s is followed by a Transition that changes nothing", async (_, udfPath, args) => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send(addList(1, 0));
+    const subscribed = await session.next("Transition");
+    session.send({ type: "Mutation", requestId: 9, udfPath, args: [args] });
+    const response = await session.next("MutationResponse");
+    expect(response).toMatchObject({ requestId: 9, success: false });
+    const after = await session.next("Transition", 1000);
+    expect(session.arrived.slice(-2)).toEqual(["MutationResponse", "Transition"]);
+    expect(after.startVersion).toEqual(subscribed.endVersion);
+    expect(after.endVersion).toEqual(subscribed.endVersion);
+    expect(after.modifications).toEqual([]);
+  });
+
+  test("a ConvexError mutation's response carries its data before the Transition", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send({ type: "Mutation", requestId: 2, udfPath: "notes:addThenFail", args: [{ text: "x" }] });
+    const response = await session.next("MutationResponse");
+    expect(response.errorData).toEqual({ code: "conflict", message: "rolled back" });
+    expect(response.ts).toBeUndefined();
+    await session.next("Transition", 1000);
+  });
+
+  test("a failed mutation's Transition catches up with commits made meanwhile", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send(addList(1, 0));
+    const subscribed = await session.next("Transition");
+    // A commit by someone else, then a failing mutation on this session: whichever Transition
+    // comes first, the session ends at the new ts with the new result, and versions chain.
+    await httpMutation("notes:add", { text: "meanwhile" });
+    session.send({ type: "Mutation", requestId: 3, udfPath: "notes:addThenFail", args: [{ text: "x" }] });
+    await session.next("MutationResponse");
+    const first = await session.next("Transition", 1000);
+    expect(first.startVersion).toEqual(subscribed.endVersion);
+    expect(decodeTs(first.endVersion.ts)).toBeGreaterThan(decodeTs(subscribed.endVersion.ts));
+    expect(first.modifications[0].value).toContainEqual({ text: "meanwhile", count: { $integer: expect.any(String) } });
+  });
+});
+
+describe("actions", () => {
+  test("an action's response is followed by a Transition with what its mutations wrote", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send(addList(1, 0));
+    const subscribed = await session.next("Transition");
+    session.send({ type: "Action", requestId: 5, udfPath: "notes:addViaAction", args: [{ text: "by an action" }] });
+    expect(await session.next("ActionResponse")).toMatchObject({ requestId: 5, success: true, result: "added" });
+    const after = await session.next("Transition", 1000);
+    expect(session.arrived.slice(-2)).toEqual(["ActionResponse", "Transition"]);
+    expect(after.startVersion).toEqual(subscribed.endVersion);
+    expect(after.modifications[0].value).toContainEqual({
+      text: "by an action",
+      count: { $integer: expect.any(String) },
+    });
+  });
+
+  test("a failed action is followed by a Transition too", async () => {
+    const session = await Session.connect();
+    await session.asAdmin();
+    session.send({ type: "Action", requestId: 6, udfPath: "notes:failingAction", args: [{}] });
+    const response = await session.next("ActionResponse");
+    expect(response).toMatchObject({ requestId: 6, success: false });
+    expect(response.errorData).toEqual({ code: "unavailable", message: "the action failed" });
+    await session.next("Transition", 1000);
+    expect(session.arrived.slice(-2)).toEqual(["ActionResponse", "Transition"]);
   });
 });
 
