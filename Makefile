@@ -1,4 +1,5 @@
-# Two commands do all the set-up: `make run` and `make test` (see README.md).
+# Two commands do all the set-up: `make run` and `make test` (see README.md). `make check` is the
+# fast tier to run while working (README.md, Tests).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,8 +10,13 @@ NODE_STAMP := node_modules/.installed
 # change to app/ or to the JSON files it reads regenerates them, and the build follows.
 SPA_SCHEMA := spa/src/api/schema.d.ts
 SPA_STAMP := spa/dist/.built
+# Processes each test runner uses: vitest's files, and the Python unit tests through pytest-xdist
+# (independent tests: no port, file or environment variable is shared between them).
+WORKERS ?= 2
+# tsc keeps what it has checked under node_modules/.cache/tsc: a warm run re-checks what changed.
+TSC = npx tsc --noEmit --incremental --tsBuildInfoFile node_modules/.cache/tsc/$(1).tsbuildinfo -p $(1)
 
-.PHONY: install run test lint test-convex test-python typecheck codegen token session spa clean bench
+.PHONY: install run check test lint test-convex test-python test-unit test-slow typecheck codegen token session spa clean bench
 
 install: $(PY_STAMP) $(NODE_STAMP) .env
 
@@ -30,6 +36,11 @@ $(NODE_STAMP): package.json package-lock.json
 run: install spa
 	$(PY) -m devtools.run
 
+# The fast tier (about a minute): lint, types, Convex's and the embedded backend's vitest suites,
+# and the Python unit tests not marked slow. No SPA build, no browser, no backend.
+check: install lint typecheck test-convex test-unit
+
+# Everything (what CI runs): the fast tier, then the SPA's build and the slow tests.
 test: install lint typecheck test-convex test-python
 
 # Python: ruff (rules in pyproject.toml), then mypy --strict over app/ (files in pyproject.toml).
@@ -40,11 +51,20 @@ lint: $(PY_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/mypy
 	npx biome check --error-on-warnings convex devbackend spa devtools/oidc-provider.mjs
 
+# vitest alone would use one process on 2 cores (it leaves one to itself).
 test-convex: $(NODE_STAMP)
-	npx vitest run
+	npx vitest run --maxWorkers=$(WORKERS) --minWorkers=1
 
-test-python: $(PY_STAMP) $(NODE_STAMP) spa
-	$(PY) -m pytest
+# Every Python test once: the unit tier on $(WORKERS) workers, then the slow tests (tests/conftest.py
+# marks every test outside tests/unit, and the unit tests that run external tools), with the SPA built.
+test-python: test-unit test-slow
+
+# Without the schemathesis and hypothesis plugins, which only tests/e2e uses (each worker starts faster).
+test-unit: $(PY_STAMP)
+	$(PY) -m pytest tests/unit -m "not slow" -n $(WORKERS) -p no:schemathesis -p no:hypothesispytest
+
+test-slow: $(PY_STAMP) $(NODE_STAMP) spa
+	$(PY) -m pytest -m slow
 
 # Benchmarks on 127.0.0.1, quick by default (a few minutes); BENCH=full runs longer.
 bench: install
@@ -65,9 +85,9 @@ codegen: | $(NODE_STAMP)
 	node devtools/convex-codegen.cjs
 
 typecheck: $(NODE_STAMP) $(SPA_SCHEMA)
-	npx tsc --noEmit -p convex
-	npx tsc --noEmit -p devbackend
-	npx tsc --noEmit -p spa
+	$(call TSC,convex)
+	$(call TSC,devbackend)
+	$(call TSC,spa)
 
 # Not committed (1 MB of types that change with every API change): always made from the app as it is.
 $(SPA_SCHEMA): $(shell find app -name '*.py') $(wildcard convex/*.json) devtools/spa_schema.py $(PY_STAMP) $(NODE_STAMP)

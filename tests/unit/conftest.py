@@ -2,6 +2,8 @@
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import cache
+from typing import Any
 
 import httpx
 import pytest
@@ -16,8 +18,7 @@ CONVEX_URL = "http://convex.test"
 ADMIN_KEY = "test-admin-key"
 
 
-@pytest.fixture
-def settings() -> Settings:
+def unit_settings() -> Settings:
     return Settings(
         _env_file=None,
         convex_url=CONVEX_URL,
@@ -26,6 +27,18 @@ def settings() -> Settings:
         # Rate limits spend a Convex mutation per request; their own tests switch them on.
         rate_limit_enabled=False,
     )
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return unit_settings()
+
+
+@cache
+def default_document() -> dict[str, Any]:
+    """`create_app().openapi()`, built once for the session (a second or so each time): for tests
+    that only read it. One that changes the document must build its own."""
+    return create_app().openapi()
 
 
 @pytest.fixture

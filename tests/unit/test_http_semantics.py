@@ -13,6 +13,7 @@ from app.http.routing import none_match
 from app.main import create_app
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer, convex_value
 from tests.unit.categories.test_routes import route_by_path
+from tests.unit.conftest import unit_settings
 from tests.unit.courses.test_routes import ACME_ADMIN, ACME_STAFF, COURSE
 from tests.unit.live.test_streams import ScriptedHub
 from tests.unit.test_http_errors import assert_problem
@@ -35,9 +36,10 @@ def concrete(path_template: str) -> str:
     return re.sub(r"\{[^}]+\}", "x1", path_template)
 
 
-@pytest.fixture
-def document(settings) -> dict:
-    return create_app(settings).openapi()
+@pytest.fixture(scope="module")
+def document() -> dict:
+    """The document of an app with the `settings` fixture's values (read only: built once)."""
+    return create_app(unit_settings()).openapi()
 
 
 # --- 415 ----------------------------------------------------------------------------------------

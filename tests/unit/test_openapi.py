@@ -9,7 +9,7 @@ from app.http.problems import _HTTP_CODES, PROBLEM_MEDIA_TYPE, Problem
 from app.main import create_app
 from app.openapi.document import PROBLEM_CODES
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer
-from tests.unit.conftest import FakeConvex
+from tests.unit.conftest import FakeConvex, default_document
 from tests.unit.protection.test_protection import spend
 from tests.unit.tokens import make_token
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def document() -> dict:
-    return create_app().openapi()
+    return default_document()  # built once for the session: the tests here only read it
 
 
 def operations():

@@ -1,17 +1,15 @@
 """OpenAPI links (app/openapi/links.py): from the answer that gives a resource's id to the
 operations on it, which schemathesis's stateful phase follows (tests/e2e/test_schemathesis.py)."""
 
-from functools import cache
 from typing import Any
 
 import pytest
 
-from app.main import create_app
+from tests.unit.conftest import default_document
 
 
-@cache
 def document() -> dict[str, Any]:
-    return create_app().openapi()
+    return default_document()  # built once for the session: the tests here only read it
 
 
 def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:

@@ -1,7 +1,6 @@
 """Each router, with Convex mocked on the wire: the exact function and arguments sent, and
 how the answer comes back (docs/architecture.md, request flow, steps 4-5)."""
 
-
 import httpx
 import pytest
 
