@@ -3,9 +3,6 @@
 from app.audit import routes, schemas
 from app.http.domain import Domain
 
-DOMAIN = Domain(
-    routers=(routes.router,),
-    tags={"audit": "Who did what, when: every change, with filters and cursor paging."},
-)
+DOMAIN = Domain.load(__file__, routes.router)
 
 __all__ = ["DOMAIN", "routes", "schemas"]

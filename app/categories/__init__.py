@@ -1,14 +1,8 @@
 """Interest categories (convex/categories.ts): routes, schemas, and what the API document says of them."""
 
 from app.categories import routes, schemas
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain
 
-DOMAIN = Domain(
-    routers=(routes.router,),
-    tags={"categories": "Interest categories that courses and members are tagged with."},
-    resources={"Category": "categoryId"},
-    listed_by={"categoryId": "listCategories"},
-    examples=Examples.load(__file__),
-)
+DOMAIN = Domain.load(__file__, routes.router)
 
 __all__ = ["DOMAIN", "routes", "schemas"]

@@ -1,7 +1,8 @@
-"""What a domain package declares beside its routes, in one place: its routers, its tags, the
-conflicts its operations can meet, how its resources' ids feed other operations, and the
-examples Swagger UI prefills. The app includes the routers and the OpenAPI document reads the
-rest from the one list of domains (app/domains.py), so no shared module knows a domain by name.
+"""What a domain package declares beside its routes, in one place: its routers, and in its
+`domain.json` its tags, the conflicts its operations can meet, how its resources' ids feed other
+operations, and the examples Swagger UI prefills. The app includes the routers and the OpenAPI
+document reads the rest from the one list of domains (app/domains.py), so no shared module knows
+a domain by name.
 """
 
 import json
@@ -30,10 +31,9 @@ class Examples:
     try_it_out: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, package_file: str) -> "Examples":
-        """The `examples.json` beside a package's `__init__.py`, its demo documents (and shared
-        notes) named as in app/openapi/demo.py and looked up there; an unknown name fails at import."""
-        data = json.loads((Path(package_file).parent / "examples.json").read_text())
+    def of(cls, data: dict[str, Any]) -> "Examples":
+        """Demo documents (and shared notes) named as in app/openapi/demo.py, looked up there: an
+        unknown name fails at import."""
         return cls(
             parameters=_named(data.get("parameters", {})),
             bodies=_named(data.get("bodies", {})),
@@ -63,3 +63,16 @@ class Domain:
     # Id path parameter -> the operation that lists such ids, named in the parameter's description.
     listed_by: dict[str, str] = field(default_factory=dict)
     examples: Examples = field(default_factory=Examples)
+
+    @classmethod
+    def load(cls, package_file: str, *routers: APIRouter) -> "Domain":
+        """The package's `routers` and the `domain.json` beside its `__init__.py`."""
+        data = json.loads((Path(package_file).parent / "domain.json").read_text())
+        return cls(
+            routers=routers,
+            tags=data["tags"],
+            conflicts=tuple(data.get("conflicts", STATE_CONFLICTS)),
+            resources=data.get("resources", {}),
+            listed_by=data.get("listedBy", {}),
+            examples=Examples.of(data.get("examples", {})),
+        )

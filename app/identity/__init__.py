@@ -3,9 +3,6 @@
 from app.http.domain import Domain
 from app.identity import routes, schemas
 
-DOMAIN = Domain(
-    routers=(routes.router,),
-    tags={"me": "The caller: who it is, its clients and roles, and what it may do in each."},
-)
+DOMAIN = Domain.load(__file__, routes.router)
 
 __all__ = ["DOMAIN", "routes", "schemas"]

@@ -64,5 +64,5 @@ A_STREAM = (
 )
 NOTES = {"AS_A_MEMBER": AS_A_MEMBER, "A_STREAM": A_STREAM}
 
-# The demo documents' ids and the notes by name, as the packages' examples.json files name them.
+# The demo documents' ids and the notes by name, as the packages' domain.json files' examples name them.
 NAMED: dict[str, str] = {**DEMO_IDS, **NOTES}

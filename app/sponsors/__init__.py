@@ -1,14 +1,8 @@
 """Sponsors (convex/sponsors.ts): routes, schemas, and what the API document says of them."""
 
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain
 from app.sponsors import routes, schemas
 
-DOMAIN = Domain(
-    routers=(routes.router,),
-    tags={"sponsors": "Sponsors, what their own staff may edit, and the events they sponsor."},
-    resources={"Sponsor": "sponsorId"},
-    listed_by={"sponsorId": "listSponsors"},
-    examples=Examples.load(__file__),
-)
+DOMAIN = Domain.load(__file__, routes.router)
 
 __all__ = ["DOMAIN", "routes", "schemas"]

@@ -1,4 +1,4 @@
-"""Every demo document an examples.json file names is one the demo data's catalogue has
+"""Every demo document a domain.json file's examples name is one the demo data's catalogue has
 (convex/demo.ts, EXAMPLE_DOCUMENTS; its ids in app/openapi/demo_ids.json). Read from the files
 themselves, so an unknown name fails here with the file that names it, not as a KeyError when
 app.domains is imported."""
@@ -12,8 +12,8 @@ import pytest
 from app.openapi import demo
 
 APP = Path(demo.__file__).resolve().parents[1]
-EXAMPLES = sorted(APP.glob("*/examples.json"))
-# The parts of an examples.json whose names app/http/domain.py (Examples.load) looks up.
+EXAMPLES = sorted(APP.glob("*/domain.json"))
+# The parts of a domain.json's examples whose names app/http/domain.py (Examples.of) looks up.
 SECTIONS = ("parameters", "bodies", "tryItOut")
 
 
@@ -26,13 +26,14 @@ def names_in(value: Any) -> set[str]:
     return {value} if isinstance(value, str) and value.isupper() and " " not in value else set()
 
 
-def test_every_domain_package_has_examples():
-    assert len(EXAMPLES) >= 10
+def test_every_domain_package_declares_itself():
+    assert len(EXAMPLES) >= 12
+    assert sum(1 for path in EXAMPLES if json.loads(path.read_text()).get("examples")) >= 10
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.parent.name)
-def test_every_name_an_examples_file_uses_is_catalogued(path: Path):
-    data = json.loads(path.read_text())
+def test_every_name_a_domains_examples_use_is_catalogued(path: Path):
+    data = json.loads(path.read_text()).get("examples", {})
     unknown = sorted(names_in({section: data.get(section, {}) for section in SECTIONS}) - set(demo.NAMED))
     assert not unknown, (
         f"{path.relative_to(APP.parent)} names {', '.join(unknown)}, which the demo data's catalogue lacks: "
