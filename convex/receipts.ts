@@ -5,8 +5,13 @@ import { internal } from "./_generated/api";
 import { internalQuery } from "./_generated/server";
 import { internalMutation, RECEIPT_RETENTION_MS } from "./lib/receipts";
 
-// Deletes per transaction: well under Convex's limits on documents read and written.
-const SWEEP_BATCH = 500;
+/**
+ * Receipts one sweep transaction deletes. A receipt is at most about 65 KiB (a result of at most
+ * MAX_KEPT_RESULT_CHARS, convex/lib/receipts.ts, plus its key and owner) and a deletion reads it
+ * twice (its index range, then the delete), so one batch reads at most 100 * 2 * 65 KiB, about
+ * 13 MiB, of the 16 MiB a transaction may read, and writes 100 documents of 16,000.
+ */
+export const SWEEP_BATCH = 100;
 
 /** Whether the mutation sent with `key` has committed, and what it answered then. */
 export const get = internalQuery({

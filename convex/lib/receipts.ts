@@ -15,6 +15,8 @@ import { type MutationCtx, internalMutation as plainInternalMutation } from "../
 import { fail } from "./errors";
 
 export const RECEIPT_RETENTION_MS = 48 * 60 * 60 * 1000;
+/** The largest result a receipt keeps, as JSON text: a receipt is then at most about 65 KiB. */
+export const MAX_KEPT_RESULT_CHARS = 64 * 1024;
 
 // The BFF is the only caller that sends `receipt`, untyped; a test that sends one casts its arguments.
 type Definition = {
@@ -22,6 +24,12 @@ type Definition = {
   handler: (ctx: never, args: Record<string, unknown>) => unknown;
   [key: string]: unknown;
 };
+
+/** Whether a receipt may keep `result`: not a secret (an API key's), not over MAX_KEPT_RESULT_CHARS. */
+export function keepable(result: unknown): boolean {
+  if (typeof result === "object" && result !== null && "secret" in result) return false;
+  return JSON.stringify(result ?? null).length <= MAX_KEPT_RESULT_CHARS;
+}
 
 /** Who a receipt's mutation acted for, when it took an actor: a replay must come from the same one. */
 function ownerOf(args: Record<string, unknown>): string | undefined {
@@ -63,12 +71,13 @@ export const internalMutation = ((definition: Definition) => {
       if (recorded !== null) {
         if (recorded.owner !== owner) fail("invalid_actor", "Actor refused: the receipt is another actor's");
         if (recorded.withheld)
-          fail("conflict", "This change was applied already; its answer carried a secret, which is not kept.");
+          fail("conflict", "This change was applied already; its answer (a secret, or too large) is not kept.");
         return recorded.result;
       }
       const result = await handler(ctx as never, args);
-      // A secret (an API key's) is shown once and never stored: its answer cannot be replayed.
-      const withheld = typeof result === "object" && result !== null && "secret" in result;
+      // A secret (an API key's) is shown once and never stored, and a large answer is not kept
+      // either (so a sweep's batch stays under Convex's read limit): neither can be replayed.
+      const withheld = !keepable(result);
       await ctx.db.insert("mutationReceipts", {
         key: receipt,
         owner,

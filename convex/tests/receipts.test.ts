@@ -2,7 +2,7 @@
 // applies once and answers its first outcome.
 import { describe, expect, vi } from "vitest";
 import { internal } from "../_generated/api";
-import { RECEIPT_RETENTION_MS } from "../lib/receipts";
+import { keepable, MAX_KEPT_RESULT_CHARS, RECEIPT_RETENTION_MS } from "../lib/receipts";
 import { codeOf, makeEvent } from "./content.setup";
 import { test } from "./world.setup";
 
@@ -81,6 +81,16 @@ describe("a result that carries a secret", () => {
     expect(await codeOf(t.mutation(internal.apiKeys.create, args))).toBe("conflict");
     const keys = await t.run((ctx) => ctx.db.query("apiKeys").collect());
     expect(keys.filter((k) => k.name === "CRM")).toHaveLength(1);
+  });
+});
+
+describe("what a receipt keeps", () => {
+  test("a result of its size or under, but no secret and nothing larger", () => {
+    expect(keepable({ id: "r1", status: "confirmed" })).toBe(true);
+    expect(keepable(null)).toBe(true);
+    expect(keepable("x".repeat(MAX_KEPT_RESULT_CHARS - 2))).toBe(true);
+    expect(keepable("x".repeat(MAX_KEPT_RESULT_CHARS))).toBe(false);
+    expect(keepable({ key: { id: "k1" }, secret: "mp_..." })).toBe(false);
   });
 });
 
