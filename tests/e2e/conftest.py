@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from app.main import create_app
 from app.settings import Settings
-from devtools.embedded import EmbeddedBackend, embedded_backend, free_port
+from devtools.embedded import ROOT, EmbeddedBackend, embedded_backend, free_port
 
 ADMIN_KEY = "e2e-admin-key"
 JWT_SECRET = "e2e-hs256-secret-e2e-hs256-secret-e2e-hs256-secret-0123456789ab"
@@ -32,6 +32,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def backend() -> Iterator[EmbeddedBackend]:
     with embedded_backend(ADMIN_KEY, seed=True) as running:
+        yield running
+
+
+# The embedded backend's own test functions (devbackend/test/fixture/convex), for the suites about
+# the backend itself rather than the product's functions.
+FIXTURE_ADMIN_KEY = "fixture-admin-key"
+
+
+@pytest.fixture(scope="module")
+def fixture_backend() -> Iterator[EmbeddedBackend]:
+    fixture = ROOT / "devbackend" / "test" / "fixture" / "convex"
+    with embedded_backend(FIXTURE_ADMIN_KEY, seed=False, convex_dir=fixture) as running:
         yield running
 
 

@@ -5,25 +5,14 @@ the contract is checked apart from the domain: values both ways, a mutation, a
 ConvexError with its data, and the admin-key rules for internal functions.
 """
 
-from collections.abc import Iterator
 from typing import TypeVar
 
 import pytest
 from convex import ConvexClient, ConvexError, ConvexInt64
 from convex.http_client import ConvexExecutionError, ConvexHttpClient
 
-from devtools.embedded import ROOT, EmbeddedBackend, embedded_backend
-
-ADMIN_KEY = "contract-admin-key"
-
-
-@pytest.fixture(scope="module")
-def fixture_backend() -> Iterator[EmbeddedBackend]:
-    with embedded_backend(
-        ADMIN_KEY, seed=False, convex_dir=ROOT / "devbackend" / "test" / "fixture" / "convex"
-    ) as running:
-        yield running
-
+from devtools.embedded import EmbeddedBackend
+from tests.e2e.conftest import FIXTURE_ADMIN_KEY as ADMIN_KEY
 
 Client = TypeVar("Client", ConvexHttpClient, ConvexClient)
 

@@ -10,28 +10,19 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from convex.http_client import ConvexExecutionError, ConvexHttpClient
 
-from devtools.embedded import ROOT, EmbeddedBackend, embedded_backend
+from devtools.embedded import EmbeddedBackend
+from tests.e2e.conftest import FIXTURE_ADMIN_KEY as ADMIN_KEY
 
-ADMIN_KEY = "fidelity-admin-key"
 # Convex answers a failed mutation at once; 1 s leaves room for a loaded machine. Without the
 # Transition Convex sends after every mutation, a ConvexError mutation waited for an unrelated
 # commit: on an idle backend it had not returned after 20 s.
 PROMPT_S = 1.0
-
-
-@pytest.fixture(scope="module")
-def fixture_backend() -> Iterator[EmbeddedBackend]:
-    with embedded_backend(
-        ADMIN_KEY, seed=False, convex_dir=ROOT / "devbackend" / "test" / "fixture" / "convex"
-    ) as running:
-        yield running
 
 
 # The official ConvexClient (Convex's Rust client) runs in a child process: a call that hangs
