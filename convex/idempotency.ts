@@ -10,6 +10,7 @@ import { fail } from "./lib/errors";
 import { type Actor, type ActorArg, actorArg, principalOf, verifyActor } from "./lib/functions";
 import { PATTERNS } from "./lib/limits";
 import { internalMutation } from "./lib/receipts";
+import { batchOf, deleteBatch, sweepArgs } from "./lib/sweep";
 import { storedResponse } from "./schema";
 
 async function recordFor(ctx: MutationCtx, actor: Actor, key: string): Promise<Doc<"idempotencyKeys"> | null> {
@@ -135,16 +136,14 @@ export const SWEEP_BATCH = 100;
  * `batchSize` may only lower the batch.
  */
 export const sweep = internalMutation({
-  args: { batchSize: v.optional(v.number()) },
+  args: sweepArgs,
   returns: v.number(),
   handler: async (ctx, { batchSize }): Promise<number> => {
-    const size = batchSize !== undefined && batchSize >= 1 ? Math.min(Math.floor(batchSize), SWEEP_BATCH) : SWEEP_BATCH;
+    const size = batchOf(batchSize, SWEEP_BATCH);
     const expired = await ctx.db
       .query("idempotencyKeys")
       .withIndex("by_expiresAt", (q) => q.lt("expiresAt", Date.now()))
       .take(size);
-    for (const record of expired) await ctx.db.delete(record._id);
-    if (expired.length === size) await ctx.scheduler.runAfter(0, internal.idempotency.sweep, { batchSize: size });
-    return expired.length;
+    return await deleteBatch(ctx, expired, size, internal.idempotency.sweep);
   },
 });

@@ -4,6 +4,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalQuery } from "./_generated/server";
 import { internalMutation, RECEIPT_RETENTION_MS } from "./lib/receipts";
+import { batchOf, deleteBatch, sweepArgs } from "./lib/sweep";
 
 /**
  * Receipts one sweep transaction deletes. A receipt is at most about 65 KiB (a result of at most
@@ -31,16 +32,14 @@ export const get = internalQuery({
  * starts it); a full batch schedules the next. `batchSize` may only lower the batch.
  */
 export const sweep = internalMutation({
-  args: { batchSize: v.optional(v.number()) },
+  args: sweepArgs,
   returns: v.number(),
   handler: async (ctx, { batchSize }): Promise<number> => {
-    const size = batchSize !== undefined && batchSize >= 1 ? Math.min(Math.floor(batchSize), SWEEP_BATCH) : SWEEP_BATCH;
+    const size = batchOf(batchSize, SWEEP_BATCH);
     const old = await ctx.db
       .query("mutationReceipts")
       .withIndex("by_at", (q) => q.lt("at", Date.now() - RECEIPT_RETENTION_MS))
       .take(size);
-    for (const receipt of old) await ctx.db.delete(receipt._id);
-    if (old.length === size) await ctx.scheduler.runAfter(0, internal.receipts.sweep, { batchSize: size });
-    return old.length;
+    return await deleteBatch(ctx, old, size, internal.receipts.sweep);
   },
 });
