@@ -26,6 +26,7 @@ from app.auth.actor import Actor
 from app.gateway.errors import UpstreamError, UpstreamTimeout, problem_from_convex_error
 from app.http.problems import problem_responses
 from app.live.hub import LiveHub, StreamLease
+from app.services import services_in
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,14 @@ class LiveStreamResponse(EventSourceResponse):
         principal = scope.get("state", {}).get("principal")
         session_id: str | None = getattr(principal, "session_id", None)
         if session_id is not None:
-            state = scope["app"].state
-            store = state.session_store
+            services = services_in(scope)
+            store = services.session_store
 
             async def still_active() -> bool:
                 active: bool = await store.is_active(session_id)
                 return active
 
-            every_s = max(state.settings.session_cache_ttl_s, MIN_SESSION_CHECK_S)
+            every_s = max(services.settings.session_cache_ttl_s, MIN_SESSION_CHECK_S)
             self.body_iterator = until_session_ends(self.body_iterator, still_active, every_s)
         await super().__call__(scope, receive, send)
 
