@@ -126,10 +126,7 @@ export async function verifyActor(ctx: QueryCtx, actor: ActorArg): Promise<Actor
   return { ...actor, memberId, sponsorId };
 }
 
-/** The verified principal as records name it: "user:<id>" or "apiKey:<id>", never a claim from a request. */
-export function principalOf(actor: Pick<Actor, "userId" | "apiKeyId">): string {
-  return actor.userId !== undefined ? `user:${actor.userId}` : `apiKey:${actor.apiKeyId}`;
-}
+export { principalOf } from "./principal";
 
 function requireCapability(actor: Actor, capability: Action | readonly Action[]) {
   const wanted = typeof capability === "string" ? [capability] : capability;

@@ -13,6 +13,7 @@
 import { v } from "convex/values";
 import { type MutationCtx, internalMutation as plainInternalMutation } from "../_generated/server";
 import { fail } from "./errors";
+import { principalOf } from "./principal";
 
 export const RECEIPT_RETENTION_MS = 48 * 60 * 60 * 1000;
 /** The largest result a receipt keeps, as JSON text: a receipt is then at most about 65 KiB. */
@@ -34,8 +35,7 @@ export function keepable(result: unknown): boolean {
 /** Who a receipt's mutation acted for, when it took an actor: a replay must come from the same one. */
 function ownerOf(args: Record<string, unknown>): string | undefined {
   const actor = args.actor as { clientId?: string; userId?: string; apiKeyId?: string } | undefined;
-  if (actor === undefined) return undefined;
-  return `${actor.clientId}/${actor.userId !== undefined ? `user:${actor.userId}` : `apiKey:${actor.apiKeyId}`}`;
+  return actor === undefined ? undefined : `${actor.clientId}/${principalOf(actor)}`;
 }
 
 /** The mutation's own argument validators, and `receipt`. */
