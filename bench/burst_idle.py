@@ -42,19 +42,24 @@ def token(email: str) -> str:
     return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
-async def run(name: str, backend_url: str, **overrides: Any) -> collections.Counter:
-    settings = Settings(
+def bench_settings(convex_url: str, **overrides: Any) -> Settings:
+    """The BFF against `convex_url`, with this module's key and token secret, and rate limits on
+    (a mutation per lease) with budgets a bench cannot spend."""
+    return Settings(
         _env_file=None,
-        convex_url=backend_url,
+        convex_url=convex_url,
         convex_admin_key=SecretStr(ADMIN_KEY),
         jwt_hs256_secret=SecretStr(SECRET),
         jwt_issuer="bench",
         jwt_audience="bench",
-        actor_cache_ttl_s=0.0001,
         rate_limit_per_principal=10**6,
         rate_limit_per_client=10**6,
         **overrides,
     )
+
+
+async def run(name: str, backend_url: str, **overrides: Any) -> collections.Counter:
+    settings = bench_settings(backend_url, actor_cache_ttl_s=0.0001, **overrides)
     outcomes: collections.Counter = collections.Counter()
     headers = {"Authorization": f"Bearer {token('member@acme.test')}"}
     async with LifespanManager(create_app(settings)) as manager:

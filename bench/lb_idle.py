@@ -38,20 +38,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import jwt
 from asgi_correlation_id import correlation_id
 from asgi_lifespan import LifespanManager
 from purgatory.domain.messages.events import ContextChanged
-from pydantic import SecretStr
 
 from app.gateway.client import ConvexGateway
 from app.main import create_app
 from app.settings import Settings
+from bench.burst_idle import ADMIN_KEY, bench_settings, token
 from devtools.embedded import embedded_backend
 from tests.fault_proxy import FIN_LINGER_S, fault_proxy_in_thread
 
-ADMIN_KEY = "bench-admin-key"
-SECRET = "bench-hs256-secret-bench-hs256-secret-0123456789"
 MEMBER = "member@acme.test"
 ROUNDS, PER_ROUND, GAP_S = 6, 60, 3.0
 BUDGET_S = 170.0  # a setting that would end past this is skipped (and said so)
@@ -59,12 +56,6 @@ BUDGET_S = 170.0  # a setting that would end past this is skipped (and said so)
 # FIN arrives before the next burst (the check before reuse should see every close); the third
 # keeps connections in their closing window longer, so retries can meet closing ones too.
 SETTINGS = [("T=2.85 D=0.3", 2.85, 0.3), ("T=1.5 D=0.3", 1.5, 0.3), ("T=2.85 D=1.0", 2.85, 1.0)]
-
-
-def token(email: str) -> str:
-    now = int(time.time())
-    claims = {"sub": f"user|{email}", "iss": "bench", "aud": "bench", "iat": now, "exp": now + 3600}
-    return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 class Captured(logging.Handler):
@@ -114,20 +105,8 @@ class Figures:
 
 
 def settings_for(convex_url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        convex_url=convex_url,
-        convex_admin_key=SecretStr(ADMIN_KEY),
-        jwt_hs256_secret=SecretStr(SECRET),
-        jwt_issuer="bench",
-        jwt_audience="bench",
-        # Rate limits on (a mutation per lease of 20), with budgets this bench cannot spend.
-        rate_limit_per_principal=10**6,
-        rate_limit_per_client=10**6,
-        # Circuit breaker on, with its defaults (5 failures, 10 s); CONVEX_ATTEMPTS 3 (default).
-        circuit_breaker_enabled=True,
-        log_level="WARNING",
-    )
+    # Circuit breaker on, with its defaults (5 failures, 10 s); CONVEX_ATTEMPTS 3 (default).
+    return bench_settings(convex_url, circuit_breaker_enabled=True, log_level="WARNING")
 
 
 def count_attempts(figures: Figures) -> Any:
