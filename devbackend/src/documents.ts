@@ -18,7 +18,7 @@
 // and its write methods are wrapped on that instance.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type JSONValue, jsonToConvex, type Value } from "convex/values";
-import { checkObject, formatSize, LimitError, type Measure, measure, utf8Length } from "./limits.js";
+import { formatSize, LimitError, type Measure, measure } from "./limits.js";
 
 export const MAX_DOCUMENT_SIZE = 1 << 20;
 export const MAX_DOCUMENT_NESTING = 16;
@@ -158,26 +158,18 @@ function parsed(call: string, check: () => Measure): void {
 
 /** The document as it would be stored, system fields included: its field count, nesting and size. */
 function checkDocument(document: Document): void {
-  let size = 2;
-  let deepest = 0;
-  let fields = 0;
-  for (const [key, field] of Object.entries(document)) {
-    if (field === undefined) continue;
-    const inner = measure(field);
-    size += utf8Length(key) + 1 + inner.size;
-    deepest = Math.max(deepest, inner.nesting);
-    fields += 1;
-  }
+  let measured: Measure;
   try {
-    checkObject(fields, size, deepest + 1);
+    measured = measure(document); // an object's own limits (fields, size) included
   } catch (error) {
     if (error instanceof LimitError) throw new Error(error.message);
     throw error;
   }
-  if (deepest + 1 > MAX_DOCUMENT_NESTING) {
+  const { size, nesting } = measured;
+  if (nesting > MAX_DOCUMENT_NESTING) {
     throw new Error(
       `${displayDocument(document)} isn't a valid document: Document is too nested ` +
-        `(nested ${deepest + 1} levels deep > maximum nesting ${MAX_DOCUMENT_NESTING})`,
+        `(nested ${nesting} levels deep > maximum nesting ${MAX_DOCUMENT_NESTING})`,
     );
   }
   if (size > MAX_DOCUMENT_SIZE) {

@@ -52,7 +52,7 @@ export function formatSize(bytes: number): string {
   return `${text.slice(0, -2)}.${text.slice(-2)} ${units[scale]}`;
 }
 
-export function utf8Length(text: string): number {
+function utf8Length(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
 
@@ -78,7 +78,7 @@ export function checkArray(length: number, size: number, nesting: number): void 
 }
 
 /** The checks Convex makes as it builds an object from its fields. */
-export function checkObject(fieldCount: number, size: number, nesting: number): void {
+function checkObject(fieldCount: number, size: number, nesting: number): void {
   if (fieldCount > MAX_OBJECT_FIELDS) {
     throw new LimitError(`Object has too many fields (${fieldCount} > maximum number ${MAX_OBJECT_FIELDS})`);
   }
