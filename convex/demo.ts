@@ -494,7 +494,7 @@ async function seedContent(
   });
 }
 
-// The demo documents Swagger UI's examples use (app/<domain>/domain.json names them), each
+// The demo documents Swagger UI's examples use (app/<domain>/__init__.py names them), each
 // described by what identifies it in the data above, never by its id: ids follow the order of
 // the inserts. All are acme's, the client the examples act in as its client_admin.
 // `python -m devtools.demo_ids` runs `exampleIds` on freshly seeded demo data and writes the ids

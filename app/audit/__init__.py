@@ -3,6 +3,9 @@
 from app.audit import routes, schemas
 from app.http.domain import Domain
 
-DOMAIN = Domain.load(__file__, routes.router)
+DOMAIN = Domain(
+    routers=(routes.router,),
+    tags={"audit": "Who did what, when: every change, with filters and cursor paging."},
+)
 
 __all__ = ["DOMAIN", "routes", "schemas"]

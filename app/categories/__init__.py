@@ -1,8 +1,15 @@
 """Interest categories (convex/categories.ts): routes, schemas, and what the API document says of them."""
 
 from app.categories import routes, schemas
-from app.http.domain import Domain
+from app.http.domain import Domain, Examples
+from app.openapi import demo
 
-DOMAIN = Domain.load(__file__, routes.router)
+DOMAIN = Domain(
+    routers=(routes.router,),
+    tags={"categories": "Interest categories that courses and members are tagged with."},
+    resources={"Category": "categoryId"},
+    listed_by={"categoryId": "listCategories"},
+    examples=Examples(parameters=demo.acting_on(categoryId={"CATEGORY_HEALTH_SAFETY": ("getCategory",)})),
+)
 
 __all__ = ["DOMAIN", "routes", "schemas"]

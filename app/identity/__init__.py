@@ -3,6 +3,9 @@
 from app.http.domain import Domain
 from app.identity import routes, schemas
 
-DOMAIN = Domain.load(__file__, routes.router)
+DOMAIN = Domain(
+    routers=(routes.router,),
+    tags={"me": "The caller: who it is, its clients and roles, and what it may do in each."},
+)
 
 __all__ = ["DOMAIN", "routes", "schemas"]

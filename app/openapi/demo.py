@@ -62,7 +62,27 @@ A_STREAM = (
     "Swagger UI shows an answer once it ends, and a stream does not end: follow it with `curl -N` "
     "(docs/live-updates.md)."
 )
-NOTES = {"AS_A_MEMBER": AS_A_MEMBER, "A_STREAM": A_STREAM}
 
-# The demo documents' ids and the notes by name, as the packages' domain.json files' examples name them.
-NAMED: dict[str, str] = {**DEMO_IDS, **NOTES}
+
+def acting_on(**by_parameter: dict[str, tuple[str, ...]]) -> dict[str, dict[str, str]]:
+    """A domain's path-parameter examples, written per parameter as the demo documents (by name)
+    and the operations that act on each: `acting_on(eventId={"EVENT_GALA_DRAFT": ("publishEvent",)})`.
+    Answers operationId -> {parameter: id}."""
+    examples: dict[str, dict[str, str]] = {}
+    for parameter, documents in by_parameter.items():
+        for name, operations in documents.items():
+            for operation in operations:
+                examples.setdefault(operation, {})[parameter] = document(name)
+    return examples
+
+
+def document(name: str) -> str:
+    """The id of the demo document catalogued as `name`, for a domain's `Examples`."""
+    try:
+        return DEMO_IDS[name]
+    except KeyError:
+        raise KeyError(
+            f"{name} is not in the demo data's catalogue: add it to EXAMPLE_DOCUMENTS in convex/demo.ts (what "
+            "identifies it in the demo data), then run `python -m devtools.demo_ids` (it writes "
+            "app/openapi/demo_ids.json); describe it for the parameters in DESCRIPTIONS (app/openapi/demo.py)"
+        ) from None

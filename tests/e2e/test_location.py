@@ -1,7 +1,7 @@
 """A 201 says where the new resource lives (RFC 9110 §15.3.2): its `Location` reads it back.
 
 Every operation whose 201 declares `Location` in the OpenAPI document runs once with its own
-examples (the path parameters and body Swagger UI prefills, app/<domain>/domain.json), as acme's
+examples (the path parameters and body Swagger UI prefills, app/<domain>/__init__.py), as acme's
 client_admin on demo data of its own: there they succeed (app/openapi/demo.py)."""
 
 import re

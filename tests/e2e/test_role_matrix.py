@@ -70,7 +70,7 @@ async def matrix(own_backend: EmbeddedBackend, e2e_settings: Settings) -> AsyncI
 
 async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:
     """An acme id for every id path parameter: the demo document its domain's examples give it
-    (app/<domain>/domain.json, the first operation naming the parameter; the OpenAPI document
+    (app/<domain>/__init__.py, the first operation naming the parameter; the OpenAPI document
     holds an example for every path parameter but the three it says why not), and an API key made
     here, the demo data having none. Each is read back as acme's, so that an example naming no
     document of acme's cannot pass a foreign id off as a missing one."""
