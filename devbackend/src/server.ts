@@ -29,6 +29,7 @@ import { convexTest } from "convex-test";
 import { argumentProblem, type ValidatorJson } from "./args.js";
 import { discoverModules, type ModuleMap, moduleKeyFor } from "./convexModules.js";
 import { databasesOf, enforceDocumentLimits } from "./documents.js";
+import { type IndexedDatabase, indexDocuments } from "./indexes.js";
 import { argumentsProblem, MAX_REQUEST_BODY_BYTES } from "./limits.js";
 import { SyncHub } from "./sync.js";
 import { timeModules } from "./timing.js";
@@ -69,7 +70,11 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Emb
   const backend = convexTest({ schema, modules, transactionLimits: true });
   const writes = new WriteLog();
   // Convex's limits on the documents functions write (1 MiB, 16 levels, 1,024 fields, ...).
-  for (const db of await databasesOf(backend)) enforceDocumentLimits(db);
+  // Queries read through their indexes (convex-test alone walks every table's documents).
+  for (const db of await databasesOf(backend)) {
+    enforceDocumentLimits(db);
+    indexDocuments(db as unknown as IndexedDatabase);
+  }
 
   // Every commit advances the sync clock, so live subscriptions see HTTP writes too.
   let sync: SyncHub;
