@@ -33,3 +33,20 @@ def test_every_convex_mutation_is_built_with_receipts():
         if plain.search(path.read_text()) and path.name != "receipts.ts"
     ]
     assert offenders == []
+
+
+def test_convex_generated_api_lists_every_module():
+    """convex/_generated/api.d.ts is committed (as Convex projects do): `make codegen` rewrites it;
+    a module added or removed without it leaves the typed `api` stale."""
+    convex = APP.parent / "convex"
+    modules = {
+        str(path.relative_to(convex).with_suffix("")).replace("/", "_")
+        for path in convex.rglob("*.ts")
+        if not {"_generated", "tests"} & set(path.relative_to(convex).parts)
+        and path.name != "schema.ts"
+        and not path.name.endswith(".d.ts")
+    }
+    listed = set(
+        re.findall(r'^import type \* as (\w+) from "\.\./', (convex / "_generated" / "api.d.ts").read_text(), re.M)
+    )
+    assert listed == modules, "run `make codegen`"
