@@ -1,7 +1,7 @@
 """Token refresh: a session whose access token has expired is refreshed at the provider before
 the request is served, once however many requests and BFF processes need it at the same moment,
 and a refresh the provider refuses ends the session. The development provider issues access
-tokens for one second here, and rotates refresh tokens (a second use of one revokes the grant,
+tokens for three seconds here, and rotates refresh tokens (a second use of one revokes the grant,
 so a double refresh would show)."""
 
 import asyncio
@@ -17,7 +17,8 @@ from app.sessions.crypto import Sealer
 from app.sessions.store import SessionStore, sha256_hex
 from tests.e2e.auth.conftest import CLIENT_SECRET, ENCRYPTION_KEY, Browser, Stack, auth_stack
 
-ACCESS_TOKEN_TTL_S = 1
+# Long enough that a round's eight requests finish on a loaded machine before the refreshed token expires.
+ACCESS_TOKEN_TTL_S = 3
 MEMBER = "member@acme.test"
 
 

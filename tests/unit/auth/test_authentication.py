@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+import time_machine
 
 from tests.unit.test_http_errors import assert_problem
 from tests.unit.tokens import make_token
@@ -140,17 +141,17 @@ async def test_actor_is_cached_so_a_second_call_makes_no_convex_call(client, con
 
 
 async def test_a_verified_token_is_remembered_but_never_past_its_expiry(settings):
-    import asyncio
-
     from app.auth.tokens import InvalidToken, TokenVerifier
 
     verifier = TokenVerifier(settings.model_copy(update={"jwt_leeway_s": 0}))
-    token = make_token(exp=int(time.time()) + 1)
-    first = await verifier.verify(token)
-    assert await verifier.verify(token) is first  # remembered: not verified again
-    await asyncio.sleep(1.1)
-    with pytest.raises(InvalidToken):
-        await verifier.verify(token)
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        token = make_token(exp=1_900_000_060)
+        first = await verifier.verify(token)
+        clock.shift(59)
+        assert await verifier.verify(token) is first  # remembered: not verified again
+        clock.shift(2)
+        with pytest.raises(InvalidToken):
+            await verifier.verify(token)
 
 
 async def test_a_burst_of_first_requests_resolves_the_actor_with_one_convex_call():

@@ -1,13 +1,13 @@
 """Protection around the routes (docs/security.md), with Convex mocked on the wire:
 rate limits, the body cap, the circuit breaker, CORS, security headers, secrets in logs."""
 
-import asyncio
 import io
 import json
 import logging
 
 import httpx
 import pytest
+import time_machine
 from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 
@@ -165,14 +165,16 @@ async def test_the_breaker_lets_a_probe_through_after_its_reset_time_and_closes_
         return convex_value(ACME_MEMBER if path == "identity:resolveActor" else PAGE)
 
     convex.post("/api/query").mock(side_effect=answer)
-    client = await make_client(convex, circuit_breaker_threshold=2, circuit_breaker_reset_s=0.2)
-    for _ in range(2):
-        assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
-    healthy = True
-    assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")  # still open
-    await asyncio.sleep(0.3)
-    assert (await client.get(EVENTS, headers=bearer(make_token()))).status_code == 200
-    assert (await client.get(EVENTS, headers=bearer(make_token()))).status_code == 200
+    client = await make_client(convex, circuit_breaker_threshold=2, circuit_breaker_reset_s=30)
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        for _ in range(2):
+            assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
+        healthy = True
+        clock.shift(29)
+        assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")  # open
+        clock.shift(2)
+        assert (await client.get(EVENTS, headers=bearer(make_token()))).status_code == 200
+        assert (await client.get(EVENTS, headers=bearer(make_token()))).status_code == 200
 
 
 async def test_function_errors_never_open_the_breaker(make_client, convex):
