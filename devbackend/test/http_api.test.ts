@@ -133,7 +133,7 @@ describe("snapshot (embedded only)", () => {
       headers: { Authorization: `Convex ${ADMIN_KEY}` },
     });
     const snapshot = await response.json();
-    expect(Object.keys(snapshot)).toEqual(["notes", "wide"]);
+    expect(Object.keys(snapshot)).toEqual(["notes", "ranked", "wide"]);
     expect(snapshot.notes.map((n: { text: string }) => n.text)).toContain("in the snapshot");
   });
 });
