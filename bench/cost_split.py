@@ -26,6 +26,7 @@ from app.settings import Settings
 from bench.canned import ANSWERS
 from bench.common import FULL, stub_upstream
 from bench.stack import AUDIENCE, ISSUER, JWT_SECRET, token
+from tests.sse_client import get_scope
 
 N = 5000 if FULL else 1500
 COURSES_PAGE = {"items": [{**c, "cpdPoints": 5} for c in ANSWERS["courses:list"]["page"]], "nextCursor": "x"}
@@ -77,21 +78,7 @@ async def whole_request_us() -> float:
     from bench.inprocess import app_factory
 
     app = app_factory()
-    headers = [(b"host", b"bench"), (b"authorization", token("staff@acme.test")["Authorization"].encode())]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/v1/clients/acme/courses",
-        "raw_path": b"/v1/clients/acme/courses",
-        "query_string": b"status=published",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("bench", 80),
-    }
+    scope = get_scope("/v1/clients/acme/courses?status=published", token("staff@acme.test"), host="bench")
 
     async with LifespanManager(app) as manager:
 

@@ -10,15 +10,16 @@ import json
 from fastapi import FastAPI
 
 import app.gateway.client as gateway_module
+from app.gateway.wire import Wire
 from app.main import app_factory as real_factory
 from bench.canned import BODIES, encoded
 
 DEFAULT = encoded("courses:list")
 
 
-class CannedWire:
-    async def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+class CannedWire(Wire):
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None, fresh: bool
     ) -> tuple[int, bytes]:
         if method == "GET":
             return 200, b"canned"

@@ -7,7 +7,7 @@ import { byParent, inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ClientQueryCtx, clientMutation, clientQuery, notFound } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { COURSE_CATEGORIES, childrenOf, deleteUnlessUsed, linkMutation } from "./lib/links";
+import { COURSE_CATEGORIES, childrenQuery, deleteMutation, linkMutation } from "./lib/links";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { getQuery } from "./lib/reads";
 import { changeStatus } from "./lib/transitions";
@@ -113,29 +113,15 @@ export const setStatus = clientMutation({
   },
 });
 
-export const remove = clientMutation({
-  capability: "courses.delete",
-  args: { courseId: v.string() },
-  returns: v.null(),
-  handler: async (ctx, { courseId }) => {
-    const course = await ctx.getOwned("courses", courseId);
-    return deleteUnlessUsed(ctx, "courses", course, {
-      usedBy: byParent(ctx, "courseEnrollments", "courseId", course._id),
-      refusal: "A course with enrollments cannot be deleted; archive it instead",
-      before: { title: course.title, status: course.status },
-      links: COURSE_CATEGORIES,
-    });
-  },
-});
+export const remove = deleteMutation("courses.delete", "courses", "courseId", (ctx, course) => ({
+  usedBy: byParent(ctx, "courseEnrollments", "courseId", course._id),
+  refusal: "A course with enrollments cannot be deleted; archive it instead",
+  before: { title: course.title, status: course.status },
+  links: COURSE_CATEGORIES,
+}));
 
 /** All categories of a course: at most MAX_COURSE_CATEGORIES, so one unpaged list. */
-export const listCategories = clientQuery({
-  capability: "courses.read",
-  args: { courseId: v.string() },
-  returns: v.array(courseCategoryView.validator),
-  handler: async (ctx, { courseId }) =>
-    (await childrenOf(ctx, COURSE_CATEGORIES, (await visibleCourse(ctx, courseId))._id)).map(courseCategoryView.of),
-});
+export const listCategories = childrenQuery("courses.read", COURSE_CATEGORIES, courseCategoryView, visibleCourse);
 
 export const addCategory = linkMutation("add", COURSE_CATEGORIES, "courses.update");
 

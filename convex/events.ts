@@ -18,7 +18,7 @@ import {
   writeAudit,
 } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { deleteUnlessUsed, EVENT_SPONSORS } from "./lib/links";
+import { deleteMutation, EVENT_SPONSORS } from "./lib/links";
 import { pageArgs, paged, pagedWith, pageOf } from "./lib/pagination";
 import { getQuery } from "./lib/reads";
 import { internalMutation } from "./lib/receipts";
@@ -295,17 +295,9 @@ export const cancelRegistrationsBatch = internalMutation({
   },
 });
 
-export const remove = clientMutation({
-  capability: "events.delete",
-  args: { eventId: v.string() },
-  returns: v.null(),
-  handler: async (ctx, { eventId }) => {
-    const event = await ctx.getOwned("events", eventId);
-    return deleteUnlessUsed(ctx, "events", event, {
-      usedBy: byParent(ctx, "eventRegistrations", "eventId", event._id),
-      refusal: "An event with registrations cannot be deleted; cancel it instead",
-      before: { title: event.title, status: event.status },
-      links: EVENT_SPONSORS,
-    });
-  },
-});
+export const remove = deleteMutation("events.delete", "events", "eventId", (ctx, event) => ({
+  usedBy: byParent(ctx, "eventRegistrations", "eventId", event._id),
+  refusal: "An event with registrations cannot be deleted; cancel it instead",
+  before: { title: event.title, status: event.status },
+  links: EVENT_SPONSORS,
+}));

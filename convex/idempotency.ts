@@ -10,7 +10,7 @@ import { fail } from "./lib/errors";
 import { type Actor, type ActorArg, actorArg, principalOf, verifyActor } from "./lib/functions";
 import { PATTERNS } from "./lib/limits";
 import { internalMutation } from "./lib/receipts";
-import { batchOf, deleteBatch, sweepArgs } from "./lib/sweep";
+import { type Sweep, sweepMutation } from "./lib/sweep";
 import { storedResponse } from "./schema";
 
 async function recordFor(ctx: MutationCtx, actor: Actor, key: string): Promise<Doc<"idempotencyKeys"> | null> {
@@ -135,15 +135,12 @@ export const SWEEP_BATCH = 100;
  * full batch schedules the next, so any backlog is cleared without a transaction growing.
  * `batchSize` may only lower the batch.
  */
-export const sweep = internalMutation({
-  args: sweepArgs,
-  returns: v.number(),
-  handler: async (ctx, { batchSize }): Promise<number> => {
-    const size = batchOf(batchSize, SWEEP_BATCH);
-    const expired = await ctx.db
+export const sweep: Sweep = sweepMutation(
+  SWEEP_BATCH,
+  (ctx, size) =>
+    ctx.db
       .query("idempotencyKeys")
       .withIndex("by_expiresAt", (q) => q.lt("expiresAt", Date.now()))
-      .take(size);
-    return await deleteBatch(ctx, expired, size, internal.idempotency.sweep);
-  },
-});
+      .take(size),
+  () => internal.idempotency.sweep,
+);

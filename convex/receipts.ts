@@ -3,8 +3,8 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalQuery } from "./_generated/server";
-import { internalMutation, RECEIPT_RETENTION_MS } from "./lib/receipts";
-import { batchOf, deleteBatch, sweepArgs } from "./lib/sweep";
+import { RECEIPT_RETENTION_MS } from "./lib/receipts";
+import { type Sweep, sweepMutation } from "./lib/sweep";
 
 /**
  * Receipts one sweep transaction deletes. A receipt is at most about 65 KiB (a result of at most
@@ -31,15 +31,12 @@ export const get = internalQuery({
  * Delete receipts older than the retention, one bounded batch per transaction (convex/crons.ts
  * starts it); a full batch schedules the next. `batchSize` may only lower the batch.
  */
-export const sweep = internalMutation({
-  args: sweepArgs,
-  returns: v.number(),
-  handler: async (ctx, { batchSize }): Promise<number> => {
-    const size = batchOf(batchSize, SWEEP_BATCH);
-    const old = await ctx.db
+export const sweep: Sweep = sweepMutation(
+  SWEEP_BATCH,
+  (ctx, size) =>
+    ctx.db
       .query("mutationReceipts")
       .withIndex("by_at", (q) => q.lt("at", Date.now() - RECEIPT_RETENTION_MS))
-      .take(size);
-    return await deleteBatch(ctx, old, size, internal.receipts.sweep);
-  },
-});
+      .take(size),
+  () => internal.receipts.sweep,
+);

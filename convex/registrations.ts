@@ -11,7 +11,7 @@ import { visibleEvent } from "./events";
 import { byParent, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ClientMutationCtx, clientMutation, clientQuery, principalOf } from "./lib/functions";
-import { getForOwnerOrStaff, memberSummary, ownProfile, withMembers } from "./lib/members";
+import { getForOwnerOrStaff, memberSummary, ownNewestFirst, ownProfile, withMembers } from "./lib/members";
 import { pageArgs, pagedWith, pageOf } from "./lib/pagination";
 import { getQuery, pageQuery } from "./lib/reads";
 import { ACTIVE_REGISTRATION, changeStatus, requireTransition } from "./lib/transitions";
@@ -169,10 +169,6 @@ export const listForEvent = clientQuery({
   },
 });
 
-export const listMine = pageQuery("registrations.readOwn", registrationView, async (ctx) => {
-  const member = await ownProfile(ctx);
-  return ctx.db
-    .query("eventRegistrations")
-    .withIndex("by_memberId_registeredAt", (q) => q.eq("memberId", member._id))
-    .order("desc");
-});
+export const listMine = pageQuery("registrations.readOwn", registrationView, (ctx) =>
+  ownNewestFirst(ctx, "eventRegistrations", "registeredAt"),
+);

@@ -6,9 +6,9 @@ import type { Doc } from "./_generated/dataModel";
 import { visibleEvent } from "./events";
 import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
-import { clientMutation, clientQuery, requireOwnerOrStaff } from "./lib/functions";
+import { clientMutation, requireOwnerOrStaff } from "./lib/functions";
 import { TEXT_MAX } from "./lib/limits";
-import { childrenOf, deleteUnlessUsed, EVENT_SPONSORS, linkMutation } from "./lib/links";
+import { childrenQuery, deleteMutation, EVENT_SPONSORS, linkMutation } from "./lib/links";
 import { getQuery, pageQuery } from "./lib/reads";
 import { optionalText, required, text } from "./lib/validate";
 import { viewOf } from "./lib/views";
@@ -46,18 +46,16 @@ export const create = clientMutation({
   args: sponsorFields,
   returns: sponsorView.validator,
   handler: async (ctx, args) => {
-    const fields = checked(args);
+    const fields = { ...checked(args), tier: args.tier };
     const now = Date.now();
     const id = await ctx.db.insert("sponsors", {
       clientId: ctx.actor.clientId,
+      ...fields,
       name: required("name", fields.name),
-      website: fields.website,
-      description: fields.description,
-      tier: args.tier,
       createdAt: now,
       updatedAt: now,
     });
-    await ctx.audit("sponsor.create", id, { after: { ...fields, tier: args.tier } });
+    await ctx.audit("sponsor.create", id, { after: fields });
     return sponsorView.of(await mustGet(ctx, id));
   },
 });
@@ -83,29 +81,15 @@ export const update = clientMutation({
   },
 });
 
-export const remove = clientMutation({
-  capability: "sponsors.manage",
-  args: { sponsorId: v.string() },
-  returns: v.null(),
-  handler: async (ctx, { sponsorId }) => {
-    const sponsor = await ctx.getOwned("sponsors", sponsorId);
-    return deleteUnlessUsed(ctx, "sponsors", sponsor, {
-      usedBy: ctx.db.query("eventSponsors").withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id)),
-      refusal: "A sponsor that backs events cannot be deleted; detach it first",
-      before: { name: sponsor.name },
-    });
-  },
-});
+export const remove = deleteMutation("sponsors.manage", "sponsors", "sponsorId", (ctx, sponsor) => ({
+  usedBy: ctx.db.query("eventSponsors").withIndex("by_sponsorId_eventId", (q) => q.eq("sponsorId", sponsor._id)),
+  refusal: "A sponsor that backs events cannot be deleted; detach it first",
+  before: { name: sponsor.name },
+}));
 
 export const attachToEvent = linkMutation("add", EVENT_SPONSORS, "sponsors.manage");
 
 export const detachFromEvent = linkMutation("remove", EVENT_SPONSORS, "sponsors.manage");
 
 /** All sponsors of an event the actor can see: at most MAX_EVENT_SPONSORS, so one unpaged list. */
-export const listForEvent = clientQuery({
-  capability: "sponsors.read",
-  args: { eventId: v.string() },
-  returns: v.array(sponsorView.validator),
-  handler: async (ctx, { eventId }) =>
-    (await childrenOf(ctx, EVENT_SPONSORS, (await visibleEvent(ctx, eventId))._id)).map(sponsorView.of),
-});
+export const listForEvent = childrenQuery("sponsors.read", EVENT_SPONSORS, sponsorView, visibleEvent);

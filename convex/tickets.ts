@@ -8,7 +8,7 @@ import { inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { type ClientMutationCtx, type ClientQueryCtx, clientMutation, clientQuery } from "./lib/functions";
 import { LIMITS, TEXT_MAX } from "./lib/limits";
-import { getForOwnerOrStaff, ownProfile } from "./lib/members";
+import { getForOwnerOrStaff, ownNewestFirst, ownProfile } from "./lib/members";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { getQuery, pageQuery } from "./lib/reads";
 import { changeStatus, requireTransition } from "./lib/transitions";
@@ -99,13 +99,9 @@ export const list = clientQuery({
   },
 });
 
-export const listMine = pageQuery("tickets.readOwn", ticketView, async (ctx) => {
-  const member = await ownProfile(ctx);
-  return ctx.db
-    .query("supportTickets")
-    .withIndex("by_memberId_updatedAt", (q) => q.eq("memberId", member._id))
-    .order("desc");
-});
+export const listMine = pageQuery("tickets.readOwn", ticketView, (ctx) =>
+  ownNewestFirst(ctx, "supportTickets", "updatedAt"),
+);
 
 export const get = getQuery(["tickets.readAll", "tickets.readOwn"], ticketView, "ticketId", visibleTicket);
 

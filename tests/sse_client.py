@@ -42,6 +42,26 @@ class Stream:
         return False
 
 
+def get_scope(url: str, headers: Mapping[str, str], host: str = "bff.test") -> dict[str, Any]:
+    """The ASGI scope of a GET of `url` (path and query string) with `headers`, as a server hands it to the app."""
+    path, _, query = url.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": host, **headers}.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": (host, 80),
+        "state": {},
+    }
+
+
 class open_sse:
     """`async with open_sse(app, url, headers) as stream:` -- disconnects on exit."""
 
@@ -52,25 +72,7 @@ class open_sse:
         self._started = asyncio.Event()
 
     async def __aenter__(self) -> Stream:
-        path, _, query = self.url.partition("?")
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": [
-                (k.lower().encode(), v.encode())
-                for k, v in {"host": "bff.test", "accept": "text/event-stream", **self.headers}.items()
-            ],
-            "client": ("127.0.0.1", 50000),
-            "server": ("bff.test", 80),
-            "state": {},
-        }
+        scope = get_scope(self.url, {"accept": "text/event-stream", **self.headers})
         sent_request = False
 
         async def receive() -> dict:

@@ -1,6 +1,6 @@
 """Courses and their category links: request and response bodies."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from typing_extensions import TypeAliasType
@@ -9,6 +9,9 @@ from app.facts import LIMITS, TEXT_MAX
 from app.http.bodies import MAX_EPOCH_MS, NOT_BLANK, PatchBody, RequestBody, ResponseBody
 
 CourseStatus = TypeAliasType("CourseStatus", Literal["draft", "published", "archived"])
+
+# The CPD points a course awards (create and edit alike).
+CpdPoints = Annotated[int, Field(ge=LIMITS["courseCpdPoints"]["min"], le=LIMITS["courseCpdPoints"]["max"])]
 
 
 class Course(ResponseBody):
@@ -33,9 +36,7 @@ class CourseCreate(RequestBody):
         min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"], examples=["Fire Safety Essentials"]
     )
     description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
-    cpdPoints: int | None = Field(
-        default=None, ge=LIMITS["courseCpdPoints"]["min"], le=LIMITS["courseCpdPoints"]["max"]
-    )
+    cpdPoints: CpdPoints | None = None
     startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)
     categoryIds: list[str] | None = Field(default=None, max_length=LIMITS["categoriesPerCourse"])
 
@@ -43,7 +44,5 @@ class CourseCreate(RequestBody):
 class CourseUpdate(PatchBody):
     title: str | None = Field(default=None, min_length=1, pattern=NOT_BLANK, max_length=TEXT_MAX["title"])
     description: str | None = Field(default=None, max_length=TEXT_MAX["description"])
-    cpdPoints: int | None = Field(
-        default=None, ge=LIMITS["courseCpdPoints"]["min"], le=LIMITS["courseCpdPoints"]["max"]
-    )
+    cpdPoints: CpdPoints | None = None
     startAt: int | None = Field(default=None, ge=0, le=MAX_EPOCH_MS)

@@ -19,8 +19,9 @@ request is written: a query is then retried, a mutation reported as of unknown o
 """
 
 import select
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import aiohttp
 import httpx
@@ -42,7 +43,9 @@ class Broken(Exception):
     """The request was sent and the connection failed before a whole answer came back."""
 
 
-class Wire(Protocol):
+class Wire(ABC):
+    """What the gateway calls; each HTTP client implements `_send`, raising the three kinds above."""
+
     async def request(
         self,
         method: str,
@@ -54,8 +57,14 @@ class Wire(Protocol):
     ) -> tuple[int, bytes]:
         """`fresh`: on a new connection, not a pooled one (a retry after a lost answer: the pool's
         other idle connections are as old as the one a peer just closed, and hand out oldest first)."""
-        ...
+        return await self._send(method, path, body, headers, fresh)
 
+    @abstractmethod
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None, fresh: bool
+    ) -> tuple[int, bytes]: ...
+
+    @abstractmethod
     async def aclose(self) -> None: ...
 
 
@@ -107,7 +116,7 @@ class WireLimits:
     idle_timeout_s: float = 4.0
 
 
-class AiohttpWire:
+class AiohttpWire(Wire):
     def __init__(self, base_url: str, headers: dict[str, str], limits: WireLimits) -> None:
         self._base = base_url
         self._session = aiohttp.ClientSession(
@@ -125,14 +134,8 @@ class AiohttpWire:
             connector=aiohttp.TCPConnector(limit=limits.max_connections, force_close=True),
         )
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        *,
-        fresh: bool = False,
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None, fresh: bool
     ) -> tuple[int, bytes]:
         session = self._fresh if fresh else self._session
         try:
@@ -152,7 +155,7 @@ class AiohttpWire:
         await self._fresh.close()
 
 
-class HttpxWire:
+class HttpxWire(Wire):
     def __init__(
         self,
         base_url: str,
@@ -173,14 +176,8 @@ class HttpxWire:
             transport=transport,
         )
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        *,
-        fresh: bool = False,
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None, fresh: bool
     ) -> tuple[int, bytes]:
         # httpx has no per-request "new connection"; `fresh` asks the peer to close this one after.
         if fresh:

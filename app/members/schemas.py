@@ -1,6 +1,6 @@
 """Member profiles and their interests: request and response bodies."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from typing_extensions import TypeAliasType
@@ -11,6 +11,9 @@ from app.http.bodies import NOT_BLANK, EmailAddress, PatchBody, RequestBody, Res
 MemberStatus = TypeAliasType("MemberStatus", Literal["active", "inactive", "suspended"])
 
 PHONE: str = PATTERNS["phone"]
+
+# A member's CPD points, as a client sets them (create and edit alike).
+CpdPoints = Annotated[int, Field(ge=LIMITS["memberCpdPoints"]["min"], le=LIMITS["memberCpdPoints"]["max"])]
 
 
 class Member(ResponseBody):
@@ -37,9 +40,7 @@ class MemberCreate(RequestBody):
     email: EmailAddress = Field(examples=["nia.newman@example.org"])
     phone: str | None = Field(default=None, pattern=PHONE, examples=["+44 20 7946 0018"])
     status: MemberStatus | None = None
-    cpdPoints: int | None = Field(
-        default=None, ge=LIMITS["memberCpdPoints"]["min"], le=LIMITS["memberCpdPoints"]["max"]
-    )
+    cpdPoints: CpdPoints | None = None
 
 
 class MemberUpdate(PatchBody):
@@ -48,9 +49,7 @@ class MemberUpdate(PatchBody):
     email: EmailAddress | None = None
     phone: str | None = Field(default=None, pattern=PHONE)
     status: MemberStatus | None = None
-    cpdPoints: int | None = Field(
-        default=None, ge=LIMITS["memberCpdPoints"]["min"], le=LIMITS["memberCpdPoints"]["max"]
-    )
+    cpdPoints: CpdPoints | None = None
 
 
 class MyProfileUpdate(PatchBody):

@@ -34,43 +34,40 @@ lists them."""
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetail"}
 
+
+def header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A response header's component; most headers are plain strings."""
+    return {"description": description, "schema": schema or {"type": "string"}}
+
+
 # Response headers, declared once (components.headers) and referenced where they are sent.
 HEADERS: dict[str, dict[str, Any]] = {
-    "X-Request-ID": {
-        "description": "The request's id (the one sent in `X-Request-ID`, or a new one): log lines and a problem's "
-        "`requestId` carry it.",
-        "schema": {"type": "string"},
-    },
-    "RateLimit": {
-        "description": "Requests left in the current window, and seconds until it resets, per policy "
-        '(draft-ietf-httpapi-ratelimit-headers), e.g. `"principal";r=119;t=42, "client";r=1199;t=42`.',
-        "schema": {"type": "string"},
-    },
-    "RateLimit-Policy": {
-        "description": "The limits that apply: requests (`q`) per window of seconds (`w`), per principal and per "
-        'client, e.g. `"principal";q=120;w=60, "client";q=1200;w=60`.',
-        "schema": {"type": "string"},
-    },
-    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "minimum": 1}},
-    "Idempotent-Replayed": {
-        "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
-        "schema": {"type": "string", "const": "true"},
-    },
-    "Location": {"description": "The URL of the resource just created.", "schema": {"type": "string"}},
-    "Set-Cookie": {
-        "description": "The cookie this answer sets or clears: `__Host-mp-session` (the browser's session) or "
-        "`__Host-mp-login` (a sign-in under way). HttpOnly and Secure: scripts never see it (docs/spa.md).",
-        "schema": {"type": "string"},
-    },
-    "ETag": {
-        "description": "Strong entity tag of this representation: send it in `If-None-Match` to get 304 while it is "
-        "unchanged.",
-        "schema": {"type": "string"},
-    },
-    "Link": {
-        "description": 'RFC 8288 link to the next page (`<...>; rel="next"`), absent on the last page.',
-        "schema": {"type": "string"},
-    },
+    "X-Request-ID": header(
+        "The request's id (the one sent in `X-Request-ID`, or a new one): log lines and a problem's `requestId` "
+        "carry it."
+    ),
+    "RateLimit": header(
+        "Requests left in the current window, and seconds until it resets, per policy "
+        '(draft-ietf-httpapi-ratelimit-headers), e.g. `"principal";r=119;t=42, "client";r=1199;t=42`.'
+    ),
+    "RateLimit-Policy": header(
+        "The limits that apply: requests (`q`) per window of seconds (`w`), per principal and per "
+        'client, e.g. `"principal";q=120;w=60, "client";q=1200;w=60`.'
+    ),
+    "Retry-After": header("Seconds to wait before trying again.", {"type": "integer", "minimum": 1}),
+    "Idempotent-Replayed": header(
+        "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+        {"type": "string", "const": "true"},
+    ),
+    "Location": header("The URL of the resource just created."),
+    "Set-Cookie": header(
+        "The cookie this answer sets or clears: `__Host-mp-session` (the browser's session) or "
+        "`__Host-mp-login` (a sign-in under way). HttpOnly and Secure: scripts never see it (docs/spa.md)."
+    ),
+    "ETag": header(
+        "Strong entity tag of this representation: send it in `If-None-Match` to get 304 while it is unchanged."
+    ),
+    "Link": header('RFC 8288 link to the next page (`<...>; rel="next"`), absent on the last page.'),
 }
 
 # Answers read as a stream, not as one document: an endless event stream, a CSV export of any size.

@@ -35,6 +35,8 @@ router = APIRouter(route_class=OperationRoute)
 FORM = "application/x-www-form-urlencoded"
 # Declared once in app/openapi/document.py's components.headers.
 SETS_COOKIE = {"Set-Cookie": {"$ref": "#/components/headers/Set-Cookie"}}
+# An operation answered with 204 and no body.
+NO_CONTENT: dict[str, Any] = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Response}
 SESSION_ID = Path(description="A session's `id`, from `listMySessions` or `listUserSessions`.", max_length=100)
 
 
@@ -150,11 +152,8 @@ async def get_session(request: Request, principal: CurrentPrincipal, services: A
         raise unauthenticated("No session: sign in at /v1/auth/login.")
     me = await get_me(request, principal, services)
     return SignedIn(
+        **me.model_dump(exclude={"kind"}),  # the user as `getMe` says it
         sessionId=session.id,
-        email=me.email,
-        name=me.name,
-        isPlatformAdmin=me.isPlatformAdmin,
-        memberships=me.memberships,
         expiresAt=session.absolute_expires_at,
         idleExpiresAt=session.idle_expires_at,
         logoutUrl=LOGOUT_PATH,
@@ -272,6 +271,12 @@ async def require_platform_admin(request: Request, principal: Principal, service
         raise Problem("forbidden", "Only platform admins see and end other users' sessions.")
 
 
+async def end_session(services: Services, session_id: str, *, auth_subject: str | None, reason: str) -> None:
+    """Ends a live session, only `auth_subject`'s when given: another user's reads as missing, 404."""
+    if not await services.session_store.revoke_by_id(session_id, auth_subject=auth_subject, reason=reason):
+        raise Problem("not_found", f"session {session_id} not found", extra={"entity": "session"})
+
+
 @router.get(
     "/v1/me/sessions",
     tags=["sessions"],
@@ -294,8 +299,7 @@ async def list_my_sessions(
     tags=["sessions"],
     operation_id="endMySession",
     summary="End one of my sessions",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
+    **NO_CONTENT,
     responses={204: {"headers": SETS_COOKIE}, **problem_responses(401, 403, 404, 502, 503, 504)},
 )
 async def end_my_session(
@@ -304,9 +308,7 @@ async def end_my_session(
     """Ends one of the caller's sessions: every BFF process refuses it within `SESSION_CACHE_TTL_S` seconds and its
     live streams end. Another user's session reads as 404 `not_found`, exactly like a missing one. Ending the current
     session also clears its cookie."""
-    subject = require_user(principal)
-    if not await services.session_store.revoke_by_id(sessionId, auth_subject=subject, reason="user"):
-        raise Problem("not_found", f"session {sessionId} not found", extra={"entity": "session"})
+    await end_session(services, sessionId, auth_subject=require_user(principal), reason="user")
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if sessionId == principal.session_id:
         clear_cookie(response, SESSION_COOKIE)
@@ -343,8 +345,7 @@ async def list_user_sessions(
     tags=["sessions"],
     operation_id="endUserSession",
     summary="End any user's session",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
+    **NO_CONTENT,
     responses=problem_responses(401, 403, 404, 502, 503, 504),
 )
 async def end_user_session(
@@ -356,6 +357,5 @@ async def end_user_session(
     """Ends a session, whoever's it is (a stolen laptop, an account under investigation): every BFF process refuses it
     within `SESSION_CACHE_TTL_S` seconds and its live streams end. Platform admins only."""
     await require_platform_admin(request, principal, services)
-    if not await services.session_store.revoke_by_id(sessionId, auth_subject=None, reason="admin"):
-        raise Problem("not_found", f"session {sessionId} not found", extra={"entity": "session"})
+    await end_session(services, sessionId, auth_subject=None, reason="admin")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -26,7 +26,7 @@ export async function mustGet<T extends TableNames>(ctx: Pick<QueryCtx, "db">, i
 export type RangeAt<T extends TableNames, F extends string> = IndexRange &
   Pick<IndexRangeBuilder<Doc<T>, [F]>, "gt" | "gte" | "lt" | "lte">;
 
-type Info<T extends TableNames> = NamedTableInfo<DataModel, T>;
+export type Info<T extends TableNames> = NamedTableInfo<DataModel, T>;
 
 /** The name every index has: `by_` and its fields, joined by `_` (convex/tests/schema.test.ts checks). */
 type IndexNamed<Fields extends string[]> = `by_${Join<Fields>}`;
@@ -37,7 +37,7 @@ type Join<F extends string[]> = F extends [infer A extends string, ...infer R ex
   : never;
 
 /** The fields `F` of `T` that the index `by_<Lead>_<F>`, on `Lead` then `F`, orders by. */
-type OrderField<T extends TableNames, Lead extends string[]> = {
+export type OrderField<T extends TableNames, Lead extends string[]> = {
   [I in IndexNames<Info<T>>]: NamedIndex<Info<T>, I> extends [...Lead, infer F extends string, ...string[]]
     ? I extends IndexNamed<[...Lead, F]>
       ? F

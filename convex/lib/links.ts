@@ -1,7 +1,7 @@
 // The capped join tables (convex/schema.ts BOUNDED_LINKS): each links a parent to children of
 // the same client, a pair at most once and a parent to at most its cap of children. Every path
 // that adds a link checks the cap, so reading the cap's worth of a parent's links reads them all.
-import type { RegisteredMutation } from "convex/server";
+import type { RegisteredMutation, RegisteredQuery } from "convex/server";
 import { type GenericValidator, type VId, type VString, v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import schema, { BOUNDED_LINKS, MAX_COURSE_CATEGORIES, MAX_EVENT_SPONSORS } from "../schema";
@@ -14,9 +14,11 @@ import {
   type ClientMutationCtx,
   type ClientQueryCtx,
   clientMutation,
+  clientQuery,
   ENTITY,
   type NamedTable,
 } from "./functions";
+import { loosened, type ViewOf } from "./reads";
 
 type LinkTable = "courseCategories" | "eventSponsors" | "memberInterests";
 
@@ -53,36 +55,48 @@ type EndTable<L extends LinkTable, F extends keyof Doc<L>> =
 /**
  * The join table `table`, linking the documents its `parentField` holds to those its `childField`
  * holds: each end's table is the one the schema declares for its field, and the index on the two
- * fields is named after them, as every index is (convex/tests/schema.test.ts).
+ * fields is named after them, as every index is (convex/tests/schema.test.ts). A table whose links
+ * are added and removed one at a time comes with its `wording`.
  */
-function linksOver<L extends LinkTable, PF extends keyof Doc<L> & string, CF extends keyof Doc<L> & string>(
+function linksOver<
+  L extends LinkTable,
+  PF extends keyof Doc<L> & string,
+  CF extends keyof Doc<L> & string,
+  // Wording named in the bound keeps the audit actions literal (AuditAction), not widened to string.
+  W extends Wording | object = object,
+>(
   table: L,
   parentField: PF,
   childField: CF,
-): Links<L, EndTable<L, PF>, EndTable<L, CF>, PF, CF> {
+  wording = {} as W,
+): Links<L, EndTable<L, PF>, EndTable<L, CF>, PF, CF> & W {
   const fields: Record<string, GenericValidator> = schema.tables[table].validator.fields;
   const end = <T extends NamedTable, F extends string>(field: F): End<T, F> => ({
     table: (fields[field] as VId<Id<T>>).tableName,
     field,
   });
-  return { table, index: `by_${parentField}_${childField}`, parent: end(parentField), child: end(childField) };
+  return {
+    table,
+    index: `by_${parentField}_${childField}`,
+    parent: end(parentField),
+    child: end(childField),
+    ...wording,
+  };
 }
 
-export const COURSE_CATEGORIES = {
-  ...linksOver("courseCategories", "courseId", "categoryId"),
+export const COURSE_CATEGORIES = linksOver("courseCategories", "courseId", "categoryId", {
   linked: "The course already has this category",
   full: `A course has at most ${MAX_COURSE_CATEGORIES} categories`,
   unlinked: "The course does not have this category",
   actions: { add: "course.addCategory", remove: "course.removeCategory" },
-} satisfies Wording;
+});
 
-export const EVENT_SPONSORS = {
-  ...linksOver("eventSponsors", "eventId", "sponsorId"),
+export const EVENT_SPONSORS = linksOver("eventSponsors", "eventId", "sponsorId", {
   linked: "The sponsor already backs this event",
   full: `An event has at most ${MAX_EVENT_SPONSORS} sponsors`,
   unlinked: "The sponsor does not back this event",
   actions: { add: "event.attachSponsor", remove: "event.detachSponsor" },
-} satisfies Wording;
+});
 
 /** Set as a whole by members.setInterests, so never added or removed one at a time. */
 export const MEMBER_INTERESTS = linksOver("memberInterests", "memberId", "interestCategoryId");
@@ -131,37 +145,79 @@ export async function childrenOf<L extends LinkTable, P extends NamedTable, C ex
 }
 
 /**
- * Delete `doc`, a document of `table`, unless `usedBy` (a query of the documents that refer to
- * it) finds one: then a conflict saying `refusal`. Given `links` (the join table it is the parent
- * of), its links go with it. Audited as its deletion, with `before`.
+ * The query of all of a parent's children (at most the cap, so one unpaged list), each shown as
+ * `view`. The parent is named by the id string in the argument its link field names (`courseId`,
+ * ...) and found by `find` (in the actor's client, refusing what the actor may not see as not_found).
  */
-export async function deleteUnlessUsed<T extends NamedTable>(
-  ctx: ClientMutationCtx,
-  table: T,
-  doc: Doc<T>,
-  rule: {
-    usedBy: { first(): Promise<unknown> };
-    refusal: string;
-    before: Record<string, unknown>;
-    links?: Links<LinkTable, T, NamedTable>;
-  },
-): Promise<null> {
-  if ((await rule.usedBy.first()) !== null) fail("conflict", rule.refusal);
-  if (rule.links !== undefined) {
-    for (const link of await linksOf(ctx, rule.links, doc._id)) await ctx.db.delete(link._id);
-  }
-  await ctx.db.delete(doc._id);
-  await ctx.audit(`${ENTITY[table]}.delete`, doc._id, { before: rule.before });
-  return null;
+export function childrenQuery<L extends LinkTable, P extends NamedTable, C extends NamedTable, PF extends string, R>(
+  capability: Action,
+  links: Links<L, P, C, PF>,
+  view: ViewOf<Doc<C>, R>,
+  find: (ctx: ClientQueryCtx, id: string) => Promise<Doc<P>>,
+  // Spelled out, not aliased: the generated API reads the arguments and result off this type.
+): RegisteredQuery<"internal", Record<PF, string> & { actor: ActorArg }, Promise<R[]>> {
+  return clientQuery({
+    capability,
+    args: { [links.parent.field]: v.string() } as Record<PF, VString>,
+    returns: loosened(v.array(view.validator)),
+    handler: async (ctx, args) => {
+      const parent = await find(ctx, args[links.parent.field]);
+      return (await childrenOf(ctx, links, parent._id)).map(view.of);
+    },
+  });
 }
 
+/** What keeps a document of `T` from being deleted, and what its deletion records and takes along. */
+type DeleteRule<T extends NamedTable> = {
+  usedBy: { first(): Promise<unknown> };
+  refusal: string;
+  before: Record<string, unknown>;
+  links?: Links<LinkTable, T, NamedTable>;
+};
+
+/**
+ * The mutation that deletes the document of `table` named by the id string the BFF sends as
+ * `idArg`, unless the `usedBy` of its `rule` (a query of the documents that refer to it) finds one:
+ * then a conflict saying `refusal`. Given `links` (the join table it is the parent of), its links
+ * go with it. Audited as its deletion, with `before`.
+ */
+export function deleteMutation<T extends NamedTable, K extends string>(
+  capability: Action,
+  table: T,
+  idArg: K,
+  rule: (ctx: ClientMutationCtx, doc: Doc<T>) => DeleteRule<T>,
+  // Spelled out, as above.
+): RegisteredMutation<"internal", Record<K, string> & { actor: ActorArg }, Promise<null>> {
+  return clientMutation({
+    capability,
+    args: { [idArg]: v.string() } as Record<K, VString>,
+    returns: v.null(),
+    handler: async (ctx, args) => {
+      const doc = await ctx.getOwned(table, args[idArg]);
+      const { usedBy, refusal, before, links } = rule(ctx, doc);
+      if ((await usedBy.first()) !== null) fail("conflict", refusal);
+      if (links !== undefined) {
+        for (const link of await linksOf(ctx, links, doc._id)) await ctx.db.delete(link._id);
+      }
+      await ctx.db.delete(doc._id);
+      await ctx.audit(`${ENTITY[table]}.delete`, doc._id, { before });
+      return null;
+    },
+  });
+}
+
+/** A join table whose links are added and removed one at a time. */
+type WordedLinks = Links<LinkTable & NamedTable, NamedTable, NamedTable> & Wording;
+
 /** The parent, the child (both of the actor's client) and the link between them, if any. */
-async function findLink<L extends LinkTable, P extends NamedTable, C extends NamedTable>(
+type FoundLink = { parent: { _id: Id<NamedTable> }; child: { _id: Id<NamedTable> }; link: LinkDoc | null };
+
+async function findLink(
   ctx: ClientQueryCtx,
-  links: Links<L, P, C>,
+  links: WordedLinks,
   parentId: string,
   childId: string,
-) {
+): Promise<FoundLink> {
   const parent = await ctx.getOwned(links.parent.table, parentId);
   const child = await ctx.getOwned(links.child.table, childId);
   const link = await linkDb(ctx)
@@ -172,13 +228,7 @@ async function findLink<L extends LinkTable, P extends NamedTable, C extends Nam
 }
 
 /** Link the two unless they are linked or the parent is at its cap; audited on the parent. */
-async function addLink<L extends LinkTable & NamedTable, P extends NamedTable, C extends NamedTable>(
-  ctx: ClientMutationCtx,
-  links: Links<L, P, C> & Wording,
-  parentId: string,
-  childId: string,
-): Promise<null> {
-  const { parent, child, link } = await findLink(ctx, links, parentId, childId);
+async function addLink(ctx: ClientMutationCtx, links: WordedLinks, { parent, child, link }: FoundLink): Promise<null> {
   if (link !== null) fail("conflict", links.linked);
   if ((await linksOf(ctx, links, parent._id)).length >= BOUNDED_LINKS[links.table].max) {
     fail("conflict", links.full, { field: links.child.field });
@@ -195,13 +245,11 @@ async function addLink<L extends LinkTable & NamedTable, P extends NamedTable, C
 }
 
 /** Unlink the two, which must be linked; audited on the parent. */
-async function removeLink<L extends LinkTable & NamedTable, P extends NamedTable, C extends NamedTable>(
+async function removeLink(
   ctx: ClientMutationCtx,
-  links: Links<L, P, C> & Wording,
-  parentId: string,
-  childId: string,
+  links: WordedLinks,
+  { parent, child, link }: FoundLink,
 ): Promise<null> {
-  const { parent, child, link } = await findLink(ctx, links, parentId, childId);
   if (link === null) fail("not_found", links.unlinked, { entity: ENTITY[links.table] });
   await ctx.db.delete(link._id);
   await ctx.audit(links.actions.remove, parent._id, { before: { [links.child.field]: child._id } });
@@ -229,6 +277,7 @@ export function linkMutation<
     capability,
     args: { [links.parent.field]: v.string(), [links.child.field]: v.string() } as Record<PF | CF, VString>,
     returns: v.null(),
-    handler: (ctx, args) => edit(ctx, links, args[links.parent.field], args[links.child.field]),
+    handler: async (ctx, args) =>
+      edit(ctx, links, await findLink(ctx, links, args[links.parent.field], args[links.child.field])),
   });
 }

@@ -1,7 +1,8 @@
 // Helpers about the member an action concerns.
+import type { OrderedQuery } from "convex/server";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { Action } from "./capabilities";
-import { mustGet } from "./db";
+import { type EqRange, type Info, mustGet, type OrderField } from "./db";
 import { fail } from "./errors";
 import { type ClientQueryCtx, requireOwnerOrStaff } from "./functions";
 import { viewOf } from "./views";
@@ -14,6 +15,23 @@ export async function ownProfile(ctx: ClientQueryCtx): Promise<Doc<"memberProfil
     });
   }
   return await mustGet(ctx, ctx.actor.memberId);
+}
+
+/**
+ * The acting member's own registrations or tickets, newest first by `field`, through the index
+ * `by_memberId_<field>`.
+ */
+export async function ownNewestFirst<
+  T extends "eventRegistrations" | "supportTickets",
+  F extends OrderField<T, ["memberId"]>,
+>(ctx: ClientQueryCtx, table: T, field: F): Promise<OrderedQuery<Info<T>>> {
+  const member = await ownProfile(ctx);
+  const range = (q: EqRange) => q.eq("memberId", member._id);
+  // The type holds `field` to the indexes named here, which no one table's types state.
+  return ctx.db
+    .query(table)
+    .withIndex(`by_memberId_${field}` as never, range as never)
+    .order("desc");
 }
 
 /**

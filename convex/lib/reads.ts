@@ -11,13 +11,13 @@ import { type PageArgs, type Pageable, pageArgs, paged, pageOf } from "./paginat
 type Page<R> = Pick<PaginationResult<R>, "page" | "isDone" | "continueCursor">;
 
 /** A view (convex/lib/views.ts), showing a document `D` as an `R`. */
-type ViewOf<D, R> = { validator: Validator<R, "required", string>; of: (doc: D) => R };
+export type ViewOf<D, R> = { validator: Validator<R, "required", string>; of: (doc: D) => R };
 
 /**
  * A `returns` validator as a generic builder takes it: the builder cannot match a result of a
  * type still to be chosen against its validator, so the factories below declare their result.
  */
-const loosened = (validator: Validator<unknown, "required", string>) => validator;
+export const loosened = (validator: Validator<unknown, "required", string>) => validator;
 
 /**
  * The query of one document by the id string the BFF sends as `idArg`, found by `find` (in the

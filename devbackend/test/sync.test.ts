@@ -69,9 +69,12 @@ class Session {
     }
   }
 
-  async asAdmin(): Promise<void> {
-    this.send({ type: "Authenticate", tokenType: "Admin", value: ADMIN_KEY, baseVersion: 0 });
-    await this.next("Transition");
+  /** A session authenticated with the admin key. */
+  static async admin(path?: string): Promise<Session> {
+    const session = await Session.connect(path);
+    session.send({ type: "Authenticate", tokenType: "Admin", value: ADMIN_KEY, baseVersion: 0 });
+    await session.next("Transition");
+    return session;
   }
 }
 
@@ -81,6 +84,13 @@ const addList = (queryId: number, base: number) => ({
   newVersion: base + 1,
   modifications: [{ type: "Add", queryId, udfPath: "notes:list", args: [{}] }],
 });
+
+/** An admin session subscribed to `notes:list` as query `queryId`, and the Transition that answered it. */
+async function watchingNotes(queryId = 1): Promise<[Session, ServerMessage]> {
+  const session = await Session.admin();
+  session.send(addList(queryId, 0));
+  return [session, await session.next("Transition")];
+}
 
 async function httpMutation(path: string, args: object) {
   const response = await fetch(`${embedded.url}/api/mutation`, {
@@ -106,10 +116,7 @@ describe("versions", () => {
   });
 
   test("each transition starts where the previous one ended", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
-    session.send(addList(1, 0));
-    const first = await session.next("Transition");
+    const [session, first] = await watchingNotes();
     await httpMutation("notes:add", { text: "chained" });
     const second = await session.next("Transition");
     expect(second.startVersion).toEqual(first.endVersion);
@@ -118,35 +125,27 @@ describe("versions", () => {
   });
 
   test("the versioned path of convex-js is served too", async () => {
-    const session = await Session.connect("/api/1.48.0/sync");
-    await session.asAdmin();
+    await Session.admin("/api/1.48.0/sync");
   });
 });
 
 describe("subscriptions", () => {
   test("an added query answers with its current result", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
-    session.send(addList(7, 0));
-    const transition = await session.next("Transition");
+    const [, transition] = await watchingNotes(7);
     expect(transition.modifications).toEqual([
       { type: "QueryUpdated", queryId: 7, value: expect.any(Array), logLines: [], journal: null },
     ]);
   });
 
   test("a commit over HTTP sends the new result to a subscriber", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
-    session.send(addList(1, 0));
-    await session.next("Transition");
+    const [session] = await watchingNotes();
     await httpMutation("notes:add", { text: "pushed" });
     const update = await session.next("Transition");
     expect(update.modifications[0].value).toContainEqual({ text: "pushed", count: { $integer: expect.any(String) } });
   });
 
   test("a ConvexError in a query is a QueryFailed with its data", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
+    const session = await Session.admin();
     session.send({
       type: "ModifyQuerySet",
       baseVersion: 0,
@@ -162,10 +161,7 @@ describe("subscriptions", () => {
   });
 
   test("a removed query is reported removed and no longer updated", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
-    session.send(addList(1, 0));
-    await session.next("Transition");
+    const [session] = await watchingNotes();
     session.send({
       type: "ModifyQuerySet",
       baseVersion: 1,
@@ -191,8 +187,7 @@ describe("subscriptions", () => {
 
 describe("mutations", () => {
   test("a mutation's response carries its commit ts and a transition reaches it", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
+    const session = await Session.admin();
     session.send({ type: "Mutation", requestId: 0, udfPath: "notes:add", args: [{ text: "over ws" }] });
     const response = await session.next("MutationResponse");
     expect(response).toMatchObject({ requestId: 0, success: true, result: null, logLines: [] });
@@ -201,8 +196,7 @@ describe("mutations", () => {
   });
 
   test("a failed mutation says why and carries no ts", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
+    const session = await Session.admin();
     session.send({ type: "Mutation", requestId: 4, udfPath: "notes:add", args: [{ text: 5 }] });
     const response = await session.next("MutationResponse");
     expect(response.success).toBe(false);
@@ -217,10 +211,7 @@ describe("mutations", () => {
     ["an argument error", "notes:add", { text: 5 }],
     ["an unknown function", "notes:nothing", {}],
   ])("a mutation failing with %s is followed by a Transition that changes nothing", async (_, udfPath, args) => {
-    const session = await Session.connect();
-    await session.asAdmin();
-    session.send(addList(1, 0));
-    const subscribed = await session.next("Transition");
+    const [session, subscribed] = await watchingNotes();
     session.send({ type: "Mutation", requestId: 9, udfPath, args: [args] });
     const response = await session.next("MutationResponse");
     expect(response).toMatchObject({ requestId: 9, success: false });
@@ -232,8 +223,7 @@ describe("mutations", () => {
   });
 
   test("a ConvexError mutation's response carries its data before the Transition", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
+    const session = await Session.admin();
     session.send({ type: "Mutation", requestId: 2, udfPath: "notes:addThenFail", args: [{ text: "x" }] });
     const response = await session.next("MutationResponse");
     expect(response.errorData).toEqual({ code: "conflict", message: "rolled back" });
@@ -242,10 +232,7 @@ describe("mutations", () => {
   });
 
   test("a failed mutation's Transition catches up with commits made meanwhile", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
-    session.send(addList(1, 0));
-    const subscribed = await session.next("Transition");
+    const [session, subscribed] = await watchingNotes();
     // A commit by someone else, then a failing mutation on this session: whichever Transition
     // comes first, the session ends at the new ts with the new result, and versions chain.
     await httpMutation("notes:add", { text: "meanwhile" });
@@ -260,10 +247,7 @@ describe("mutations", () => {
 
 describe("actions", () => {
   test("an action's response is followed by a Transition with what its mutations wrote", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
-    session.send(addList(1, 0));
-    const subscribed = await session.next("Transition");
+    const [session, subscribed] = await watchingNotes();
     session.send({ type: "Action", requestId: 5, udfPath: "notes:addViaAction", args: [{ text: "by an action" }] });
     expect(await session.next("ActionResponse")).toMatchObject({ requestId: 5, success: true, result: "added" });
     const after = await session.next("Transition", 1000);
@@ -276,8 +260,7 @@ describe("actions", () => {
   });
 
   test("a failed action is followed by a Transition too", async () => {
-    const session = await Session.connect();
-    await session.asAdmin();
+    const session = await Session.admin();
     session.send({ type: "Action", requestId: 6, udfPath: "notes:failingAction", args: [{}] });
     const response = await session.next("ActionResponse");
     expect(response).toMatchObject({ requestId: 6, success: false });

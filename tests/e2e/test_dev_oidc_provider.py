@@ -115,9 +115,13 @@ async def sign_in_at_provider(browser: httpx.AsyncClient, authorization_url: str
 
 
 async def signed_in(
-    rp: BackchannelListener, metadata: dict[str, Any], browser: httpx.AsyncClient, email: str
+    rp: BackchannelListener, metadata: dict[str, Any], email: str, browser: httpx.AsyncClient | None = None
 ) -> tuple[AsyncOAuth2Client, dict[str, Any], str]:
-    """A full code flow with PKCE for `email`: the client, its token response and the nonce sent."""
+    """A full code flow with PKCE for `email`: the client, its token response and the nonce sent. In `browser`, which
+    then holds the provider's session, or in a browser of its own."""
+    if browser is None:
+        async with httpx.AsyncClient() as own_browser:
+            return await signed_in(rp, metadata, email, own_browser)
     client = oauth_client(rp)
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
     url, state = client.create_authorization_url(
@@ -129,6 +133,16 @@ async def signed_in(
         metadata["token_endpoint"], authorization_response=back, state=state, code_verifier=verifier
     )
     return client, dict(token), nonce
+
+
+async def sign_in_form(
+    rp: BackchannelListener, metadata: dict[str, Any], browser: httpx.AsyncClient
+) -> tuple[httpx.Response, str]:
+    """The provider's sign-in form for a new authorization request, and the request's state."""
+    url, state = oauth_client(rp).create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=secrets.token_urlsafe(48), nonce="n"
+    )
+    return await through_provider(browser, url, metadata["issuer"]), state
 
 
 def verified(token: str, keys: KeySet, issuer: str) -> dict[str, Any]:
@@ -154,11 +168,8 @@ def test_discovery_document_offers_what_the_bff_uses(issuer: str, metadata: dict
 async def test_sign_in_form_refuses_an_email_that_is_not_a_demo_user(
     rp: BackchannelListener, metadata: dict[str, Any]
 ) -> None:
-    url, _ = oauth_client(rp).create_authorization_url(
-        metadata["authorization_endpoint"], code_verifier=secrets.token_urlsafe(48), nonce="n"
-    )
     async with httpx.AsyncClient() as browser:
-        form_page = await through_provider(browser, url, metadata["issuer"])
+        form_page, _ = await sign_in_form(rp, metadata, browser)
         assert 'name="email"' in form_page.text
         refused = await browser.post(f"{form_page.url}/login", data={"email": "intruder@evil.test"})
         assert refused.status_code == 401
@@ -172,11 +183,8 @@ async def test_sign_in_form_refuses_an_email_that_is_not_a_demo_user(
 async def test_cancelling_the_sign_in_sends_access_denied_back(
     rp: BackchannelListener, metadata: dict[str, Any]
 ) -> None:
-    url, state = oauth_client(rp).create_authorization_url(
-        metadata["authorization_endpoint"], code_verifier=secrets.token_urlsafe(48), nonce="n"
-    )
     async with httpx.AsyncClient() as browser:
-        form_page = await through_provider(browser, url, metadata["issuer"])
+        form_page, state = await sign_in_form(rp, metadata, browser)
         assert f'href="{form_page.url.path}/abort"' in form_page.text
         back = await through_provider(browser, f"{form_page.url}/abort", metadata["issuer"])
     callback = urlsplit(urljoin(str(back.url), back.headers["location"]))
@@ -189,8 +197,7 @@ async def test_cancelling_the_sign_in_sends_access_denied_back(
 async def test_code_flow_with_pkce_gives_an_id_token_for_the_convex_user(
     rp: BackchannelListener, metadata: dict[str, Any], keys: KeySet
 ) -> None:
-    async with httpx.AsyncClient() as browser:
-        _, token, nonce = await signed_in(rp, metadata, browser, "member@acme.test")
+    _, token, nonce = await signed_in(rp, metadata, "member@acme.test")
     claims = verified(token["id_token"], keys, metadata["issuer"])
     assert claims["sub"] == "user|member@acme.test"  # users.authSubject in Convex
     assert claims["email"] == "member@acme.test"
@@ -208,8 +215,7 @@ async def test_every_demo_user_signs_in_with_their_auth_subject(
     rp: BackchannelListener, metadata: dict[str, Any], keys: KeySet
 ) -> None:
     for user in demo_users()[:3]:  # a platform admin and two client users: the derivations agree
-        async with httpx.AsyncClient() as browser:
-            _, token, _ = await signed_in(rp, metadata, browser, user.email)
+        _, token, _ = await signed_in(rp, metadata, user.email)
         assert verified(token["id_token"], keys, metadata["issuer"])["sub"] == user.auth_subject
 
 
@@ -217,7 +223,7 @@ async def test_a_browser_signed_in_at_the_provider_comes_straight_back(
     rp: BackchannelListener, metadata: dict[str, Any], keys: KeySet
 ) -> None:
     async with httpx.AsyncClient() as browser:
-        _, first, _ = await signed_in(rp, metadata, browser, "admin@acme.test")
+        _, first, _ = await signed_in(rp, metadata, "admin@acme.test", browser)
         client = oauth_client(rp)
         verifier = secrets.token_urlsafe(48)
         url, state = client.create_authorization_url(
@@ -272,8 +278,7 @@ async def test_authorization_request_without_pkce_is_refused(rp: BackchannelList
 async def test_refresh_rotates_the_refresh_token_and_a_replay_revokes_the_grant(
     rp: BackchannelListener, metadata: dict[str, Any], keys: KeySet
 ) -> None:
-    async with httpx.AsyncClient() as browser:
-        client, first, _ = await signed_in(rp, metadata, browser, "staff@acme.test")
+    client, first, _ = await signed_in(rp, metadata, "staff@acme.test")
     refreshed = await client.refresh_token(metadata["token_endpoint"], refresh_token=first["refresh_token"])
     assert refreshed["access_token"] != first["access_token"]
     assert refreshed["expires_in"] == ACCESS_TOKEN_TTL_S
@@ -297,7 +302,7 @@ async def test_end_session_posts_a_logout_token_to_the_backchannel_uri(
     rp: BackchannelListener, metadata: dict[str, Any], keys: KeySet
 ) -> None:
     async with httpx.AsyncClient() as browser:
-        _, token, _ = await signed_in(rp, metadata, browser, "member2@acme.test")
+        _, token, _ = await signed_in(rp, metadata, "member2@acme.test", browser)
         id_claims = verified(token["id_token"], keys, metadata["issuer"])
         # RP-initiated logout, as the BFF's endSessionUrl sends the browser: a confirmation page...
         confirm = await browser.get(
