@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app.auth.capabilities import role_can
+from tests.documented import documented
 from tests.e2e.conftest import as_user, snapshot
 
 ADMIN = as_user("admin@acme.test")
@@ -40,7 +41,7 @@ def caller(operation: dict) -> dict[str, str]:
 
 async def test_no_body_accepts_a_field_it_does_not_declare(api, backend):
     document = await openapi(api)
-    tried, wrong = 0, []
+    tried, operations, wrong = 0, set(), []
     before = snapshot(backend.url)
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -51,12 +52,14 @@ async def test_no_body_accepts_a_field_it_does_not_declare(api, backend):
                 if name in schema.get("properties", {}):
                     continue  # declared: its rules are tested with the resource
                 tried += 1
+                operations.add(operation["operationId"])
                 response = await api.request(method, fill(path), json={name: "x"}, headers=caller(operation))
                 fields = [e["field"] for e in response.json().get("errors") or []]
                 if response.status_code != 422 or f"body.{name}" not in fields:
                     wrong.append(f"{method.upper()} {path} with {name}: {response.status_code} {fields}")
     assert wrong == [], "\n".join(wrong)
-    assert tried > 100
+    measured = (tried, len(operations))
+    assert measured == documented("security.md", r"(\d+) tries\*\* over (\d+) operations"), measured
     assert snapshot(backend.url) == before
 
 

@@ -147,14 +147,18 @@ async def test_a_replayed_state_is_refused(stack, browser):
     assert "already used" in replayed.json()["detail"]
 
 
-async def test_a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused(stack, browser):
-    """Login CSRF: an attacker's own code and state, planted in the victim's browser."""
+@pytest.mark.parametrize("victims_cookie", [None, "another-browsers-login-cookie"], ids=["no-cookie", "wrong-cookie"])
+async def test_a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused(stack, browser, victims_cookie):
+    """Login CSRF: an attacker's own code and fresh state, planted in the victim's browser, which
+    holds no login cookie or another sign-in's. Refused for the binding, and that state is spent."""
     login = await browser.start()
     query = await browser.authorize(login, "admin@acme.test")
-    for victims_cookie in (None, "another-browsers-login-cookie"):
-        refused = await browser.callback(query, victims_cookie)
-        assert refused.status_code == 400 and problem_code(refused) == "login_failed"
-        assert "another browser" in refused.json()["detail"] or "already used" in refused.json()["detail"]
+    refused = await browser.callback(query, victims_cookie)
+    assert refused.status_code == 400 and problem_code(refused) == "login_failed"
+    assert "another browser" in refused.json()["detail"]
+    assert not set_cookie_headers(refused, SESSION_COOKIE)
+    spent = await browser.callback(query, cookie_value(login, LOGIN_COOKIE))
+    assert spent.status_code == 400 and "already used" in spent.json()["detail"]
 
 
 async def test_an_error_from_the_provider_is_a_clear_refusal_and_ends_that_sign_in(stack, browser):
@@ -293,7 +297,8 @@ async def test_signing_out_clears_the_cookie_names_the_end_session_url_and_ends_
         assert params["post_logout_redirect_uri"] == [stack.origin + "/"] and params["id_token_hint"][0].count(".") == 2
         assert (await stack.http.get("/v1/auth/session", headers=stack.cookie(handle))).status_code == 401
         # Another process had it cached: it refuses it within SESSION_CACHE_TTL_S.
-        assert await wait_for_refusal(other_process, stack.cookie(handle), CACHE_TTL_S + 1.0) <= CACHE_TTL_S + 1.0
+        # Within its cache time; the margin is for a loaded machine, not for the cache.
+        assert await wait_for_refusal(other_process, stack.cookie(handle), CACHE_TTL_S + 5.0) <= CACHE_TTL_S + 5.0
     again = await stack.http.post("/v1/auth/logout", headers=stack.unsafe(handle))
     assert again.status_code == 200 and again.json() == {"endSessionUrl": None}
 
@@ -337,19 +342,22 @@ async def test_platform_admins_list_and_end_a_users_sessions_and_nobody_else_may
 
 
 async def test_an_idle_session_and_one_past_its_absolute_lifetime_are_refused(stack):
-    for lifetimes in ({"session_idle_timeout_s": 1.0}, {"session_absolute_timeout_s": 2.0}):
+    # Lifetimes with room for a loaded machine: the busy requests run well inside the absolute one.
+    for lifetimes in ({"session_idle_timeout_s": 1.0}, {"session_absolute_timeout_s": 5.0}):
         async with bff_process(stack.settings, **lifetimes) as short_lived:
             browser = Browser(short_lived, stack.issuer)
             try:
                 handle = await browser.sign_in(MEMBER)
             finally:
                 await browser.aclose()
+            signed_in_at = time.monotonic()
             if "session_absolute_timeout_s" in lifetimes:
                 # Busy all along: the absolute lifetime ends it anyway.
                 for _ in range(4):
                     assert (await short_lived.get("/v1/auth/session", headers=stack.cookie(handle))).status_code == 200
                     await asyncio.sleep(0.3)
-            await asyncio.sleep(2.2 + CACHE_TTL_S)
+            lifetime = next(iter(lifetimes.values()))
+            await asyncio.sleep(max(0.0, signed_in_at + lifetime + CACHE_TTL_S + 1.2 - time.monotonic()))
             expired = await short_lived.get("/v1/clients/acme/events", headers=stack.cookie(handle))
             assert expired.status_code == 401 and problem_code(expired) == "unauthenticated", lifetimes
 
@@ -419,7 +427,7 @@ async def test_a_live_stream_opened_with_the_cookie_ends_when_its_session_is_end
             event = await stream.next_event(timeout=10)
         assert event is not None and event.event == "error" and json.loads(event.data)["code"] == "unauthenticated"
         assert await stream.next_event() is None  # and the stream is over
-        assert time.monotonic() - started < 2 * CACHE_TTL_S + 2
+        assert time.monotonic() - started < 2 * CACHE_TTL_S + 8  # checked every CACHE_TTL_S; margin for load
 
 
 @pytest.mark.parametrize("path", ["/v1/auth/login", "/v1/auth/session"])
