@@ -17,8 +17,18 @@ SLOW_UNIT_MODULES = {
     "test_openapi_lint.py": "runs Redocly and Spectral through npx",
 }
 
+# The two longest modules (minutes each, against seconds for the others), collected first: `make
+# test-slow` hands whole modules to its workers in collection order (--dist loadfile
+# --no-loadscope-reorder), so each starts on one and they never run one after the other.
+LONGEST_FIRST = ("e2e/test_swagger_ui.py", "e2e/test_schemathesis.py")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def longest_first(item: pytest.Item) -> int:
+        module = item.path.resolve().relative_to(TESTS).as_posix()
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=longest_first)  # stable: every other test keeps its place
     for item in items:
         path = item.path.resolve()
         if not path.is_relative_to(TESTS / "unit") or (
