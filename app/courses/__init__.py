@@ -1,15 +1,14 @@
 """Courses (convex/courses.ts): routes, schemas, and what the API document says of them."""
 
 from app.courses import routes, schemas
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain, Examples, IdParameter
 from app.openapi import demo
 
 DOMAIN = Domain(
     routers=(routes.router,),
     tags={"courses": "Courses a client runs: drafts, publication, CPD points, categories."},
     conflicts=("conflict", "invalid_transition", "already_enrolled"),
-    resources={"Course": "courseId", "CourseCategory": "categoryId"},
-    listed_by={"courseId": "listCourses"},
+    ids={"courseId": IdParameter("listCourses", ("Course",)), "categoryId": IdParameter(None, ("CourseCategory",))},
     examples=Examples(
         parameters=demo.acting_on(
             courseId={

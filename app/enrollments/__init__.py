@@ -1,7 +1,7 @@
 """Course enrollments (convex/enrollments.ts): routes, schemas, and what the API document says of them."""
 
 from app.enrollments import routes, schemas
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain, Examples, IdParameter
 from app.openapi import demo
 
 # withdrawEnrollment's and completeEnrollment's examples.
@@ -14,8 +14,7 @@ DOMAIN = Domain(
     routers=(routes.router,),
     tags={"enrollments": "Members enrolled on courses, their withdrawal and completion."},
     conflicts=("conflict", "invalid_transition", "already_enrolled"),
-    resources={"Enrollment": "enrollmentId", "EnrollmentWithMember": "enrollmentId"},
-    listed_by={"enrollmentId": "listCourseEnrollments"},
+    ids={"enrollmentId": IdParameter("listCourseEnrollments", ("Enrollment", "EnrollmentWithMember"))},
     examples=Examples(
         parameters=demo.acting_on(
             courseId={"COURSE_FIRE_SAFETY": ("enrolInCourse", "listCourseEnrollments")},

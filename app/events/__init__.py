@@ -1,7 +1,7 @@
 """Events (convex/events.ts): routes, schemas, and what the API document says of them."""
 
 from app.events import routes, schemas
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain, Examples, IdParameter
 from app.openapi import demo
 
 # updateEvent's body must leave the registration window open for registerForEvent's example.
@@ -9,8 +9,7 @@ DOMAIN = Domain(
     routers=(routes.router,),
     tags={"events": "Events with capacity and registration windows; sponsors attached to them."},
     conflicts=("conflict", "invalid_transition", "capacity_full", "already_registered", "registration_closed"),
-    resources={"Event": "eventId"},
-    listed_by={"eventId": "listEvents"},
+    ids={"eventId": IdParameter("listEvents", ("Event",))},
     examples=Examples(
         parameters=demo.acting_on(
             eventId={

@@ -28,14 +28,32 @@ class Examples:
 
 
 @dataclass(frozen=True)
+class IdParameter:
+    """A path parameter holding an id: the operation that lists such ids (its description names
+    it; None where another domain declares that) and the response schemas whose `id` it takes
+    (OpenAPI links lead from their operations to the operations taking it: app/openapi/links.py)."""
+
+    listed_by: str | None
+    fed_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Domain:
     routers: tuple[APIRouter, ...]
     # Tag -> its description, in the order the document lists them.
     tags: dict[str, str]
     # The 409 codes its operations can answer (convex/errorCodes.json).
     conflicts: tuple[str, ...] = STATE_CONFLICTS
-    # Response schema -> the path parameter its `id` is passed as, for OpenAPI links (app/openapi/links.py).
-    resources: dict[str, str] = field(default_factory=dict)
-    # Id path parameter -> the operation that lists such ids, named in the parameter's description.
-    listed_by: dict[str, str] = field(default_factory=dict)
+    # Its id path parameters, by name.
+    ids: dict[str, IdParameter] = field(default_factory=dict)
     examples: Examples = field(default_factory=Examples)
+
+    @property
+    def resources(self) -> dict[str, str]:
+        """Response schema -> the path parameter its `id` is passed as."""
+        return {schema: name for name, parameter in self.ids.items() for schema in parameter.fed_by}
+
+    @property
+    def listed_by(self) -> dict[str, str]:
+        """Id path parameter -> the operation that lists such ids."""
+        return {name: parameter.listed_by for name, parameter in self.ids.items() if parameter.listed_by}

@@ -1,6 +1,6 @@
 """Members (convex/members.ts): routes, schemas, the CSV export, and what the API document says of them."""
 
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain, Examples, IdParameter
 from app.members import export, routes, schemas
 from app.openapi import demo
 
@@ -10,8 +10,7 @@ DOMAIN = Domain(
         export.router,
     ),
     tags={"members": "Member profiles, their interests, and the member CSV export."},
-    resources={"Member": "memberId"},
-    listed_by={"memberId": "listMembers"},
+    ids={"memberId": IdParameter("listMembers", ("Member",))},
     examples=Examples(
         parameters=demo.acting_on(
             memberId={

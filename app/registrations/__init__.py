@@ -1,6 +1,6 @@
 """Event registrations (convex/registrations.ts): routes, schemas, and what the API document says of them."""
 
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain, Examples, IdParameter
 from app.openapi import demo
 from app.registrations import routes, schemas
 
@@ -9,8 +9,7 @@ DOMAIN = Domain(
     routers=(routes.router,),
     tags={"registrations": "Members registered for events: check-in, cancellation, refund."},
     conflicts=("conflict", "invalid_transition", "capacity_full", "already_registered", "registration_closed"),
-    resources={"Registration": "registrationId", "RegistrationWithMember": "registrationId"},
-    listed_by={"registrationId": "listEventRegistrations"},
+    ids={"registrationId": IdParameter("listEventRegistrations", ("Registration", "RegistrationWithMember"))},
     examples=Examples(
         parameters=demo.acting_on(
             eventId={

@@ -1,6 +1,6 @@
 """Sponsors (convex/sponsors.ts): routes, schemas, and what the API document says of them."""
 
-from app.http.domain import Domain, Examples
+from app.http.domain import Domain, Examples, IdParameter
 from app.openapi import demo
 from app.sponsors import routes, schemas
 
@@ -8,8 +8,7 @@ from app.sponsors import routes, schemas
 DOMAIN = Domain(
     routers=(routes.router,),
     tags={"sponsors": "Sponsors, what their own staff may edit, and the events they sponsor."},
-    resources={"Sponsor": "sponsorId"},
-    listed_by={"sponsorId": "listSponsors"},
+    ids={"sponsorId": IdParameter("listSponsors", ("Sponsor",))},
     examples=Examples(
         parameters=demo.acting_on(
             sponsorId={
