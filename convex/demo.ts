@@ -257,37 +257,59 @@ async function seedUsers(ctx: MutationCtx, spec: ClientSpec, now: number) {
   );
 
   for (const person of PEOPLE) {
-    const email = `${person.local}@${slug}.test`;
-    const userId = await ctx.db.insert("users", {
-      email,
-      name: person.name,
-      authSubject: `user|${email}`,
-      isPlatformAdmin: false,
-      createdAt: now,
-    });
-    await ctx.db.insert("clientMemberships", {
-      clientId,
-      userId,
-      role: person.role,
-      sponsorId: person.role.startsWith("sponsor") ? sponsors[0] : undefined,
-      createdAt: now,
-    });
-    if (person.role === "member") {
-      const [firstName, lastName] = person.name.split(" ");
-      await ctx.db.insert("memberProfiles", {
-        clientId,
-        userId,
-        firstName,
-        lastName,
-        email,
-        phone: "+44 20 7946 0000",
-        status: "active",
-        cpdPoints: 0,
-        searchName: person.name.toLowerCase(),
-        ...stamp,
-      });
-    }
+    await addPerson(ctx, { clientId, slug, ...person, sponsorId: sponsors[0], phone: "+44 20 7946 0000", now });
   }
+}
+
+/**
+ * One person of a client who can sign in (`<local>@<slug>.test`): a user, a membership with
+ * `role` (a sponsor role acts for `sponsorId`) and, for a member, a member profile. Also what
+ * convex/tests/world.setup.ts builds its world of.
+ */
+export async function addPerson(
+  ctx: MutationCtx,
+  person: {
+    clientId: Id<"clients">;
+    slug: string;
+    local: string;
+    name: string;
+    role: Infer<typeof clientRole>;
+    sponsorId: Id<"sponsors">;
+    phone?: string;
+    now: number;
+  },
+): Promise<{ userId: Id<"users">; memberId: Id<"memberProfiles"> | null }> {
+  const { clientId, name, role, now } = person;
+  const email = `${person.local}@${person.slug}.test`;
+  const userId = await ctx.db.insert("users", {
+    email,
+    name,
+    authSubject: `user|${email}`,
+    isPlatformAdmin: false,
+    createdAt: now,
+  });
+  await ctx.db.insert("clientMemberships", {
+    clientId,
+    userId,
+    role,
+    sponsorId: role.startsWith("sponsor") ? person.sponsorId : undefined,
+    createdAt: now,
+  });
+  if (role !== "member") return { userId, memberId: null };
+  const [firstName, lastName] = name.split(" ");
+  const memberId = await ctx.db.insert("memberProfiles", {
+    clientId,
+    userId,
+    firstName,
+    lastName,
+    email,
+    phone: person.phone,
+    status: "active",
+    cpdPoints: 0,
+    searchName: name.toLowerCase(),
+    ...stamps(now),
+  });
+  return { userId, memberId };
 }
 
 /**
@@ -552,28 +574,17 @@ class DemoFinder {
     private readonly clientId: Id<"clients">,
   ) {}
 
-  async category(name: string) {
-    return await this.ctx.db
-      .query("categories")
-      .withIndex("by_clientId_name", (q) => q.eq("clientId", this.clientId).eq("name", name))
-      .unique()
-      .then(idOf);
-  }
+  category = (name: string) => this.named("categories", name);
+  interest = (name: string) => this.named("interestCategories", name);
+  sponsor = (name: string) => this.named("sponsors", name);
 
-  async interest(name: string) {
-    return await this.ctx.db
-      .query("interestCategories")
+  /** The client's document of `table` named `name` (each such table has `by_clientId_name`). */
+  private async named(table: "categories" | "interestCategories" | "sponsors", name: string) {
+    const found = await this.ctx.db
+      .query(table as "categories")
       .withIndex("by_clientId_name", (q) => q.eq("clientId", this.clientId).eq("name", name))
-      .unique()
-      .then(idOf);
-  }
-
-  async sponsor(name: string) {
-    return await this.ctx.db
-      .query("sponsors")
-      .withIndex("by_clientId_name", (q) => q.eq("clientId", this.clientId).eq("name", name))
-      .unique()
-      .then(idOf);
+      .unique();
+    return found === null ? null : (found._id as Id<typeof table>);
   }
 
   async member(email: string) {

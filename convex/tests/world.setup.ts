@@ -3,6 +3,7 @@
 import { convexTest } from "convex-test";
 import { test as base, vi } from "vitest";
 import type { Id } from "../_generated/dataModel";
+import { addPerson } from "../demo";
 import type { ActorArg } from "../lib/functions";
 import schema from "../schema";
 
@@ -73,39 +74,11 @@ export async function seedWorld(t: Backend): Promise<World> {
       ];
       const actors = {} as ClientWorld["actors"];
       const memberIds = {} as ClientWorld["memberIds"];
-      for (const [local, role, fullName] of people) {
-        const email = `${local}@${slug}.test`;
-        const userId = await ctx.db.insert("users", {
-          email,
-          name: fullName,
-          authSubject: `user|${email}`,
-          isPlatformAdmin: false,
-          createdAt: now,
-        });
-        await ctx.db.insert("clientMemberships", {
-          clientId,
-          userId,
-          role,
-          sponsorId: role.startsWith("sponsor") ? sponsorId : undefined,
-          createdAt: now,
-        });
+      for (const [local, role, name] of people) {
+        const { userId, memberId } = await addPerson(ctx, { clientId, slug, local, name, role, sponsorId, now });
         const key = local === "member2" ? "member2" : role;
         actors[key] = { clientId, role, userId };
-        if (role === "member") {
-          const [firstName, lastName] = fullName.split(" ");
-          memberIds[key as "member" | "member2"] = await ctx.db.insert("memberProfiles", {
-            clientId,
-            userId,
-            firstName,
-            lastName,
-            email,
-            status: "active",
-            cpdPoints: 0,
-            searchName: fullName.toLowerCase(),
-            createdAt: now,
-            updatedAt: now,
-          });
-        }
+        if (memberId !== null) memberIds[key as "member" | "member2"] = memberId;
       }
       actors.platform_admin = { clientId, role: "platform_admin", userId: platformAdmin };
       return { clientId, slug, sponsorId, actors, memberIds };

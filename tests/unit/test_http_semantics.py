@@ -25,6 +25,12 @@ COURSES = f"{ACME}/courses"
 COURSE_URL = f"{ACME}/courses/c1"
 TOKEN = bearer(make_token())
 PAGE = {"page": [COURSE], "isDone": True, "continueCursor": "end"}
+# The member export of a client with no members, as acme's admin.
+AN_EMPTY_EXPORT = {
+    "identity:resolveActor": ACME_ADMIN,
+    "members:exportPage": {"page": [], "isDone": True},
+    "members:recordExport": None,
+}
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
@@ -94,14 +100,7 @@ async def test_an_accept_that_allows_json_is_answered(client, convex, accept):
 
 
 async def test_the_export_and_the_streams_accept_their_own_media_type(client, convex):
-    route_by_path(
-        convex,
-        {
-            "identity:resolveActor": ACME_ADMIN,
-            "members:exportPage": {"page": [], "isDone": True},
-            "members:recordExport": None,
-        },
-    )
+    route_by_path(convex, AN_EMPTY_EXPORT)
     export = f"{ACME}/exports/members"
     assert (await client.get(export, headers={**TOKEN, "Accept": "text/csv"})).status_code == 200
     assert_problem(await client.get(export, headers={**TOKEN, "Accept": "application/xml"}), 406, "not_acceptable")
@@ -198,14 +197,7 @@ async def test_head_of_a_live_stream_answers_its_headers_and_ends(settings, conv
 
 
 async def test_head_of_the_export_answers_its_headers_only(client, convex):
-    route_by_path(
-        convex,
-        {
-            "identity:resolveActor": ACME_ADMIN,
-            "members:exportPage": {"page": [], "isDone": True},
-            "members:recordExport": None,
-        },
-    )
+    route_by_path(convex, AN_EMPTY_EXPORT)
     response = await asyncio.wait_for(client.head(f"{ACME}/exports/members", headers=TOKEN), 5)
     assert response.status_code == 200 and response.content == b""
     assert response.headers["content-type"].startswith("text/csv")
