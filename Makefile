@@ -64,9 +64,9 @@ test-unit: $(PY_STAMP)
 	$(PY) -m pytest tests/unit -m "not slow" -n $(WORKERS) -p no:schemathesis -p no:hypothesispytest
 
 # On $(WORKERS) workers, each module whole on one (its fixtures start a backend of its own), the
-# longest two first (tests/conftest.py).
+# longest tests first (tests/conftest.py says which and how).
 test-slow: $(PY_STAMP) $(NODE_STAMP) spa
-	$(PY) -m pytest -m slow -n $(WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -m slow -n $(WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Benchmarks on 127.0.0.1, quick by default (a few minutes); BENCH=full runs longer.
 bench: install

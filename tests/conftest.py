@@ -17,20 +17,28 @@ SLOW_UNIT_MODULES = {
     "test_openapi_lint.py": "runs Redocly and Spectral through npx",
 }
 
-# The two longest modules (minutes each, against seconds for the others), collected first: `make
-# test-slow` hands whole modules to its workers in collection order (--dist loadfile
-# --no-loadscope-reorder), so each starts on one and they never run one after the other.
-LONGEST_FIRST = ("e2e/test_swagger_ui.py", "e2e/test_schemathesis.py")
+# `make test-slow` runs on two workers, each taking whole groups in collection order (--dist
+# loadgroup --no-loadscope-reorder): a group is a module (its fixtures start backends of their
+# own), but for the halves of the Swagger UI examples, a group each. These take minutes, the
+# other modules seconds, so they are collected first: one half on each worker, then schemathesis.
+LONGEST_FIRST = (
+    "e2e/test_swagger_ui.py::test_every_prefilled_example_runs_as_an_admin_on_fresh_demo_data",
+    "e2e/test_schemathesis.py::test_schemathesis_command_line_finds_nothing_as_each_principal",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def test_of(item: pytest.Item) -> str:
+        return f"{item.path.resolve().relative_to(TESTS).as_posix()}::{getattr(item, 'originalname', item.name)}"
+
     def longest_first(item: pytest.Item) -> int:
-        module = item.path.resolve().relative_to(TESTS).as_posix()
-        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+        return LONGEST_FIRST.index(test_of(item)) if test_of(item) in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=longest_first)  # stable: every other test keeps its place
     for item in items:
         path = item.path.resolve()
+        own_group = test_of(item) in LONGEST_FIRST
+        item.add_marker(pytest.mark.xdist_group(item.nodeid if own_group else path.relative_to(TESTS).as_posix()))
         if not path.is_relative_to(TESTS / "unit") or (
             path.parent == TESTS / "unit" and path.name in SLOW_UNIT_MODULES
         ):
