@@ -72,7 +72,7 @@ export async function databasesOf(backend: { run(fn: () => Promise<unknown>): Pr
 
 const isSystemTable = (table: string) => table.startsWith("_");
 /** convex-test ids are digits followed by the table name. */
-const tableOfId = (id: string) => id.replace(/^[0-9]+/, "");
+export const tableOfId = (id: string) => id.replace(/^[0-9]+/, "");
 
 /** Hold every write of `db` to Convex's document limits (once per database). */
 export function enforceDocumentLimits(db: DatabaseFake): void {

@@ -15,6 +15,7 @@
 // transaction limits are the same as before. Any other read (a full scan, `by_creation_time`,
 // a search) is handed the table's documents, never another table's.
 import { compareValues, type JSONValue, jsonToConvex, type Value } from "convex/values";
+import { tableOfId } from "./documents.js";
 
 type Document = Record<string, Value>;
 type RangeExpression = { type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte"; fieldPath: string; value: unknown };
@@ -32,9 +33,6 @@ export type IndexedDatabase = {
 };
 
 const INDEXED = Symbol.for("devbackend.indexes");
-
-/** convex-test ids are digits followed by the table name. */
-const tableOfId = (id: string) => id.replace(/^[0-9]+/, "");
 
 function fieldOf(document: Document, path: string): Value | undefined {
   let value: unknown = document;
