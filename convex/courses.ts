@@ -104,6 +104,7 @@ export const update = clientMutation({
 
 export const setStatus = clientMutation({
   capability: "courses.publish",
+  emits: ({ status }: { status: string }) => (status === "published" ? "course.published" : undefined),
   args: { courseId: v.string(), status: publicationStatus },
   returns: courseView.validator,
   handler: async (ctx, { courseId, status }) => {

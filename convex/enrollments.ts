@@ -40,6 +40,7 @@ async function enrol(ctx: ClientMutationCtx, course: Doc<"courses">, member: Doc
 
 export const enrolSelf = clientMutation({
   capability: "enrollments.enrolSelf",
+  emits: "enrollment.created",
   args: { courseId: v.string() },
   returns: enrollmentView.validator,
   handler: async (ctx, { courseId }) => enrol(ctx, await visibleCourse(ctx, courseId), await ownProfile(ctx)),
@@ -47,6 +48,7 @@ export const enrolSelf = clientMutation({
 
 export const enrolMember = clientMutation({
   capability: "enrollments.enrolMember",
+  emits: "enrollment.created",
   args: { courseId: v.string(), memberId: v.string() },
   returns: enrollmentView.validator,
   handler: async (ctx, { courseId, memberId }) =>
@@ -77,6 +79,8 @@ export const withdraw = clientMutation({
  */
 export const complete = clientMutation({
   capability: "enrollments.complete",
+  // Only when it completes: completing a completed enrollment changes nothing and reports nothing.
+  emits: "enrollment.completed",
   args: { enrollmentId: v.string() },
   returns: enrollmentView.validator,
   handler: async (ctx, { enrollmentId }) => {

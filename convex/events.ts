@@ -176,6 +176,7 @@ export const create = clientMutation({
 
 export const update = clientMutation({
   capability: "events.update",
+  emits: "event.updated",
   args: { eventId: v.string(), ...partial(eventFields) },
   returns: eventView.validator,
   handler: async (ctx, { eventId, ...changes }) => {
@@ -207,8 +208,9 @@ export const update = clientMutation({
  * registrations can be cancelled inside Convex's per-transaction limits
  * (https://docs.convex.dev/production/state/limits, "Transactions").
  *
- * One transaction, the first or a continuation, writes at most CANCEL_BATCH + 2 documents
- * (the registrations, the event, one audit record) and reads at most 2 * CANCEL_BATCH + 8
+ * One transaction, the first or a continuation, writes at most CANCEL_BATCH + 3 documents
+ * (the registrations, the event, one audit record; the first also its `event.cancelled` webhook
+ * event, and a delivery to each subscribed endpoint, at most 20) and reads at most 2 * CANCEL_BATCH + 8
  * (each registration by its index range and again by its patch; the actor, the event, and
  * one registration more to know whether any remain): about 1% of the 16,000 written and
  * 32,000 read a transaction may use, and small registrations (a few hundred bytes each)
@@ -249,6 +251,8 @@ async function cancelNextBatch(ctx: MutationCtx, event: Doc<"events">, actor: Ac
 
 export const setStatus = clientMutation({
   capability: "events.publish",
+  emits: ({ status }: { status: Doc<"events">["status"] }) =>
+    status === "published" ? "event.published" : status === "cancelled" ? "event.cancelled" : undefined,
   args: { eventId: v.string(), status: eventStatus },
   returns: eventView.validator,
   handler: async (ctx, { eventId, status }) => {

@@ -57,6 +57,7 @@ async function register(ctx: ClientMutationCtx, event: Doc<"events">, member: Do
 
 export const registerSelf = clientMutation({
   capability: "registrations.registerSelf",
+  emits: "registration.created",
   args: { eventId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { eventId }) => register(ctx, await visibleEvent(ctx, eventId), await ownProfile(ctx)),
@@ -64,6 +65,7 @@ export const registerSelf = clientMutation({
 
 export const registerMember = clientMutation({
   capability: "registrations.registerMember",
+  emits: "registration.created",
   args: { eventId: v.string(), memberId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { eventId, memberId }) =>
@@ -85,6 +87,7 @@ async function release(ctx: ClientMutationCtx, registration: Doc<"eventRegistrat
 /** Cancel: a member its own registration; client_admin any. */
 export const cancel = clientMutation({
   capability: ["registrations.cancelOwn", "registrations.cancelAny"],
+  emits: "registration.cancelled",
   args: { registrationId: v.string() },
   returns: registrationView.validator,
   handler: async (ctx, { registrationId }) => {

@@ -8,6 +8,7 @@ import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import { literals } from "convex-helpers/validators";
 import { LIMITS } from "./lib/limits";
+import catalogue from "./webhooks.json";
 
 export const MAX_SPEAKERS = LIMITS.speakersPerEvent;
 
@@ -17,6 +18,8 @@ export const MAX_SPEAKERS = LIMITS.speakersPerEvent;
  */
 export const BOUNDED_EMBEDS: Record<string, Record<string, number>> = {
   events: { speakers: MAX_SPEAKERS },
+  // At most every event type once; the current secret and the one it replaced (for a day).
+  webhookEndpoints: { events: Object.keys(catalogue.events).length, secrets: 2 },
 };
 
 /** Categories one course may have (courseCategories rows per course). */
@@ -51,6 +54,19 @@ export const ticketStatus = literals("open", "pending", "resolved", "closed");
 export const ticketPriority = literals("low", "normal", "high", "urgent");
 
 export const sponsorTier = literals("gold", "silver", "bronze");
+
+/** What a webhook event reports (convex/webhooks.json); `webhook.ping` only goes to the endpoint pinged. */
+export type WebhookEventType = keyof typeof catalogue.events;
+const eventTypes = Object.keys(catalogue.events) as WebhookEventType[];
+export const webhookEventType = v.union(...eventTypes.map((type) => v.literal(type)));
+/**
+ * A delivery waits for its next attempt (`pending`), is being sent by a worker that leased it
+ * (`sending`, until `nextAttemptAt`), or has ended: `delivered` (a 2xx), `failed` (attempts spent,
+ * a 410, or its endpoint disabled).
+ */
+export const webhookDeliveryStatus = literals("pending", "sending", "delivered", "failed");
+/** Why an endpoint stopped receiving: its admin, a 410 Gone from it, or failing for days. */
+export const webhookDisabledReason = literals("admin", "gone", "failing");
 
 /**
  * Why a browser session ended: signed out, ended by its user or a platform admin, by the
@@ -296,7 +312,8 @@ export default defineSchema({
     clientId: v.id("clients"),
     actorUserId: v.optional(v.id("users")),
     actorApiKeyId: v.optional(v.id("apiKeys")),
-    actorRole: role,
+    // "system" for what Convex does on its own (disabling a failing webhook endpoint).
+    actorRole: v.union(role, v.literal("system")),
     // e.g. "course.create", "registration.refund"
     action: v.string(),
     entityType: v.string(),
@@ -417,4 +434,56 @@ export default defineSchema({
   })
     .index("by_stateHash", ["stateHash"])
     .index("by_expiresAt", ["expiresAt"]),
+
+  // Where a client's integrators want events delivered (convex/webhooks.ts).
+  webhookEndpoints: defineTable({
+    clientId: v.id("clients"),
+    url: v.string(),
+    description: v.optional(v.string()),
+    events: v.array(webhookEventType),
+    enabled: v.boolean(),
+    // Signing secrets, sealed (encrypted) by the BFF, which alone signs; the newest first. A
+    // rotated-out secret stays, with its expiresAt, and signs beside the new one until then.
+    secrets: v.array(v.object({ sealed: v.string(), createdAt: v.number(), expiresAt: v.optional(v.number()) })),
+    disabledReason: v.optional(webhookDisabledReason),
+    disabledAt: v.optional(v.number()),
+    // The first failed attempt since the last success: an endpoint failing for days is disabled.
+    failingSince: v.optional(v.number()),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  }).index("by_clientId_createdAt", ["clientId", "createdAt"]),
+
+  // What happened, recorded in the transaction of the change it reports; `data` is the resource
+  // as the REST API returns it. Its id is the deliveries' `webhook-id`.
+  webhookEvents: defineTable({
+    clientId: v.id("clients"),
+    type: webhookEventType,
+    data: v.any(),
+    createdAt: v.number(),
+  })
+    .index("by_clientId_createdAt", ["clientId", "createdAt"])
+    .index("by_createdAt", ["createdAt"]),
+
+  // One event to one endpoint, with its attempts so far.
+  webhookDeliveries: defineTable({
+    clientId: v.id("clients"),
+    endpointId: v.id("webhookEndpoints"),
+    eventId: v.id("webhookEvents"),
+    type: webhookEventType,
+    status: webhookDeliveryStatus,
+    attempts: v.number(),
+    // pending: when the next attempt is due; sending: when the worker's lease ends; ended: when it ended.
+    nextAttemptAt: v.number(),
+    lastAttemptAt: v.optional(v.number()),
+    // The receiver's HTTP status, or why there was none (timeout, refused, ...).
+    lastStatus: v.optional(v.number()),
+    lastError: v.optional(v.string()),
+    // The start of the receiver's answer, cut to 1 KiB.
+    lastResponseBody: v.optional(v.string()),
+    lastDurationMs: v.optional(v.number()),
+    createdAt: v.number(),
+  })
+    .index("by_endpointId_createdAt", ["endpointId", "createdAt"])
+    .index("by_endpointId_status", ["endpointId", "status"])
+    .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"]),
 });

@@ -45,6 +45,7 @@ const ticketArgs = { subject: v.string(), body: v.string(), priority: v.optional
 /** A member opens a ticket for itself. */
 export const open = clientMutation({
   capability: "tickets.open",
+  emits: "ticket.created",
   args: ticketArgs,
   returns: ticketView.validator,
   handler: async (ctx, args) => openFor(ctx, await ownProfile(ctx), args),
@@ -53,6 +54,7 @@ export const open = clientMutation({
 /** Staff open a ticket on a member's behalf (the BFF picks this function when `memberId` is given). */
 export const openForMember = clientMutation({
   capability: "tickets.openForMember",
+  emits: "ticket.created",
   args: { ...ticketArgs, memberId: v.string() },
   returns: ticketView.validator,
   handler: async (ctx, { memberId, ...args }) => openFor(ctx, await ctx.getOwned("memberProfiles", memberId), args),
@@ -161,6 +163,8 @@ export const messagesSince = clientQuery({
  */
 export const reply = clientMutation({
   capability: ["tickets.reply", "tickets.replyOwn"],
+  // A public reply only: addInternalNote declares no event, so an internal note is never delivered.
+  emits: "ticket.message.created",
   args: { ticketId: v.string(), body: v.string() },
   returns: messageView.validator,
   handler: async (ctx, { ticketId, body }) => {

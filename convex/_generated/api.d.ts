@@ -38,6 +38,7 @@ import type * as lib_sweep from "../lib/sweep.js";
 import type * as lib_transitions from "../lib/transitions.js";
 import type * as lib_validate from "../lib/validate.js";
 import type * as lib_views from "../lib/views.js";
+import type * as lib_webhooks from "../lib/webhooks.js";
 import type * as members from "../members.js";
 import type * as rateLimits from "../rateLimits.js";
 import type * as receipts from "../receipts.js";
@@ -45,6 +46,7 @@ import type * as registrations from "../registrations.js";
 import type * as sessions from "../sessions.js";
 import type * as sponsors from "../sponsors.js";
 import type * as tickets from "../tickets.js";
+import type * as webhooks from "../webhooks.js";
 
 /**
  * A utility for referencing Convex functions in your app's API.
@@ -80,6 +82,7 @@ declare const fullApi: ApiFromModules<{
   "lib/transitions": typeof lib_transitions;
   "lib/validate": typeof lib_validate;
   "lib/views": typeof lib_views;
+  "lib/webhooks": typeof lib_webhooks;
   members: typeof members;
   rateLimits: typeof rateLimits;
   receipts: typeof receipts;
@@ -87,6 +90,7 @@ declare const fullApi: ApiFromModules<{
   sessions: typeof sessions;
   sponsors: typeof sponsors;
   tickets: typeof tickets;
+  webhooks: typeof webhooks;
 }>;
 export declare const api: FilterApi<
   typeof fullApi,

@@ -17,6 +17,7 @@ import schema, { role } from "../schema";
 import { type Action, type Role, roleCan } from "./capabilities";
 import { fail } from "./errors";
 import { internalMutation } from "./receipts";
+import { type Emits, emittedType, recordEvent } from "./webhooks";
 
 export const actorArg = v.object({
   clientId: v.id("clients"),
@@ -53,6 +54,9 @@ const ENTITY_NAMES = {
   interestCategories: "interest category",
   memberProfiles: "member",
   supportTickets: "ticket",
+  webhookDeliveries: "delivery",
+  webhookEndpoints: "webhook",
+  webhookEvents: "webhook event",
 } as const satisfies Partial<Record<ClientOwnedTable, string>>;
 
 type EntityOf<T extends ClientOwnedTable> = T extends keyof typeof ENTITY_NAMES
@@ -178,6 +182,13 @@ export function requireOwnerOrStaff(
 
 type CapabilityExtra = { capability: Action | readonly Action[] };
 
+/**
+ * A mutation may declare the webhook event it reports (`emits`, convex/webhooks.json): the builder
+ * records it, with the mutation's result (the resource as the REST API returns it) as its data,
+ * in the same transaction, whenever the call changed something (wrote its audit record).
+ */
+type MutationExtra = CapabilityExtra & { emits?: Emits<never> };
+
 const WRITES: ReadonlySet<string | symbol> = new Set(["insert", "patch", "replace", "delete"]);
 
 /**
@@ -233,7 +244,7 @@ type Audit = (action: AuditAction, entityId: string, changes?: AuditChanges) => 
 
 export const clientMutation = customMutation(internalMutation, {
   args: { actor: actorArg },
-  input: async (ctx, { actor: claimed }, { capability }: CapabilityExtra) => {
+  input: async (ctx, { actor: claimed }, { capability, emits }: MutationExtra) => {
     const actor = await verifyActor(ctx, claimed);
     requireCapability(actor, capability);
     let wrote = false;
@@ -255,8 +266,10 @@ export const clientMutation = customMutation(internalMutation, {
       args: {},
       // Every change to client data leaves its audit record: a handler that forgot it fails
       // (in its tests first) instead of leaving a change nobody can trace.
-      onSuccess: () => {
+      onSuccess: async ({ result }: { result: unknown }) => {
         if (wrote && !audited) throw new Error("A client mutation changed data without an audit record (ctx.audit)");
+        const type = audited ? emittedType(emits as Emits<unknown> | undefined, result) : undefined;
+        if (type !== undefined) await recordEvent(ctx, actor.clientId, type, result);
       },
     };
   },
@@ -264,7 +277,7 @@ export const clientMutation = customMutation(internalMutation, {
 
 export async function writeAudit(
   ctx: MutationCtx,
-  actor: Pick<Actor, "clientId" | "role" | "userId" | "apiKeyId">,
+  actor: Pick<Actor, "clientId" | "userId" | "apiKeyId"> & { role: Role | "system" },
   action: AuditAction,
   entityId: string,
   changes: AuditChanges = {},

@@ -26,6 +26,9 @@ const GLOBAL_TABLES = new Set([
 const GLOBAL_LOOKUPS: Record<string, string> = {
   "apiKeys.by_hash": "resolveActor finds a key by its hash, then checks the key's client",
   "idempotencyKeys.by_expiresAt": "the expiry sweep deletes expired records of every client",
+  "webhookEvents.by_createdAt": "the retention sweep deletes old events of every client",
+  "webhookDeliveries.by_status_nextAttemptAt":
+    "the delivery worker takes the due deliveries of every client; each names its client and endpoint",
 };
 /** Parent ids that a leading index field may be: the parent is checked against the client first. */
 const PARENT_IDS = new Set([
@@ -37,6 +40,7 @@ const PARENT_IDS = new Set([
   "categoryId",
   "sponsorId",
   "userId",
+  "endpointId",
 ]);
 
 function arraysIn(type: FieldType, path: string): { path: string; element: FieldType }[] {
