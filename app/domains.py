@@ -19,6 +19,7 @@ from app import (
     sessions,
     sponsors,
     tickets,
+    webhooks,
 )
 from app.http.domain import Domain
 
@@ -34,6 +35,7 @@ DOMAINS: tuple[Domain, ...] = (
     categories.DOMAIN,
     sponsors.DOMAIN,
     api_keys.DOMAIN,
+    webhooks.DOMAIN,
     audit.DOMAIN,
     live.DOMAIN,
     health.DOMAIN,

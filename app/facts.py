@@ -3,7 +3,8 @@
 Each fact has one source that both languages read (docs/architecture.md, "One source for
 every shared fact"), and this module is the one place the BFF reads them: problem codes with
 their status (convex/errorCodes.json), bounds and patterns (convex/limits.json), and the
-capabilities matrix (convex/capabilities.json, used through app/auth/capabilities.py).
+capabilities matrix (convex/capabilities.json, used through app/auth/capabilities.py), and the
+webhook events with their delivery policy (convex/webhooks.json).
 """
 
 import json
@@ -54,3 +55,6 @@ TEXT_MAX: dict[str, int] = LIMITS["text"]
 PATTERNS: dict[str, str] = LIMITS["patterns"]
 
 MATRIX: Matrix = _read(MATRIX_PATH)  # type: ignore[assignment]
+
+# Webhook event types (type -> resource, description) and the delivery policy.
+WEBHOOKS: dict[str, Any] = _read(CONVEX_DIR / "webhooks.json")

@@ -34,6 +34,9 @@ from app.sessions.manager import SessionManager
 from app.sessions.store import SessionStore
 from app.settings import Settings, get_settings
 from app.spa import install_spa
+from app.webhooks.signing import SecretBox
+from app.webhooks.targets import TargetPolicy
+from app.webhooks.worker import DeliveryWorker
 
 
 def tune_gc() -> None:
@@ -105,12 +108,29 @@ def create_app(
                 else None
             ),
             sessions=SessionManager.from_settings(settings, session_store) if settings.sign_in_enabled else None,
+            webhook_targets=TargetPolicy(allow_local_http=settings.webhook_allow_local_http),
+            webhook_secrets=SecretBox(settings.webhook_encryption_key.get_secret_value()),
         )
+        worker = (
+            DeliveryWorker(
+                gateway,
+                services.webhook_secrets,
+                services.webhook_targets,
+                batch_size=settings.webhook_batch_size,
+                poll_interval_s=settings.webhook_poll_interval_s,
+            )
+            if settings.webhook_worker_enabled
+            else None
+        )
+        if worker is not None:
+            worker.start()
         if settings.gc_freeze_at_startup:
             tune_gc()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.aclose()
             services.live_hub.close()
             if services.sessions is not None:
                 await services.sessions.aclose()

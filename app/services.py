@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from app.protection.source_limit import SourceGuard
     from app.sessions.manager import SessionManager
     from app.sessions.store import SessionStore
+    from app.webhooks.signing import SecretBox
+    from app.webhooks.targets import TargetPolicy
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Services:
     session_store: "SessionStore"
     rate_limiter: "RateLimiter | None"  # None: RATE_LIMIT_ENABLED=false
     sessions: "SessionManager | None"  # None: sign-in at the BFF is not configured (OIDC_ISSUER)
+    webhook_targets: "TargetPolicy"
+    webhook_secrets: "SecretBox"
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The development values shipped in .env.example: never acceptable in production.
@@ -26,6 +26,7 @@ DEVELOPMENT_ADMIN_KEY = "dev-admin-key-embedded-backend-only"
 DEVELOPMENT_JWT_SECRET = "dev-only-hs256-secret-change-me-in-production-0123456789"
 DEVELOPMENT_OIDC_CLIENT_SECRET = "dev-only-oidc-client-secret-change-me-in-production"
 DEVELOPMENT_SESSION_ENCRYPTION_KEY = "ZGV2LW9ubHktc2Vzc2lvbi1rZXktMDEyMzQ1Njc4OSE="
+DEVELOPMENT_WEBHOOK_ENCRYPTION_KEY = "ZGV2LW9ubHktd2ViaG9vay1rZXktMDEyMzQ1Njc4OSE="
 SESSION_KEY_BYTES = 32
 MIN_HS256_SECRET_BYTES = 32
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
@@ -83,6 +84,17 @@ class Settings(BaseSettings):
     # AES-256-GCM key for the provider's tokens at rest in Convex: base64 of 32 bytes.
     session_encryption_key: SecretStr = Field(default=SecretStr(""), repr=False)
 
+    # Webhooks (app/webhooks/, docs/webhooks.md). AES-256-GCM key sealing the endpoints' signing
+    # secrets in Convex: base64 of 32 bytes; the development one is refused in production.
+    webhook_encryption_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_WEBHOOK_ENCRYPTION_KEY), repr=False)
+    # Development only (refused in production): endpoints may also be http://127.0.0.1 or [::1].
+    webhook_allow_local_http: bool = False
+    # This process runs a delivery worker; any number of processes may (Convex leases each delivery to one).
+    webhook_worker_enabled: bool = True
+    # How often an idle worker asks Convex for due deliveries, and how many it takes at once.
+    webhook_poll_interval_s: float = Field(default=0.5, gt=0)
+    webhook_batch_size: int = Field(default=16, ge=1, le=100)
+
     @field_validator("public_origin")
     @classmethod
     def _an_origin(cls, origin: str) -> str:
@@ -92,11 +104,11 @@ class Settings(BaseSettings):
             raise ValueError("PUBLIC_ORIGIN must be an origin, e.g. https://members.example.org")
         return f"{parsed.scheme}://{parsed.netloc}".lower()
 
-    @field_validator("session_encryption_key")
+    @field_validator("session_encryption_key", "webhook_encryption_key")
     @classmethod
-    def _a_256_bit_key(cls, key: SecretStr) -> SecretStr:
+    def _a_256_bit_key(cls, key: SecretStr, info: ValidationInfo) -> SecretStr:
         if key.get_secret_value() and len(_base64_or_empty(key.get_secret_value())) != SESSION_KEY_BYTES:
-            raise ValueError(f"SESSION_ENCRYPTION_KEY must be base64 of {SESSION_KEY_BYTES} random bytes")
+            raise ValueError(f"{(info.field_name or '').upper()} must be base64 of {SESSION_KEY_BYTES} random bytes")
         return key
 
     @model_validator(mode="after")
@@ -236,6 +248,10 @@ class Settings(BaseSettings):
         if self.jwt_jwks_url and _is_local_or_plain_http(self.jwt_jwks_url):
             refusals.append(f"JWT_JWKS_URL is {self.jwt_jwks_url}: production needs https")
         refusals += self._sign_in_refusals()
+        if self.webhook_encryption_key.get_secret_value() in ("", DEVELOPMENT_WEBHOOK_ENCRYPTION_KEY):
+            refusals.append("WEBHOOK_ENCRYPTION_KEY is empty or the development key")
+        if self.webhook_allow_local_http:
+            refusals.append("WEBHOOK_ALLOW_LOCAL_HTTP is on: webhooks to local http receivers are for development only")
         refusals += [
             f"CORS_ORIGINS holds {origin}: production needs https origins that are not local"
             for origin in self.cors_origins

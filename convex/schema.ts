@@ -460,6 +460,8 @@ export default defineSchema({
     type: webhookEventType,
     data: v.any(),
     createdAt: v.number(),
+    // The BFF request whose change this reports, for the delivery worker's log lines.
+    requestId: v.optional(v.string()),
   })
     .index("by_clientId_createdAt", ["clientId", "createdAt"])
     .index("by_createdAt", ["createdAt"]),

@@ -7,13 +7,14 @@
 // Signing secrets are sealed by the BFF before they reach Convex, and only the BFF signs.
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
+import { internalQuery } from "./_generated/server";
 import { byParent, inClient, mustGet } from "./lib/db";
 import { fail } from "./lib/errors";
 import { clientMutation, clientQuery, writeAudit } from "./lib/functions";
 import { TEXT_MAX } from "./lib/limits";
 import { pageArgs, paged, pageOf } from "./lib/pagination";
 import { getQuery, pageQuery } from "./lib/reads";
-import { internalMutation } from "./lib/receipts";
+import { internalMutation, type RequestContext } from "./lib/receipts";
 import { optionalText } from "./lib/validate";
 import { viewOf } from "./lib/views";
 import { DELIVERY, recordEvent } from "./lib/webhooks";
@@ -26,7 +27,35 @@ const DAY_MS = 24 * HOUR_MS;
 const endpointView = viewOf("webhookEndpoints", {
   pick: ["url", "description", "events", "enabled", "disabledReason", "disabledAt", "createdAt", "updatedAt"],
 });
-const deliveryView = viewOf("webhookDeliveries", { omit: ["clientId"] });
+/** A delivery as the API shows it: its endpoint as `webhookId`; `nextAttemptAt` only while it waits, `endedAt` once it ended. */
+const deliveryView = {
+  validator: v.object({
+    id: v.id("webhookDeliveries"),
+    webhookId: v.id("webhookEndpoints"),
+    eventId: v.id("webhookEvents"),
+    type: webhookEventType,
+    status: webhookDeliveryStatus,
+    attempts: v.number(),
+    nextAttemptAt: v.optional(v.number()),
+    lastAttemptAt: v.optional(v.number()),
+    lastStatus: v.optional(v.number()),
+    lastError: v.optional(v.string()),
+    lastResponseBody: v.optional(v.string()),
+    lastDurationMs: v.optional(v.number()),
+    endedAt: v.optional(v.number()),
+    createdAt: v.number(),
+  }),
+  of: ({ _id, _creationTime, clientId, endpointId, nextAttemptAt, ...rest }: Doc<"webhookDeliveries">) => {
+    const ended = rest.status === "delivered" || rest.status === "failed";
+    return {
+      id: _id,
+      webhookId: endpointId,
+      ...rest,
+      ...(rest.status === "pending" && { nextAttemptAt }),
+      ...(ended && { endedAt: nextAttemptAt }),
+    };
+  },
+};
 
 /** A URL Convex will store: http(s), no credentials, within the length bound. The BFF refuses private targets. */
 function checkedUrl(url: string): string {
@@ -172,7 +201,15 @@ export const ping = clientMutation({
     const endpoint = await ctx.getOwned("webhookEndpoints", webhookId);
     if (!endpoint.enabled) fail("conflict", "A disabled webhook endpoint cannot be pinged: enable it first");
     const data = { webhookId: endpoint._id, url: endpoint.url };
-    const { eventId, deliveryIds } = await recordEvent(ctx, ctx.actor.clientId, "webhook.ping", data, endpoint._id);
+    const { requestId } = ctx as RequestContext;
+    const { eventId, deliveryIds } = await recordEvent(
+      ctx,
+      ctx.actor.clientId,
+      "webhook.ping",
+      data,
+      endpoint._id,
+      requestId,
+    );
     await ctx.audit("webhook.ping", endpoint._id, { after: { eventId } });
     return deliveryView.of(await mustGet(ctx, deliveryIds[0]));
   },
@@ -222,6 +259,10 @@ const claimed = v.object({
   deliveryId: v.id("webhookDeliveries"),
   attempt: v.number(),
   url: v.string(),
+  /** The client the secrets are sealed for. */
+  clientId: v.id("clients"),
+  /** The BFF request whose change the event reports, if known. */
+  requestId: v.optional(v.string()),
   /** The sealed secrets to sign with: the current one first, then one rotated out less than a day ago. */
   secrets: v.array(v.string()),
   /** The payload: `client` is the client's slug, `data` the resource as the REST API returns it. */
@@ -232,6 +273,23 @@ const claimed = v.object({
     client: v.string(),
     data: v.any(),
   }),
+});
+
+/** When the earliest delivery falls due (or a lease runs out), or null when none waits: an idle worker's poll. */
+export const nextDueAt = internalQuery({
+  args: {},
+  returns: v.union(v.number(), v.null()),
+  handler: async (ctx) => {
+    const first = (status: "pending" | "sending") =>
+      ctx.db
+        .query("webhookDeliveries")
+        .withIndex("by_status_nextAttemptAt", (q) => q.eq("status", status))
+        .first();
+    const times = [await first("pending"), await first("sending")].flatMap((d) =>
+      d === null ? [] : [d.nextAttemptAt],
+    );
+    return times.length === 0 ? null : Math.min(...times);
+  },
 });
 
 /**
@@ -289,6 +347,8 @@ export const claimDue = internalMutation({
         deliveryId: delivery._id,
         attempt,
         url: endpoint.url,
+        clientId: delivery.clientId,
+        requestId: event.requestId,
         secrets: endpoint.secrets.filter((s) => s.expiresAt === undefined || s.expiresAt > now).map((s) => s.sealed),
         event: { id: event._id, type: event.type, createdAt: event.createdAt, client: client.slug, data: event.data },
       });

@@ -75,6 +75,11 @@ METRICS: dict[str, Metric] = {
     "bff_idempotency_replays_total": Metric("counter"),
     "bff_live_streams_open": Metric("gauge"),
     "bff_actor_cache_total": Metric("counter", {"result": frozenset({"hit", "miss"})}),
+    "bff_webhook_attempts_total": Metric(
+        "counter", {"type": None, "outcome": frozenset({"delivered", "retry", "failed", "stale"})}
+    ),
+    "bff_webhook_attempt_duration_seconds": Metric("histogram"),
+    "bff_webhook_delivery_delay_seconds": Metric("histogram"),
 }
 # Labels Prometheus adds to every scraped series.
 TARGET_LABELS = frozenset({"job", "instance"})

@@ -208,8 +208,13 @@ class ConvexGateway:
 
     async def mutation(self, path: str, args: dict[str, Any] | None = None, *, receipt: str | None = None) -> Any:
         """Run a mutation once, however often it is sent: with `receipt` (a key the caller can
-        send again later, e.g. an Idempotency-Key's), or a new random one."""
-        return await self._call("mutation", path, {**(args or {}), "receipt": receipt or secrets.token_hex(16)})
+        send again later, e.g. an Idempotency-Key's), or a new random one. The request's id goes
+        with it, so what the mutation records (a webhook event) names the request that caused it."""
+        sent = {**(args or {}), "receipt": receipt or secrets.token_hex(16)}
+        request_id = correlation_id.get()
+        if request_id:
+            sent["requestId"] = request_id
+        return await self._call("mutation", path, sent)
 
     async def action(self, path: str, args: dict[str, Any] | None = None) -> Any:
         return await self._call("action", path, args)

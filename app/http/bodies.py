@@ -74,9 +74,12 @@ def _integral_to_int(value: Any) -> Any:
 class ResponseBody(BaseModel):
     """Response bodies take Convex's values as they come (its numbers are floats: 3.0 is the
     integer 3) and are always sent whole, optional fields as null: the schema says so, each field
-    required, so generated clients need no checks for a field that is never missing."""
+    required, so generated clients need no checks for a field that is never missing. Where one is
+    a request body (a webhook's payload, which the receiver reads), its schema is the same: what is sent."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        extra="ignore", json_schema_serialization_defaults_required=True, json_schema_mode_override="serialization"
+    )
 
 
 class PatchBody(RequestBody):

@@ -47,6 +47,8 @@ class Domain:
     # Its id path parameters, by name.
     ids: dict[str, IdParameter] = field(default_factory=dict)
     examples: Examples = field(default_factory=Examples)
+    # The calls it makes to others (webhooks), for the document's `webhooks` section.
+    webhooks: APIRouter | None = None
 
     @property
     def resources(self) -> dict[str, str]:

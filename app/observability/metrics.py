@@ -99,6 +99,21 @@ IDEMPOTENCY_REPLAYS = Counter(
 )
 LIVE_STREAMS_OPEN = Gauge("bff_live_streams_open", "Live streams (SSE) held open.", multiprocess_mode="livesum")
 ACTOR_CACHE = Counter("bff_actor_cache_total", "Actor resolutions, by cache result.", ["result"])
+WEBHOOK_ATTEMPTS = Counter(
+    "bff_webhook_attempts_total",
+    "Webhook delivery attempts, by event type and outcome: delivered (2xx), retry, failed (for good), stale.",
+    ["type", "outcome"],
+)
+WEBHOOK_ATTEMPT_DURATION = Histogram(
+    "bff_webhook_attempt_duration_seconds",
+    "Time of one webhook delivery attempt, from connecting to the receiver's answer.",
+    buckets=LATENCY_BUCKETS,
+)
+WEBHOOK_DELIVERY_DELAY = Histogram(
+    "bff_webhook_delivery_delay_seconds",
+    "Time from a change to its event's delivery (2xx), retries included.",
+    buckets=(*LATENCY_BUCKETS, 60.0, 600.0, 3600.0, 86400.0),
+)
 
 # Known label values exist from the start (at 0), so a rate() over them is defined at once.
 for _scope in ("principal_or_client", "source", "lookup"):
@@ -189,3 +204,10 @@ def install_metrics(app: FastAPI, exposure: Literal["public", "off"]) -> None:
         if breaker is not None:
             set_circuit_breaker_open(breaker.state == "open")
         return Response(render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def observe_webhook_attempt(event_type: str, outcome: str, seconds: float, delay_s: float | None) -> None:
+    _child(WEBHOOK_ATTEMPTS, event_type, outcome).inc()
+    WEBHOOK_ATTEMPT_DURATION.observe(seconds)
+    if delay_s is not None:
+        WEBHOOK_DELIVERY_DELAY.observe(delay_s)

@@ -300,7 +300,12 @@ def install_openapi(app: FastAPI, servers: list[dict[str, str]], domains: Sequen
                 routes=app.routes,
                 tags=facts.tags,
                 servers=servers,
+                webhooks=[route for domain in domains if domain.webhooks for route in domain.webhooks.routes],
             )
+            for item in schema.get("webhooks", {}).values():
+                for operation in item.values():
+                    # FastAPI's answer to a body it refuses; a receiver answers as its domain declares.
+                    operation["responses"].pop("422", None)
             for context in iter_route_contexts(app.routes):
                 route = context.route
                 capabilities = route_capabilities(route) if isinstance(route, APIRoute) else ()

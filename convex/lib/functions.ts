@@ -16,7 +16,7 @@ import { internalQuery, type MutationCtx, type QueryCtx } from "../_generated/se
 import schema, { role } from "../schema";
 import { type Action, type Role, roleCan } from "./capabilities";
 import { fail } from "./errors";
-import { internalMutation } from "./receipts";
+import { internalMutation, type RequestContext } from "./receipts";
 import { type Emits, emittedType, recordEvent } from "./webhooks";
 
 export const actorArg = v.object({
@@ -269,7 +269,8 @@ export const clientMutation = customMutation(internalMutation, {
       onSuccess: async ({ result }: { result: unknown }) => {
         if (wrote && !audited) throw new Error("A client mutation changed data without an audit record (ctx.audit)");
         const type = audited ? emittedType(emits as Emits<unknown> | undefined, result) : undefined;
-        if (type !== undefined) await recordEvent(ctx, actor.clientId, type, result);
+        const { requestId } = ctx as RequestContext;
+        if (type !== undefined) await recordEvent(ctx, actor.clientId, type, result, undefined, requestId);
       },
     };
   },

@@ -38,15 +38,23 @@ function ownerOf(args: Record<string, unknown>): string | undefined {
   return actor === undefined ? undefined : `${actor.clientId}/${principalOf(actor)}`;
 }
 
-/** The mutation's own argument validators, and `receipt`. */
+/**
+ * The mutation's own argument validators, `receipt`, and `requestId`: the BFF request that sent it,
+ * which the mutation's context carries (`RequestContext`) so what it records (a webhook event) can
+ * name the request that caused it.
+ */
 function withReceipt(args: Record<string, unknown>) {
-  if ("receipt" in args) throw new Error("`receipt` is every mutation's own argument: name yours otherwise");
-  const receipt = v.optional(v.string());
+  if ("receipt" in args || "requestId" in args)
+    throw new Error("`receipt` and `requestId` are every mutation's own arguments: name yours otherwise");
+  const added = { receipt: v.optional(v.string()), requestId: v.optional(v.string()) };
   // A builder such as `clientMutation` passes one object validator; a module, the fields.
   const validator = args as { isConvexValidator?: boolean; kind?: string; fields?: Record<string, never> };
-  if (validator.isConvexValidator && validator.kind === "object") return v.object({ ...validator.fields, receipt });
-  return { ...args, receipt };
+  if (validator.isConvexValidator && validator.kind === "object") return v.object({ ...validator.fields, ...added });
+  return { ...args, ...added };
 }
+
+/** What a mutation's context carries besides Convex's own: the id of the BFF request that sent it, if given. */
+export type RequestContext = { requestId?: string };
 
 /**
  * `internalMutation` with receipts: takes an optional `receipt` argument besides its own. Used
@@ -61,7 +69,8 @@ export const internalMutation = ((definition: Definition) => {
   return plainInternalMutation({
     ...definition,
     args: withReceipt(definition.args),
-    handler: async (ctx: MutationCtx, { receipt, ...args }: Record<string, unknown>) => {
+    handler: async (plainCtx: MutationCtx, { receipt, requestId, ...args }: Record<string, unknown>) => {
+      const ctx: MutationCtx & RequestContext = typeof requestId === "string" ? { ...plainCtx, requestId } : plainCtx;
       if (typeof receipt !== "string") return await handler(ctx as never, args);
       const owner = ownerOf(args);
       const recorded = await ctx.db

@@ -23,9 +23,10 @@ export async function recordEvent(
   type: WebhookEventType,
   data: unknown,
   onlyTo?: Id<"webhookEndpoints">,
+  requestId?: string,
 ): Promise<{ eventId: Id<"webhookEvents">; deliveryIds: Id<"webhookDeliveries">[] }> {
   const now = Date.now();
-  const eventId = await ctx.db.insert("webhookEvents", { clientId, type, data, createdAt: now });
+  const eventId = await ctx.db.insert("webhookEvents", { clientId, type, data, createdAt: now, requestId });
   const endpoints = await ctx.db
     .query("webhookEndpoints")
     .withIndex("by_clientId_createdAt", (q) => q.eq("clientId", clientId))

@@ -350,7 +350,7 @@ describe("secrets, pings and redelivery", () => {
     const pinged = await createEndpoint(t, actor);
     await createEndpoint(t, actor);
     const delivery = await t.mutation(internal.webhooks.ping, { actor, webhookId: pinged.id });
-    expect(delivery).toMatchObject({ type: "webhook.ping", status: "pending", endpointId: pinged.id });
+    expect(delivery).toMatchObject({ type: "webhook.ping", status: "pending", webhookId: pinged.id });
     expect(await deliveries(t)).toHaveLength(1);
   });
 

@@ -67,6 +67,8 @@ def e2e_settings(backend: EmbeddedBackend) -> Settings:
         actor_lookups_per_minute_per_principal=1_000_000,
         # Its sign-ins all start from 127.0.0.1 (tests/e2e/auth tests the budget itself).
         sign_ins_per_minute_per_source=1_000_000,
+        # tests/e2e/webhooks starts the delivery worker where it delivers to receivers of its own.
+        webhook_worker_enabled=False,
     )
 
 

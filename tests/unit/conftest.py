@@ -26,6 +26,8 @@ def unit_settings() -> Settings:
         jwt_hs256_secret=SecretStr("unit-test-secret-unit-test-secret!"),
         # Rate limits spend a Convex mutation per request; their own tests switch them on.
         rate_limit_enabled=False,
+        # The delivery worker polls Convex on its own; tests/unit/webhooks runs it by hand.
+        webhook_worker_enabled=False,
     )
 
 
@@ -64,6 +66,7 @@ PRODUCTION = {
     "jwt_issuer": "https://auth.example.org/",
     "jwt_hs256_secret": "a-production-secret-of-forty-bytes-012345",
     "cors_origins": ["https://app.example.org"],
+    "webhook_encryption_key": "cHJvZHVjdGlvbi13ZWJob29rLWtleS0wMTIzNDU2Nzg=",
 }
 
 

@@ -44,12 +44,16 @@ MIRRORS: dict[str, Mirror] = {
     "app.sponsors.schemas.SponsorTier": Mirror("sponsorTier"),
     "app.tickets.schemas.TicketPriority": Mirror("ticketPriority"),
     "app.tickets.schemas.TicketStatus": Mirror("ticketStatus"),
+    "app.webhooks.schemas.WebhookDeliveryStatus": Mirror("webhookDeliveryStatus"),
+    "app.webhooks.schemas.WebhookDisabledReason": Mirror("webhookDisabledReason"),
 }
 
 # Aliases with no validator in schema.ts to repeat, and why.
 BFF_ONLY: dict[str, str] = {
     "app.identity.schemas.PrincipalKind": "who the BFF authenticated, a user or an API key (app/auth/principal.py); "
     "Convex stores no such field",
+    "app.webhooks.schemas.WebhookEventType": "the event types of convex/webhooks.json, which schema.ts reads "
+    "rather than lists (tests/unit/webhooks/test_catalogue.py holds the alias to that file)",
 }
 
 

@@ -56,6 +56,9 @@ def test_a_production_configuration_without_development_values_starts():
         ({"jwt_jwks_url": "http://auth.example.org/jwks.json"}, "JWT_JWKS_URL"),
         ({"oidc_client_secret": "dev-only-oidc-client-secret-change-me-in-production"}, "OIDC_CLIENT_SECRET"),
         ({"session_encryption_key": "ZGV2LW9ubHktc2Vzc2lvbi1rZXktMDEyMzQ1Njc4OSE="}, "SESSION_ENCRYPTION_KEY"),
+        ({"webhook_encryption_key": "ZGV2LW9ubHktd2ViaG9vay1rZXktMDEyMzQ1Njc4OSE="}, "WEBHOOK_ENCRYPTION_KEY"),
+        ({"webhook_encryption_key": ""}, "WEBHOOK_ENCRYPTION_KEY"),
+        ({"webhook_allow_local_http": True}, "WEBHOOK_ALLOW_LOCAL_HTTP"),
         ({**SIGN_IN, "oidc_issuer": "http://idp.example.org/"}, "OIDC_ISSUER"),
         ({**SIGN_IN, "oidc_issuer": "https://127.0.0.1:8001"}, "OIDC_ISSUER"),
         ({**SIGN_IN, "public_origin": "http://members.example.org"}, "PUBLIC_ORIGIN"),
@@ -85,6 +88,8 @@ def test_production_refuses_the_env_example_as_it_stands_naming_every_problem():
         "CORS_ORIGINS",
         "OIDC_CLIENT_SECRET",
         "SESSION_ENCRYPTION_KEY",
+        "WEBHOOK_ENCRYPTION_KEY",
+        "WEBHOOK_ALLOW_LOCAL_HTTP",
     ):
         assert name in str(refused.value)
 
@@ -122,9 +127,10 @@ def test_sign_in_needs_its_encryption_key():
 
 
 @pytest.mark.parametrize("key", ["not base64!", "c2hvcnQ=", "QUFB" * 20])
-def test_an_encryption_key_that_is_not_32_bytes_of_base64_is_refused(key):
-    with pytest.raises(ValidationError, match="base64 of 32"):
-        Settings(_env_file=None, session_encryption_key=key)  # type: ignore[arg-type]
+@pytest.mark.parametrize("setting", ["session_encryption_key", "webhook_encryption_key"])
+def test_an_encryption_key_that_is_not_32_bytes_of_base64_is_refused(key, setting):
+    with pytest.raises(ValidationError, match=f"{setting.upper()} must be base64 of 32"):
+        Settings(_env_file=None, **{setting: key})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("origin", ["members.example.org", "https://members.example.org/app", "ftp://x.example"])
