@@ -208,9 +208,9 @@ export const update = clientMutation({
  * registrations can be cancelled inside Convex's per-transaction limits
  * (https://docs.convex.dev/production/state/limits, "Transactions").
  *
- * One transaction, the first or a continuation, writes at most CANCEL_BATCH + 3 documents
- * (the registrations, the event, one audit record; the first also its `event.cancelled` webhook
- * event, and a delivery to each subscribed endpoint, at most 20) and reads at most 2 * CANCEL_BATCH + 8
+ * One transaction, the first or a continuation, writes at most CANCEL_BATCH + 2 documents
+ * (the registrations, the event, one audit record; the first also, when webhook endpoints
+ * subscribe to `event.cancelled`, its event and a delivery to each, at most 21 more) and reads at most 2 * CANCEL_BATCH + 8
  * (each registration by its index range and again by its patch; the actor, the event, and
  * one registration more to know whether any remain): about 1% of the 16,000 written and
  * 32,000 read a transaction may use, and small registrations (a few hundred bytes each)

@@ -22,6 +22,8 @@ import { type WebhookEventType, webhookDeliveryStatus, webhookEventType } from "
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
+/** How far a due delivery whose endpoint has `maxInFlightPerEndpoint` in flight is stepped back. */
+const BUSY_BACKOFF_MS = 1000;
 
 // Picked: the secrets never leave through a view.
 const endpointView = viewOf("webhookEndpoints", {
@@ -328,7 +330,12 @@ export const claimDue = internalMutation({
           .take(DELIVERY.maxInFlightPerEndpoint);
         sending = leased.length;
       }
-      if (sending >= DELIVERY.maxInFlightPerEndpoint) continue;
+      if (sending >= DELIVERY.maxInFlightPerEndpoint) {
+        // Its endpoint is busy: step it back a second, so the next claim finds other endpoints'
+        // deliveries first and one slow receiver holds back only its own.
+        await ctx.db.patch(delivery._id, { nextAttemptAt: now + BUSY_BACKOFF_MS });
+        continue;
+      }
       const event = await ctx.db.get(delivery.eventId);
       if (event === null) {
         await ctx.db.patch(delivery._id, { status: "failed", nextAttemptAt: now, lastError: "event expired" });

@@ -15,7 +15,8 @@ export type Emits<R = unknown> = WebhookEventType | ((result: R) => WebhookEvent
 /**
  * Record `type` with `data` (the resource as the REST API returns it) for `clientId`, and queue a
  * delivery to each enabled endpoint of that client subscribed to it (or only to `onlyTo`, a ping).
- * Endpoints per client are capped (`endpointsPerClient`), so the fan-out is bounded.
+ * Endpoints per client are capped (`endpointsPerClient`), so the fan-out is bounded; with none
+ * subscribed nothing is written (one index read is the whole cost).
  */
 export async function recordEvent(
   ctx: Pick<MutationCtx, "db">,
@@ -24,17 +25,19 @@ export async function recordEvent(
   data: unknown,
   onlyTo?: Id<"webhookEndpoints">,
   requestId?: string,
-): Promise<{ eventId: Id<"webhookEvents">; deliveryIds: Id<"webhookDeliveries">[] }> {
+): Promise<{ eventId?: Id<"webhookEvents">; deliveryIds: Id<"webhookDeliveries">[] }> {
   const now = Date.now();
-  const eventId = await ctx.db.insert("webhookEvents", { clientId, type, data, createdAt: now, requestId });
   const endpoints = await ctx.db
     .query("webhookEndpoints")
     .withIndex("by_clientId_createdAt", (q) => q.eq("clientId", clientId))
     .take(DELIVERY.endpointsPerClient);
+  const wanted = endpoints.filter((endpoint) =>
+    onlyTo === undefined ? endpoint.enabled && endpoint.events.includes(type) : endpoint._id === onlyTo,
+  );
+  if (wanted.length === 0) return { deliveryIds: [] };
+  const eventId = await ctx.db.insert("webhookEvents", { clientId, type, data, createdAt: now, requestId });
   const deliveryIds: Id<"webhookDeliveries">[] = [];
-  for (const endpoint of endpoints) {
-    const wanted = onlyTo === undefined ? endpoint.enabled && endpoint.events.includes(type) : endpoint._id === onlyTo;
-    if (!wanted) continue;
+  for (const endpoint of wanted) {
     const deliveryId = await ctx.db.insert("webhookDeliveries", {
       clientId,
       endpointId: endpoint._id,

@@ -116,6 +116,12 @@ describe("events are recorded with the change they report", () => {
     expect(event?.data).toEqual(registration);
   });
 
+  test("a change no endpoint subscribes to writes nothing for webhooks", async ({ t, world }) => {
+    await createEndpoint(t, world.acme.actors.client_admin, { events: ["course.published"] });
+    await register(t, world.acme);
+    expect(await t.run((ctx) => ctx.db.query("webhookEvents").collect())).toEqual([]);
+  });
+
   test("a failed change records no event", async ({ t, world }) => {
     await createEndpoint(t, world.acme.actors.client_admin);
     const eventId = await makeEvent(t, world.acme, { capacity: 1 });
@@ -302,13 +308,41 @@ describe("the delivery worker", () => {
   });
 
   test("holds at most maxInFlightPerEndpoint deliveries of one endpoint at a time", async ({ t, world }) => {
-    await createEndpoint(t, world.acme.actors.client_admin);
-    for (let i = 0; i < DELIVERY.maxInFlightPerEndpoint + 2; i++) await register(t, world.acme);
-    const first = await claim(t);
-    expect(first).toHaveLength(DELIVERY.maxInFlightPerEndpoint);
-    expect(await claim(t)).toEqual([]);
-    await report(t, first[0], { status: 200 });
-    expect(await claim(t)).toHaveLength(1);
+    vi.useFakeTimers({ now: Date.now() });
+    try {
+      await createEndpoint(t, world.acme.actors.client_admin);
+      for (let i = 0; i < DELIVERY.maxInFlightPerEndpoint + 2; i++) await register(t, world.acme);
+      const first = await claim(t);
+      expect(first).toHaveLength(DELIVERY.maxInFlightPerEndpoint);
+      expect(await claim(t)).toEqual([]);
+      await report(t, first[0], { status: 200 });
+      vi.advanceTimersByTime(1000); // the ones held back were stepped back a second
+      expect(await claim(t)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("a busy endpoint's backlog does not hold back another endpoint's deliveries", async ({ t, world }) => {
+    const actor = world.acme.actors.client_admin;
+    const slow = await createEndpoint(t, actor, { events: ["registration.created"] });
+    for (let i = 0; i < 20; i++) await register(t, world.acme);
+    const other = await createEndpoint(t, actor, { events: ["course.published"] });
+    const courseId = await makeCourse(t, world.acme, { status: "draft" });
+    await t.mutation(internal.courses.setStatus, { actor, courseId, status: "published" });
+    // The slow endpoint's 4 slots fill; its other due deliveries step back, so the next claims reach the other's.
+    const claimed = [...(await t.mutation(internal.webhooks.claimDue, { limit: 2 }))];
+    for (
+      let round = 0;
+      round < 5 && !claimed.some((c) => c.url === other.url && c.event.type === "course.published");
+      round++
+    )
+      claimed.push(...(await t.mutation(internal.webhooks.claimDue, { limit: 2 })));
+    expect(claimed.filter((c) => c.event.type === "registration.created")).toHaveLength(
+      DELIVERY.maxInFlightPerEndpoint,
+    );
+    expect(claimed.some((c) => c.event.type === "course.published")).toBe(true);
+    expect(slow.id).not.toBe(other.id);
   });
 
   test("drops the deliveries of a deleted endpoint", async ({ t, world }) => {

@@ -3,6 +3,7 @@ receivers on 127.0.0.1 (WEBHOOK_ALLOW_LOCAL_HTTP, as under `make run`) built on 
 example docs/webhooks.md ships (devtools/webhook_receiver.py)."""
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from asgi_correlation_id import CorrelationIdFilter
 from standardwebhooks.webhooks import Webhook
 from starlette.requests import Request
 from starlette.responses import Response
@@ -84,13 +86,14 @@ async def receiving(
 
 
 async def publish_event(api: httpx.AsyncClient, client: str = "acme", title: str = "Webhook Workshop") -> dict:
+    """A new event of `client`, published; its `requestId` is the publishing request's."""
     start = int(time.time() * 1000) + 10 * DAY_MS
     body = {"title": title, "startAt": start, "endAt": start + 3_600_000}
     created = await api.post(f"/v1/clients/{client}/events", json=body, headers=ADMIN[client])
     assert created.status_code == 201, created.text
     published = await api.post(f"/v1/clients/{client}/events/{created.json()['id']}/publish", headers=ADMIN[client])
     assert published.status_code == 200, published.text
-    return dict(published.json())
+    return {**published.json(), "requestId": published.headers["X-Request-ID"]}
 
 
 async def deliveries(api: httpx.AsyncClient, hook: dict, client: str = "acme") -> list[dict]:
@@ -99,13 +102,19 @@ async def deliveries(api: httpx.AsyncClient, hook: dict, client: str = "acme") -
     return list(listed.json()["items"])
 
 
-async def test_a_change_is_delivered_signed_with_the_resource_as_the_api_returns_it(hooks):
+async def test_a_change_is_delivered_signed_with_the_resource_as_the_api_returns_it(hooks, caplog):
+    caplog.set_level(logging.INFO, logger="app.webhooks")
+    caplog.handler.addFilter(CorrelationIdFilter())
     async with receiving(hooks) as (receiver, hook):
         published = await publish_event(hooks)
         event = await receiver.event()
         assert event["type"] == "event.published" and event["client"] == "acme"
         read = await hooks.get(f"/v1/clients/acme/events/{published['id']}", headers=ADMIN["acme"])
         assert event["data"] == read.json()
+        # The worker's line about it names the request that made the change.
+        await asyncio.sleep(0.2)
+        [line] = [r for r in caplog.records if r.name == "app.webhooks" and event["id"] in r.getMessage()]
+        assert line.correlation_id == published["requestId"]  # type: ignore[attr-defined]
         # Verified by the example receiver with the secret shown once; here again, by the library itself.
         headers = receiver.requests[-1]
         assert headers["webhook-id"] == event["id"]
