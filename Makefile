@@ -77,9 +77,14 @@ bench: install
 # the unit tests that cover each mutant) or convex (Stryker over convex/lib/functions.ts).
 # The survivors are listed at the end; docs/security.md says which are kept and why.
 AREA ?= auth
+ifeq ($(AREA),convex)
+mutants: | $(NODE_STAMP)
+	npx stryker run stryker.config.mjs
+else
 mutants: install
 	$(VENV)/bin/mutmut run --max-children $(WORKERS) "app.$(AREA).*"
 	$(VENV)/bin/mutmut results | grep -F "app.$(AREA)." || true
+endif
 
 token: $(PY_STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=member@acme.test" >&2; exit 2; }

@@ -306,6 +306,8 @@ def install_openapi(app: FastAPI, servers: list[dict[str, str]], domains: Sequen
                 for operation in item.values():
                     # FastAPI's answer to a body it refuses; a receiver answers as its domain declares.
                     operation["responses"].pop("422", None)
+                    # Deliveries carry a signature (their headers), not a security scheme.
+                    operation.setdefault("security", [])
             for context in iter_route_contexts(app.routes):
                 route = context.route
                 capabilities = route_capabilities(route) if isinstance(route, APIRoute) else ()

@@ -43,6 +43,7 @@ def url_field(default: Any = ...) -> Any:
         default,
         min_length=1,
         max_length=DELIVERY["urlMaxLength"],
+        pattern=r"^https?://\S+$",
         description="Where deliveries are POSTed: a public https URL (no private, loopback or link-local address).",
         examples=["https://crm.example.com/hooks/member-platform"],
     )

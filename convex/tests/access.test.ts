@@ -1,9 +1,10 @@
 // Actor resolution, forged actors, API keys and the audit log.
 import { describe, expect } from "vitest";
 import { internal } from "../_generated/api";
+import type { Id } from "../_generated/dataModel";
 import { sha256Hex } from "../apiKeys";
 import { codeOf, errorOf } from "./content.setup";
-import { test } from "./world.setup";
+import { type Backend, test, type World } from "./world.setup";
 
 const page = { cursor: null };
 
@@ -70,6 +71,74 @@ describe("forged or stale actors are refused", () => {
     ).toBe("invalid_actor");
     await t.mutation(internal.apiKeys.revoke, { actor: world.acme.actors.client_admin, apiKeyId: key.id });
     expect(await codeOf(t.query(internal.courses.list, { actor: keyActor, page }))).toBe("invalid_actor");
+  });
+});
+
+describe("forged or stale actors are refused: who the actor names", () => {
+  /** A client_user API key of acme; the key's id. */
+  const makeKey = async (t: Backend, world: World) =>
+    (
+      await t.mutation(internal.apiKeys.create, {
+        actor: world.acme.actors.client_admin,
+        name: "CRM sync",
+        role: "client_user",
+      })
+    ).key.id as Id<"apiKeys">;
+
+  test("an actor naming neither a user nor an API key, or both", async ({ t, world }) => {
+    const apiKeyId = await makeKey(t, world);
+    const neither = { clientId: world.acme.clientId, role: "client_admin" as const };
+    const both = { ...world.acme.actors.client_admin, apiKeyId };
+    expect(await codeOf(t.query(internal.audit.list, { actor: neither, page }))).toBe("invalid_actor");
+    expect(await codeOf(t.query(internal.audit.list, { actor: both, page }))).toBe("invalid_actor");
+  });
+
+  test("a client that does not exist (any more), even for the platform admin", async ({ t, world }) => {
+    const gone = await t.run(async (ctx) => {
+      const clientId = await ctx.db.insert("clients", { slug: "gone", name: "Gone", status: "active", createdAt: 0 });
+      await ctx.db.delete(clientId);
+      return clientId;
+    });
+    const actor = { ...world.acme.actors.platform_admin, clientId: gone };
+    expect(await codeOf(t.query(internal.audit.list, { actor, page }))).toBe("invalid_actor");
+  });
+
+  test("a user that does not exist any more, though its membership is left", async ({ t, world }) => {
+    const actor = world.acme.actors.client_admin;
+    await t.run((ctx) => ctx.db.delete(actor.userId));
+    expect(await codeOf(t.query(internal.audit.list, { actor, page }))).toBe("invalid_actor");
+  });
+
+  test("an API key that does not exist any more", async ({ t, world }) => {
+    const apiKeyId = await makeKey(t, world);
+    await t.run((ctx) => ctx.db.delete(apiKeyId));
+    const actor = { clientId: world.acme.clientId, role: "client_user" as const, apiKeyId };
+    expect(await codeOf(t.query(internal.courses.list, { actor, page }))).toBe("invalid_actor");
+  });
+
+  test("an API key claimed with a role it does not have", async ({ t, world }) => {
+    const apiKeyId = await makeKey(t, world);
+    const actor = { clientId: world.acme.clientId, role: "client_admin" as const, apiKeyId };
+    expect(await codeOf(t.query(internal.audit.list, { actor, page }))).toBe("invalid_actor");
+  });
+});
+
+describe("capabilities", () => {
+  test("a refusal names the capability the role lacks", async ({ t, world }) => {
+    const refused = t.query(internal.audit.list, { actor: world.acme.actors.client_user, page });
+    expect(await errorOf(refused)).toMatchObject({ code: "forbidden", capability: "audit.read" });
+  });
+
+  test("a refusal of a function any of several capabilities allow names each of them", async ({ t, world }) => {
+    const refused = t.query(internal.tickets.messages, {
+      actor: world.acme.actors.sponsor_user,
+      ticketId: "any",
+      page,
+    });
+    expect(await errorOf(refused)).toMatchObject({
+      code: "forbidden",
+      capability: "tickets.readAll or tickets.readOwn",
+    });
   });
 });
 

@@ -40,3 +40,36 @@ export const movesToAnotherClient = clientMutation({
     return null;
   },
 });
+
+/** Deletes one of the actor's documents and forgets its audit record. */
+export const deletesWithoutAudit = clientMutation({
+  capability: "categories.manage",
+  args: { categoryId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { categoryId }) => {
+    const doc = await ctx.getOwned("categories", categoryId);
+    await ctx.db.delete(doc._id);
+    return null;
+  },
+});
+
+/** Replaces one of the actor's documents with one of `clientId` (the actor's own or another), and audits it. */
+export const replacesWithClient = clientMutation({
+  capability: "categories.manage",
+  args: { categoryId: v.string(), clientId: v.id("clients") },
+  returns: v.null(),
+  handler: async (ctx, { categoryId, clientId }) => {
+    const doc = await ctx.getOwned("categories", categoryId);
+    await ctx.db.replace(doc._id, category(clientId));
+    await ctx.audit("category.replace", doc._id);
+    return null;
+  },
+});
+
+/** Reads through `ctx.db.system` (the scheduled functions) and writes nothing. */
+export const readsSystemTables = clientMutation({
+  capability: "categories.manage",
+  args: {},
+  returns: v.number(),
+  handler: async (ctx) => (await ctx.db.system.query("_scheduled_functions").collect()).length,
+});

@@ -6,6 +6,9 @@ import type { VLiteral, VUnion } from "convex/values";
 import { validate } from "convex-helpers/validators";
 import { describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
+import type { Id } from "../_generated/dataModel";
+import { type Action, type Role, roleCan } from "../lib/capabilities";
+import { type ClientQueryCtx, ENTITY, requireOwnerOrStaff } from "../lib/functions";
 import {
   ACTIVE_REGISTRATION,
   ENDED_ENROLLMENT,
@@ -103,6 +106,9 @@ describe("the client mutation builder", () => {
     writesWithoutAudit: makeFunctionReference<"mutation">("guardFixture:writesWithoutAudit"),
     insertsForAnotherClient: makeFunctionReference<"mutation">("guardFixture:insertsForAnotherClient"),
     movesToAnotherClient: makeFunctionReference<"mutation">("guardFixture:movesToAnotherClient"),
+    deletesWithoutAudit: makeFunctionReference<"mutation">("guardFixture:deletesWithoutAudit"),
+    replacesWithClient: makeFunctionReference<"mutation">("guardFixture:replacesWithClient"),
+    readsSystemTables: makeFunctionReference<"mutation">("guardFixture:readsSystemTables"),
   };
   worldTest.scoped({ extraModules: { "../guardFixture.ts": () => import("./guard.fixture") } });
   const categories = (t: Backend) => t.run((ctx) => ctx.db.query("categories").collect());
@@ -142,6 +148,56 @@ describe("the client mutation builder", () => {
   });
 
   worldTest(
+    "refuses a mutation that deleted client data without its audit record, and keeps it",
+    async ({ t, world }) => {
+      const mine = await t.mutation(internal.categories.create, {
+        actor: world.acme.actors.client_admin,
+        name: "Safety",
+        slug: "safety",
+      });
+      const del = t.mutation(fixture.deletesWithoutAudit, {
+        actor: world.acme.actors.client_admin,
+        categoryId: mine.id,
+      });
+      await expect(del).rejects.toThrow(/without an audit record/);
+      expect((await categories(t)).map((c) => c._id)).toEqual([mine.id]);
+    },
+  );
+
+  worldTest("refuses to replace a document with one of another client", async ({ t, world }) => {
+    const mine = await t.mutation(internal.categories.create, {
+      actor: world.acme.actors.client_admin,
+      name: "Safety",
+      slug: "safety",
+    });
+    const replace = t.mutation(fixture.replacesWithClient, {
+      actor: world.acme.actors.client_admin,
+      categoryId: mine.id,
+      clientId: world.globex.clientId,
+    });
+    await expect(replace).rejects.toThrow(/may not write another client's/);
+    expect((await categories(t)).map((c) => [c.clientId, c.name])).toEqual([[world.acme.clientId, "Safety"]]);
+  });
+
+  worldTest("lets a write that names the actor's own client through", async ({ t, world }) => {
+    const mine = await t.mutation(internal.categories.create, {
+      actor: world.acme.actors.client_admin,
+      name: "Safety",
+      slug: "safety",
+    });
+    await t.mutation(fixture.replacesWithClient, {
+      actor: world.acme.actors.client_admin,
+      categoryId: mine.id,
+      clientId: world.acme.clientId,
+    });
+    expect((await categories(t)).map((c) => [c.clientId, c.name])).toEqual([[world.acme.clientId, "Stray"]]);
+  });
+
+  worldTest("leaves the database's reads as they are, the system tables' too", async ({ t, world }) => {
+    expect(await t.mutation(fixture.readsSystemTables, { actor: world.acme.actors.client_admin })).toBe(0);
+  });
+
+  worldTest(
     "the owner-or-staff rule: another member's document reads exactly like a missing one",
     async ({ t, world }) => {
       const ticket = await t.mutation(internal.tickets.open, {
@@ -158,4 +214,30 @@ describe("the client mutation builder", () => {
       expect(foreign).toEqual(missing);
     },
   );
+});
+
+describe("the owner-or-staff rule (requireOwnerOrStaff)", () => {
+  const ctxOf = (role: Role, memberId?: string) =>
+    ({ actor: { role, memberId }, can: (action: Action) => roleCan(role, action) }) as unknown as ClientQueryCtx;
+  const owner = { memberId: "m1" as Id<"memberProfiles"> };
+
+  test("answers owner for the document's member, even one that also holds the staff capability", () => {
+    expect(requireOwnerOrStaff(ctxOf("member", "m1"), owner, "tickets.readAll", "supportTickets")).toBe("owner");
+    expect(requireOwnerOrStaff(ctxOf("platform_admin", "m1"), owner, "tickets.readAll", "supportTickets")).toBe(
+      "owner",
+    );
+  });
+
+  test("answers staff for anyone else holding the staff capability", () => {
+    expect(requireOwnerOrStaff(ctxOf("client_user"), owner, "tickets.readAll", "supportTickets")).toBe("staff");
+  });
+});
+
+describe("refusals name documents (ENTITY)", () => {
+  test("every client-owned table has a name for its not_found, and no other table has one", () => {
+    const clientOwned = Object.entries(schema.tables)
+      .filter(([, table]) => "clientId" in table.validator.fields)
+      .map(([name]) => name);
+    expect(Object.keys(ENTITY).sort()).toEqual(clientOwned.sort());
+  });
 });

@@ -54,7 +54,9 @@ async def test_a_created_resource_is_found_at_its_location(fresh_api, operation_
     location = created.headers["Location"]
     assert location.startswith(f"{ACME}/") and location.endswith(f"/{created.json()['id']}")
     read = await fresh_api.get(location, headers=ADMIN)
-    assert read.status_code == 200 and read.json() == created.json()
+    shown_once = {"secret"}  # a webhook's signing secret is in its create's answer only
+    assert read.status_code == 200
+    assert read.json() == {k: v for k, v in created.json().items() if k not in shown_once}
 
 
 async def test_a_replayed_create_repeats_its_location(api):

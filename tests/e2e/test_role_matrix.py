@@ -73,8 +73,8 @@ async def matrix(own_backend: EmbeddedBackend, e2e_settings: Settings) -> AsyncI
 async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:
     """An acme id for every id path parameter: the demo document its domain's examples give it
     (app/<domain>/__init__.py, the first operation naming the parameter; the OpenAPI document
-    holds an example for every path parameter but the three it says why not), and an API key made
-    here, the demo data having none. Each is read back as acme's, so that an example naming no
+    holds an example for every path parameter but those it says why not), and an API key, a webhook
+    endpoint and a delivery made here, the demo data having none. Each is read back as acme's, so that an example naming no
     document of acme's cannot pass a foreign id off as a missing one."""
     admin = as_user(USERS["client_admin"])
     ids = {"client": "acme"}
@@ -84,6 +84,10 @@ async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:
                 ids.setdefault(name, value)
     key = await api.post("/v1/clients/acme/api-keys", json={"name": "matrix", "role": "member"}, headers=admin)
     ids["apiKeyId"] = key.json()["key"]["id"]
+    hook = {"url": "https://crm.example.com/hooks", "events": ["event.published"]}
+    ids["webhookId"] = (await api.post("/v1/clients/acme/webhooks", json=hook, headers=admin)).json()["id"]
+    pinged = await api.post(f"/v1/clients/acme/webhooks/{ids['webhookId']}/ping", headers=admin)
+    ids["deliveryId"] = pinged.json()["id"]
     read = set()
     for path, item in (await api.get("/openapi.json")).json()["paths"].items():
         names = [name for name in re.findall(r"\{(\w+)\}", path) if name != "client"]
@@ -92,7 +96,7 @@ async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:
         response = await api.get(re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path), headers=admin)
         assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text[:200]}"
         read.update(names)
-    assert set(ids) - {"client", "apiKeyId"} <= read
+    assert set(ids) - {"client", "apiKeyId", "deliveryId"} <= read
     return ids
 
 

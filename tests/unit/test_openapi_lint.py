@@ -110,8 +110,18 @@ def test_swagger_ui_prefills_every_path_parameter_and_every_required_one(documen
         for parameter in operation.get("parameters", [])
         if (parameter.get("required") or parameter["in"] == "path") and "example" not in parameter
     ]
-    # No key and no session is in the demo data: each says which operation gives one.
-    assert sorted(empty) == ["endMySession sessionId", "endUserSession sessionId", "revokeApiKey apiKeyId"]
+    # No key, no session and no webhook endpoint is in the demo data: each says which operation gives one.
+    webhooks = [
+        "deleteWebhook webhookId",
+        "getWebhook webhookId",
+        "listWebhookDeliveries webhookId",
+        "pingWebhook webhookId",
+        "redeliverWebhookDelivery deliveryId",
+        "redeliverWebhookDelivery webhookId",
+        "rotateWebhookSecret webhookId",
+        "updateWebhook webhookId",
+    ]
+    assert sorted(empty) == sorted(["endMySession sessionId", "endUserSession sessionId", "revokeApiKey apiKeyId", *webhooks])
     assert "createApiKey" in operations(document)["revokeApiKey"]["description"]
     assert "listMySessions" in operations(document)["endMySession"]["description"]
     assert "listUserSessions" in operations(document)["endUserSession"]["description"]

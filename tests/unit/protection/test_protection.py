@@ -292,3 +292,18 @@ async def test_tokens_keys_and_the_admin_key_never_reach_the_logs(settings, conv
     for secret in (token, api_key, ADMIN_KEY, settings.jwt_hs256_secret.get_secret_value()):
         assert secret not in logs
     assert "[redacted]" in logs
+
+
+async def test_an_api_key_spends_its_own_budget(make_client, convex):
+    sent = []
+
+    def consume(request: httpx.Request) -> httpx.Response:
+        sent.append(sent_body(request)["args"]["principal"]["name"])
+        return convex_value(spend(True))
+
+    key_actor = {"clientId": "k1;clients", "clientSlug": "acme", "role": "client_admin", "apiKeyId": "a1;apiKeys"}
+    FakeConvex(convex, {"identity:resolveActor": key_actor, "rateLimits:consume": consume, "events:list": PAGE})
+    client = await make_client(convex, rate_limit_enabled=True)
+    response = await client.get(EVENTS, headers={"X-API-Key": "mp_" + "k" * 48})
+    assert response.status_code == 200
+    assert sent == ["principal:a1;apiKeys"]

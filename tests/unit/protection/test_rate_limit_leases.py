@@ -13,8 +13,9 @@ class LeasingConvex:
     """`rateLimits:consume` as Convex answers it for one principal with `budget` requests left,
     slow enough that concurrent requests overlap a renewal."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, reset_ms: int = 30_000) -> None:
         self.budget = budget
+        self.reset_ms = reset_ms
         self.calls: list[dict[str, Any]] = []
 
     async def mutation(self, path: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +27,7 @@ class LeasingConvex:
         return {
             "allowed": granted > 0,
             "granted": granted,
-            "resetMs": 30_000,
+            "resetMs": self.reset_ms,
             "buckets": [
                 {"name": "principal:u1", "limit": 100, "remaining": self.budget},
                 {"name": "client:k1", "limit": 1000, "remaining": 900},
@@ -78,3 +79,25 @@ async def test_principals_have_leases_of_their_own():
     await limits.spend(principal_id="u1", client_id="k1")
     await limits.spend(principal_id="u2", client_id="k1")
     assert [call["principal"]["name"] for call in convex.calls] == ["principal:u1", "principal:u2"]
+
+
+async def test_without_a_lease_size_each_request_is_counted_in_convex():
+    convex = LeasingConvex(budget=100)
+    limits = RateLimiter(convex, per_principal=100, per_client=1000, window_s=60)  # type: ignore[arg-type]
+    for _ in range(2):
+        await limits.spend(principal_id="u1", client_id="k1")
+    assert [call["units"] for call in convex.calls] == [1, 1]
+
+
+async def test_a_window_ending_within_the_second_says_to_come_back_in_one_second():
+    convex = LeasingConvex(budget=0, reset_ms=400)
+    refused = await limiter(convex, lease=1).spend(principal_id="u1", client_id="k1")
+    assert not refused.allowed
+    assert refused.retry_after_s == 1
+    assert refused.headers["RateLimit"] == '"principal";r=0;t=1, "client";r=900;t=1'
+
+
+async def test_a_refusal_says_when_the_window_ends():
+    convex = LeasingConvex(budget=0, reset_ms=2_000_000)
+    refused = await limiter(convex, lease=1).spend(principal_id="u1", client_id="k1")
+    assert refused.retry_after_s == 2000
