@@ -20,6 +20,7 @@ bound of Convex's for the same work, and the delay is dominated by the poll inte
 """
 
 import asyncio
+import contextlib
 import random
 import secrets
 import statistics
@@ -56,112 +57,120 @@ async def actor(gateway: ConvexGateway, email: str) -> dict[str, Any]:
     return {k: found[k] for k in ("clientId", "role", "userId") if found.get(k) is not None}
 
 
+class Bench:
+    """The backend's gateway, the two demo actors, and the writes the figures are taken over."""
+
+    def __init__(self, gateway: ConvexGateway, admin: dict[str, Any], member: dict[str, Any], ticket: str) -> None:
+        self.gateway, self.admin, self.member, self.ticket = gateway, admin, member, ticket
+        self.box = SecretBox(DEVELOPMENT_WEBHOOK_ENCRYPTION_KEY)
+
+    async def endpoint(self, url: str, secret: str | None = None) -> str:
+        sealed = self.box.seal(secret or new_secret(), self.admin["clientId"])
+        args = {"actor": self.admin, "url": url, "events": ["ticket.message.created"], "sealedSecret": sealed}
+        return str((await self.gateway.mutation("webhooks:create", args))["id"])
+
+    async def remove(self, webhook_id: str) -> None:
+        await self.gateway.mutation("webhooks:remove", {"actor": self.admin, "webhookId": webhook_id})
+
+    async def reply(self) -> dict[str, Any]:
+        args = {"actor": self.member, "ticketId": self.ticket, "body": f"webhook bench {secrets.token_hex(4)}"}
+        return dict(await self.gateway.mutation("tickets:reply", args))
+
+
+async def delay(bench: Bench) -> None:
+    """1. From each acknowledged reply to its arrival at the receiver, with the worker running."""
+    port, secret = free_port(), new_secret()
+    arrived: dict[str, float] = {}
+    everything_arrived = asyncio.Event()
+
+    def handle(event: dict[str, Any]) -> None:
+        arrived.setdefault(event["data"]["id"], time.perf_counter())
+        if len(arrived) == N:
+            everything_arrived.set()
+
+    receiver = Receiver(secret, handle)
+    hook = await bench.endpoint(f"http://127.0.0.1:{port}/", secret)
+    server = uvicorn.Server(uvicorn.Config(app(receiver.receive), port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    worker = DeliveryWorker(
+        bench.gateway, bench.box, TargetPolicy(allow_local_http=True), batch_size=16, poll_interval_s=POLL_S
+    )
+    worker.start()
+    acknowledged: dict[str, float] = {}
+    for _ in range(N):
+        message = await bench.reply()
+        acknowledged[message["id"]] = time.perf_counter()
+        await asyncio.sleep(random.uniform(0, 0.2))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(everything_arrived.wait(), 30)
+    await worker.aclose()
+    server.should_exit = True
+    await serving
+    await bench.remove(hook)
+    delays = [(arrived[m] - acknowledged[m]) * 1000 for m in acknowledged if m in arrived]
+    print(f"webhooks: {N} ticket replies, one at a time; worker polling every {POLL_S} s when idle")
+    print(
+        f"  delay from the acknowledged change to the receiver: p50 {pct(delays, 0.5):.0f} ms, "
+        f"p99 {pct(delays, 0.99):.0f} ms, max {max(delays):.0f} ms, mean {statistics.fmean(delays):.0f} ms "
+        f"({len(delays)} of {N} arrived; each verified, none twice: {len(receiver.seen)} ids)"
+    )
+
+
+async def cost(bench: Bench, http: httpx.AsyncClient) -> None:
+    """2. The same reply with 0, 1 and 5 endpoints subscribed, no worker running."""
+    print(f"  recording the event, tickets:reply x {COST_CALLS} each (no worker running):")
+    base: float | None = None
+    for count in (0, 1, 5):
+        ids = [await bench.endpoint(f"https://crm{i}.example.com/hooks") for i in range(count)]
+        for _ in range(20):
+            await bench.reply()
+        await http.delete("/_embedded/writes")
+        times = []
+        for _ in range(COST_CALLS):
+            started = time.perf_counter()
+            await bench.reply()
+            times.append((time.perf_counter() - started) * 1000)
+        writes = (await http.get("/_embedded/writes")).json()
+        replies = [t for t in writes["transactions"] if t["path"] == "tickets:reply"]
+        tables = Counter(d["table"] for t in replies for d in t["documents"])
+        per_call = ", ".join(f"{table} {n / len(replies):.0f}" for table, n in sorted(tables.items()))
+        mean = statistics.fmean(times)
+        against = "" if base is None else f" ({mean - base:+.2f} ms against none)"
+        base = mean if base is None else base
+        print(
+            f"    {count} endpoint(s): mean {mean:.2f} ms, p50 {pct(times, 0.5):.2f} ms{against}; "
+            f"documents written per call: {per_call}"
+        )
+        for webhook_id in ids:
+            await bench.remove(webhook_id)
+
+
+def failing_receiver() -> None:
+    """3. A failing receiver's attempts, by the schedule."""
+    delays_s, jitter = DELIVERY["retryDelaysSeconds"], DELIVERY["jitter"]
+    hours = [sum(delays_s[: i + 1]) / 3600 for i in range(len(delays_s))]
+    print(
+        f"  a receiver failing every attempt gets {len(delays_s) + 1} attempts: at once, then after "
+        + ", ".join(f"{h:.2f} h" for h in hours)
+        + f" (each delay ±{jitter:.0%}: the last between {hours[-1] * (1 - jitter):.1f} h and "
+        f"{hours[-1] * (1 + jitter):.1f} h); then `failed`, and after 5 days of failures the endpoint is disabled"
+    )
+
+
 async def measure() -> None:
-    box = SecretBox(DEVELOPMENT_WEBHOOK_ENCRYPTION_KEY)
     with embedded_backend(ADMIN_KEY, seed=True) as backend:
         gateway = ConvexGateway(backend.url, ADMIN_KEY)
         http = httpx.AsyncClient(base_url=backend.url, headers={"Authorization": f"Convex {ADMIN_KEY}"}, timeout=60)
         try:
             admin, member = await actor(gateway, "admin@acme.test"), await actor(gateway, "member@acme.test")
             ticket = (await gateway.query("demo:exampleIds"))["TICKET_MIA"]
-
-            async def endpoint(url: str) -> str:
-                args = {"actor": admin, "url": url, "events": ["ticket.message.created"]}
-                sealed = box.seal(new_secret(), admin["clientId"])
-                return str((await gateway.mutation("webhooks:create", {**args, "sealedSecret": sealed}))["id"])
-
-            async def reply() -> dict[str, Any]:
-                body = f"webhook bench {secrets.token_hex(4)}"
-                return dict(await gateway.mutation("tickets:reply", {"actor": member, "ticketId": ticket, "body": body}))
-
-            # 1. The delay, with the worker running.
-            port = free_port()
-            secret = new_secret()
-            arrived: dict[str, float] = {}
-            receiver = Receiver(secret, lambda event: arrived.setdefault(event["data"]["id"], time.perf_counter()))
-            sealed = box.seal(secret, admin["clientId"])
-            hook = await gateway.mutation(
-                "webhooks:create",
-                {
-                    "actor": admin,
-                    "url": f"http://127.0.0.1:{port}/",
-                    "events": ["ticket.message.created"],
-                    "sealedSecret": sealed,
-                },
-            )
-            server = uvicorn.Server(uvicorn.Config(app(receiver.receive), port=port, log_level="warning"))
-            serving = asyncio.create_task(server.serve())
-            worker = DeliveryWorker(
-                gateway, box, TargetPolicy(allow_local_http=True), batch_size=16, poll_interval_s=POLL_S
-            )
-            worker.start()
-            acknowledged: dict[str, float] = {}
-            for _ in range(N):
-                message = await reply()
-                acknowledged[message["id"]] = time.perf_counter()
-                await asyncio.sleep(random.uniform(0, 0.2))
-            deadline = time.monotonic() + 30
-            while len(arrived) < N and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            await worker.aclose()
-            server.should_exit = True
-            await serving
-            delays = [(arrived[m] - acknowledged[m]) * 1000 for m in acknowledged if m in arrived]
-            print(f"webhooks: {N} ticket replies, one at a time; worker polling every {POLL_S} s when idle")
-            print(
-                f"  delay from the acknowledged change to the receiver: p50 {pct(delays, 0.5):.0f} ms, "
-                f"p99 {pct(delays, 0.99):.0f} ms, max {max(delays):.0f} ms, mean {statistics.fmean(delays):.0f} ms "
-                f"({len(delays)} of {N} arrived; each verified, none twice: {len(receiver.seen)} ids)"
-            )
-            await gateway.mutation("webhooks:remove", {"actor": admin, "webhookId": hook["id"]})
-
-            # 2. The cost per write, no worker running.
-            print(f"  recording the event, tickets:reply x {COST_CALLS} each (no worker running):")
-            base: float | None = None
-            for count in (0, 1, 5):
-                ids = [await endpoint(f"https://crm{i}.example.com/hooks") for i in range(count)]
-                for _ in range(20):
-                    await reply()
-                await http.delete("/_embedded/writes")
-                times = []
-                for _ in range(COST_CALLS):
-                    started = time.perf_counter()
-                    await reply()
-                    times.append((time.perf_counter() - started) * 1000)
-                writes = (await http.get("/_embedded/writes")).json()
-                tables: Counter[str] = Counter()
-                calls = 0
-                for transaction in writes["transactions"]:
-                    if transaction["path"] == "tickets:reply":
-                        calls += 1
-                        tables.update(d["table"] for d in transaction["documents"])
-                per_call = ", ".join(f"{table} {n / calls:.0f}" for table, n in sorted(tables.items()))
-                mean = statistics.fmean(times)
-                extra = "" if base is None else f" ({mean - base:+.2f} ms against none)"
-                base = mean if base is None else base
-                print(
-                    f"    {count} endpoint(s): mean {mean:.2f} ms, p50 {pct(times, 0.5):.2f} ms{extra}; "
-                    f"documents written per call: {per_call}"
-                )
-                for webhook_id in ids:
-                    await gateway.mutation("webhooks:remove", {"actor": admin, "webhookId": webhook_id})
+            bench = Bench(gateway, admin, member, ticket)
+            await delay(bench)
+            await cost(bench, http)
         finally:
             await http.aclose()
             await gateway.aclose()
-
-    # 3. A failing receiver's attempts, by the schedule.
-    delays_s = DELIVERY["retryDelaysSeconds"]
-    jitter = DELIVERY["jitter"]
-    at, times_h = 0.0, []
-    for delay in delays_s:
-        at += delay
-        times_h.append(at / 3600)
-    print(
-        f"  a receiver failing every attempt gets {len(delays_s) + 1} attempts: at once, then after "
-        + ", ".join(f"{t:.2f} h" for t in times_h)
-        + f" (each delay ±{jitter:.0%}: the last between {times_h[-1] * (1 - jitter):.1f} h and "
-        f"{times_h[-1] * (1 + jitter):.1f} h); then `failed`, and after 5 days of failures the endpoint is disabled"
-    )
+    failing_receiver()
 
 
 if __name__ == "__main__":

@@ -74,8 +74,8 @@ async def demo_ids(api: httpx.AsyncClient) -> dict[str, str]:
     """An acme id for every id path parameter: the demo document its domain's examples give it
     (app/<domain>/__init__.py, the first operation naming the parameter; the OpenAPI document
     holds an example for every path parameter but those it says why not), and an API key, a webhook
-    endpoint and a delivery made here, the demo data having none. Each is read back as acme's, so that an example naming no
-    document of acme's cannot pass a foreign id off as a missing one."""
+    endpoint and a delivery made here, the demo data having none. Each is read back as acme's, so
+    that an example naming no document of acme's cannot pass a foreign id off as a missing one."""
     admin = as_user(USERS["client_admin"])
     ids = {"client": "acme"}
     for domain in DOMAINS:

@@ -121,7 +121,9 @@ def test_swagger_ui_prefills_every_path_parameter_and_every_required_one(documen
         "rotateWebhookSecret webhookId",
         "updateWebhook webhookId",
     ]
-    assert sorted(empty) == sorted(["endMySession sessionId", "endUserSession sessionId", "revokeApiKey apiKeyId", *webhooks])
+    assert sorted(empty) == sorted(
+        ["endMySession sessionId", "endUserSession sessionId", "revokeApiKey apiKeyId", *webhooks]
+    )
     assert "createApiKey" in operations(document)["revokeApiKey"]["description"]
     assert "listMySessions" in operations(document)["endMySession"]["description"]
     assert "listUserSessions" in operations(document)["endUserSession"]["description"]
