@@ -6,6 +6,7 @@ which run external tools. So `pytest -m "not slow"` (`make test-unit`) and `pyte
 (`make test-slow`) together run every test once.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,9 @@ LONGEST_FIRST = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    only_mutant_tests(config, items)
+
     def test_of(item: pytest.Item) -> str:
         return f"{item.path.resolve().relative_to(TESTS).as_posix()}::{getattr(item, 'originalname', item.name)}"
 
@@ -43,3 +46,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             path.parent == TESTS / "unit" and path.name in SLOW_UNIT_MODULES
         ):
             item.add_marker(pytest.mark.slow)
+
+
+def only_mutant_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make mutants AREA=...` runs each mutant against its area's tests only (MUTANT_TESTS, paths
+    under tests/, set by the Makefile): the tests that exercise the whole app (every route passes
+    the middleware and the auth dependencies) would otherwise run for every surviving mutant."""
+    wanted = os.environ.get("MUTANT_TESTS", "").split()
+    if not wanted:
+        return
+    kept = [item for item in items if any(item.path.resolve().is_relative_to(TESTS.parent / w) for w in wanted)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+

@@ -9,12 +9,24 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import aiohttp
+import httpx
 import pytest
+from aiohttp.client_exceptions import ClientConnectionResetError
 
-from app.gateway.wire import AiohttpWire, Broken, NoAnswer, NotSent, WireLimits, _FreshConnector
+from app.gateway.client import ConvexGateway
+from app.gateway.wire import (
+    AiohttpWire,
+    Broken,
+    HttpxWire,
+    NoAnswer,
+    NotSent,
+    WireLimits,
+    _FreshConnector,
+    _nothing_was_written,
+)
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
@@ -145,10 +157,11 @@ async def test_a_refused_connection_is_reported_as_not_sent():
             f"http://127.0.0.1:{port}", {}, WireLimits(connect_timeout_s=1, read_timeout_s=1, max_connections=10)
         )
         try:
-            with pytest.raises(NotSent):
+            with pytest.raises(NotSent) as caught:
                 await wire.request("POST", "/api/mutation", b"{}")
         finally:
             await wire.aclose()
+    assert str(caught.value) == repr(caught.value.__cause__)  # for the logs: what aiohttp said
 
 
 # --- how each failure is classified (app/gateway/wire.py): NotSent only when no whole request
@@ -162,6 +175,7 @@ async def test_a_request_onto_a_connection_found_closed_is_not_sent_and_never_re
     await wire._session.close()
     wire._session = aiohttp.ClientSession(timeout=wire._fresh.timeout, connector=aiohttp.TCPConnector(limit=100))
     outcomes: list[str] = []
+    said: list[tuple[str, str]] = []  # for the logs: what aiohttp said
 
     async def call() -> None:
         try:
@@ -169,6 +183,7 @@ async def test_a_request_onto_a_connection_found_closed_is_not_sent_and_never_re
             outcomes.append("answered")
         except (NotSent, NoAnswer, Broken) as exc:
             outcomes.append(type(exc).__name__)
+            said.append((str(exc), repr(exc.__cause__)))
 
     try:
         await asyncio.gather(*(call() for _ in range(20)))
@@ -179,6 +194,7 @@ async def test_a_request_onto_a_connection_found_closed_is_not_sent_and_never_re
         await wire.aclose()
     assert outcomes.count("answered") == 20 and outcomes.count("NotSent") == 20
     assert peer.requests == 20  # the first burst's: nothing of the second reached it
+    assert all(text == cause for text, cause in said)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> bytes:
@@ -234,12 +250,13 @@ async def test_a_failure_after_the_whole_request_arrived_is_never_not_sent(after
         WireLimits(connect_timeout_s=1, read_timeout_s=0.5),
     )
     try:
-        with pytest.raises(raised):
+        with pytest.raises(raised) as caught:
             await wire.request("POST", "/api/mutation", b'{"path":"x:y","args":{}}')
     finally:
         await wire.aclose()
         server.close()
     assert len(arrived) == 1 and arrived[0].endswith(b'{"path":"x:y","args":{}}')
+    assert str(caught.value) == repr(caught.value.__cause__)  # for the logs: what aiohttp said
 
 
 async def test_a_reset_in_the_middle_of_a_large_body_is_broken_not_not_sent():
@@ -260,3 +277,191 @@ async def test_a_reset_in_the_middle_of_a_large_body_is_broken_not_not_sent():
     finally:
         await wire.aclose()
         server.close()
+
+
+# --- connections: pooled ones reused, a retry's own, the pool's bound, what each request carries.
+
+
+async def test_sequential_requests_reuse_one_pooled_connection(peer):
+    wire = AiohttpWire(peer.url, {}, WireLimits(read_timeout_s=1))
+    try:
+        for _ in range(3):
+            assert await wire.request("POST", "/api/query", b"{}") == (200, b"{}")
+    finally:
+        await wire.aclose()
+    assert peer.requests == 3 and len(peer.connections) == 1
+
+
+async def test_a_fresh_request_goes_out_on_a_new_connection_of_its_own(peer):
+    """A retry after a lost answer: never on a pooled connection, and its own is not pooled after."""
+    wire = AiohttpWire(peer.url, {}, WireLimits(read_timeout_s=1))
+    try:
+        await wire.request("POST", "/api/query", b"{}")
+        await wire.request("POST", "/api/query", b"{}", fresh=True)
+        await wire.request("POST", "/api/query", b"{}", fresh=True)
+    finally:
+        await wire.aclose()
+    assert peer.requests == 3 and len(peer.connections) == 3
+
+
+async def serve_recording(
+    heads: list[bytes], answer: asyncio.Event | None = None, arrived: asyncio.Event | None = None
+) -> asyncio.Server:
+    """A peer that records each request's head (setting `arrived`) and answers it (once `answer`
+    is set, if given)."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                request = await _read_request(reader)
+                heads.append(request.split(b"\r\n\r\n")[0].lower())
+                if arrived is not None:
+                    arrived.set()
+                if answer is not None:
+                    await answer.wait()
+                writer.write(ANSWER)
+                await writer.drain()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["pooled", "fresh"])
+async def test_every_request_carries_the_wires_headers_and_its_own(fresh):
+    heads: list[bytes] = []
+    server = await serve_recording(heads)
+    wire = AiohttpWire(
+        f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", {"Authorization": "Convex key"}, WireLimits()
+    )
+    try:
+        await wire.request("POST", "/api/query", b"{}", {"Convex-Request-Id": "r1"}, fresh=fresh)
+    finally:
+        await wire.aclose()
+        server.close()
+    [head] = heads
+    assert b"\r\nauthorization: convex key\r\n" in head and b"\r\nconvex-request-id: r1" in head
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["pooled", "fresh"])
+async def test_waiting_for_a_free_connection_past_the_connect_timeout_is_not_sent(fresh):
+    """`max_connections` bounds the pool; a request that found no free connection in time never
+    left, so it is safe to send again."""
+    heads: list[bytes] = []
+    answer, arrived = asyncio.Event(), asyncio.Event()
+    server = await serve_recording(heads, answer, arrived)
+    wire = AiohttpWire(
+        f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}",
+        {},
+        WireLimits(connect_timeout_s=0.05, read_timeout_s=1, max_connections=1),
+    )
+    try:
+        first = asyncio.create_task(wire.request("POST", "/api/query", b"{}", fresh=fresh))
+        await arrived.wait()  # the first request holds the one connection
+        with pytest.raises(NotSent):
+            await wire.request("POST", "/api/query", b"{}", fresh=fresh)
+        answer.set()
+        assert await first == (200, b"{}")
+    finally:
+        await wire.aclose()
+        server.close()
+    assert len(heads) == 1
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["pooled", "fresh"])
+async def test_a_request_whose_answer_does_not_come_within_the_read_timeout_has_no_answer(fresh):
+    heads: list[bytes] = []
+    never = asyncio.Event()
+    server = await serve_recording(heads, never)
+    wire = AiohttpWire(
+        f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}",
+        {},
+        WireLimits(connect_timeout_s=1, read_timeout_s=0.05),
+    )
+    try:
+        with pytest.raises(NoAnswer):
+            await wire.request("POST", "/api/mutation", b"{}", fresh=fresh)
+    finally:
+        await wire.aclose()
+        server.close()
+    assert len(heads) == 1
+
+
+def test_only_a_body_aiohttp_could_not_write_to_a_closing_connection_counts_as_not_sent():
+    """aiohttp's own words for "the transport was closing, the body never reached the socket";
+    any other OS error may have come after Convex read the request."""
+    closing = aiohttp.ClientOSError(None, "Can not write request body for http://convex.test/api/mutation")
+    closing.__cause__ = ClientConnectionResetError("Cannot write to closing transport")
+    reset_while_writing = aiohttp.ClientOSError(104, "Can not write request body for http://convex.test/api/mutation")
+    reset_while_writing.__cause__ = ConnectionResetError(104, "Connection reset by peer")
+    reset_while_reading = aiohttp.ClientOSError(104, "Connection reset by peer")
+    reset_while_reading.__cause__ = ClientConnectionResetError("Connection lost")
+    assert _nothing_was_written(closing)
+    assert not _nothing_was_written(reset_while_writing)
+    assert not _nothing_was_written(reset_while_reading)
+
+
+# --- the httpx wire (CONVEX_HTTP_CLIENT=httpx): the same limits, on real sockets.
+
+
+def counting_connections(accepted: list[int], answer_after_s: float = 0) -> Callable[..., Awaitable[None]]:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                await _read_request(reader)
+                await asyncio.sleep(answer_after_s)
+                writer.write(ANSWER)
+                await writer.drain()
+
+    return serve
+
+
+async def test_the_httpx_wire_pools_at_most_max_connections_and_drops_them_once_idle():
+    """One test for both: an httpx client costs about 0.3 s to build (its TLS context)."""
+    accepted: list[int] = []
+    server = await asyncio.start_server(counting_connections(accepted, answer_after_s=0.01), "127.0.0.1", 0)
+    wire = HttpxWire(
+        f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", {}, WireLimits(max_connections=1, idle_timeout_s=0.05)
+    )
+    try:
+        answers = await asyncio.gather(*(wire.request("POST", "/api/query", b"{}") for _ in range(3)))
+        assert answers == [(200, b"{}")] * 3 and len(accepted) == 1
+        await asyncio.sleep(0.1)
+        await wire.request("POST", "/api/query", b"{}")
+    finally:
+        await wire.aclose()
+        server.close()
+    assert len(accepted) == 2
+
+
+async def test_the_httpx_wire_waits_the_connect_timeout_to_connect_and_the_read_timeout_for_an_answer():
+    seen: list[dict] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, content=b"{}")
+
+    wire = HttpxWire(
+        "http://convex.test",
+        {},
+        WireLimits(connect_timeout_s=1.5, read_timeout_s=7),
+        transport=httpx.MockTransport(answer),
+    )
+    try:
+        assert await wire.request("POST", "/api/query", b"{}") == (200, b"{}")
+    finally:
+        await wire.aclose()
+    assert seen == [{"connect": 1.5, "read": 7, "write": 7, "pool": 7}]
+
+
+@pytest.mark.parametrize(("http_client", "agent"), [("aiohttp", b"aiohttp"), ("httpx", b"python-httpx")])
+async def test_the_gateway_talks_through_the_http_client_it_is_configured_with(http_client, agent):
+    heads: list[bytes] = []
+    server = await serve_recording(heads)
+    gateway = ConvexGateway(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", "key", http_client=http_client)
+    try:
+        assert await gateway.version() == "{}"
+    finally:
+        await gateway.aclose()
+        server.close()
+    [head] = heads
+    assert head.startswith(b"get /version ") and agent in head.split(b"\r\nuser-agent: ")[1]
