@@ -58,4 +58,3 @@ def only_mutant_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
     kept = [item for item in items if any(item.path.resolve().is_relative_to(TESTS.parent / w) for w in wanted)]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
-
