@@ -74,15 +74,24 @@ bench: install
 
 # Mutation testing of the security-critical code, not part of `make test`, one area at a time:
 # AREA=auth, sessions, protection or gateway (mutmut, [tool.mutmut] in pyproject.toml, against
-# the unit tests that cover each mutant) or convex (Stryker over convex/lib/functions.ts).
+# the unit tests that cover each mutant), or one module of one (AREA=sessions.oidc), or convex
+# (Stryker over convex/lib/functions.ts).
 # The survivors are listed at the end; docs/security.md says which are kept and why.
 AREA ?= auth
+# Each area's mutants run against the unit tests of that area (tests/conftest.py, MUTANT_TESTS):
+# the tests of every route also pass through auth, protection and the gateway, and would run for
+# each of their surviving mutants.
+MUTANT_TESTS_auth := tests/unit/auth tests/unit/test_http_errors.py
+MUTANT_TESTS_sessions := tests/unit/sessions
+MUTANT_TESTS_protection := tests/unit/protection tests/unit/test_metrics.py tests/unit/test_spa_static.py
+MUTANT_TESTS_gateway := tests/unit/gateway tests/unit/test_http_errors.py tests/unit/test_problem_contract.py \
+	tests/unit/test_readiness.py tests/unit/test_metrics.py tests/unit/test_tracing.py tests/unit/test_request_log.py
 ifeq ($(AREA),convex)
 mutants: | $(NODE_STAMP)
 	npx stryker run stryker.config.mjs
 else
 mutants: install
-	$(VENV)/bin/mutmut run --max-children $(WORKERS) "app.$(AREA).*"
+	MUTANT_TESTS="$(MUTANT_TESTS_$(firstword $(subst ., ,$(AREA))))" $(VENV)/bin/mutmut run --max-children $(WORKERS) "app.$(AREA).*"
 	$(VENV)/bin/mutmut results | grep -F "app.$(AREA)." || true
 endif
 

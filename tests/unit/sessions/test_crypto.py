@@ -1,6 +1,7 @@
 """Tokens at rest: AES-256-GCM sealed, bound to their purpose and owner (app/sessions/crypto.py)."""
 
 import base64
+import binascii
 import os
 
 import pytest
@@ -58,3 +59,15 @@ def test_malformed_input_fails_to_open(sealed):
 def test_a_key_that_is_not_32_bytes_is_refused():
     with pytest.raises(ValueError, match="32 bytes"):
         Sealer(base64.b64encode(os.urandom(16)).decode())
+
+
+def test_a_key_with_characters_outside_base64_is_refused_not_read_around():
+    with pytest.raises(binascii.Error):
+        Sealer(KEY[:20] + "!" + KEY[20:])
+
+
+@pytest.mark.parametrize(("purpose", "bound_to"), [("p\nq", "b"), ("p", "b\nc")])
+def test_a_purpose_or_binding_of_several_lines_is_refused(purpose, bound_to):
+    # Unambiguous associated data: "p\nq" + "b" must not read as "p" + "q\nb".
+    with pytest.raises(ValueError, match="single-line"):
+        Sealer(KEY).seal(TOKENS, purpose=purpose, bound_to=bound_to)

@@ -193,3 +193,54 @@ def test_an_id_token_for_several_audiences_must_be_issued_to_this_client():
 def test_an_id_token_signed_by_another_key_is_refused():
     with pytest.raises(TokenInvalid, match="signature"):
         verify_id(signed(id_claims(), key=ATTACKER_KEY))
+
+
+@pytest.mark.parametrize("claims", [{"sid": ""}, {"sub": ""}, {"sid": 5}])
+def test_a_logout_token_whose_sid_or_sub_is_not_a_non_empty_string_is_refused(claims):
+    with pytest.raises(TokenInvalid, match="non-empty strings"):
+        verify_logout(signed(logout_claims(**claims)))
+
+
+def test_a_logout_token_without_exp_is_accepted():
+    claims = {k: v for k, v in logout_claims(jti="j-2").items() if k != "exp"}
+    assert verify_logout(signed(claims)).jti == "j-2"
+
+
+def test_an_id_token_without_an_issue_time_is_refused():
+    with pytest.raises(TokenInvalid, match="iat"):
+        verify_id(signed({k: v for k, v in id_claims().items() if k != "iat"}))
+
+
+def test_a_token_that_is_not_a_jwt_is_refused():
+    with pytest.raises(TokenInvalid, match="signature or format"):
+        verify_logout("not-a-jwt")
+
+
+def test_an_id_token_without_an_expiry_is_refused():
+    with pytest.raises(TokenInvalid, match="exp"):
+        verify_id(signed({k: v for k, v in id_claims().items() if k != "exp"}))
+
+
+def test_an_id_token_naming_another_authorized_party_is_refused_even_for_one_audience():
+    with pytest.raises(TokenInvalid, match="azp"):
+        verify_id(signed(id_claims(azp="another-client")))
+    assert verify_id(signed(id_claims(azp=CLIENT_ID)))
+
+
+def test_tokens_are_checked_at_the_instant_given():
+    # `now` (seconds since the epoch) replaces the clock: a token valid then passes, whatever the time now.
+    then = 1_500_000_000
+    id_token = signed(id_claims(iat=then, exp=then + 300))
+    assert verify_id_token(id_token, PUBLISHED, issuer=ISSUER, client_id=CLIENT_ID, nonce="the-nonce", now=then)
+    logout = signed(logout_claims(iat=then, exp=then + 120))
+    assert verify_logout_token(logout, PUBLISHED, issuer=ISSUER, client_id=CLIENT_ID, now=then).jti
+    with pytest.raises(TokenInvalid, match="iat"):
+        verify_logout_token(logout, PUBLISHED, issuer=ISSUER, client_id=CLIENT_ID, now=then - 3600)
+
+
+def test_the_leeway_given_is_allowed_on_expiry():
+    now = int(time.time())
+    token = signed(id_claims(iat=now - 600, exp=now - 30))
+    assert verify_id_token(token, PUBLISHED, issuer=ISSUER, client_id=CLIENT_ID, nonce="the-nonce", leeway_s=60)
+    with pytest.raises(TokenInvalid, match="exp"):
+        verify_id_token(token, PUBLISHED, issuer=ISSUER, client_id=CLIENT_ID, nonce="the-nonce", leeway_s=10)

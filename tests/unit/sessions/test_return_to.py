@@ -35,3 +35,12 @@ def test_a_path_of_this_site_is_accepted_as_it_is(path):
 )
 def test_anything_else_is_refused(value):
     assert safe_return_to(value) is None
+
+
+def test_the_longest_path_accepted_is_max_return_to_chars():
+    longest = "/" + "a" * (MAX_RETURN_TO_CHARS - 1)
+    assert safe_return_to(longest) == longest
+
+
+def test_printable_punctuation_is_kept():
+    assert safe_return_to("/search?q=!&x=~") == "/search?q=!&x=~"
