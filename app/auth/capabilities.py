@@ -11,11 +11,16 @@ def actions() -> dict[str, ActionSpec]:
     return MATRIX["actions"]
 
 
-def role_can(role: str, action: str) -> bool:
+def spec_of(action: str) -> ActionSpec:
+    """The matrix's entry for `action`; KeyError for a capability the matrix does not know."""
     spec = actions().get(action)
     if spec is None:
         raise KeyError(f"unknown capability {action!r}")
-    return role in spec["roles"]
+    return spec
+
+
+def role_can(role: str, action: str) -> bool:
+    return role in spec_of(action)["roles"]
 
 
 def capabilities_of(role: str) -> list[str]:

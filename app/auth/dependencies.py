@@ -17,7 +17,7 @@ from fastapi import Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from app.auth.actor import Actor, check_client_slug, require_capability, resolve_or_refuse
-from app.auth.capabilities import role_can
+from app.auth.capabilities import spec_of
 from app.auth.principal import (
     Principal,
     api_key_scheme,
@@ -68,7 +68,7 @@ def requires(*capabilities: str) -> Any:
     """The actor's role holds at least one of `capabilities`, checked before any data call;
     resolves to the gateway bound to that actor. Use it as `Annotated[ActorGateway, requires(...)]`."""
     for name in capabilities:
-        role_can("member", name)  # unknown names fail at import time, not per request
+        spec_of(name)  # unknown names fail at import time, not per request
 
     async def check(request: Request, response: Response, client: ClientSlug, services: AppServices) -> ActorGateway:
         actor = await current_actor(request, response, client, services)

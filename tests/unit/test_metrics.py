@@ -235,6 +235,8 @@ async def test_live_stream_leases_move_the_open_streams_gauge(client):
 # --- bounded labels ------------------------------------------------------------------------
 
 
+# Hundreds of requests: longer than `make mutants`' 20 s per test on a loaded machine.
+@pytest.mark.timeout(120)
 async def test_series_do_not_grow_with_ids_paths_or_methods(make_client, convex):
     FakeConvex(convex, {"identity:resolveActor": ACME_MEMBER, "events:get": convex_error("not_found")})
     client = await make_client(convex)

@@ -23,6 +23,8 @@ def junk_key() -> dict[str, str]:
     return {"X-API-Key": "mp_" + secrets.token_hex(24)}
 
 
+# Hundreds of requests: longer than `make mutants`' 20 s per test on a loaded machine.
+@pytest.mark.timeout(120)
 async def test_a_thousand_junk_keys_from_one_source_cost_convex_a_small_constant(make_client, convex):
     fake = FakeConvex(convex, {"identity:resolveActor": None, "identity:apiKeyPrincipal": None})
     client = await make_client(convex)
