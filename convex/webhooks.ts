@@ -22,8 +22,6 @@ import { type WebhookEventType, webhookDeliveryStatus, webhookEventType } from "
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
-/** How far a due delivery whose endpoint has `maxInFlightPerEndpoint` in flight is stepped back. */
-const BUSY_BACKOFF_MS = 1000;
 
 // Picked: the secrets never leave through a view.
 const endpointView = viewOf("webhookEndpoints", {
@@ -331,9 +329,9 @@ export const claimDue = internalMutation({
         sending = leased.length;
       }
       if (sending >= DELIVERY.maxInFlightPerEndpoint) {
-        // Its endpoint is busy: step it back a second, so the next claim finds other endpoints'
-        // deliveries first and one slow receiver holds back only its own.
-        await ctx.db.patch(delivery._id, { nextAttemptAt: now + BUSY_BACKOFF_MS });
+        // Its endpoint is busy: due from now instead, behind every delivery that fell due earlier,
+        // so the next claims reach other endpoints' and one slow receiver holds back only its own.
+        await ctx.db.patch(delivery._id, { nextAttemptAt: now });
         continue;
       }
       const event = await ctx.db.get(delivery.eventId);

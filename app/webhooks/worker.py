@@ -32,6 +32,7 @@ from app.webhooks.targets import PublicOnlyResolver, RefusedTarget, TargetPolicy
 log = logging.getLogger("app.webhooks")
 
 USER_AGENT = "member-platform-webhooks/1"
+MIN_IDLE_S = 0.05
 
 
 def payload_body(event: dict[str, Any]) -> str:
@@ -72,7 +73,12 @@ class DeliveryWorker:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(self._targets), limit=self._batch_size * 2)
+            # A connection per attempt: a receiver's server closes idle connections when it likes
+            # (uvicorn after 5 s), and an attempt written onto one being closed fails and waits for
+            # its retry; deliveries to one receiver are too sparse for reuse to pay.
+            connector = aiohttp.TCPConnector(
+                resolver=PublicOnlyResolver(self._targets), limit=self._batch_size * 2, force_close=True
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=self._attempt_timeout_s),
@@ -97,7 +103,9 @@ class DeliveryWorker:
         due = await self._gateway.query("webhooks:nextDueAt", {})
         if due is None:
             return self._poll_interval_s
-        return min(self._poll_interval_s, max(0.0, float(due) / 1000 - time.time()))
+        # At least a moment: what is due may be waiting for its endpoint's deliveries in flight
+        # (another process's), and asking again at once would only spin.
+        return min(self._poll_interval_s, max(MIN_IDLE_S, float(due) / 1000 - time.time()))
 
     async def run_once(self) -> int:
         """Lease one batch of due deliveries and attempt each; how many were attempted."""
