@@ -424,10 +424,13 @@ export const recordAttempt = internalMutation({
       nextAttemptAt: next ?? now,
     });
     if (endpoint !== null) {
-      await ctx.db.patch(endpoint._id, {
-        failingSince,
-        ...(disable !== undefined && { enabled: false, disabledReason: disable, disabledAt: now, updatedAt: now }),
-      });
+      // Written only when it changes: every failed attempt of one endpoint would otherwise write
+      // its document, a hot document on Convex when several workers report at once.
+      if (endpoint.failingSince === undefined || disable !== undefined)
+        await ctx.db.patch(endpoint._id, {
+          failingSince,
+          ...(disable !== undefined && { enabled: false, disabledReason: disable, disabledAt: now, updatedAt: now }),
+        });
       if (disable !== undefined)
         await writeAudit(ctx, { clientId: endpoint.clientId, role: "system" }, "webhook.disable", endpoint._id, {
           after: { reason: disable, lastStatus: status, lastError: error },
