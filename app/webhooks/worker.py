@@ -116,11 +116,14 @@ class DeliveryWorker:
     async def _attempt(self, delivery: dict[str, Any]) -> None:
         event = delivery["event"]
         token = correlation_id.set(delivery.get("requestId") or event["id"])
-        started = time.perf_counter()
-        result: dict[str, Any] = {}
         try:
-            result = await self._send(delivery)
-        finally:
+            started = time.perf_counter()
+            try:
+                result = await self._send(delivery)
+            except Exception as failed:  # a fault of the worker's own: reported, so the delivery is retried
+                log.exception("webhook attempt failed inside the worker")
+                result = {"error": f"internal error: {type(failed).__name__}"}
+            # Cancelled (the process stopping): not reported; the lease runs out and the delivery is sent again.
             duration = time.perf_counter() - started
             report = await self._gateway.mutation(
                 "webhooks:recordAttempt",
@@ -145,6 +148,7 @@ class DeliveryWorker:
             )
             if report.get("disabled"):
                 log.warning("webhook endpoint for %s disabled: %s", delivery["url"], report["disabled"])
+        finally:
             correlation_id.reset(token)
 
     async def _send(self, delivery: dict[str, Any]) -> dict[str, Any]:
