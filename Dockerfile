@@ -27,6 +27,12 @@ COPY app ./app
 # The one-source JSON files the app reads at start-up (capabilities, error codes, limits).
 COPY convex/*.json ./convex/
 COPY --from=spa /build/spa/dist ./spa/dist
-USER nobody
+# nobody:nogroup by number: Kubernetes' runAsNonRoot can verify a numeric user, not a name
+# (deploy/deployment.yaml sets the same 65534 explicitly).
+USER 65534:65534
+# Every interface inside the container (the app's own default is 127.0.0.1).
+ENV HOST=0.0.0.0 PORT=8000
 EXPOSE 8000
-CMD ["uvicorn", "--factory", "app.main:app_factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-server-header"]
+# uvicorn inside, one process, with the graceful stop of app/serve.py (SHUTDOWN_DRAIN_S,
+# SHUTDOWN_TIMEOUT_S); forwarded headers are trusted from FORWARDED_ALLOW_IPS only.
+CMD ["python", "-m", "app.serve"]

@@ -15,8 +15,10 @@ from app.domains import DOMAINS
 from app.gateway.client import CircuitBreaker, ConvexGateway
 from app.gateway.errors import install_convex_error_handlers
 from app.gateway.wire import WireLimits
+from app.health import ReadinessProbe
 from app.http.problems import install_problem_handlers
 from app.http.semantics import install_http_semantics
+from app.lifecycle import Lifecycle
 from app.live.hub import LiveHub
 from app.observability.logs import configure_logging
 from app.observability.metrics import install_metrics, process_stopped
@@ -49,10 +51,15 @@ def tune_gc() -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, convex_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    convex_transport: httpx.AsyncBaseTransport | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass their own settings and a respx transport."""
+    """Build the app. Tests pass their own settings and a respx transport; app/serve.py the
+    lifecycle its signal handling moves on."""
     settings = settings or get_settings()
+    lifecycle = lifecycle or Lifecycle()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,7 +117,10 @@ def create_app(
             sessions=SessionManager.from_settings(settings, session_store) if settings.sign_in_enabled else None,
             webhook_targets=TargetPolicy(allow_local_http=settings.webhook_allow_local_http),
             webhook_secrets=SecretBox(settings.webhook_encryption_key.get_secret_value()),
+            lifecycle=lifecycle,
+            readiness=ReadinessProbe(gateway, settings.readiness_probe_interval_s),
         )
+        services.readiness.start()
         worker = (
             DeliveryWorker(
                 gateway,
@@ -129,6 +139,7 @@ def create_app(
         try:
             yield
         finally:
+            await services.readiness.aclose()
             if worker is not None:
                 await worker.aclose()
             services.live_hub.close()
@@ -201,8 +212,12 @@ def create_app(
 
 
 def app_factory() -> FastAPI:
-    """Entry point for `uvicorn --factory app.main:app_factory`."""
-    settings = get_settings()
+    """Entry point for `uvicorn --factory app.main:app_factory` (without app/serve.py's graceful stop)."""
+    return configured_app(get_settings())
+
+
+def configured_app(settings: Settings, lifecycle: Lifecycle | None = None) -> FastAPI:
+    """The app with this process's logging configured from `settings`."""
     configure_logging(
         settings.log_level,
         secrets=[
@@ -213,4 +228,4 @@ def app_factory() -> FastAPI:
         ],
         log_format=settings.log_format,
     )
-    return create_app(settings)
+    return create_app(settings, lifecycle=lifecycle)

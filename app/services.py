@@ -19,6 +19,8 @@ from app.settings import Settings
 if TYPE_CHECKING:
     from app.auth.actor import ActorResolver
     from app.auth.tokens import TokenVerifier
+    from app.health import ReadinessProbe
+    from app.lifecycle import Lifecycle
     from app.protection.rate_limit import RateLimiter
     from app.protection.source_limit import SourceGuard
     from app.sessions.manager import SessionManager
@@ -40,6 +42,8 @@ class Services:
     sessions: "SessionManager | None"  # None: sign-in at the BFF is not configured (OIDC_ISSUER)
     webhook_targets: "TargetPolicy"
     webhook_secrets: "SecretBox"
+    lifecycle: "Lifecycle"  # draining on SIGTERM (app/serve.py)
+    readiness: "ReadinessProbe"  # what /ready answers, refreshed in the background
 
 
 def services_of(connection: HTTPConnection) -> Services:

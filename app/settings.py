@@ -35,6 +35,21 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    # Where `python -m app.serve` listens (the container sets HOST=0.0.0.0), and how it stops
+    # (app/serve.py, docs/deploy.md): on SIGTERM /ready answers 503 and requests are still served
+    # for SHUTDOWN_DRAIN_S (longer than the load balancer takes to notice: HAProxy's checks, an
+    # ingress's endpoint update), then those in flight get up to SHUTDOWN_TIMEOUT_S to finish.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    shutdown_drain_s: float = Field(default=5.0, ge=0)
+    shutdown_timeout_s: int = Field(default=20, gt=0)
+    # How often /ready's answer is refreshed by asking Convex (in the background: /ready itself
+    # answers from memory, so it stays fast when Convex or this process is slow).
+    readiness_probe_interval_s: float = Field(default=5.0, gt=0)
+    # `make run`'s development servers (devtools/run.py): the embedded backend and the OpenID provider.
+    embedded_backend_port: int = Field(default=3210, ge=1, le=65535)
+    dev_oidc_port: int = Field(default=8001, ge=1, le=65535)
+
     # Convex deployment (docs/architecture.md, decision 7). The embedded development backend
     # listens on http://127.0.0.1:3210 when `make run` starts it.
     convex_url: str = "http://127.0.0.1:3210"
@@ -74,8 +89,8 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr = Field(default=SecretStr(""), repr=False)
     oidc_scopes: str = "openid email profile offline_access"
     # The BFF's own origin as browsers see it: the redirect URI, the logout return and the origin
-    # CSRF checks accept are derived from it.
-    public_origin: str = "http://127.0.0.1:8000"
+    # CSRF checks accept are derived from it. Unset: http://127.0.0.1:<PORT>.
+    public_origin: str = ""
     session_idle_timeout_s: float = Field(default=1800, gt=0)
     session_absolute_timeout_s: float = Field(default=28800, gt=0)
     # How long one process reuses a resolved session: the longest a revoked or expired session
@@ -98,6 +113,8 @@ class Settings(BaseSettings):
     @field_validator("public_origin")
     @classmethod
     def _an_origin(cls, origin: str) -> str:
+        if not origin:
+            return origin  # derived from PORT below
         # Compared with browsers' `Origin` header as is: scheme://host[:port], nothing after.
         parsed = urlparse(origin.rstrip("/"))
         if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path or parsed.query:
@@ -110,6 +127,12 @@ class Settings(BaseSettings):
         if key.get_secret_value() and len(_base64_or_empty(key.get_secret_value())) != SESSION_KEY_BYTES:
             raise ValueError(f"{(info.field_name or '').upper()} must be base64 of {SESSION_KEY_BYTES} random bytes")
         return key
+
+    @model_validator(mode="after")
+    def _public_origin_from_port(self) -> Self:
+        if not self.public_origin:
+            self.public_origin = f"http://127.0.0.1:{self.port}"
+        return self
 
     @model_validator(mode="after")
     def _sign_in_has_its_key(self) -> Self:

@@ -218,7 +218,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 # Codes that only the operations declaring them can answer (`openapi_extra=declares_codes(...)`);
 # `login_failed` only the sign-in callback, which is not in the document.
-DECLARED_ONLY = frozenset({"login_failed", "invalid_logout_token", "too_many_streams"})
+DECLARED_ONLY = frozenset({"login_failed", "invalid_logout_token", "too_many_streams", "shutting_down"})
 DECLARES_CODES = "x-declares-problem-codes"  # read and removed by app/openapi/document.py
 
 

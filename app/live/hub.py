@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Literal
 
-from convex import ConvexClient, QuerySubscription
+from convex import ConvexClient, ConvexError, QuerySubscription
 
+from app.gateway.errors import UpstreamUnavailable
 from app.http.problems import Problem
 from app.observability import metrics
 
@@ -81,12 +82,30 @@ class LiveHub:
         A ConvexError (access lost, the document gone) ends the iteration by raising.
         """
         client = await self.client()
-        subscription = await asyncio.to_thread(client.subscribe, path, args)
+        try:
+            subscription = await asyncio.to_thread(client.subscribe, path, args)
+        except ConvexError:
+            raise
+        except Exception as exc:
+            raise self._lost(client, exc) from exc
         try:
             async for value in subscription:
                 yield value
+        except ConvexError:
+            raise
+        except Exception as exc:
+            raise self._lost(client, exc) from exc
         finally:
             await asyncio.to_thread(_unsubscribe, subscription)
+
+    def _lost(self, client: ConvexClient, exc: Exception) -> UpstreamUnavailable:
+        """The official client failed outside Convex's own errors ("channel closed": its
+        connection worker is gone, and every later call would fail the same): let it go, so the
+        next stream connects afresh, and answer this one as Convex unreachable."""
+        log.warning("the live-updates client failed (%s): reconnecting on the next stream", exc)
+        if self._client is client:
+            self._client = None
+        return UpstreamUnavailable(f"live updates failed: {exc}")
 
 
 class StreamLease:

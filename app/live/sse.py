@@ -6,7 +6,8 @@ capability), subscribes to a client-scoped Convex query through the process's on
 re-verifies the actor whenever the data it read changes, so a revoked key or a removed
 membership ends the stream with an `error` event; a stream opened with a session cookie also
 ends, with an `error` event, within SESSION_CACHE_TTL_S of its session ending (signed out,
-revoked, expired). Comment lines keep idle streams open.
+revoked, expired). When the process stops (app/serve.py) every stream ends with a `retry:`
+hint, and the client reconnects to another process. Comment lines keep idle streams open.
 The routes live with their domains (tickets, registrations); this is what they share.
 """
 
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from convex import ConvexError
@@ -25,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from app.auth.actor import Actor
 from app.gateway.errors import UpstreamError, UpstreamTimeout, problem_from_convex_error
 from app.http.problems import problem_responses
+from app.lifecycle import RECONNECT_AFTER_MS, Lifecycle
 from app.live.hub import LiveHub, StreamLease
 from app.services import services_in
 
@@ -113,8 +115,8 @@ def stream_response(lease: StreamLease, events: AsyncIterator[ServerSentEvent]) 
                 yield event
         except ConvexError as error:
             yield error_event(error)
-        except SubscriptionEnded:
-            return
+        except (SubscriptionEnded, UpstreamError):
+            return  # the client reconnects (with Last-Event-ID where the stream sends ids)
         finally:
             await lease.close()
 
@@ -128,15 +130,17 @@ def stream_response(lease: StreamLease, events: AsyncIterator[ServerSentEvent]) 
 
 
 class LiveStreamResponse(EventSourceResponse):
-    """An event stream that, when its request was authenticated by a session cookie, ends with
-    that session: the principal the request resolved to is on the scope's state by the time the
-    response is sent."""
+    """An event stream that ends when the process stops (with an SSE `retry:` hint: the client
+    reconnects, through the load balancer, to another process) and, when its request was
+    authenticated by a session cookie, with that session: the principal the request resolved to
+    is on the scope's state by the time the response is sent."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services = services_in(scope)
+        stops = [process_stops(services.lifecycle)]
         principal = scope.get("state", {}).get("principal")
         session_id: str | None = getattr(principal, "session_id", None)
         if session_id is not None:
-            services = services_in(scope)
             store = services.session_store
 
             async def still_active() -> bool:
@@ -144,41 +148,58 @@ class LiveStreamResponse(EventSourceResponse):
                 return active
 
             every_s = max(services.settings.session_cache_ttl_s, MIN_SESSION_CHECK_S)
-            self.body_iterator = until_session_ends(self.body_iterator, still_active, every_s)
+            stops.append(session_ends(still_active, every_s))
+        self.body_iterator = until_stopped(self.body_iterator, stops)
         await super().__call__(scope, receive, send)
 
 
-async def until_session_ends(
-    events: AsyncIterable[Any], still_active: Callable[[], Awaitable[bool]], every_s: float
-) -> AsyncIterator[Any]:
-    """`events`, until `still_active` (asked every `every_s`) says the session has ended: then an
-    `error` event, and the end of the stream (which closes `events`, its subscription with it)."""
+Stop = Callable[[], Coroutine[Any, Any, ServerSentEvent]]
 
-    async def session_ended() -> None:
+
+def process_stops(lifecycle: Lifecycle) -> Stop:
+    """Returns, when the process is about to stop, the stream's last event: a reconnect hint."""
+
+    async def stopped() -> ServerSentEvent:
+        await lifecycle.streams_end()
+        return ServerSentEvent(comment="this server is stopping: reconnect", retry=RECONNECT_AFTER_MS)
+
+    return stopped
+
+
+def session_ends(still_active: Callable[[], Awaitable[bool]], every_s: float) -> Stop:
+    """Returns, once `still_active` (asked every `every_s`) says the session has ended, an `error` event."""
+
+    async def ended() -> ServerSentEvent:
         while True:
             await asyncio.sleep(every_s)
             try:
                 if not await still_active():
-                    return
+                    return ServerSentEvent(
+                        event="error", data=json.dumps({"code": "unauthenticated", "detail": "The session has ended."})
+                    )
             except UpstreamError as error:
                 # Convex unreachable: not a sign of the session ending; the next check decides.
                 log.warning("a live stream's session check failed: %s", error.reason)
 
+    return ended
+
+
+async def until_stopped(events: AsyncIterable[Any], stops: list[Stop]) -> AsyncIterator[Any]:
+    """`events`, until one of `stops` returns: then the event it returned, and the end of the
+    stream (which closes `events`, its subscription with it)."""
     iterator = aiter(events)
 
     async def next_event() -> Any:
         return await anext(iterator)
 
-    watcher = asyncio.create_task(session_ended())
+    watchers: set[asyncio.Task[ServerSentEvent]] = {asyncio.create_task(stop()) for stop in stops}
     pending: asyncio.Task[Any] | None = None
     try:
         while True:
             pending = pending or asyncio.create_task(next_event())
-            await asyncio.wait({pending, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if not pending.done():
-                yield ServerSentEvent(
-                    event="error", data=json.dumps({"code": "unauthenticated", "detail": "The session has ended."})
-                )
+            done, _ = await asyncio.wait({pending, *watchers}, return_when=asyncio.FIRST_COMPLETED)
+            if stopped := done & watchers:
+                yield stopped.pop().result()
                 return
             try:
                 event = pending.result()
@@ -187,7 +208,8 @@ async def until_session_ends(
             pending = None
             yield event
     finally:
-        watcher.cancel()
+        for watcher in watchers:
+            watcher.cancel()
         if pending is not None and not pending.done():
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):

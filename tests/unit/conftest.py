@@ -28,6 +28,8 @@ def unit_settings() -> Settings:
         rate_limit_enabled=False,
         # The delivery worker polls Convex on its own; tests/unit/webhooks runs it by hand.
         webhook_worker_enabled=False,
+        # /ready's background probe would add Convex calls to any test; tests/unit/test_readiness.py sets its own.
+        readiness_probe_interval_s=3600,
     )
 
 

@@ -166,6 +166,14 @@ def test_file_is_valid_compose(raw, validator, env_name):
     assert not validator.is_valid({"services": {"bff": {"imag": "x"}}})
 
 
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_no_two_services_publish_the_same_host_port(raw, env_name):
+    # .env names the BFF's port PORT: a service publishing ${PORT} too would clash with it.
+    config = interpolated(raw, ENVIRONMENTS[env_name])
+    published = [str(p).rsplit(":", 1)[0] for s in config["services"].values() for p in s.get("ports", [])]
+    assert len(published) == len(set(published)), published
+
+
 def test_no_variable_is_required(raw):
     # Compose interpolates the whole file for any command, so one `${VAR:?...}`, in any
     # service, would stop steps 1 and 2 (start the backend, generate the key) on a fresh checkout.
@@ -203,10 +211,10 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 
 def _run(argv: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    # Stand-ins for npm and uvicorn: only the checks before them are under test.
+    # Stand-ins for npm and the BFF's python: only the checks before them are under test.
     stubs = tmp_path / "bin"
     stubs.mkdir(exist_ok=True)
-    for tool in ("npm", "uvicorn"):
+    for tool in ("npm", "python"):
         (stubs / tool).write_text(f"#!/bin/sh\necho {tool} ran\n")
         (stubs / tool).chmod(0o755)
     path = f"{stubs}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -256,7 +264,7 @@ def test_bff_refuses_an_empty_key_then_runs_the_images_command(raw, tmp_path):
     assert refused.returncode == 1 and "CONVEX_ADMIN_KEY is empty" in refused.stderr
 
     ran = _run(service["command"], {**env, "CONVEX_ADMIN_KEY": "member-platform|01ab"}, tmp_path)
-    assert (ran.returncode, ran.stdout) == (0, "uvicorn ran\n")
+    assert (ran.returncode, ran.stdout) == (0, "python ran\n")
 
 
 # --- README.md, "Self-hosted Convex" ---------------------------------------------------------

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from app import serve
 from app.main import create_app
 from app.settings import Settings
 from tests.unit.auth.test_authentication import bearer
@@ -49,11 +50,14 @@ async def test_swagger_forgets_the_token_when_persisting_is_off(settings):
     assert re.search(r'"persistAuthorization":\s*false', page.text)
 
 
-def test_every_way_of_starting_the_bff_sends_no_server_header():
-    # uvicorn adds `server: uvicorn` unless told not to; these are the three ways it is started.
-    assert "server_header=False" in (ROOT / "devtools/run.py").read_text()
-    assert '"--no-server-header"' in (ROOT / "Dockerfile").read_text()
-    assert "--no-server-header" in (ROOT / "docker-compose.yml").read_text()
+def test_every_way_of_starting_the_bff_sends_no_server_header(settings):
+    # uvicorn adds `server: uvicorn` unless told not to. Every way the BFF is started (make run,
+    # the image, compose, deploy/) goes through app.serve, which tells it.
+    assert serve.server(settings).config.server_header is False
+    assert "serve.server(" in (ROOT / "devtools/run.py").read_text()
+    assert 'CMD ["python", "-m", "app.serve"]' in (ROOT / "Dockerfile").read_text()
+    assert "exec python -m app.serve" in (ROOT / "docker-compose.yml").read_text()
+    assert 'command: ["python", "-m", "app.serve"]' in (ROOT / "deploy/deployment.yaml").read_text()
 
 
 async def test_authenticated_docs_refuse_an_api_key_convex_does_not_know(settings, convex):

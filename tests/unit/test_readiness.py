@@ -1,8 +1,11 @@
-"""/ready reports what it checked: the Convex version, the internal query that answered, the
-circuit breaker's state and the live-updates connection (as far as it can be known)."""
+"""/ready says whether this process should get traffic (app/health.py): unready until Convex has
+answered once and while draining, then from memory whatever Convex does; it reports the Convex
+version, the internal query that answered, the last background probe, the circuit breaker's
+state and the live-updates connection (as far as it can be known)."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -69,16 +72,40 @@ async def test_ready_reports_the_version_the_probe_the_breaker_and_the_live_conn
     _, client = await serve(settings)
     response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    assert datetime.fromisoformat(body.pop("convexCheckedAt")) <= datetime.now(UTC)
+    assert body == {
         "status": "ready",
         "convexVersion": "1.2.3",
         "convexProbe": "identity:resolveActor",
+        "convex": "reachable",
         "circuitBreaker": "closed",
         "liveUpdates": "idle",
     }
 
 
-async def test_an_open_breaker_makes_ready_503_saying_so_without_calling_convex(serve, convex, settings):
+async def test_once_convex_answered_ready_answers_from_memory_without_calling_it(serve, convex, settings):
+    wire = Convex(convex)
+    _, client = await serve(settings)
+    assert (await client.get("/ready")).status_code == 200
+    queries = wire.queries
+    for _ in range(5):
+        assert (await client.get("/ready")).status_code == 200
+    assert wire.queries == queries
+
+
+async def test_convex_failing_after_start_is_reported_but_keeps_the_process_ready(serve, convex, settings):
+    """Every replica shares Convex: unready on its failure, they would all leave the load balancer at once."""
+    wire = Convex(convex)
+    _, client = await serve(settings.model_copy(update={"readiness_probe_interval_s": 0.01}))
+    assert (await client.get("/ready")).json()["convex"] == "reachable"
+    wire.healthy = False
+    await until(lambda: client.get("/ready"), lambda r: r.json()["convex"] == "failing")
+    wire.healthy = True
+    await until(lambda: client.get("/ready"), lambda r: r.json()["convex"] == "reachable")
+
+
+async def test_an_open_breaker_before_convex_was_reached_makes_ready_503_saying_so(serve, convex, settings):
     wire = Convex(convex)
     _, client = await serve(breaker_settings(settings, reset_s=30))
     wire.healthy = False
@@ -90,15 +117,44 @@ async def test_an_open_breaker_makes_ready_503_saying_so_without_calling_convex(
     assert wire.queries == queries
 
 
-async def test_after_the_reset_time_ready_is_the_probe_that_closes_the_breaker(serve, convex, settings):
+async def test_an_open_breaker_after_start_is_reported_and_the_process_stays_ready(serve, convex, settings):
     wire = Convex(convex)
-    _, client = await serve(breaker_settings(settings, reset_s=0.1))
+    _, client = await serve(breaker_settings(settings, reset_s=30))
+    assert (await client.get("/ready")).status_code == 200
+    wire.healthy = False
+    assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
+    response = await client.get("/ready")
+    assert response.status_code == 200 and response.json()["circuitBreaker"] == "open"
+
+
+async def test_after_the_reset_time_the_background_probe_closes_the_breaker(serve, convex, settings):
+    wire = Convex(convex)
+    _, client = await serve(
+        breaker_settings(settings, reset_s=0.1).model_copy(update={"readiness_probe_interval_s": 0.05})
+    )
+    assert (await client.get("/ready")).status_code == 200
     wire.healthy = False
     assert_problem(await client.get(EVENTS, headers=bearer(make_token())), 503, "upstream_unavailable")
     wire.healthy = True
-    await asyncio.sleep(0.2)
-    response = await client.get("/ready")
-    assert response.status_code == 200 and response.json()["circuitBreaker"] == "closed"
+    await until(lambda: client.get("/ready"), lambda r: r.json()["circuitBreaker"] == "closed")
+
+
+async def test_a_draining_process_is_unready_and_still_serves(serve, convex, settings):
+    Convex(convex)
+    application, client = await serve(settings)
+    assert (await client.get("/ready")).status_code == 200
+    application.state.services.lifecycle.drain()
+    assert_problem(await client.get("/ready"), 503, "shutting_down")
+    assert (await client.get("/health")).status_code == 200
+
+
+async def until(get, condition, timeout_s: float = 10.0) -> None:
+    """Polls `get` until its answer meets `condition` (the background probe runs on its own time)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if condition(await get()):
+                return
+            await asyncio.sleep(0.01)
 
 
 async def test_ready_says_when_the_breaker_is_disabled(serve, convex, settings):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from sse_starlette import ServerSentEvent
 
 from app.gateway.errors import UpstreamUnavailable
-from app.live.sse import until_session_ends
+from app.live.sse import session_ends, until_stopped
 
 
 class Feed:
@@ -31,7 +31,7 @@ async def test_events_flow_while_the_session_lives_and_an_error_event_ends_the_s
     async def still_active() -> bool:
         return alive
 
-    stream = until_session_ends(feed.events(), still_active, every_s=0.02)
+    stream = until_stopped(feed.events(), [session_ends(still_active, 0.02)])
     await feed.queue.put(ServerSentEvent(data="first"))
     assert (await anext(stream)).data == "first"
     await feed.queue.put(ServerSentEvent(data="second"))
@@ -55,7 +55,7 @@ async def test_a_failed_check_does_not_end_the_stream():
         third_check.set()
         return True
 
-    stream = until_session_ends(feed.events(), flaky, every_s=0.01)
+    stream = until_stopped(feed.events(), [session_ends(flaky, 0.01)])
     waiting = asyncio.ensure_future(anext(stream))
     await asyncio.wait_for(third_check.wait(), 10)  # however slowly the machine runs the checks
     assert not waiting.done()
@@ -73,4 +73,4 @@ async def test_the_stream_ends_when_its_events_end():
     async def still_active() -> bool:
         return True
 
-    assert [e.data async for e in until_session_ends(two(), still_active, every_s=10)] == ["1", "2"]
+    assert [e.data async for e in until_stopped(two(), [session_ends(still_active, 10)])] == ["1", "2"]

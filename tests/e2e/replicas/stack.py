@@ -1,0 +1,209 @@
+"""Several BFF processes (`python -m app.serve`, as deployed) behind HAProxy (Debian's package),
+all on 127.0.0.1, over one embedded backend: what tests/e2e/replicas drives."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devtools.embedded import free_port
+from tests.e2e.conftest import ADMIN_KEY, AUDIENCE, ISSUER, JWT_SECRET
+
+HAPROXY = shutil.which("haproxy") or next(
+    (path for path in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if os.access(path, os.X_OK)), None
+)
+needs_haproxy = pytest.mark.skipif(
+    HAPROXY is None, reason="HAProxy is not installed (apt-get install haproxy; .ci/run installs it)"
+)
+
+# HAProxy checks /ready this often and takes a replica out after FALL failed checks: a draining
+# replica leaves within CHECK_INTERVAL_S * FALL, well inside its drain.
+CHECK_INTERVAL_S = 0.5
+FALL = 2
+DRAIN_S = 3.0
+
+
+@dataclass
+class Replica:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=300))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def send(self, sig: signal.Signals) -> None:
+        self.process.send_signal(sig)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n" + "".join(self.log))
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready in {timeout_s} s:\n" + "".join(self.log))
+
+
+def replica_env(backend_url: str, port: int, **settings: str) -> dict[str, str]:
+    """The environment of one BFF process: the e2e suite's Convex and JWT settings, and `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "OTEL_"))}
+    env.update(
+        CONVEX_URL=backend_url,
+        CONVEX_ADMIN_KEY=ADMIN_KEY,
+        JWT_HS256_SECRET=JWT_SECRET,
+        JWT_ISSUER=ISSUER,
+        JWT_AUDIENCE=AUDIENCE,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        SHUTDOWN_DRAIN_S=str(DRAIN_S),
+        SHUTDOWN_TIMEOUT_S="10",
+        READINESS_PROBE_INTERVAL_S="1",
+        LOG_LEVEL="WARNING",
+        LOG_FORMAT="json",
+        WEBHOOK_WORKER_ENABLED="false",
+        ENVIRONMENT="test",
+    )
+    env.update(settings)
+    return env
+
+
+def start_replica(name: str, port: int, env: dict[str, str], workdir: Path) -> Replica:
+    """`python -m app.serve` in `workdir` (no .env there: the environment is the whole configuration)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.serve"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    replica = Replica(name, port, process)
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            replica.log.append(line.decode(errors="replace"))
+
+    threading.Thread(target=pump, daemon=True).start()
+    return replica
+
+
+def stop(replica: Replica) -> None:
+    if replica.process.poll() is None:
+        replica.process.kill()
+    replica.process.wait(10)
+
+
+HAPROXY_CONFIG = """
+global
+    maxconn 2000
+
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+    timeout check 2s
+    # A request whose connection could not be made goes to another replica (retries: conn-failure only,
+    # HAProxy's default, so it never sends a request twice that a replica may have run).
+    option redispatch
+    retries 3
+
+frontend api
+    bind 127.0.0.1:{port}
+    default_backend bff
+
+backend bff
+    balance roundrobin
+    option httpchk GET /ready
+    http-check expect status 200
+    default-server inter {inter_ms} fall {fall} rise 2 check
+{servers}
+"""
+
+
+@dataclass
+class Balancer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=2000))
+
+    def lines(self, text: str) -> list[str]:
+        return [line for line in list(self.log) if text in line]
+
+
+@contextmanager
+def haproxy(slots: dict[str, int], workdir: Path) -> Iterator[Balancer]:
+    """HAProxy on a free port, balancing round-robin over `slots` (name -> port) and checking /ready;
+    its log is what it writes to stderr in the foreground: a server's state changes."""
+    assert HAPROXY is not None
+    port = free_port()
+    servers = "\n".join(f"    server {name} 127.0.0.1:{p}" for name, p in slots.items())
+    config = workdir / "haproxy.cfg"
+    config.write_text(
+        HAPROXY_CONFIG.format(port=port, inter_ms=int(CHECK_INTERVAL_S * 1000), fall=FALL, servers=servers)
+    )
+    process = subprocess.Popen(
+        [HAPROXY, "-db", "-f", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir
+    )
+    balancer = Balancer(f"http://127.0.0.1:{port}", process)
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            balancer.log.append(line.decode(errors="replace"))
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        _wait_listening(port, process)
+        yield balancer
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"HAProxy is not listening on {port}")
+
+
+@contextmanager
+def replicas(backend_url: str, count: int, workdir: Path, **settings: str) -> Iterator[dict[str, Replica]]:
+    """`count` BFF processes started together; yields them by name once all are ready; kills what is left."""
+    with ExitStack() as stack:
+        started = {}
+        for i in range(1, count + 1):
+            port = free_port()
+            replica = start_replica(f"bff{i}", port, replica_env(backend_url, port, **settings), workdir)
+            stack.callback(stop, replica)
+            started[replica.name] = replica
+        for replica in started.values():
+            replica.wait_ready()
+        yield started
