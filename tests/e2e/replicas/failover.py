@@ -82,8 +82,9 @@ class Report:
     ready_latencies_ms: list[float]
 
     def calls_in(self, phase: str) -> list[Call]:
+        """Requests whose first attempt was answered (or failed) within `phase`."""
         start, end = self.phases[phase]
-        return [c for c in self.calls if start <= c.attempts[0].started < end]
+        return [c for c in self.calls if start <= c.attempts[0].ended < end]
 
     def failed_attempts(self, phase: str) -> list[Attempt]:
         """Attempts that failed within `phase` (by when they failed: one in flight at the kill fails after it)."""
@@ -242,6 +243,9 @@ async def run_failover(backend_url: str, workdir: Path) -> Report:
 async def _scenario(
     backend_url: str, workdir: Path, bffs: dict[str, Replica], spare_port: int, balancer: Balancer
 ) -> Report:
+    # The spare slot out first, so that round-robin puts the streams, opened one after the other, on
+    # the three replicas, one each (the stopped and the killed one among them).
+    await _until(lambda: any("bff4 is DOWN" in line for line in balancer.log), 15)
     async with httpx.AsyncClient(base_url=balancer.url, timeout=10) as http:
         member = {"Authorization": f"Bearer {token_for(MEMBER)}"}
         tickets = []
@@ -255,7 +259,10 @@ async def _scenario(
     load = Load(balancer.url, tickets)
     streams = [StreamLog() for _ in range(STREAMS)]
     ready_samples: list[float] = []
-    followers = [asyncio.create_task(follow(balancer.url, tickets[0], s, load.stopping)) for s in streams]
+    followers = []
+    for stream in streams:
+        followers.append(asyncio.create_task(follow(balancer.url, tickets[0], stream, load.stopping)))
+        await _until(lambda: stream.connections == 1, 15)  # noqa: B023  (awaited before the loop moves on)
     sampler = asyncio.create_task(ready_latency(bffs["bff3"], ready_samples, load.stopping))
     running = asyncio.create_task(load.run())
     t0 = time.monotonic()
