@@ -38,6 +38,7 @@ async def main() -> None:
     print(f"drain (SIGTERM to exit): {figures['drain_s']} s; /ready 503 after {figures['ready_503_after_s']} s")
     print("live streams:", json.dumps(figures["streams"]))
     print("/ready on an untouched replica under the load (ms):", json.dumps(figures["ready_ms_under_load"]))
+    print("HAProxy:", json.dumps(figures["balancer"]))
     print(
         "HAProxy took out:",
         ", ".join(line.split("Server ")[1].split(" is DOWN")[0] for line in figures["servers_marked_down"]),

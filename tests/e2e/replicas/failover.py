@@ -79,6 +79,7 @@ class Report:
     thread_ids: list[str]  # ticket 0's messages as stored, oldest first
     stored_bodies: Counter[str]
     balancer_log: list[str]
+    balancer_stats: dict[str, str]
     ready_latencies_ms: list[float]
 
     def calls_in(self, phase: str) -> list[Call]:
@@ -128,6 +129,12 @@ class Report:
                 "max": round(max(self.ready_latencies_ms), 1),
             },
             "servers_marked_down": [line.strip() for line in self.balancer_log if " is DOWN" in line],
+            "balancer": {
+                "requests_sent_again": int(self.balancer_stats["wretr"] or 0),
+                "sent_to_another_replica": int(self.balancer_stats["wredis"] or 0),
+                "connections_failed": int(self.balancer_stats["econ"] or 0),
+                "answers_lost": int(self.balancer_stats["eresp"] or 0),
+            },
         }
 
 
@@ -315,6 +322,7 @@ async def _scenario(
         thread_ids=thread,
         stored_bodies=stored,
         balancer_log=list(balancer.log),
+        balancer_stats=balancer.backend_stats(),
         ready_latencies_ms=ready_samples,
     )
 

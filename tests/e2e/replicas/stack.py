@@ -116,6 +116,7 @@ def stop(replica: Replica) -> None:
 HAPROXY_CONFIG = """
 global
     maxconn 2000
+    stats socket {socket} mode 600 level user
 
 defaults
     mode http
@@ -123,10 +124,13 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout check 2s
-    # A request whose connection could not be made goes to another replica (retries: conn-failure only,
-    # HAProxy's default, so it never sends a request twice that a replica may have run).
+    # A request is sent again, to another replica (redispatch), when its connection failed, or closed
+    # with no answer (a replica killed, or an idle connection it had closed being reused), as
+    # docs/deploy.md recommends: but a change only when it carries an Idempotency-Key (its second run
+    # answers the first one's result; the rules in the backend), and never a PATCH.
     option redispatch
     retries 3
+    retry-on conn-failure empty-response junk-response
 
 frontend api
     bind 127.0.0.1:{port}
@@ -134,6 +138,8 @@ frontend api
 
 backend bff
     balance roundrobin
+    http-request disable-l7-retry if {{ method POST }} !{{ req.hdr(idempotency-key) -m found }}
+    http-request disable-l7-retry if {{ method PATCH }}
     option httpchk GET /ready
     http-check expect status 200
     default-server inter {inter_ms} fall {fall} rise 2 check
@@ -145,10 +151,20 @@ backend bff
 class Balancer:
     url: str
     process: subprocess.Popen[bytes]
+    stats_socket: Path
     log: deque[str] = field(default_factory=lambda: deque(maxlen=2000))
 
-    def lines(self, text: str) -> list[str]:
-        return [line for line in list(self.log) if text in line]
+    def backend_stats(self) -> dict[str, str]:
+        """The `bff` backend's row of HAProxy's statistics (`show stat`): `wretr` requests it sent
+        again, `wredis` sent to another server, `econ` connections that failed, `eresp` answers lost."""
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(str(self.stats_socket))
+            client.sendall(b"show stat\n")
+            raw = b"".join(iter(lambda: client.recv(65536), b"")).decode()
+        header, *rows = [line for line in raw.splitlines() if line]
+        names = header.lstrip("# ").split(",")
+        table = [dict(zip(names, row.split(","), strict=False)) for row in rows]
+        return next(row for row in table if row["pxname"] == "bff" and row["svname"] == "BACKEND")
 
 
 @contextmanager
@@ -160,12 +176,18 @@ def haproxy(slots: dict[str, int], workdir: Path) -> Iterator[Balancer]:
     servers = "\n".join(f"    server {name} 127.0.0.1:{p}" for name, p in slots.items())
     config = workdir / "haproxy.cfg"
     config.write_text(
-        HAPROXY_CONFIG.format(port=port, inter_ms=int(CHECK_INTERVAL_S * 1000), fall=FALL, servers=servers)
+        HAPROXY_CONFIG.format(
+            port=port,
+            socket=workdir / "haproxy.sock",
+            inter_ms=int(CHECK_INTERVAL_S * 1000),
+            fall=FALL,
+            servers=servers,
+        )
     )
     process = subprocess.Popen(
         [HAPROXY, "-db", "-f", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir
     )
-    balancer = Balancer(f"http://127.0.0.1:{port}", process)
+    balancer = Balancer(f"http://127.0.0.1:{port}", process, workdir / "haproxy.sock")
 
     def pump() -> None:
         assert process.stdout is not None
@@ -174,7 +196,7 @@ def haproxy(slots: dict[str, int], workdir: Path) -> Iterator[Balancer]:
 
     threading.Thread(target=pump, daemon=True).start()
     try:
-        _wait_listening(port, process)
+        _wait_listening(port, process, balancer.log)
         yield balancer
     finally:
         process.terminate()
@@ -184,14 +206,15 @@ def haproxy(slots: dict[str, int], workdir: Path) -> Iterator[Balancer]:
             process.kill()
 
 
-def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
+def _wait_listening(port: int, process: subprocess.Popen[bytes], log: deque[str], timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and process.poll() is None:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.05)
-    raise RuntimeError(f"HAProxy is not listening on {port}")
+    time.sleep(0.2)  # the rest of its output
+    raise RuntimeError(f"HAProxy is not listening on {port}:\n" + "".join(log))
 
 
 @contextmanager
