@@ -29,6 +29,7 @@ FAULTS = (
     "write_conflict",  # Convex's own answer to a mutation that kept conflicting (nothing committed)
     "error_page_after",  # forward (the call really runs), then answer with a proxy's HTML 502
     "slow_commit",  # forward (the call really runs), then answer nothing until the client gives up
+    "delayed",  # wait `delay_s`, then forward and answer faithfully (a slow but working Convex)
 )
 
 # With a late FIN: how long the proxy keeps reading after sending it, to see requests written
@@ -74,6 +75,8 @@ class FaultProxy:
     seen: Counter = field(default_factory=Counter)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
     connections_opened: int = 0
+    # The wait of "delayed".
+    delay_s: float = 2.0
 
     def inject(
         self, fault: str, only_path: str | None = None, *, only_function: str | None = None, times: int | None = None
@@ -167,6 +170,8 @@ class FaultProxy:
             return await _respond(writer, 503, WRITE_CONFLICT)
         if fault == "error_560":
             return await _respond(writer, 560, b'{"status":"error","errorMessage":"Server Error","logLines":[]}')
+        if fault == "delayed":
+            await asyncio.sleep(self.delay_s)
         forwarded = {
             k: v for k, v in headers.items() if k.lower() in ("authorization", "content-type", "convex-client")
         }
