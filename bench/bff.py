@@ -27,6 +27,8 @@ ROUTES = {
     "list courses": "/v1/clients/acme/courses?status=published",
     "ticket messages": "/v1/clients/acme/tickets/t1;tickets/messages",
 }
+# The write route: a reply to a ticket (one mutation with its receipt; the stub stores nothing).
+WRITE = ("ticket reply", "/v1/clients/acme/tickets/t1;tickets/messages", {"body": "Bench reply."})
 NO_RATE_LIMIT = {"rate_limit_enabled": "false", "actor_cache_ttl_s": "30"}
 # Sign-in on, so a session cookie is read (the issuer is never contacted: no sign-in or refresh runs).
 SIGN_IN = {"oidc_issuer": "http://127.0.0.1:9/bench-issuer"}
@@ -37,16 +39,23 @@ FLOOR = "floor: uvicorn + bare ASGI + one aiohttp call"
 
 
 async def load(
-    name: str, url: str, headers: dict[str, str], concurrency: int, stack: Stack | None = None, seconds: float = SECONDS
+    name: str,
+    url: str,
+    headers: dict[str, str],
+    concurrency: int,
+    stack: Stack | None = None,
+    seconds: float = SECONDS,
+    body: dict[str, Any] | None = None,
 ) -> Figures:
-    """Closed-loop GETs with aiohttp; with `stack`, the BFF's CPU per request too."""
+    """Closed-loop GETs (POSTs of `body`) with aiohttp; with `stack`, the BFF's CPU per request too."""
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
 
         async def call() -> None:
-            async with session.get(url) as response:
+            request = session.get(url) if body is None else session.post(url, json=body)
+            async with request as response:
                 await response.read()
-                if response.status != 200:
+                if response.status not in (200, 201):
                     raise RuntimeError(f"{name}: {response.status} {await response.text()}")
 
         cpu_before = stack.cpu_s() if stack else 0.0
@@ -84,6 +93,10 @@ async def ceiling(rows: list[Figures]) -> dict[str, float]:
                         found[f"{variant}|{route}|{concurrency}|p99"] = figures.pct(0.99)
                         found[f"{variant}|{route}|{concurrency}|cpu"] = figures.cpu_us
                 if variant == "BFF -> stub (aiohttp)":
+                    route, path, body = WRITE
+                    figures = await load(f"{variant}: {route}", stack.bff_url + path, headers, 32, stack, body=body)
+                    rows.append(figures)
+                    found["write|32|rps"], found["write|32|cpu"] = figures.rps, figures.cpu_us
                     # The same list as a signed-in browser asks for it: the session cookie instead of a token.
                     cookie = {"Cookie": "__Host-mp-session=bench-session-handle"}
                     url = stack.bff_url + ROUTES["list courses"]
