@@ -105,6 +105,13 @@ async def test_a_request_is_a_server_span_by_route_with_a_child_span_per_convex_
     assert line.trace_id == format_trace_id(server.context.trace_id)
 
 
+async def test_with_tracing_on_the_request_log_line_still_names_each_convex_function_called(traced, caplog):
+    caplog.set_level(logging.INFO, logger="app.requests")
+    assert (await traced.get("/v1/clients/acme/events", headers=bearer(make_token()))).status_code == 200
+    [line] = [record for record in caplog.records if record.name == "app.requests"]
+    assert line.convex_functions == ["identity:resolveActor", "events:list"]
+
+
 async def test_a_caller_traceparent_makes_the_request_part_of_the_callers_trace(traced, exporter):
     caller_trace = "0af7651916cd43dd8448eb211c80319c"
     headers = {**bearer(make_token()), "traceparent": f"00-{caller_trace}-b7ad6b7169203331-01"}

@@ -93,3 +93,10 @@ async def test_every_kind_of_authentication_failure_spends_the_failure_budget_of
     assert_problem(await client.get(EVENTS, headers=unknown), 401, "unauthenticated")  # remembered as unknown
     assert_problem(await client.get(EVENTS, headers={**cookie(), "Origin": "https://evil.example"}), 403, "csrf_failed")
     assert_problem(await client.get(EVENTS), 429, "rate_limited")  # the fifth failure from this address
+
+
+async def test_each_source_behind_a_trusted_proxy_has_its_own_failure_budget(make_client: MakeClient, convex):
+    client = await make_client(convex, auth_failures_per_minute_per_source=1, trusted_proxies=["127.0.0.0/8"])
+    first, second = ({"X-Forwarded-For": f"203.0.113.{n}"} for n in (1, 2))
+    statuses = [(await client.get(EVENTS, headers=h)).status_code for h in (first, first, second)]
+    assert statuses == [401, 429, 401]

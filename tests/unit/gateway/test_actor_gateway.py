@@ -47,6 +47,13 @@ async def test_a_query_carries_the_actor_beside_its_args(convex, gateway):
     }
 
 
+async def test_a_mutation_carries_the_actor_beside_its_args(convex, gateway):
+    route = convex.post("/api/mutation").mock(return_value=success(None))
+    await ActorGateway(gateway, ACTOR).mutation("tickets:open", {"subject": "s"})
+    args = sent(route)[0]["args"]
+    assert (args["actor"], args["subject"]) == (ACTOR.arg(), "s")
+
+
 async def test_a_request_with_an_idempotency_key_sends_its_mutations_with_the_receipts_it_derives(convex, gateway):
     """Run again under the same key, the request sends the same receipts, so Convex answers each
     change it already made with its first result."""

@@ -73,3 +73,31 @@ def test_a_body_that_is_not_a_model_an_optional_list_is_named_by_its_parameter()
     async def create(ids: Annotated[list[str] | None, Body(embed=True)] = None) -> None: ...
 
     assert named("ids", request(route=route_of(app))) == ["body.ids"]
+
+
+@pytest.mark.parametrize("code", [["not_found"], {"code": "not_found"}, 404], ids=["list", "object", "number"])
+def test_a_code_that_is_not_a_string_is_an_upstream_error(code):
+    problem = problem_from_convex_error(ConvexError("rule", {"code": code, "message": "m"}))
+    assert (problem.code, problem.status) == ("upstream_error", 502)
+
+
+def test_a_known_code_without_a_message_has_the_code_as_its_detail():
+    problem = problem_from_convex_error(ConvexError("rule", {"code": "not_found", "entity": "course"}))
+    assert (problem.code, problem.detail, problem.extra) == ("not_found", "not_found", {"entity": "course"})
+
+
+def test_a_conflict_names_its_field_as_a_member_not_as_an_offending_input():
+    problem = problem_from_convex_error(ConvexError("rule", {"code": "conflict", "message": "taken", "field": "slug"}))
+    assert (problem.code, problem.extra, problem.errors) == ("conflict", {"field": "slug"}, None)
+
+
+def test_a_validation_problem_that_names_no_field_has_no_offending_input():
+    problem = problem_from_convex_error(ConvexError("rule", {"code": "validation", "message": "no member profile"}))
+    assert (problem.code, problem.detail, problem.errors) == ("validation", "no member profile", None)
+
+
+def test_a_validation_problem_naming_a_field_keeps_the_rules_other_declared_members():
+    data = {"code": "validation", "message": "too many", "field": "seats", "capacity": 5}
+    problem = problem_from_convex_error(ConvexError("rule", data))
+    assert problem.extra == {"capacity": 5}
+    assert [error.field for error in problem.errors or []] == ["body.seats"]

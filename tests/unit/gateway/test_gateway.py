@@ -153,6 +153,30 @@ async def test_a_write_conflict_is_sent_again_and_commits(convex, gateway):
     assert route.call_count == 3
 
 
+async def test_every_resend_of_a_write_conflict_waits_a_random_backoff_of_at_most_a_second_first(
+    convex, gateway, monkeypatch
+):
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def recorded(delay: float) -> None:
+        waits.append(delay)
+        await sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    convex.post("/api/mutation").mock(side_effect=[write_conflict(), write_conflict(), success("ok")])
+    assert await gateway.mutation("registrations:registerSelf", {}) == "ok"
+    assert len(waits) == 2 and all(0 < wait <= 1 for wait in waits), waits
+
+
+async def test_a_resent_mutation_that_convex_then_refuses_before_it_runs_is_not_sent_a_third_time(convex, gateway):
+    overloaded = httpx.Response(503, json={"code": "Overloaded", "message": "busy"})
+    route = convex.post("/api/mutation").mock(side_effect=[write_conflict(), overloaded, success("ok")])
+    with pytest.raises(errors.UpstreamUnavailable) as caught:
+        await gateway.mutation("registrations:registerSelf", {})
+    assert type(caught.value) is errors.UpstreamUnavailable and route.call_count == 2
+
+
 async def test_a_write_conflict_that_persists_is_a_write_conflict_problem(convex, gateway):
     route = convex.post("/api/mutation").mock(return_value=write_conflict())
     with pytest.raises(errors.WriteConflict) as caught:
@@ -268,6 +292,19 @@ async def test_each_call_carries_the_request_id_and_a_traceparent(convex, gatewa
     version, trace_id, span_id, flags = first["traceparent"].split("-")
     assert (version, trace_id, flags) == ("00", "4bf92f3577b34da6a3ce929d0e0e4736", "01") and len(span_id) == 16
     assert second["traceparent"].split("-")[2] != span_id  # one span per call
+
+
+async def test_a_mutation_records_the_request_id_among_its_args(convex, gateway):
+    """What the mutation writes (a webhook event) names the request that caused it."""
+    route = convex.post("/api/mutation").mock(return_value=success(None))
+    token = correlation_id.set("4bf92f3577b34da6a3ce929d0e0e4736")
+    try:
+        await gateway.mutation("tickets:open", {"subject": "s"})
+    finally:
+        correlation_id.reset(token)
+    args = json.loads(route.calls.last.request.content)["args"]
+    assert args["requestId"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert args["subject"] == "s"
 
 
 async def test_a_call_outside_a_request_sends_no_request_id(convex, gateway):

@@ -465,3 +465,32 @@ async def test_the_gateway_talks_through_the_http_client_it_is_configured_with(h
         server.close()
     [head] = heads
     assert head.startswith(b"get /version ") and agent in head.split(b"\r\nuser-agent: ")[1]
+
+
+@pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
+async def test_a_convex_url_written_with_a_trailing_slash_is_called_at_its_own_paths(http_client):
+    heads: list[bytes] = []
+    server = await serve_recording(heads)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    gateway = ConvexGateway(url, "key", http_client=http_client)
+    try:
+        await gateway.version()
+    finally:
+        await gateway.aclose()
+        server.close()
+    [head] = heads
+    assert head.startswith(b"get /version ")
+
+
+@pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
+async def test_the_gateway_sends_its_admin_key_through_either_http_client(http_client):
+    heads: list[bytes] = []
+    server = await serve_recording(heads)
+    gateway = ConvexGateway(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", "key", http_client=http_client)
+    try:
+        await gateway.version()
+    finally:
+        await gateway.aclose()
+        server.close()
+    [head] = heads
+    assert b"\r\nauthorization: convex key\r\n" in head

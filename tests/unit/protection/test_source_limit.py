@@ -7,6 +7,7 @@ import secrets
 import pytest
 import time_machine
 from prometheus_client import REGISTRY
+from starlette.requests import Request
 
 from app.http.problems import Problem
 from app.protection.source_limit import SourceGuard
@@ -205,6 +206,22 @@ def test_sign_ins_started_from_one_source_are_limited_before_anything_is_stored(
     assert refused.value.headers["Retry-After"] == "45"  # when the first sign-in leaves the minute
     assert "sign-ins" in refused.value.detail
     assert REGISTRY.get_sample_value(*refusals) == before + 1
+
+
+def test_a_request_without_a_peer_address_counts_as_the_source_unknown():
+    guard = SourceGuard(unit_settings())
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "client": None})
+    assert guard.source_of(request) == "unknown"
+
+
+def test_a_refusal_in_the_last_second_of_its_window_says_retry_after_one_second():
+    guard = SourceGuard(unit_settings().model_copy(update={"sign_ins_per_minute_per_source": 1}))
+    with time_machine.travel(1_900_000_000, tick=False) as clock:
+        guard.spend_sign_in("198.51.100.9")
+        clock.shift(59.5)
+        with pytest.raises(Problem) as refused:
+            guard.spend_sign_in("198.51.100.9")
+    assert refused.value.headers["Retry-After"] == "1"
 
 
 async def test_a_refused_source_may_come_back_when_its_oldest_failure_leaves_the_minute(make_client, convex):
