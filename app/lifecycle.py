@@ -27,10 +27,6 @@ class Lifecycle:
         self.draining = True
         self._streams_end.set()
 
-    @property
-    def streams_ending(self) -> bool:
-        return self._streams_end.is_set()
-
     async def streams_end(self) -> None:
         """Returns when live streams must end."""
         await self._streams_end.wait()

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from tests.e2e.conftest import ADMIN_KEY, token_for
+from tests.e2e.conftest import snapshot, token_for
 from tests.e2e.replicas.stack import Balancer, Replica, free_port, haproxy, replica_env, replicas, start_replica, stop
 
 CONCURRENCY = 32
@@ -33,6 +33,8 @@ STREAMS = 3
 MEMBER = "member@acme.test"
 # Seconds of each phase (about 40 s in all with the restart's own time).
 STEADY_S, CRASH_S, TAIL_S = 8.0, 8.0, 5.0
+# Rate limits the load cannot spend (one principal sends it all).
+LOAD_LIMITS = {"RATE_LIMIT_PER_PRINCIPAL": "1000000", "RATE_LIMIT_PER_CLIENT": "1000000"}
 
 
 @dataclass
@@ -222,13 +224,6 @@ async def follow(base: str, ticket: str, log: StreamLog, stopping: asyncio.Event
             await asyncio.sleep(retry_s)
 
 
-def admin_snapshot(backend_url: str) -> dict[str, list[dict[str, Any]]]:
-    response = httpx.get(f"{backend_url}/_embedded/snapshot", headers={"Authorization": f"Convex {ADMIN_KEY}"})
-    response.raise_for_status()
-    result: dict[str, list[dict[str, Any]]] = response.json()
-    return result
-
-
 async def ready_latency(replica: Replica, samples: list[float], stopping: asyncio.Event) -> None:
     """/ready of one untouched replica under the load, as a health checker sees it."""
     async with httpx.AsyncClient(timeout=5) as http:
@@ -240,7 +235,7 @@ async def ready_latency(replica: Replica, samples: list[float], stopping: asynci
 
 
 async def run_failover(backend_url: str, workdir: Path) -> Report:
-    with replicas(backend_url, 3, workdir, RATE_LIMIT_PER_PRINCIPAL="1000000", RATE_LIMIT_PER_CLIENT="1000000") as bffs:
+    with replicas(backend_url, 3, workdir, **LOAD_LIMITS) as bffs:
         spare_port = free_port()
         slots = {name: r.port for name, r in bffs.items()} | {"bff4": spare_port}
         with haproxy(slots, workdir) as balancer:
@@ -277,7 +272,7 @@ async def _scenario(
 
     # A rolling restart: the replacement first (maxSurge), then SIGTERM to the replica it replaces.
     t_replace = time.monotonic()
-    replacement = start_replica("bff4", spare_port, replica_env(backend_url, spare_port, **_load_limits()), workdir)
+    replacement = start_replica("bff4", spare_port, replica_env(backend_url, spare_port, **LOAD_LIMITS), workdir)
     try:
         await asyncio.to_thread(replacement.wait_ready)
         await _until(lambda: any("bff4 is UP" in line for line in balancer.log), 15)
@@ -305,7 +300,7 @@ async def _scenario(
     finally:
         stop(replacement)
 
-    stored = Counter(m["body"] for m in admin_snapshot(backend_url)["supportTicketMessages"])
+    stored = Counter(m["body"] for m in snapshot(backend_url)["supportTicketMessages"])
     return Report(
         calls=[c for c in load.calls if c.attempts],
         phases={
@@ -325,10 +320,6 @@ async def _scenario(
         balancer_stats=balancer.backend_stats(),
         ready_latencies_ms=ready_samples,
     )
-
-
-def _load_limits() -> dict[str, str]:
-    return {"RATE_LIMIT_PER_PRINCIPAL": "1000000", "RATE_LIMIT_PER_CLIENT": "1000000"}
 
 
 async def _until(condition: Any, timeout_s: float) -> None:
@@ -353,7 +344,7 @@ async def _settled_thread(backend_url: str, ticket: str, streams: list[StreamLog
     """Ticket's messages as stored (stream ids, oldest first), once every stream has caught up (or 20 s)."""
 
     def thread() -> list[str]:
-        messages = [m for m in admin_snapshot(backend_url)["supportTicketMessages"] if m["ticketId"] == ticket]
+        messages = [m for m in snapshot(backend_url)["supportTicketMessages"] if m["ticketId"] == ticket]
         messages.sort(key=lambda m: (m["createdAt"], m["_id"]))
         return [f"{int(m['createdAt'])}:{m['_id']}" for m in messages if not m["internal"]]
 

@@ -97,14 +97,19 @@ def start_replica(name: str, port: int, env: dict[str, str], workdir: Path) -> R
         start_new_session=True,
     )
     replica = Replica(name, port, process)
+    _keep_output(process, replica.log)
+    return replica
+
+
+def _keep_output(process: subprocess.Popen[bytes], log: deque[str]) -> None:
+    """Reads the process's output into `log` (its latest lines) until it ends."""
 
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            replica.log.append(line.decode(errors="replace"))
+            log.append(line.decode(errors="replace"))
 
     threading.Thread(target=pump, daemon=True).start()
-    return replica
 
 
 def stop(replica: Replica) -> None:
@@ -188,13 +193,7 @@ def haproxy(slots: dict[str, int], workdir: Path) -> Iterator[Balancer]:
         [HAPROXY, "-db", "-f", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir
     )
     balancer = Balancer(f"http://127.0.0.1:{port}", process, workdir / "haproxy.sock")
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            balancer.log.append(line.decode(errors="replace"))
-
-    threading.Thread(target=pump, daemon=True).start()
+    _keep_output(process, balancer.log)
     try:
         _wait_listening(port, process, balancer.log)
         yield balancer

@@ -11,16 +11,10 @@ from app.auth.actor import Actor, acting_for
 from app.http.problems import Problem, problem_json
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer
 from tests.unit.conftest import FakeConvex
+from tests.unit.enrollments.test_routes import ENROL_URL as ENROL
+from tests.unit.enrollments.test_routes import ENROLLMENT
 from tests.unit.tokens import make_token
 
-ENROL = "/v1/clients/acme/courses/c1/enrollments"
-ENROLLMENT = {
-    "id": "n1;courseEnrollments",
-    "courseId": "c1;courses",
-    "memberId": "m1;memberProfiles",
-    "status": "active",
-    "enrolledAt": 1.7e12,
-}
 ADMIN = {**ACME_MEMBER, "role": "platform_admin"}
 
 

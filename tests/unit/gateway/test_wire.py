@@ -453,44 +453,35 @@ async def test_the_httpx_wire_waits_the_connect_timeout_to_connect_and_the_read_
     assert seen == [{"connect": 1.5, "read": 7, "write": 7, "pool": 7}]
 
 
-@pytest.mark.parametrize(("http_client", "agent"), [("aiohttp", b"aiohttp"), ("httpx", b"python-httpx")])
-async def test_the_gateway_talks_through_the_http_client_it_is_configured_with(http_client, agent):
+async def version_call_head(http_client: str, *, trailing_slash: bool = False) -> tuple[str, bytes]:
+    """What a gateway on `http_client` answers to `version()`, and the head of the one request it sent."""
     heads: list[bytes] = []
     server = await serve_recording(heads)
-    gateway = ConvexGateway(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", "key", http_client=http_client)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}" + ("/" if trailing_slash else "")
+    gateway = ConvexGateway(url, "key", http_client=http_client)
     try:
-        assert await gateway.version() == "{}"
+        version = await gateway.version()
     finally:
         await gateway.aclose()
         server.close()
     [head] = heads
+    return version, head
+
+
+@pytest.mark.parametrize(("http_client", "agent"), [("aiohttp", b"aiohttp"), ("httpx", b"python-httpx")])
+async def test_the_gateway_talks_through_the_http_client_it_is_configured_with(http_client, agent):
+    version, head = await version_call_head(http_client)
+    assert version == "{}"
     assert head.startswith(b"get /version ") and agent in head.split(b"\r\nuser-agent: ")[1]
 
 
 @pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
 async def test_a_convex_url_written_with_a_trailing_slash_is_called_at_its_own_paths(http_client):
-    heads: list[bytes] = []
-    server = await serve_recording(heads)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-    gateway = ConvexGateway(url, "key", http_client=http_client)
-    try:
-        await gateway.version()
-    finally:
-        await gateway.aclose()
-        server.close()
-    [head] = heads
+    _, head = await version_call_head(http_client, trailing_slash=True)
     assert head.startswith(b"get /version ")
 
 
 @pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
 async def test_the_gateway_sends_its_admin_key_through_either_http_client(http_client):
-    heads: list[bytes] = []
-    server = await serve_recording(heads)
-    gateway = ConvexGateway(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", "key", http_client=http_client)
-    try:
-        await gateway.version()
-    finally:
-        await gateway.aclose()
-        server.close()
-    [head] = heads
+    _, head = await version_call_head(http_client)
     assert b"\r\nauthorization: convex key\r\n" in head
