@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -16,18 +15,16 @@ from app.gateway.client import CircuitBreaker, ConvexGateway
 from app.gateway.errors import install_convex_error_handlers
 from app.gateway.wire import WireLimits
 from app.health import ReadinessProbe
+from app.http.edge import EdgeMiddleware
 from app.http.problems import install_problem_handlers
 from app.http.semantics import install_http_semantics
 from app.lifecycle import Lifecycle
 from app.live.hub import LiveHub
 from app.observability.logs import configure_logging
 from app.observability.metrics import install_metrics, process_stopped
-from app.observability.request_log import RequestLogMiddleware
 from app.observability.tracing import install_tracing
 from app.openapi.docs_ui import install_docs
 from app.openapi.document import install_openapi
-from app.protection.body_limit import BodyLimitMiddleware
-from app.protection.headers import SecurityHeadersMiddleware
 from app.protection.idempotency import IdempotencyMiddleware, Replay, replay_response
 from app.protection.rate_limit import RateLimiter
 from app.protection.source_limit import SourceGuard
@@ -156,16 +153,17 @@ def create_app(
         # Both served by app/openapi/docs_ui.py: from local assets, and only as API_DOCS allows.
         docs_url=None,
         openapi_url=None,
+        # FastAPI's native OpenTelemetry reads the global providers on every request (about 15 µs)
+        # and would find them unconfigured: traces are app/observability/tracing.py's, metrics
+        # Prometheus', and neither provider is made global.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    # Added innermost first: a request meets CORS, security headers, the request id, the
-    # body cap, the HTTP semantics (HEAD and Cache-Control; the routes check the rest),
-    # then the idempotency store, then the routes.
+    # Added innermost first: a request meets CORS, then the edge (request id, body cap, HEAD
+    # and Cache-Control, security headers, log line and metrics: app/http/edge.py), then the
+    # idempotency store, then the routes.
     app.add_middleware(IdempotencyMiddleware)
     install_http_semantics(app, [router for domain in DOMAINS for router in domain.routers])
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestLogMiddleware)  # inside the request id, so its line carries it
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -28,7 +28,7 @@ from app.auth.principal import (
 )
 from app.gateway.actor_gateway import ActorGateway
 from app.protection.rate_limit import spend_rate_limit
-from app.services import AppServices, Services
+from app.services import AppServices, Services, services_of
 
 ClientSlug = Annotated[str, Path(description="The client's slug.", examples=["acme"])]
 
@@ -70,7 +70,10 @@ def requires(*capabilities: str) -> Any:
     for name in capabilities:
         spec_of(name)  # unknown names fail at import time, not per request
 
-    async def check(request: Request, response: Response, client: ClientSlug, services: AppServices) -> ActorGateway:
+    async def check(request: Request, response: Response, client: ClientSlug) -> ActorGateway:
+        # The services are read here rather than declared (`AppServices`): a dependency of a
+        # dependency is a level of FastAPI's solving per request (docs/performance.md).
+        services = services_of(request)
         actor = await current_actor(request, response, client, services)
         require_capability(actor, *capabilities)
         # An Idempotency-Key's claim, made first, names the receipt keys of the route's mutations.

@@ -21,6 +21,8 @@ Those apply to the API's operations (the routes in the OpenAPI document, built w
 - HEAD runs the GET and sends its status and headers without its body: the answer ends with
   its headers, so a stream (SSE, CSV) ends there too;
 - every `/v1` answer is `Cache-Control: no-store`: it is the caller's own data.
+
+The last two are done on the way in and out of every request by app/http/edge.py.
 """
 
 import re
@@ -38,10 +40,9 @@ from starlette.convertors import PathConvertor
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.http.declared import is_multi_valued, query_parameters
-from app.http.middleware import HttpMiddleware
 from app.http.problems import FieldError, Problem, problem_json
 
 JSON = "application/json"
@@ -218,7 +219,6 @@ def install_http_semantics(app: FastAPI, routers: Sequence[APIRouter]) -> None:
         return method_refusal(resources, template, _method(request.scope))
 
     app.add_exception_handler(405, method_not_allowed)
-    app.add_middleware(HttpSemanticsMiddleware)
 
 
 def _method(scope: Scope) -> str:
@@ -313,45 +313,6 @@ def is_json(content_type: str) -> bool:
     return media_type == JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-# --- the middleware: HEAD and Cache-Control, no routing -------------------------------------------
-
-
-class HttpSemanticsMiddleware(HttpMiddleware):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].startswith("/v1/"):
-            send = _no_store(send)
-        if scope["method"] == "HEAD":
-            await self._head(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-    async def _head(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the request as the GET it mirrors; send the answer's status and headers and end it
-        there (later body chunks are dropped). An ended answer is what ends a stream: from then on
-        the server answers `receive` with `http.disconnect` (ASGI spec), which SSE and streaming
-        answers wait on. The scope says HEAD again from the answer on, so the server and every
-        outer layer (logs, metrics) see the request as it came."""
-        answered = False
-
-        async def head_send(message: Message) -> None:
-            nonlocal answered
-            if answered:
-                return
-            if message["type"] == "http.response.start":
-                scope["method"] = "HEAD"
-                await send(message)
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                answered = True
-            else:
-                await send(message)
-
-        scope["method"], scope[HEAD_KEY] = "GET", True
-        try:
-            await self.app(scope, receive, head_send)
-        finally:
-            scope["method"] = "HEAD"
-
-
 def _query_refusal(query_string: bytes, operation: Operation) -> Response | None:
     names = _parameter_names(query_string)
     seen: set[str] = set()
@@ -402,19 +363,3 @@ def route_path(scope: Scope) -> str:
     if root_path and path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
         return path[len(root_path) :]
     return path
-
-
-def _with_no_store(message: Message) -> Message:
-    headers = message.get("headers", [])
-    if any(name == b"cache-control" for name, _ in headers):
-        return message
-    return {**message, "headers": [*headers, NO_STORE]}
-
-
-def _no_store(send: Send) -> Send:
-    async def send_no_store(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = _with_no_store(message)
-        await send(message)
-
-    return send_no_store

@@ -11,16 +11,14 @@ import hashlib
 import json
 import logging
 import re
-import time
 from contextvars import ContextVar
 from typing import Any
 
 from asgi_correlation_id import correlation_id
 from opentelemetry import trace
 from opentelemetry.trace import format_trace_id
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from app.http.middleware import HttpMiddleware
 from app.observability.metrics import observe_request
 
 log = logging.getLogger("app.requests")
@@ -52,36 +50,17 @@ def record_convex_call(path: str, ms: float) -> None:
         calls.append((path, ms))
 
 
-class RequestLogMiddleware(HttpMiddleware):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        calls: list[tuple[str, float]] = []
-        token = CONVEX_CALLS.set(calls)
-        # This request's own copy of the app state, as uvicorn gives each request: what the
-        # request notes there (its principal, actor, source) never shows on another's line.
-        scope["state"] = dict(scope.get("state") or {})
-        answer: dict[str, Any] = {"status": 500, "problem": False, "body": bytearray()}
-
-        async def observed(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-                answer["problem"] = b"problem+json" in content_type
-            elif message["type"] == "http.response.body" and answer["problem"] and len(answer["body"]) < 8192:
-                answer["body"].extend(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observed)
-        finally:
-            CONVEX_CALLS.reset(token)
-            seconds = time.perf_counter() - started
-            route = _route(scope)
-            # The same timing feeds the log line and the request metrics (app/observability/metrics.py).
-            observe_request(scope["method"], route, answer["status"], seconds)
-            if log.isEnabledFor(logging.INFO):  # the fields are built only for a line written
-                fields = _fields(scope, route, answer, calls, seconds * 1000)
-                log.info("%s %s %s", scope["method"], route, answer["status"], extra=fields)
+def record_request(
+    scope: Scope, status: int, problem_body: bytes | None, calls: list[tuple[str, float]], seconds: float
+) -> None:
+    """The request's metrics and its log line, once its answer has gone (app/http/edge.py):
+    `problem_body` is the start of a problem+json answer's body, None for any other answer."""
+    route = _route(scope)
+    # The same timing feeds the log line and the request metrics (app/observability/metrics.py).
+    observe_request(scope["method"], route, status, seconds)
+    if log.isEnabledFor(logging.INFO):  # the fields are built only for a line written
+        fields = _fields(scope, route, status, problem_body, calls, seconds * 1000)
+        log.info("%s %s %s", scope["method"], route, status, extra=fields)
 
 
 def _route(scope: Scope) -> str:
@@ -90,14 +69,14 @@ def _route(scope: Scope) -> str:
 
 
 def _fields(
-    scope: Scope, route: str, answer: dict[str, Any], calls: list[tuple[str, float]], ms: float
+    scope: Scope, route: str, status: int, problem_body: bytes | None, calls: list[tuple[str, float]], ms: float
 ) -> dict[str, Any]:
     state = scope.get("state", {})
     principal, actor = state.get("principal"), state.get("actor")
     fields: dict[str, Any] = {
         "method": scope["method"],
         "route": route,
-        "status": answer["status"],
+        "status": status,
         "duration_ms": round(ms, 2),
         "client": scope.get("path_params", {}).get("client"),
         "convex_calls": len(calls),
@@ -112,9 +91,9 @@ def _fields(
             if actor is not None
             else (principal.subject if principal.kind == "user" else f"key:{(principal.api_key_hash or '')[:12]}")
         )
-    if answer["problem"]:
+    if problem_body is not None:
         try:
-            fields["problem"] = json.loads(bytes(answer["body"])).get("code")
+            fields["problem"] = json.loads(problem_body).get("code")
         except ValueError:
             fields["problem"] = None
     return fields

@@ -15,9 +15,6 @@ from secure import (
     XContentTypeOptions,
     XFrameOptions,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.http.middleware import HttpMiddleware
 
 DOCS_PATHS = ("/docs",)
 # The SPA's page and its built files (app/spa.py). Only the page is a document: a policy on a
@@ -56,7 +53,7 @@ SPA_HEADERS = _headers(
 )
 
 
-class _Policy:
+class HeaderPolicy:
     """One set of headers as raw bytes, made once: `secure`'s own middleware re-encodes and
     re-normalises every header name and value on every answer (about 25 µs a request,
     docs/performance.md). Its values replace any the answer already has, as `secure`'s do."""
@@ -67,23 +64,14 @@ class _Policy:
         ]
         self.names = frozenset(name for name, _ in self.raw)
 
-    def apply(self, message: Message) -> None:
-        kept = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in self.names]
-        message["headers"] = [*kept, *self.raw]
+    def apply(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        kept = [(name, value) for name, value in headers if name.lower() not in self.names]
+        return [*kept, *self.raw]
 
 
-class SecurityHeadersMiddleware(HttpMiddleware):
-    def __init__(self, app: ASGIApp) -> None:
-        super().__init__(app)
-        self._api, self._docs, self._spa = _Policy(API_HEADERS), _Policy(DOCS_HEADERS), _Policy(SPA_HEADERS)
+API_POLICY, DOCS_POLICY, SPA_POLICY = HeaderPolicy(API_HEADERS), HeaderPolicy(DOCS_HEADERS), HeaderPolicy(SPA_HEADERS)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"]
-        policy = self._spa if path == SPA_PAGE else self._docs if path.startswith(DOCS_PATHS) else self._api
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                policy.apply(message)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def policy_for(path: str) -> HeaderPolicy:
+    """The headers an answer at `path` gets (applied to every answer by app/http/edge.py)."""
+    return SPA_POLICY if path == SPA_PAGE else DOCS_POLICY if path.startswith(DOCS_PATHS) else API_POLICY
