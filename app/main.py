@@ -17,6 +17,7 @@ from app.gateway.wire import WireLimits
 from app.health import ReadinessProbe
 from app.http.edge import EdgeMiddleware
 from app.http.problems import install_problem_handlers
+from app.http.routing import add_routes
 from app.http.semantics import install_http_semantics
 from app.lifecycle import Lifecycle
 from app.live.hub import LiveHub
@@ -195,7 +196,7 @@ def create_app(
     install_convex_error_handlers(app, settings.convex_retry_after_s)
     for domain in DOMAINS:  # one package per Convex domain module, each with its routes and schemas
         for router in domain.routers:
-            app.include_router(router)
+            add_routes(app, router)
     install_docs(app, settings.api_docs_exposure, persist_authorization=settings.persist_docs_authorization)
     install_metrics(app, settings.metrics_exposure)
     install_openapi(

@@ -12,12 +12,13 @@ import json
 import os
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.types import Scope
 
 from app.facts import LIMITS
 from app.http.problems import Problem
@@ -53,12 +54,23 @@ class PageParams:
         if result.get("isDone", True):
             return None
         sealed = _seal(self._cipher, result["continueCursor"], client_id, query_key)
-        # RFC 8288: the next page as a link relative to this one, same filters and limit. The
-        # sealed cursor is base64url: nothing in it needs escaping in a query string.
-        others = [(k, v) for k, v in self._request.query_params.multi_items() if k != "cursor"]
-        query = urlencode([*others, ("cursor", sealed)])
-        self._response.headers["Link"] = f'<{self._request.url.path}?{query}>; rel="next"'
+        self._response.headers["Link"] = f'<{next_page_url(self._request.scope, sealed)}>; rel="next"'
         return sealed
+
+
+def next_page_url(scope: Scope, sealed: str) -> str:
+    """RFC 8288: the next page as a link relative to this one: the same path, and the same
+    filters and limit as the caller wrote them (its query, less any `cursor`), then the sealed
+    cursor, which is base64url and needs no escaping. Read from the raw query string: parsing
+    it and encoding it again cost more than the rest of the page's paging."""
+    kept = [pair for pair in scope["query_string"].decode("latin-1").split("&") if pair and _name(pair) != "cursor"]
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")  # as Starlette's URL
+    return f"{path}?{'&'.join([*kept, f'cursor={sealed}'])}"
+
+
+def _name(pair: str) -> str:
+    name = pair.partition("=")[0]
+    return unquote_plus(name) if "%" in name or "+" in name else name
 
 
 async def page_params(

@@ -1,0 +1,221 @@
+"""A GET operation's request handler, planned once when its route is built.
+
+On every request FastAPI's handler works out again what each parameter and dependency of the
+route is: whether a query parameter is a list, which aliases it has, whether a dependency is a
+generator, a model or a security scheme, which scopes it uses. That was about a third of a list
+request's CPU (docs/performance.md). For the API's GET operations answering JSON, this module
+reads the same dependency tree once and keeps, for each dependency, only what to do:
+
+- pass it the `Request`, the `Response` whose headers the answer gets (`Link`, `RateLimit`),
+  and its path and query parameters, validated by FastAPI's own fields, errors in FastAPI's shape;
+- call each dependency once per request, in FastAPI's order; one whose parameters failed is not
+  called, and every failure is reported together as one 422, as FastAPI does;
+- validate the endpoint's answer against the response model and write it as JSON.
+
+A route it cannot plan keeps FastAPI's handler: a body, header or cookie parameters, a model as
+query parameters, a generator dependency, security scopes, a response class of its own, or
+response-model options; and every route while `app.dependency_overrides` holds anything.
+tests/unit/test_planned_handler.py sends the same requests through both handlers and compares
+the answers.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from copy import deepcopy
+from dataclasses import dataclass
+from inspect import isasyncgenfunction, iscoroutinefunction, isgeneratorfunction
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+
+from app.http.declared import is_multi_valued
+
+Handler = Callable[[Request], Any]
+Errors = list[Any]
+# Tests turn planning off to compare both handlers on the same routes (read per request).
+ENABLED = True
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A path or query parameter: its argument name, the key it is read by, its field."""
+
+    name: str
+    alias: str
+    field: Any  # FastAPI's ModelField: its `validate` gives FastAPI's values and errors
+    loc: tuple[str, str]
+    many: bool  # a list-valued query parameter: every value, not the last
+
+    def read(self, given: Any) -> tuple[Any, Errors]:
+        value = (given.getlist(self.alias) or None) if self.many else given.get(self.alias)
+        if value is None:
+            if self.field.field_info.is_required():
+                return None, [missing(self.loc)]
+            value = deepcopy(self.field.default)
+            if not self.field.field_info.validate_default:
+                return value, []
+        values, errors = self.field.validate(value, {}, loc=self.loc)
+        return values, list(errors or [])
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One dependency, or the endpoint: what it takes, and the dependencies it calls first."""
+
+    call: Callable[..., Awaitable[Any]]
+    name: str | None
+    dependencies: tuple["Step", ...]
+    path: tuple[Param, ...]
+    query: tuple[Param, ...]
+    request_name: str | None
+    response_name: str | None
+
+    async def arguments(
+        self, request: Request, response: Response, solved: dict[Any, Any]
+    ) -> tuple[dict[str, Any], Errors]:
+        """Its arguments, or the errors of its own parameters and its dependencies'. `solved`
+        holds each dependency's value once called: a dependency named twice runs once."""
+        values: dict[str, Any] = {}
+        errors: Errors = []
+        for dependency in self.dependencies:
+            arguments, failed = await dependency.arguments(request, response, solved)
+            if failed:
+                errors.extend(failed)
+                continue
+            if dependency.call not in solved:
+                solved[dependency.call] = await dependency.call(**arguments)
+            if dependency.name is not None:
+                values[dependency.name] = solved[dependency.call]
+        if self.path:
+            self._read(self.path, request.path_params, values, errors)
+        if self.query:
+            self._read(self.query, request.query_params, values, errors)
+        if self.request_name is not None:
+            values[self.request_name] = request
+        if self.response_name is not None:
+            values[self.response_name] = response
+        return values, errors
+
+    @staticmethod
+    def _read(params: Sequence[Param], given: Any, values: dict[str, Any], errors: Errors) -> None:
+        for param in params:
+            value, failed = param.read(given)
+            if failed:
+                errors.extend(failed)
+            else:
+                values[param.name] = value
+
+
+def missing(loc: tuple[str, str]) -> dict[str, Any]:
+    """FastAPI's error for a required parameter not given (pydantic's `missing`)."""
+    error = ValidationError.from_exception_data("Field required", [{"type": "missing", "loc": loc, "input": {}}])
+    return {**error.errors(include_url=False)[0], "input": None}
+
+
+def plan(route: APIRoute) -> Step | None:
+    """The route's steps, or None when its handler must stay FastAPI's."""
+    if (
+        route.methods != {"GET"}
+        or route.body_field is not None
+        or route.response_field is None
+        or not isinstance(route.response_class, DefaultPlaceholder)
+        or route.response_model_include is not None
+        or route.response_model_exclude is not None
+        or not route.response_model_by_alias
+        or route.response_model_exclude_unset
+        or route.response_model_exclude_defaults
+        or route.response_model_exclude_none
+    ):
+        return None
+    return _step(route.dependant)
+
+
+def _step(dependant: Dependant) -> Step | None:
+    call = dependant.call
+    if (
+        call is None
+        or not (iscoroutinefunction(call) or iscoroutinefunction(type(call).__call__))
+        or isgeneratorfunction(call)
+        or isasyncgenfunction(call)
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.own_oauth_scopes
+        or dependant.parent_oauth_scopes
+        or dependant.security_scopes_param_name
+        or dependant.background_tasks_param_name
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.concurrency is not None
+        or not dependant.use_cache
+    ):
+        return None
+    steps = [_step(sub) for sub in dependant.dependencies]
+    path = [_param(field, "path") for field in dependant.path_params]
+    query = [_param(field, "query") for field in dependant.query_params]
+    if any(step is None for step in steps) or any(param is None for param in (*path, *query)):
+        return None
+    return Step(
+        call=call,
+        name=dependant.name,
+        dependencies=tuple(step for step in steps if step is not None),
+        path=tuple(param for param in path if param is not None),
+        query=tuple(param for param in query if param is not None),
+        request_name=dependant.request_param_name,
+        response_name=dependant.response_param_name,
+    )
+
+
+def _param(field: Any, where: str) -> Param | None:
+    info = field.field_info
+    annotation = info.annotation
+    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    if is_model or info.validation_alias not in (None, field.alias):
+        return None
+    many = where == "query" and is_multi_valued(annotation)
+    return Param(name=field.name, alias=field.alias, field=field, loc=(where, field.alias), many=many)
+
+
+def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -> Handler:
+    """What FastAPI's handler does for such a route, with the plan made: solve, call, validate
+    the answer against the response model, write it as JSON with the headers the dependencies set."""
+    response_field = route.response_field
+    assert response_field is not None
+    status_code = route.status_code
+    overrides = route.dependency_overrides_provider
+
+    async def handler(request: Request) -> Response:
+        if not ENABLED or (overrides is not None and getattr(overrides, "dependency_overrides", None)):
+            fallback: Response = await fastapi_handler(request)
+            return fallback
+        given = Response()
+        del given.headers["content-length"]
+        given.status_code = None  # type: ignore[assignment]  # as FastAPI: a dependency may set it
+        arguments, errors = await endpoint.arguments(request, given, {})
+        if errors:
+            raise RequestValidationError(errors, body=None)
+        answer = await endpoint.call(**arguments)
+        if isinstance(answer, Response):
+            return answer
+        value, failed = response_field.validate(answer, {}, loc=("response",))
+        if failed:
+            raise ResponseValidationError(errors=failed, body=answer)
+        content = response_field.serialize_json(value, by_alias=True)
+        response = Response(content, status_code=given.status_code or status_code or 200, media_type="application/json")
+        response.headers.raw.extend(given.headers.raw)
+        return response
+
+    return handler
+
+
+class PlannedRoute(APIRoute):
+    """An APIRoute whose GET JSON handler is planned when the route is built (see above)."""
+
+    def get_route_handler(self) -> Handler:
+        fastapi_handler = super().get_route_handler()
+        endpoint = plan(self)
+        return fastapi_handler if endpoint is None else planned_handler(self, endpoint, fastapi_handler)
