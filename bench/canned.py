@@ -78,6 +78,9 @@ ANSWERS = {
     "tickets:messages": MESSAGES,
     "tickets:reply": REPLY,
     "rateLimits:consume": RATE_LIMIT,
+    # Each process's webhook worker polls for due deliveries, as in production; none are due.
+    "webhooks:claimDue": [],
+    "webhooks:nextDueAt": None,
 }
 
 
