@@ -1,8 +1,9 @@
 """`make bench`: every bench in one run, a table per part and a summary line per target.
 
-Quick by default (about 6 minutes on 2 cores, a minute of it the soak); `BENCH=full` runs
-longer and at more concurrencies. Everything listens on 127.0.0.1 and stops by itself. Ratios
-are measured side by side in this one run, because the machine is noisy. Every BFF process
+Quick by default (about 7 minutes on 2 cores, a minute of it the soak); `BENCH=full` runs
+longer and at more concurrencies. Everything listens on 127.0.0.1 and stops by itself. The
+targets' ratios come from one phase that runs the floor, this BFF and the plain FastAPI proxy
+side by side in interleaved rounds and keeps each one's best (`bff.ratios`): the machine is noisy. Every BFF process
 runs with its JSON request log at INFO and its metrics on, tracing off (bench/stack.py).
 Writes the transport chart to docs/performance-transports.svg and the raw figures to
 bench/results.json.
@@ -142,44 +143,45 @@ def report(checked: list[Target], flatness: str) -> list[dict[str, Any]]:
 
 def targets(
     found: dict[str, float],
-    peer_rows: list[Figures],
+    best: dict[str, bff.Best],
     transport_rows: list[Figures],
     split: dict[str, float],
     e2e_ratio: float,
     soaked: dict[str, Any],
 ) -> list[Target]:
     """Every target with its figure from this run: ratios to the floor (uvicorn + a bare ASGI
-    function making the one aiohttp call) and to the plain FastAPI proxy, measured in this run."""
+    function making the one aiohttp call) and to the plain FastAPI proxy, from the interleaved
+    rounds (`bff.ratios`); the kept targets from their own sections."""
     route = "list courses"
     ours = "BFF -> stub (aiohttp)"
-    peers = {(row.name, row.concurrency): row for row in peer_rows}
-    floor1, floor32, peer32 = peers[(bff.FLOOR, 1)], peers[(bff.FLOOR, 32)], peers[(bff.PEER, 32)]
-    floor_cpu = floor32.cpu_us or 1.0
-    added_floor = floor1.pct(0.5) - found["direct_p50_c1"]
-    added_ours = found[f"{ours}|{route}|1|p50"] - found["direct_p50_c1"]
+    floor1, floor32, peer32 = best["floor c=1"], best["floor c=32"], best["peer c=32"]
+    list1, list32, reply32 = best["list c=1"], best["list c=32"], best["reply c=32"]
+    added_floor = floor1.p50_ms - best["direct c=1"].p50_ms
+    added_ours = list1.p50_ms - best["direct c=1"].p50_ms
     gateway32 = {row.name: row.rps for row in transport_rows if row.concurrency == 32}
     print(
-        f"p99 at c=32, list courses: this BFF {found[f'{ours}|{route}|32|p99']:.1f} ms, the floor "
-        f"{floor32.pct(0.99):.1f} ms, the plain FastAPI proxy {peer32.pct(0.99):.1f} ms",
+        f"p99 at c=32, list courses: this BFF {list32.p99_ms:.1f} ms, the floor {floor32.p99_ms:.1f} ms, "
+        f"the plain FastAPI proxy {peer32.p99_ms:.1f} ms",
         flush=True,
     )
     print(
-        f"CPU per request at c=32: floor {floor_cpu:.0f} µs, list {found[f'{ours}|{route}|32|cpu']:.0f} µs, "
-        f"ticket reply {found['write|32|cpu']:.0f} µs, plain FastAPI proxy {peer32.cpu_us or 0:.0f} µs; added p50 at "
-        f"c=1: floor {added_floor:.2f} ms, this BFF {added_ours:.2f} ms",
+        f"CPU per request at c=32: floor {floor32.cpu_us:.0f} µs, list {list32.cpu_us:.0f} µs, ticket reply "
+        f"{reply32.cpu_us:.0f} µs, plain FastAPI proxy {peer32.cpu_us:.0f} µs; added p50 at c=1: floor "
+        f"{added_floor:.2f} ms, this BFF {added_ours:.2f} ms; throughput at c=32: this BFF {list32.rps:.0f} rps, "
+        f"the plain FastAPI proxy {peer32.rps:.0f} rps",
         flush=True,
     )
     return [
         (
             "List route CPU per request <= 3.5x the floor's, c=32",
-            found[f"{ours}|{route}|32|cpu"] / floor_cpu,
+            list32.cpu_us / floor32.cpu_us,
             3.5,
             "x",
             "<=",
         ),
         (
             "Write route (ticket reply) CPU per request <= 4x the floor's, c=32",
-            found["write|32|cpu"] / floor_cpu,
+            reply32.cpu_us / floor32.cpu_us,
             4.0,
             "x",
             "<=",
@@ -187,14 +189,14 @@ def targets(
         ("Added latency p50 at c=1 <= 2x the floor's", added_ours / added_floor, 2.0, "x", "<="),
         (
             "Throughput >= 3.5x the plain FastAPI proxy's, c=32",
-            found[f"{ours}|{route}|32|rps"] / peer32.rps,
+            list32.rps / peer32.rps,
             3.5,
             "x",
             ">=",
         ),
         (
             "CPU per request <= 0.3x the plain FastAPI proxy's, c=32",
-            found[f"{ours}|{route}|32|cpu"] / (peer32.cpu_us or 1.0),
+            list32.cpu_us / peer32.cpu_us,
             0.3,
             "x",
             "<=",
@@ -247,6 +249,16 @@ def cookie_vs_bearer(found: dict[str, float]) -> dict[str, float]:
         flush=True,
     )
     return figures
+
+
+async def interleaved_rounds(results: dict[str, Any]) -> dict[str, bff.Best]:
+    section(f"The targets' figures: floor, this BFF and the plain FastAPI proxy in {bff.ROUNDS} interleaved rounds")
+    round_rows: list[Figures] = []
+    best = await bff.ratios(round_rows)
+    print_rows(round_rows)
+    results["rounds"] = records(round_rows)
+    results["best_of_rounds"] = {key: vars(figures) for key, figures in best.items()}
+    return best
 
 
 async def main() -> None:
@@ -318,8 +330,9 @@ async def main() -> None:
 
     results["cookie_vs_bearer_cpu_us"] = cookie_vs_bearer(found)
 
+    best = await interleaved_rounds(results)
     section("Targets")
-    results["targets"] = report(targets(found, peer_rows, transport_rows, split, e2e_ratio, soaked), flatness)
+    results["targets"] = report(targets(found, best, transport_rows, split, e2e_ratio, soaked), flatness)
     results["seconds"] = time.monotonic() - started
     minutes, seconds = divmod(round(results["seconds"]), 60)
     print(f"\nmake bench took {minutes} min {seconds:02d} s", flush=True)
