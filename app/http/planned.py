@@ -1,41 +1,47 @@
-"""A GET operation's request handler, planned once when its route is built.
+"""An operation's request handler, planned once when its route is built.
 
 On every request FastAPI's handler works out again what each parameter and dependency of the
 route is: whether a query parameter is a list, which aliases it has, whether a dependency is a
 generator, a model or a security scheme, which scopes it uses. That was about a third of a list
-request's CPU (docs/performance.md). For the API's GET operations answering JSON, this module
+request's CPU (docs/performance.md). For the API's operations answering JSON, this module
 reads the same dependency tree once and keeps, for each dependency, only what to do:
 
 - pass it the `Request`, the `Response` whose headers the answer gets (`Link`, `RateLimit`),
-  and its path and query parameters, validated by FastAPI's own fields, errors in FastAPI's shape;
+  its path, query and header parameters and the JSON body, each validated by FastAPI's own
+  field, failures in FastAPI's shape (a body that is not JSON, as FastAPI words it);
 - call each dependency once per request, in FastAPI's order; one whose parameters failed is not
   called, and every failure is reported together as one 422, as FastAPI does;
 - validate the endpoint's answer against the response model and write it as JSON.
 
-A route it cannot plan keeps FastAPI's handler: a body, header or cookie parameters, a model as
-query parameters, a generator dependency, security scopes, a response class of its own, or
-response-model options; and every route while `app.dependency_overrides` holds anything.
+A route it cannot plan keeps FastAPI's handler: a form or several body parameters, cookie
+parameters, a model as parameters, a generator dependency, security scopes, a response class
+of its own, or response-model options; and every route while `app.dependency_overrides` holds
+anything.
 tests/unit/test_planned_handler.py sends the same requests through both handlers and compares
 the answers.
 """
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from inspect import isasyncgenfunction, iscoroutinefunction, isgeneratorfunction
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response, params
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from app.http.declared import is_multi_valued
+from app.http.declared import dependants, is_multi_valued
+from app.http.media import is_json
 
 Handler = Callable[[Request], Any]
 Errors = list[Any]
+# The key the body is read by (a parameter never has this name).
+BODY = " body"
 # Tests turn planning off to compare both handlers on the same routes (read per request).
 ENABLED = True
 
@@ -47,7 +53,7 @@ class Param:
     name: str
     alias: str
     field: Any  # FastAPI's ModelField: its `validate` gives FastAPI's values and errors
-    loc: tuple[str, str]
+    loc: tuple[str, ...]
     many: bool  # a list-valued query parameter: every value, not the last
 
     def read(self, given: Any) -> tuple[Any, Errors]:
@@ -71,18 +77,20 @@ class Step:
     dependencies: tuple["Step", ...]
     path: tuple[Param, ...]
     query: tuple[Param, ...]
+    headers: tuple[Param, ...]
+    body: Param | None  # the JSON body, validated whole (`loc` is `("body",)`)
     request_name: str | None
     response_name: str | None
 
     async def arguments(
-        self, request: Request, response: Response, solved: dict[Any, Any]
+        self, request: Request, response: Response, solved: dict[Any, Any], body: Any = None
     ) -> tuple[dict[str, Any], Errors]:
         """Its arguments, or the errors of its own parameters and its dependencies'. `solved`
         holds each dependency's value once called: a dependency named twice runs once."""
         values: dict[str, Any] = {}
         errors: Errors = []
         for dependency in self.dependencies:
-            arguments, failed = await dependency.arguments(request, response, solved)
+            arguments, failed = await dependency.arguments(request, response, solved, body)
             if failed:
                 errors.extend(failed)
                 continue
@@ -94,6 +102,10 @@ class Step:
             self._read(self.path, request.path_params, values, errors)
         if self.query:
             self._read(self.query, request.query_params, values, errors)
+        if self.headers:
+            self._read(self.headers, request.headers, values, errors)
+        if self.body is not None:
+            self._read((self.body,), {BODY: body}, values, errors)
         if self.request_name is not None:
             values[self.request_name] = request
         if self.response_name is not None:
@@ -110,7 +122,7 @@ class Step:
                 values[param.name] = value
 
 
-def missing(loc: tuple[str, str]) -> dict[str, Any]:
+def missing(loc: tuple[str, ...]) -> dict[str, Any]:
     """FastAPI's error for a required parameter not given (pydantic's `missing`)."""
     error = ValidationError.from_exception_data("Field required", [{"type": "missing", "loc": loc, "input": {}}])
     return {**error.errors(include_url=False)[0], "input": None}
@@ -119,8 +131,7 @@ def missing(loc: tuple[str, str]) -> dict[str, Any]:
 def plan(route: APIRoute) -> Step | None:
     """The route's steps, or None when its handler must stay FastAPI's."""
     if (
-        route.methods != {"GET"}
-        or route.body_field is not None
+        len(route.methods or ()) != 1
         or route.response_field is None
         or not isinstance(route.response_class, DefaultPlaceholder)
         or route.response_model_include is not None
@@ -131,7 +142,14 @@ def plan(route: APIRoute) -> Step | None:
         or route.response_model_exclude_none
     ):
         return None
+    bodies = [field for dependant in dependants(route.dependant) for field in dependant.body_params]
+    if bodies and (len(bodies) > 1 or bodies[0] is not route.body_field or _embedded_or_form(bodies[0])):
+        return None
     return _step(route.dependant)
+
+
+def _embedded_or_form(field: Any) -> bool:
+    return bool(getattr(field.field_info, "embed", False)) or isinstance(field.field_info, params.Form)
 
 
 def _step(dependant: Dependant) -> Step | None:
@@ -141,9 +159,7 @@ def _step(dependant: Dependant) -> Step | None:
         or not (iscoroutinefunction(call) or iscoroutinefunction(type(call).__call__))
         or isgeneratorfunction(call)
         or isasyncgenfunction(call)
-        or dependant.header_params
         or dependant.cookie_params
-        or dependant.body_params
         or dependant.own_oauth_scopes
         or dependant.parent_oauth_scopes
         or dependant.security_scopes_param_name
@@ -157,7 +173,12 @@ def _step(dependant: Dependant) -> Step | None:
     steps = [_step(sub) for sub in dependant.dependencies]
     path = [_param(field, "path") for field in dependant.path_params]
     query = [_param(field, "query") for field in dependant.query_params]
-    if any(step is None for step in steps) or any(param is None for param in (*path, *query)):
+    headers = [_param(field, "header") for field in dependant.header_params]
+    body = None
+    if dependant.body_params:
+        (field,) = dependant.body_params
+        body = Param(name=field.name, alias=BODY, field=field, loc=("body",), many=False)
+    if any(step is None for step in steps) or any(param is None for param in (*path, *query, *headers)):
         return None
     return Step(
         call=call,
@@ -165,6 +186,8 @@ def _step(dependant: Dependant) -> Step | None:
         dependencies=tuple(step for step in steps if step is not None),
         path=tuple(param for param in path if param is not None),
         query=tuple(param for param in query if param is not None),
+        headers=tuple(param for param in headers if param is not None),
+        body=body,
         request_name=dependant.request_param_name,
         response_name=dependant.response_param_name,
     )
@@ -176,7 +199,7 @@ def _param(field: Any, where: str) -> Param | None:
     is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
     if is_model or info.validation_alias not in (None, field.alias):
         return None
-    many = where == "query" and is_multi_valued(annotation)
+    many = where != "path" and is_multi_valued(annotation)
     return Param(name=field.name, alias=field.alias, field=field, loc=(where, field.alias), many=many)
 
 
@@ -187,6 +210,7 @@ def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -
     assert response_field is not None
     status_code = route.status_code
     overrides = route.dependency_overrides_provider
+    takes_body = route.body_field is not None
 
     async def handler(request: Request) -> Response:
         if not ENABLED or (overrides is not None and getattr(overrides, "dependency_overrides", None)):
@@ -195,7 +219,8 @@ def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -
         given = Response()
         del given.headers["content-length"]
         given.status_code = None  # type: ignore[assignment]  # as FastAPI: a dependency may set it
-        arguments, errors = await endpoint.arguments(request, given, {})
+        body = await json_body(request) if takes_body else None
+        arguments, errors = await endpoint.arguments(request, given, {}, body)
         if errors:
             raise RequestValidationError(errors, body=None)
         answer = await endpoint.call(**arguments)
@@ -212,8 +237,27 @@ def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -
     return handler
 
 
+async def json_body(request: Request) -> Any:
+    """The request's body as FastAPI reads it for a JSON body parameter: None when empty (then
+    the parameter's default, or FastAPI's `missing`), parsed when sent as JSON, else the bytes
+    (which then fail the model); JSON that does not parse is FastAPI's `json_invalid` error."""
+    raw = await request.body()
+    if not raw:
+        return None
+    content_type = request.headers.get("content-type")
+    if content_type is None or not is_json(content_type):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        failure = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error"}
+        raise RequestValidationError([{**failure, "input": {}, "ctx": {"error": error.msg}}], body=error.doc) from error
+    except Exception as error:  # as FastAPI: undecodable bytes, say
+        raise HTTPException(status_code=400, detail="There was an error parsing the body") from error
+
+
 class PlannedRoute(APIRoute):
-    """An APIRoute whose GET JSON handler is planned when the route is built (see above)."""
+    """An APIRoute whose JSON handler is planned when the route is built (see above)."""
 
     def get_route_handler(self) -> Handler:
         fastapi_handler = super().get_route_handler()

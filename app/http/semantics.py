@@ -43,11 +43,10 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
 from app.http.declared import is_multi_valued, query_parameters
+from app.http.media import JSON, PROBLEM_JSON, is_json
 from app.http.planned import PlannedRoute
 from app.http.problems import FieldError, Problem, problem_json
 
-JSON = "application/json"
-PROBLEM_JSON = "application/problem+json"
 NO_STORE = (b"cache-control", b"no-store")
 # The order `Allow` lists methods in.
 METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -315,11 +314,6 @@ def _quality(value: str) -> float | None:
     except ValueError:
         return None
     return quality if 0 <= quality <= 1 else None
-
-
-def is_json(content_type: str) -> bool:
-    media_type = content_type.partition(";")[0].strip().lower()
-    return media_type == JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 def _query_refusal(query_string: bytes, operation: Operation) -> Response | None:

@@ -1,7 +1,8 @@
-"""The planned handler of GET operations (app/http/planned.py) answers as FastAPI's own would:
-every planned route gets the same requests through both, and the answers must be the same
-byte for byte, less the request id and the date."""
+"""The planned handler (app/http/planned.py) answers as FastAPI's own would: every planned
+operation gets the same requests through both, well formed and not (parameters, bodies,
+credentials), and the answers must be the same byte for byte, less the request id and the date."""
 
+import json
 import re
 from typing import Any
 
@@ -27,8 +28,23 @@ COURSE = {
     "description": "Annual refresher.",
     "status": "published",
     "cpdPoints": 5,
-    "startsAt": 1.8e12,
+    "startAt": 1.8e12,
     "createdAt": 1.7e12,
+    "updatedAt": 1.7e12,
+}
+MESSAGE = {
+    "id": "m1;ticketMessages",
+    "ticketId": "x1;items",
+    "authorUserId": "u1;users",
+    "body": "Thanks, that helped.",
+    "internal": False,
+    "createdAt": 1.7e12,
+}
+# Bodies that pass the models of these operations (others answer 422 to each body sent).
+VALID_BODIES = {
+    "/v1/clients/{client}/courses": {"title": "Fire safety"},
+    "/v1/clients/{client}/courses/{courseId}": {"title": "Fire safety, 2027"},
+    "/v1/clients/{client}/tickets/{ticketId}/messages": {"body": "Thanks, that helped."},
 }
 
 
@@ -50,14 +66,17 @@ def convex_as(actor: dict[str, Any]) -> respx.MockRouter:
         sent = request.read().decode()
         if '"identity:resolveActor"' in sent:
             return convex_value(actor)
-        if '"courses:get"' in sent:
+        if ('"courses:' in sent and request.url.path == "/api/mutation") or '"courses:get"' in sent:
             return convex_value(COURSE)
-        # Any other query: a page, the right shape for list functions and a wrong one for reads,
-        # whose answer then fails its response model (502) through either handler.
+        if '"tickets:reply"' in sent:
+            return convex_value(MESSAGE)
+        # Any other function: a page, the right shape for list functions and a wrong one for the
+        # others, whose answer then fails its response model (502) through either handler.
         return convex_value(PAGE)
 
     router = respx.MockRouter(base_url=CONVEX_URL, assert_all_called=False)
     router.post("/api/query").mock(side_effect=answer)
+    router.post("/api/mutation").mock(side_effect=answer)
     router.get("/version").mock(return_value=httpx.Response(200, text="1.0"))  # /ready's probe
     return router
 
@@ -68,22 +87,51 @@ def answer(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]
     return response.status_code, headers, body
 
 
-def requests_for(route: PlannedRoute) -> list[tuple[str, str, dict[str, str]]]:
+Sent = tuple[str, str, dict[str, str], bytes | None]
+JSON = {"Content-Type": "application/json"}
+
+
+def writes_for(route: PlannedRoute, url: str, auth: dict[str, str]) -> list[Sent]:
+    (method,) = route.methods
+    sent: list[Sent] = [
+        (method, url, JSON, b"{}"),  # no credentials
+        (method, url, {**auth, **JSON}, b"{}"),
+        (method, url, {**auth, **JSON}, b'{"unknown": 1}'),
+        (method, url, {**auth, **JSON}, b"[]"),
+        (method, url, {**auth, **JSON}, b'{"title": '),  # not JSON: 400
+        (method, url, {**auth, **JSON}, b"\x80not utf-8"),
+        (method, url, {**auth, **JSON}, b""),  # no body at all
+        (method, url, {**auth, "Content-Type": "application/merge-patch+json"}, b"{}"),
+        (method, url, {**auth, "Content-Type": "text/plain"}, b"{}"),  # 415 before the handler
+    ]
+    if route.body_field is None:
+        sent.append((method, url, auth, None))
+    if method == "POST":
+        sent.append((method, url, {**auth, **JSON, "Idempotency-Key": "not a key!"}, b"{}"))  # a header's 422
+    valid = VALID_BODIES.get(route.path)
+    if valid is not None:
+        sent.append((method, url, {**auth, **JSON}, json.dumps(valid).encode()))
+    return sent
+
+
+def requests_for(route: PlannedRoute) -> list[Sent]:
     url = url_of(route)
     auth = bearer(make_token(sub="user|planned"))
-    sent = [
-        ("GET", url, {}),  # no credentials: 401 before any parameter is read
-        ("GET", url, auth),
-        ("HEAD", url, auth),
-        ("GET", url, {**auth, "If-None-Match": "*"}),
-        ("GET", url.replace("/acme", "/ACME!", 1), auth),  # a slug that cannot be: 404 before Convex
+    if route.methods != {"GET"}:
+        return writes_for(route, url, auth)
+    sent: list[Sent] = [
+        ("GET", url, {}, None),  # no credentials: 401 before any parameter is read
+        ("GET", url, auth, None),
+        ("HEAD", url, auth, None),
+        ("GET", url, {**auth, "If-None-Match": "*"}, None),
+        ("GET", url.replace("/acme", "/ACME!", 1), auth, None),  # a slug that cannot be: 404 before Convex
     ]
     if takes_limit(route):
         sent += [
-            ("GET", f"{url}?limit=2", auth),
-            ("GET", f"{url}?limit=0", auth),  # 422 naming query.limit
-            ("GET", f"{url}?limit=many&cursor=", auth),  # two failures, one answer
-            ("GET", f"{url}?cursor=not-a-cursor", auth),  # 400 invalid_cursor
+            ("GET", f"{url}?limit=2", auth, None),
+            ("GET", f"{url}?limit=0", auth, None),  # 422 naming query.limit
+            ("GET", f"{url}?limit=many&cursor=", auth, None),  # two failures, one answer
+            ("GET", f"{url}?cursor=not-a-cursor", auth, None),  # 400 invalid_cursor
         ]
     return sent
 
@@ -91,10 +139,17 @@ def requests_for(route: PlannedRoute) -> list[tuple[str, str, dict[str, str]]]:
 ROUTES = planned_routes()
 
 
-def test_the_hot_get_operations_are_planned():
-    paths = {route.path for route in ROUTES}
-    assert {"/v1/clients/{client}/courses", "/v1/clients/{client}/tickets", "/v1/clients/{client}/events"} <= paths
-    assert len(ROUTES) >= 30
+def test_the_hot_operations_are_planned():
+    planned = {(method, route.path) for route in ROUTES for method in route.methods}
+    hot = {
+        ("GET", "/v1/clients/{client}/courses"),
+        ("GET", "/v1/clients/{client}/tickets"),
+        ("GET", "/v1/clients/{client}/events"),
+        ("POST", "/v1/clients/{client}/tickets/{ticketId}/messages"),
+        ("POST", "/v1/clients/{client}/events/{eventId}/registrations"),
+    }
+    assert hot <= planned
+    assert len(ROUTES) >= 60
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.path.removeprefix("/v1/clients/{client}"))
@@ -105,8 +160,11 @@ async def test_a_planned_operation_answers_as_fastapis_handler_would(route, make
         client = await make_client(convex_as(actor))
         for enabled in (True, False):
             monkeypatch.setattr(planned, "ENABLED", enabled)
-            for method, url, headers in requests_for(route):
-                answers[enabled].append(answer(await client.request(method, url, headers=headers)))
+            for method, url, headers, body in requests_for(route):
+                sent = await client.request(method, url, headers=headers, content=body)
+                answers[enabled].append(answer(sent))
     assert answers[True] == answers[False]
-    if takes_limit(route):  # a list: its page was answered, with the next page's link
+    if route.path in VALID_BODIES:  # a change Convex accepted, answered as the model says
+        assert any(status in (200, 201) for status, _, _ in answers[True])
+    if route.methods == {"GET"} and takes_limit(route):  # a list: its page was answered, with the next page's link
         assert any(status == 200 and any(name == "link" for name, _ in headers) for status, headers, _ in answers[True])
