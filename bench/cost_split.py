@@ -64,18 +64,9 @@ def settings(**overrides) -> Settings:
 
 async def whole_request_us() -> float:
     """The full request through the app's ASGI callable, Convex answered in process."""
-    os.environ.update(
-        {
-            "CONVEX_ADMIN_KEY": "bench",
-            "JWT_HS256_SECRET": JWT_SECRET,
-            "JWT_ISSUER": ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-            "RATE_LIMIT_ENABLED": "false",
-            "ACTOR_CACHE_TTL_S": "3600",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    from bench.inprocess import app_factory
+    from bench.inprocess import ENVIRONMENT, app_factory
+
+    os.environ.update({**ENVIRONMENT, "LOG_LEVEL": "WARNING"})
 
     app = app_factory()
     scope = get_scope("/v1/clients/acme/courses?status=published", token("staff@acme.test"), host="bench")

@@ -13,8 +13,19 @@ import app.gateway.client as gateway_module
 from app.gateway.wire import Wire
 from app.main import app_factory as real_factory
 from bench.canned import BODIES, encoded
+from bench.stack import AUDIENCE, ISSUER, JWT_SECRET
 
 DEFAULT = encoded("courses:list")
+# The environment an in-process bench builds the app from (bench/cost_split.py, bench/profile.py):
+# the bench's tokens verify, no rate limit (a Convex call of its own), the actor remembered.
+ENVIRONMENT = {
+    "CONVEX_ADMIN_KEY": "bench",
+    "JWT_HS256_SECRET": JWT_SECRET,
+    "JWT_ISSUER": ISSUER,
+    "JWT_AUDIENCE": AUDIENCE,
+    "RATE_LIMIT_ENABLED": "false",
+    "ACTOR_CACHE_TTL_S": "3600",
+}
 
 
 class CannedWire(Wire):

@@ -19,7 +19,7 @@ from collections import defaultdict
 
 from asgi_lifespan import LifespanManager
 
-from bench.stack import AUDIENCE, ISSUER, JWT_SECRET, OBSERVABILITY, token
+from bench.stack import OBSERVABILITY, token
 from tests.sse_client import get_scope
 
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115  # the log lines are written, to nowhere
@@ -55,18 +55,9 @@ def layer(filename: str) -> str:
 
 
 async def profile(n: int, url: str = URL) -> tuple[float, pstats.Stats]:
-    os.environ.update(
-        {
-            **OBSERVABILITY,
-            "CONVEX_ADMIN_KEY": "bench",
-            "JWT_HS256_SECRET": JWT_SECRET,
-            "JWT_ISSUER": ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-            "RATE_LIMIT_ENABLED": "false",
-            "ACTOR_CACHE_TTL_S": "3600",
-        }
-    )
-    from bench.inprocess import app_factory
+    from bench.inprocess import ENVIRONMENT, app_factory
+
+    os.environ.update({**OBSERVABILITY, **ENVIRONMENT})
 
     app = app_factory()
     for handler in logging.getLogger().handlers:  # the production handler (JSON, redaction), to nowhere
