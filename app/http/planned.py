@@ -40,15 +40,16 @@ from app.http.media import is_json
 
 Handler = Callable[[Request], Any]
 Errors = list[Any]
-# The key the body is read by (a parameter never has this name).
-BODY = " body"
+# A request without a body (JSON's `null` is a body).
+NO_BODY: Any = object()
 # Tests turn planning off to compare both handlers on the same routes (read per request).
 ENABLED = True
 
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A path or query parameter: its argument name, the key it is read by, its field."""
+    """A path, query or header parameter, or the body: its argument name, the key it is read
+    by, its field."""
 
     name: str
     alias: str
@@ -58,12 +59,16 @@ class Param:
 
     def read(self, given: Any) -> tuple[Any, Errors]:
         value = (given.getlist(self.alias) or None) if self.many else given.get(self.alias)
-        if value is None:
-            if self.field.field_info.is_required():
-                return None, [missing(self.loc)]
-            value = deepcopy(self.field.default)
-            if not self.field.field_info.validate_default:
-                return value, []
+        return self.absent() if value is None else self.validated(value)
+
+    def absent(self) -> tuple[Any, Errors]:
+        """Not sent: FastAPI's `missing` when required, else the default."""
+        if self.field.field_info.is_required():
+            return None, [missing(self.loc)]
+        default = deepcopy(self.field.default)
+        return self.validated(default) if self.field.field_info.validate_default else (default, [])
+
+    def validated(self, value: Any) -> tuple[Any, Errors]:
         values, errors = self.field.validate(value, {}, loc=self.loc)
         return values, list(errors or [])
 
@@ -83,7 +88,7 @@ class Step:
     response_name: str | None
 
     async def arguments(
-        self, request: Request, response: Response, solved: dict[Any, Any], body: Any = None
+        self, request: Request, response: Response, solved: dict[Any, Any], body: Any = NO_BODY
     ) -> tuple[dict[str, Any], Errors]:
         """Its arguments, or the errors of its own parameters and its dependencies'. `solved`
         holds each dependency's value once called: a dependency named twice runs once."""
@@ -105,7 +110,11 @@ class Step:
         if self.headers:
             self._read(self.headers, request.headers, values, errors)
         if self.body is not None:
-            self._read((self.body,), {BODY: body}, values, errors)
+            value, failed = self.body.absent() if body is NO_BODY else self.body.validated(body)
+            if failed:
+                errors.extend(failed)
+            else:
+                values[self.body.name] = value
         if self.request_name is not None:
             values[self.request_name] = request
         if self.response_name is not None:
@@ -177,7 +186,7 @@ def _step(dependant: Dependant) -> Step | None:
     body = None
     if dependant.body_params:
         (field,) = dependant.body_params
-        body = Param(name=field.name, alias=BODY, field=field, loc=("body",), many=False)
+        body = Param(name=field.name, alias="", field=field, loc=("body",), many=False)
     if any(step is None for step in steps) or any(param is None for param in (*path, *query, *headers)):
         return None
     return Step(
@@ -219,7 +228,7 @@ def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -
         given = Response()
         del given.headers["content-length"]
         given.status_code = None  # type: ignore[assignment]  # as FastAPI: a dependency may set it
-        body = await json_body(request) if takes_body else None
+        body = await json_body(request) if takes_body else NO_BODY
         arguments, errors = await endpoint.arguments(request, given, {}, body)
         if errors:
             raise RequestValidationError(errors, body=None)
@@ -238,12 +247,12 @@ def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -
 
 
 async def json_body(request: Request) -> Any:
-    """The request's body as FastAPI reads it for a JSON body parameter: None when empty (then
+    """The request's body as FastAPI reads it for a JSON body parameter: NO_BODY when empty (then
     the parameter's default, or FastAPI's `missing`), parsed when sent as JSON, else the bytes
     (which then fail the model); JSON that does not parse is FastAPI's `json_invalid` error."""
     raw = await request.body()
     if not raw:
-        return None
+        return NO_BODY
     content_type = request.headers.get("content-type")
     if content_type is None or not is_json(content_type):
         return raw

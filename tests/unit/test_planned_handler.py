@@ -98,6 +98,7 @@ def writes_for(route: PlannedRoute, url: str, auth: dict[str, str]) -> list[Sent
         (method, url, {**auth, **JSON}, b"{}"),
         (method, url, {**auth, **JSON}, b'{"unknown": 1}'),
         (method, url, {**auth, **JSON}, b"[]"),
+        (method, url, {**auth, **JSON}, b"null"),  # a body, and not an object
         (method, url, {**auth, **JSON}, b'{"title": '),  # not JSON: 400
         (method, url, {**auth, **JSON}, b"\x80not utf-8"),
         (method, url, {**auth, **JSON}, b""),  # no body at all
