@@ -123,7 +123,7 @@ def _read_head(scope: Scope) -> tuple[str | None, bytes | None, bool]:
     given_id = content_length = None
     has_body = False
     for name, value in scope["headers"]:
-        if name == REQUEST_ID:
+        if name == REQUEST_ID and given_id is None:  # the first, as asgi-correlation-id reads it
             given_id = value.decode("latin-1")
         elif name == b"content-length":
             content_length, has_body = value, value != b"0"

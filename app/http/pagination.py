@@ -12,7 +12,7 @@ import json
 import os
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -25,6 +25,8 @@ from app.http.problems import Problem
 from app.services import services_of
 from app.settings import Settings
 
+# What a query may hold as it is (RFC 3986: unreserved, sub-delims, ":", "@", "/", "?", and "%" for escapes).
+URI_SAFE = "-._~!$&'()*+,;=:@/?%"
 DEFAULT_LIMIT: int = LIMITS["page"]["default"]
 MAX_LIMIT: int = LIMITS["page"]["max"]
 
@@ -63,7 +65,11 @@ def next_page_url(scope: Scope, sealed: str) -> str:
     filters and limit as the caller wrote them (its query, less any `cursor`), then the sealed
     cursor, which is base64url and needs no escaping. Read from the raw query string: parsing
     it and encoding it again cost more than the rest of the page's paging."""
-    kept = [pair for pair in scope["query_string"].decode("latin-1").split("&") if pair and _name(pair) != "cursor"]
+    query = scope["query_string"].decode("latin-1")
+    # Escapes kept as sent; anything a URI may not hold (`<`, `>`, a space, other bytes) escaped.
+    kept = [
+        quote(pair, safe=URI_SAFE, encoding="latin-1") for pair in query.split("&") if pair and _name(pair) != "cursor"
+    ]
     path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")  # as Starlette's URL
     return f"{path}?{'&'.join([*kept, f'cursor={sealed}'])}"
 

@@ -28,12 +28,14 @@ from dataclasses import dataclass
 from inspect import isasyncgenfunction, iscoroutinefunction, isgeneratorfunction
 from typing import Any
 
-from fastapi import HTTPException, Request, Response, params
+from fastapi import Request, Response, params
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.routing import APIRoute
+from fastapi.utils import is_body_allowed_for_status_code
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.http.declared import dependants, is_multi_valued
 from app.http.media import is_json
@@ -240,6 +242,8 @@ def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -
             raise ResponseValidationError(errors=failed, body=answer)
         content = response_field.serialize_json(value, by_alias=True)
         response = Response(content, status_code=given.status_code or status_code or 200, media_type="application/json")
+        if not is_body_allowed_for_status_code(response.status_code):
+            response.body = b""  # as FastAPI: a dependency set 204 or 304
         response.headers.raw.extend(given.headers.raw)
         return response
 
@@ -250,19 +254,21 @@ async def json_body(request: Request) -> Any:
     """The request's body as FastAPI reads it for a JSON body parameter: NO_BODY when empty (then
     the parameter's default, or FastAPI's `missing`), parsed when sent as JSON, else the bytes
     (which then fail the model); JSON that does not parse is FastAPI's `json_invalid` error."""
-    raw = await request.body()
-    if not raw:
-        return NO_BODY
-    content_type = request.headers.get("content-type")
-    if content_type is None or not is_json(content_type):
-        return raw
     try:
+        raw = await request.body()
+        if not raw:
+            return NO_BODY
+        content_type = request.headers.get("content-type")
+        if content_type is None or not is_json(content_type):
+            return raw
         return json.loads(raw)
     except json.JSONDecodeError as error:
         failure = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error"}
         raise RequestValidationError([{**failure, "input": {}, "ctx": {"error": error.msg}}], body=error.doc) from error
-    except Exception as error:  # as FastAPI: undecodable bytes, say
-        raise HTTPException(status_code=400, detail="There was an error parsing the body") from error
+    except StarletteHTTPException:
+        raise  # the body cap's 413 (app/protection/body_limit.py), as FastAPI lets it through
+    except Exception as error:  # as FastAPI: undecodable bytes, a client gone mid-body
+        raise StarletteHTTPException(status_code=400, detail="There was an error parsing the body") from error
 
 
 class PlannedRoute(APIRoute):

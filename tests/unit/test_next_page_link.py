@@ -29,3 +29,10 @@ def test_a_path_with_characters_a_url_reserves_is_escaped_as_the_request_url_is(
         next_page_url(scope("/v1/clients/acme/tickets/a?b#c", b""), "c2")
         == "/v1/clients/acme/tickets/a%3Fb%23c?cursor=c2"
     )
+
+
+def test_what_a_uri_may_not_hold_is_escaped_so_the_link_stays_one_uri():
+    url = next_page_url(
+        scope("/v1/clients/acme/members", "search=a>b<c d&limit=2&email=\u00e9".encode("latin-1")), "c2"
+    )
+    assert url == "/v1/clients/acme/members?search=a%3Eb%3Cc%20d&limit=2&email=%E9&cursor=c2"

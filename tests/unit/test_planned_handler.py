@@ -9,11 +9,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from asgi_lifespan import LifespanManager
 
 from app.domains import DOMAINS
 from app.http import planned
 from app.http.declared import query_parameters
 from app.http.planned import PlannedRoute, plan
+from app.main import create_app
+from tests.sse_client import get_scope
 from tests.unit.auth.test_authentication import ACME_MEMBER, bearer
 from tests.unit.conftest import CONVEX_URL, convex_value
 from tests.unit.tokens import make_token
@@ -104,6 +107,7 @@ def writes_for(route: PlannedRoute, url: str, auth: dict[str, str]) -> list[Sent
         (method, url, {**auth, **JSON}, b""),  # no body at all
         (method, url, {**auth, "Content-Type": "application/merge-patch+json"}, b"{}"),
         (method, url, {**auth, "Content-Type": "text/plain"}, b"{}"),  # 415 before the handler
+        (method, url, {**auth, "Content-Type": "application/a/b+json"}, b"{}"),  # not a media type: 415
     ]
     if route.body_field is None:
         sent.append((method, url, auth, None))
@@ -169,3 +173,26 @@ async def test_a_planned_operation_answers_as_fastapis_handler_would(route, make
         assert any(status in (200, 201) for status, _, _ in answers[True])
     if route.methods == {"GET"} and takes_limit(route):  # a list: its page was answered, with the next page's link
         assert any(status == 200 and any(name == "link" for name, _ in headers) for status, headers, _ in answers[True])
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_a_client_gone_mid_body_is_400_through_either_handler(enabled, settings, monkeypatch):
+    monkeypatch.setattr(planned, "ENABLED", enabled)
+    app = create_app(settings, convex_transport=httpx.MockTransport(convex_as(ACTORS[0]).handler))
+    parts = [
+        {"type": "http.request", "body": b'{"title"', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return parts.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = {**bearer(make_token(sub="user|planned")), **JSON, "Content-Length": "23"}
+    scope = {**get_scope("/v1/clients/acme/courses", headers), "method": "POST", "state": {}}
+    async with LifespanManager(app) as manager:
+        await manager.app(scope, receive, send)
+    assert sent[0]["status"] == 400

@@ -108,6 +108,18 @@ async def test_a_request_id_that_is_not_a_uuid_is_replaced_and_the_replacement_l
     assert lines[-1]["request_id"] == made
 
 
+async def test_of_two_request_ids_the_first_is_taken_as_it_would_be_alone(json_lines):
+    first, second = CALLERS_IDS[2], "0" * 31 + "1"
+    response, lines = await json_lines(
+        "/v1/clients/acme/events", headers=[("X-Request-ID", first), ("X-Request-ID", second)]
+    )
+    assert response.headers["X-Request-ID"] == first and lines[-1]["request_id"] == first
+    response, _ = await json_lines(
+        "/v1/clients/acme/events", headers=[("X-Request-ID", "nope"), ("X-Request-ID", second)]
+    )
+    assert response.headers["X-Request-ID"] not in ("nope", second)
+
+
 @pytest.mark.parametrize("log_format", ["json", "console"])
 def test_every_line_of_a_request_carries_its_id_whole(log_format):
     captured = io.StringIO()
