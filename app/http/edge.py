@@ -10,7 +10,7 @@
 - the request's metrics and log line once its answer has gone (app/observability/request_log.py),
   the route read from the scope the router matched.
 
-These were six middlewares, each wrapping `send` and `receive` again for every request; one
+These were five middlewares, each wrapping `send` and `receive` again for every request; one
 layer with one `send` does the same work at less cost (docs/performance.md). The rules stay
 in their own modules; this one only applies them, in this order.
 """

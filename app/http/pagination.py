@@ -12,7 +12,7 @@ import json
 import os
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -22,6 +22,7 @@ from starlette.types import Scope
 
 from app.facts import LIMITS
 from app.http.problems import Problem
+from app.http.semantics import parameter_name
 from app.services import services_of
 from app.settings import Settings
 
@@ -67,16 +68,10 @@ def next_page_url(scope: Scope, sealed: str) -> str:
     it and encoding it again cost more than the rest of the page's paging."""
     query = scope["query_string"].decode("latin-1")
     # Escapes kept as sent; anything a URI may not hold (`<`, `>`, a space, other bytes) escaped.
-    kept = [
-        quote(pair, safe=URI_SAFE, encoding="latin-1") for pair in query.split("&") if pair and _name(pair) != "cursor"
-    ]
+    others = [pair for pair in query.split("&") if pair and parameter_name(pair) != "cursor"]
+    kept = [quote(pair, safe=URI_SAFE, encoding="latin-1") for pair in others]
     path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")  # as Starlette's URL
     return f"{path}?{'&'.join([*kept, f'cursor={sealed}'])}"
-
-
-def _name(pair: str) -> str:
-    name = pair.partition("=")[0]
-    return unquote_plus(name) if "%" in name or "+" in name else name
 
 
 async def page_params(

@@ -15,8 +15,8 @@ reads the same dependency tree once and keeps, for each dependency, only what to
 
 A route it cannot plan keeps FastAPI's handler: a form or several body parameters, cookie
 parameters, a model as parameters, a generator dependency, security scopes, a response class
-of its own, or response-model options; and every route while `app.dependency_overrides` holds
-anything.
+of its own, or response-model options. Like FastAPI's handler for a route added to the app as
+it is (app/http/routing.py, `add_routes`), it does not read `app.dependency_overrides`.
 tests/unit/test_planned_handler.py sends the same requests through both handlers and compares
 the answers.
 """
@@ -220,11 +220,10 @@ def planned_handler(route: APIRoute, endpoint: Step, fastapi_handler: Handler) -
     response_field = route.response_field
     assert response_field is not None
     status_code = route.status_code
-    overrides = route.dependency_overrides_provider
     takes_body = route.body_field is not None
 
     async def handler(request: Request) -> Response:
-        if not ENABLED or (overrides is not None and getattr(overrides, "dependency_overrides", None)):
+        if not ENABLED:
             fallback: Response = await fastapi_handler(request)
             return fallback
         given = Response()

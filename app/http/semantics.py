@@ -350,13 +350,15 @@ def _query_refusal(query_string: bytes, operation: Operation) -> Response | None
 def _parameter_names(query_string: bytes) -> list[str]:
     """The names of a query string, read as Starlette reads them for the route (`parse_qsl` of
     its latin-1 text), without decoding the values, which are not needed here."""
-    names = []
-    for field in query_string.split(b"&"):
-        raw = field.partition(b"=")[0]
-        name = unquote_plus(raw.decode("latin-1")) if b"%" in raw or b"+" in raw else raw.decode("latin-1")
-        if name:
-            names.append(name)
-    return names
+    names = (parameter_name(field) for field in query_string.decode("latin-1").split("&"))
+    return [name for name in names if name]
+
+
+def parameter_name(field: str) -> str:
+    """The name of one `name=value` field of a query string (latin-1 text), decoded as Starlette
+    decodes it; the value is left alone."""
+    name = field.partition("=")[0]
+    return unquote_plus(name) if "%" in name or "+" in name else name
 
 
 def route_path(scope: Scope) -> str:
